@@ -1,0 +1,1 @@
+//! `pgapi`, the command-line tool. Lands with the command-line issue.

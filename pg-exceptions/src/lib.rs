@@ -1,0 +1,1 @@
+//! The SQLSTATE table and the Error type.

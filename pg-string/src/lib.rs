@@ -1,0 +1,1 @@
+//! PostgreSQL string quoting and splitting.
