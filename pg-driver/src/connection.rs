@@ -1,0 +1,246 @@
+//! The connection: a cheap, cloneable handle on one server session.
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use pg_exceptions::{Error, Message};
+
+use crate::cancel::CancelHandle;
+use crate::connector::Connector;
+use crate::hooks::MessageHook;
+use crate::link::Link;
+use crate::shared::{Notification, TransactionStatus};
+use crate::simple::{SimpleResult, simple_query};
+use crate::startup::AuthMethod;
+use crate::transport::PeerAddr;
+use crate::version::VersionInfo;
+
+/// A connection to a PostgreSQL server.
+///
+/// `Connection` is a handle: `Clone` gives another handle on the same server session, and
+/// statements, cursors and transactions hold one. [`Connection::clone_connection`] opens a
+/// new session from the same connector (py-postgresql's `clone()`).
+#[derive(Clone)]
+pub struct Connection {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    connector: Connector,
+    link: RwLock<Arc<Link>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("connector", &self.inner.connector)
+            .field("backend_id", &self.backend_id())
+            .field("closed", &self.closed())
+            .finish()
+    }
+}
+
+impl Connection {
+    pub(crate) fn from_link(connector: Connector, link: Link) -> Connection {
+        Connection { inner: Arc::new(Inner { connector, link: RwLock::new(Arc::new(link)) }) }
+    }
+
+    pub(crate) fn link(&self) -> Arc<Link> {
+        self.inner.link.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The connector that made this connection.
+    pub fn connector(&self) -> &Connector {
+        &self.inner.connector
+    }
+
+    /// Opens a new, separate connection from the same connector.
+    pub async fn clone_connection(&self) -> Result<Connection, Error> {
+        self.inner.connector.connect().await
+    }
+
+    /// Reconnects when the connection is closed; does nothing when it is open.
+    pub async fn connect(&self) -> Result<(), Error> {
+        if !self.closed() {
+            return Ok(());
+        }
+        let link = self.inner.connector.establish().await?;
+        *self.inner.link.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(link);
+        Ok(())
+    }
+
+    /// Whether the connection is closed (by [`Connection::close`] or because it was lost).
+    pub fn closed(&self) -> bool {
+        self.link().shared.is_closed()
+    }
+
+    /// Closes the connection with a Terminate message. Closing twice does nothing.
+    pub fn close(&self) {
+        let link = self.link();
+        if !link.shared.is_closed() {
+            link.terminate();
+            link.shared.mark_closed(None);
+        }
+    }
+
+    /// Runs SQL through the simple query protocol: several statements may be given, and the
+    /// first error stops them and is returned.
+    pub async fn execute(&self, sql: &str) -> Result<(), Error> {
+        self.simple(sql).await.map(drop)
+    }
+
+    /// Runs SQL through the simple query protocol and returns every statement's rows as text.
+    pub async fn simple(&self, sql: &str) -> Result<Vec<SimpleResult>, Error> {
+        let link = self.link();
+        simple_query(&link, sql).await.map_err(|e| self.context(e))
+    }
+
+    /// Runs an anonymous code block (`DO`) in the given procedural language.
+    pub async fn do_(&self, language: &str, source: &str) -> Result<(), Error> {
+        let sql = format!(
+            "DO LANGUAGE {} {}",
+            pg_string::quote_ident(language),
+            pg_string::quote_literal(source)
+        );
+        self.execute(&sql).await
+    }
+
+    /// Returns the session to its state just after connecting: any transaction is rolled
+    /// back, then `DISCARD ALL` drops prepared statements, cursors, temporary tables, listens and
+    /// settings made with SET (settings given at connect time are the session's defaults and stay).
+    pub async fn reset(&self) -> Result<(), Error> {
+        if self.transaction_status() != TransactionStatus::Idle {
+            self.execute("ROLLBACK").await?;
+        }
+        self.execute("DISCARD ALL").await
+    }
+
+    /// Adds the connection's context to an error.
+    pub(crate) fn context(&self, error: Error) -> Error {
+        error.with_context("connection", self.inner.connector.iri())
+    }
+
+    /// The server process id serving this connection.
+    pub fn backend_id(&self) -> Option<i32> {
+        self.link().backend_key.map(|(pid, _)| pid)
+    }
+
+    /// The server's version string, as reported in `server_version`.
+    pub fn version(&self) -> String {
+        self.parameter_status("server_version").unwrap_or_default()
+    }
+
+    /// The server's version, parsed.
+    pub fn version_info(&self) -> Result<VersionInfo, Error> {
+        VersionInfo::parse(&self.version())
+    }
+
+    /// The server's version as libpq's integer: 15.18 is 150018, 9.6.24 is 90624.
+    pub fn server_version(&self) -> Result<i32, Error> {
+        Ok(self.version_info()?.to_libpq_number())
+    }
+
+    /// The protocol version in use: (3, 0).
+    pub fn protocol_version(&self) -> (u16, u16) {
+        (3, 0)
+    }
+
+    /// A parameter the server reported (server_version, TimeZone, application_name…), kept
+    /// current from ParameterStatus messages.
+    pub fn parameter_status(&self, name: &str) -> Option<String> {
+        self.link().shared.parameter(name)
+    }
+
+    /// Every parameter the server reported.
+    pub fn parameters(&self) -> HashMap<String, String> {
+        self.link().shared.parameters()
+    }
+
+    /// The transaction status from the last ReadyForQuery.
+    pub fn transaction_status(&self) -> TransactionStatus {
+        self.link().shared.status()
+    }
+
+    /// Whether the connection is encrypted with TLS, and so its security.
+    pub fn security(&self) -> Option<&'static str> {
+        self.link().tls.then_some("tls")
+    }
+
+    /// How the server authenticated this connection.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.link().auth_method
+    }
+
+    /// Where the connection's bytes go.
+    pub fn peer(&self) -> PeerAddr {
+        self.link().peer.clone()
+    }
+
+    /// The client side's address and port, for TCP connections.
+    pub fn client_addr(&self) -> Option<std::net::SocketAddr> {
+        self.link().client_addr
+    }
+
+    /// The client address as the server sees it (`inet_client_addr()`), None on unix sockets.
+    pub async fn client_address(&self) -> Result<Option<String>, Error> {
+        self.scalar("SELECT inet_client_addr()::text").await
+    }
+
+    /// The client port as the server sees it (`inet_client_port()`), None on unix sockets.
+    pub async fn client_port(&self) -> Result<Option<u16>, Error> {
+        Ok(self.scalar("SELECT inet_client_port()").await?.and_then(|p| p.parse().ok()))
+    }
+
+    /// When the server process started, from pg_stat_activity (None when not visible).
+    pub async fn backend_start(&self) -> Result<Option<String>, Error> {
+        self.scalar("SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()")
+            .await
+    }
+
+    async fn scalar(&self, sql: &str) -> Result<Option<String>, Error> {
+        let results = self.simple(sql).await?;
+        Ok(results
+            .into_iter()
+            .next()
+            .and_then(|r| r.rows.into_iter().next())
+            .and_then(|row| row.into_iter().next())
+            .flatten())
+    }
+
+    /// A handle that cancels this connection's running query from any task or thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        let link = self.link();
+        CancelHandle::new(link.peer.clone(), link.backend_key)
+    }
+
+    /// Cancels the query running on this connection (a CancelRequest on a new socket); the
+    /// query fails with QueryCanceledError and the connection stays usable.
+    pub async fn interrupt(&self) -> Result<(), Error> {
+        self.cancel_handle().cancel().await
+    }
+
+    /// Sets (or removes) the connection's message hook, second in the chain after a statement's.
+    pub fn set_message_hook(&self, hook: Option<MessageHook>) {
+        self.link().shared.hooks.connection.set(hook);
+    }
+
+    /// The most recent notices (50 unless changed with [`Connection::set_notice_capacity`]).
+    pub fn notices(&self) -> Vec<Message> {
+        self.link().shared.notices()
+    }
+
+    /// Forgets the kept notices.
+    pub fn clear_notices(&self) {
+        self.link().shared.clear_notices();
+    }
+
+    /// How many notices the connection keeps.
+    pub fn set_notice_capacity(&self, capacity: usize) {
+        self.link().shared.set_notice_capacity(capacity);
+    }
+
+    /// Notifications received so far and not yet taken.
+    pub fn take_notifications(&self) -> Vec<Notification> {
+        self.link().shared.take_notifications()
+    }
+}

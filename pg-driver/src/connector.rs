@@ -1,0 +1,269 @@
+//! Connectors: immutable descriptions of a server and how to reach it, which make connections.
+
+use std::sync::Arc;
+
+use pg_exceptions::{ConnectTimeoutError, ConnectionFailureError, Error, Message};
+use tokio::sync::mpsc;
+
+use crate::connection::Connection;
+use crate::hooks::{Driver, HookChain, HookSlot, MessageHook};
+use crate::link::Link;
+use crate::params::{ConnectParams, Host, SslMode};
+use crate::shared::Shared;
+use crate::socket::Socket;
+use crate::startup::{self, Established, Startup};
+use crate::task::Task;
+use crate::tls::TlsFiles;
+use crate::transport::{self, Keepalive, PeerAddr};
+
+/// An immutable description of a server and of how to reach it; it makes connections.
+///
+/// Cloning a connector is cheap. [`Connector::connect`] opens a new connection every time.
+#[derive(Clone)]
+pub struct Connector {
+    inner: Arc<ConnectorInner>,
+}
+
+struct ConnectorInner {
+    params: ConnectParams,
+    driver: Arc<Driver>,
+    hook: Option<MessageHook>,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Connector").field(&self.iri()).finish()
+    }
+}
+
+impl Connector {
+    /// A connector for these parameters, on the global driver.
+    pub fn new(params: ConnectParams) -> Connector {
+        Connector::with_driver(params, Driver::global())
+    }
+
+    /// A connector for these parameters whose hook chain passes through `driver`.
+    pub fn with_driver(params: ConnectParams, driver: Arc<Driver>) -> Connector {
+        Connector { inner: Arc::new(ConnectorInner { params, driver, hook: None }) }
+    }
+
+    /// A connector reaching a host by name: every address it resolves to is tried in turn.
+    pub fn host(params: ConnectParams, host: impl Into<String>, port: u16) -> Connector {
+        Connector::new(params.with_hosts(vec![Host::Tcp { host: host.into(), port }]))
+    }
+
+    /// A connector reaching an IPv4 address.
+    pub fn ip4(params: ConnectParams, addr: std::net::Ipv4Addr, port: u16) -> Connector {
+        Connector::host(params, addr.to_string(), port)
+    }
+
+    /// A connector reaching an IPv6 address.
+    pub fn ip6(params: ConnectParams, addr: std::net::Ipv6Addr, port: u16) -> Connector {
+        Connector::host(params, addr.to_string(), port)
+    }
+
+    /// A connector reaching a unix socket: a directory holding `.s.PGSQL.<port>`, or the file.
+    pub fn unix(params: ConnectParams, path: impl Into<std::path::PathBuf>, port: u16) -> Connector {
+        Connector::new(params.with_hosts(vec![Host::Unix { path: path.into(), port }]))
+    }
+
+    /// The same connector with a message hook of its own (between connections' and the driver's).
+    pub fn with_message_hook(&self, hook: MessageHook) -> Connector {
+        Connector {
+            inner: Arc::new(ConnectorInner {
+                params: self.inner.params.clone(),
+                driver: self.inner.driver.clone(),
+                hook: Some(hook),
+            }),
+        }
+    }
+
+    /// The parameters this connector connects with.
+    pub fn params(&self) -> &ConnectParams {
+        &self.inner.params
+    }
+
+    /// The connector written back as a `pq://` IRI, with the password obscured.
+    pub fn iri(&self) -> String {
+        self.inner.params.to_iri(true)
+    }
+
+    /// Opens a new connection: each host in turn, each of its addresses, as the sslmode says.
+    pub async fn connect(&self) -> Result<Connection, Error> {
+        let link = self.establish().await?;
+        Ok(Connection::from_link(self.clone(), link))
+    }
+
+    pub(crate) async fn establish(&self) -> Result<Link, Error> {
+        let params = &self.inner.params;
+        let mut failures: Vec<(String, Error)> = Vec::new();
+        for host in params.effective_hosts() {
+            let attempt = self.attempt_host(&host);
+            let result = match params.connect_timeout {
+                Some(limit) => tokio::time::timeout(limit, attempt).await.unwrap_or_else(|_| {
+                    Err(Error::client(
+                        &ConnectTimeoutError,
+                        format!("no connection to {host} within {limit:?}"),
+                    ))
+                }),
+                None => attempt.await,
+            };
+            match result {
+                Ok(link) => return Ok(link),
+                Err(error) => failures.push((host.to_string(), error)),
+            }
+        }
+        let iri = self.iri();
+        let Some((_, last)) = failures.pop() else {
+            return Err(Error::client(&ConnectionFailureError, "no host to connect to")
+                .with_context("connector", iri));
+        };
+        let mut error = last.with_context("connector", iri);
+        for (host, earlier) in failures {
+            error = error.with_context("also failed", format!("{host}: {}", earlier.message()));
+        }
+        Err(error)
+    }
+
+    async fn attempt_host(&self, host: &Host) -> Result<Link, Error> {
+        match host {
+            Host::Unix { path, port } => {
+                let file = if path.is_dir() {
+                    path.join(format!(".s.PGSQL.{port}"))
+                } else {
+                    path.clone()
+                };
+                let stream = transport::unix(&file).await?;
+                let socket = Socket::Unix(stream);
+                self.finish(socket, None, PeerAddr::Unix(file), host).await
+            }
+            Host::Tcp { host: name, port } => {
+                let addrs = tokio::net::lookup_host((name.as_str(), *port)).await.map_err(|e| {
+                    Error::client(&ConnectionFailureError, format!("cannot resolve host {name}"))
+                        .with_cause(e)
+                })?;
+                let mut last = None;
+                for addr in addrs {
+                    match self.attempt_addr(addr, name, host).await {
+                        Ok(link) => return Ok(link),
+                        Err(error) => last = Some(error),
+                    }
+                }
+                Err(last.unwrap_or_else(|| {
+                    Error::client(&ConnectionFailureError, format!("host {name} has no address"))
+                }))
+            }
+        }
+    }
+
+    async fn attempt_addr(
+        &self,
+        addr: std::net::SocketAddr,
+        name: &str,
+        host: &Host,
+    ) -> Result<Link, Error> {
+        let params = &self.inner.params;
+        let keepalive = Keepalive {
+            enabled: params.keepalives,
+            idle: params.keepalives_idle,
+            interval: params.keepalives_interval,
+            count: params.keepalives_count,
+        };
+        let peer = PeerAddr::Tcp { addr, host: name.to_owned() };
+        let files = TlsFiles {
+            sslmode: params.sslmode,
+            sslrootcert: params.sslrootcert.as_deref(),
+            sslcert: params.sslcert.as_deref(),
+            sslkey: params.sslkey.as_deref(),
+        };
+        let plain = || async {
+            let stream = transport::tcp(addr, keepalive).await?;
+            self.finish(Socket::Tcp(stream), None, peer.clone(), host).await
+        };
+        let encrypted = || async {
+            let stream = transport::tcp(addr, keepalive).await?;
+            let negotiated = transport::negotiate_tls(stream, name, &files).await?;
+            self.finish(negotiated.socket, negotiated.end_point, peer.clone(), host).await
+        };
+        match params.sslmode {
+            SslMode::Disable => plain().await,
+            // allow: plain first; encryption only when the server turns a plain session away.
+            SslMode::Allow => match plain().await {
+                Ok(link) => Ok(link),
+                Err(error) if error.source_is_server() => encrypted().await,
+                Err(error) => Err(error),
+            },
+            // prefer: encryption first; plain when the handshake itself fails.
+            SslMode::Prefer => match encrypted().await {
+                Ok(link) => Ok(link),
+                Err(error) if error.source_is_server() => Err(error),
+                Err(_) => plain().await,
+            },
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => encrypted().await,
+        }
+    }
+
+    async fn finish(
+        &self,
+        mut socket: Socket,
+        end_point: Option<Vec<u8>>,
+        peer: PeerAddr,
+        host: &Host,
+    ) -> Result<Link, Error> {
+        let params = &self.inner.params;
+        let user = params.effective_user();
+        let password = match &params.password {
+            Some(password) => Some(password.expose().to_owned()),
+            None => self.passfile_password(host, &user),
+        };
+        let startup = Startup {
+            user: &user,
+            password: password.as_deref(),
+            database: params.database.as_deref(),
+            settings: &params.startup_settings(),
+            channel_binding: params.channel_binding,
+        };
+        let tls = socket.is_tls();
+        let client_addr = socket.local_addr();
+        let Established { parameters, backend_key, notices, read_buf, status, auth_method } =
+            startup::startup(&mut socket, &startup, end_point).await?;
+        let hooks = HookChain {
+            connection: HookSlot::default(),
+            connector: self.inner.hook.clone(),
+            driver: self.inner.driver.clone(),
+        };
+        let shared = Arc::new(Shared::new(parameters, hooks));
+        shared.set_status(status);
+        for notice in notices {
+            shared.hooks.dispatch(None, &notice);
+            shared.push_notice(notice);
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(Task::new(socket, read_buf, rx, shared.clone()));
+        Ok(Link { tx, shared, backend_key, peer, tls, auth_method, client_addr })
+    }
+
+    /// The password from the password file, when the parameters name none.
+    fn passfile_password(&self, host: &Host, user: &str) -> Option<String> {
+        let params = &self.inner.params;
+        let path = params.effective_passfile()?;
+        let (hostname, port) = match host {
+            Host::Tcp { host, port } => (host.clone(), *port),
+            Host::Unix { port, .. } => ("localhost".to_owned(), *port),
+        };
+        let database = params.database.clone().unwrap_or_else(|| user.to_owned());
+        match crate::params::pgpass::lookup(&path, &hostname, port, &database, user) {
+            Ok(found) => found,
+            Err(warning) => {
+                let message = Message::driver_warning(warning.to_string());
+                HookChain {
+                    connection: HookSlot::default(),
+                    connector: self.inner.hook.clone(),
+                    driver: self.inner.driver.clone(),
+                }
+                .dispatch(None, &message);
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Turning the server's ErrorResponse into the project's Error.
+
+use fallible_iterator::FallibleIterator;
+use pg_exceptions::Error;
+use postgres_protocol::message::backend::ErrorResponseBody;
+
+use crate::task::protocol;
+
+/// The Error an ErrorResponse describes, with the class of its SQLSTATE and every field.
+pub(crate) fn from_error_body(body: &ErrorResponseBody) -> Result<Error, Error> {
+    let mut fields = body.fields();
+    let mut collected = Vec::new();
+    while let Some(field) = fields.next().map_err(protocol)? {
+        collected.push((field.type_(), String::from_utf8_lossy(field.value_bytes()).into_owned()));
+    }
+    Ok(Error::from_fields(collected))
+}

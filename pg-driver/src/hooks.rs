@@ -1,0 +1,91 @@
+//! Message hooks: where NOTICE, WARNING and INFO messages go.
+//!
+//! A message travels from the nearest hook outwards: the statement's, the connection's, the
+//! connector's, the driver's, then the process-wide one. A hook that returns `true` stops it
+//! there; a message no hook stops is printed to standard error (py-postgresql's msghook chain).
+
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use pg_exceptions::Message;
+
+/// A function that sees a message; returning `true` stops it from travelling further.
+pub type MessageHook = Arc<dyn Fn(&Message) -> bool + Send + Sync>;
+
+/// A settable hook slot.
+#[derive(Default)]
+pub(crate) struct HookSlot(RwLock<Option<MessageHook>>);
+
+impl HookSlot {
+    pub(crate) fn set(&self, hook: Option<MessageHook>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = hook;
+    }
+
+    pub(crate) fn get(&self) -> Option<MessageHook> {
+        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+impl std::fmt::Debug for HookSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.get().is_some() { "HookSlot(set)" } else { "HookSlot(unset)" })
+    }
+}
+
+/// The driver: the level of the hook chain between connectors and the whole process.
+///
+/// Connectors are made through a driver; [`Driver::global`] is the one used when none is named.
+#[derive(Debug, Default)]
+pub struct Driver {
+    hook: HookSlot,
+}
+
+impl Driver {
+    /// A new driver with no hook of its own.
+    pub fn new() -> Arc<Driver> {
+        Arc::new(Driver::default())
+    }
+
+    /// The driver every connector uses unless told otherwise.
+    pub fn global() -> Arc<Driver> {
+        static GLOBAL: OnceLock<Arc<Driver>> = OnceLock::new();
+        GLOBAL.get_or_init(Driver::new).clone()
+    }
+
+    /// Sets (or, with `None`, removes) the driver's message hook.
+    pub fn set_message_hook(&self, hook: Option<MessageHook>) {
+        self.hook.set(hook);
+    }
+}
+
+static PROCESS_HOOK: HookSlot = HookSlot(RwLock::new(None));
+
+/// Sets (or, with `None`, removes) the process-wide message hook, the last before the default.
+pub fn set_process_message_hook(hook: Option<MessageHook>) {
+    PROCESS_HOOK.set(hook);
+}
+
+/// The chain as seen from one connection.
+pub(crate) struct HookChain {
+    pub(crate) connection: HookSlot,
+    pub(crate) connector: Option<MessageHook>,
+    pub(crate) driver: Arc<Driver>,
+}
+
+impl HookChain {
+    /// Sends a message along the chain, starting at the statement's hook when there is one.
+    pub(crate) fn dispatch(&self, statement: Option<&MessageHook>, message: &Message) {
+        let levels = [
+            statement.cloned(),
+            self.connection.get(),
+            self.connector.clone(),
+            self.driver.hook.get(),
+            PROCESS_HOOK.get(),
+        ];
+        for hook in levels.into_iter().flatten() {
+            if hook(message) {
+                return;
+            }
+        }
+        eprintln!("{message}");
+    }
+}

@@ -1,0 +1,70 @@
+//! The live link to one server session: the request channel to its task and the shared state.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use pg_exceptions::Error;
+use tokio::sync::mpsc;
+
+use crate::hooks::MessageHook;
+use crate::responses::Responses;
+use crate::shared::Shared;
+use crate::startup::AuthMethod;
+use crate::task::{Request, Responder};
+use crate::transport::PeerAddr;
+
+/// One established server session.
+pub(crate) struct Link {
+    pub(crate) tx: mpsc::UnboundedSender<Request>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) backend_key: Option<(i32, i32)>,
+    pub(crate) peer: PeerAddr,
+    pub(crate) tls: bool,
+    pub(crate) auth_method: AuthMethod,
+    pub(crate) client_addr: Option<std::net::SocketAddr>,
+}
+
+impl Link {
+    /// Queues `bytes` and returns the reader of their answers, which end after `syncs`
+    /// ReadyForQuery messages.
+    pub(crate) fn request(
+        &self,
+        bytes: Bytes,
+        syncs: usize,
+        hook: Option<MessageHook>,
+    ) -> Result<Responses, Error> {
+        self.request_until(bytes, syncs, b"Z", hook)
+    }
+
+    /// Like [`Link::request`], with the answer ending after `count` messages of the given tags.
+    pub(crate) fn request_until(
+        &self,
+        bytes: Bytes,
+        count: usize,
+        terminators: &'static [u8],
+        hook: Option<MessageHook>,
+    ) -> Result<Responses, Error> {
+        if self.shared.is_closed() {
+            return Err(self.shared.closed_error());
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        let responder = Responder { tx, remaining: count, terminators, hook };
+        self.tx
+            .send(Request { bytes, responder: Some(responder), terminate: false })
+            .map_err(|_| self.shared.closed_error())?;
+        Ok(Responses::new(rx))
+    }
+
+    /// Queues bytes that get no answer of their own.
+    pub(crate) fn send(&self, bytes: Bytes) -> Result<(), Error> {
+        self.tx
+            .send(Request { bytes, responder: None, terminate: false })
+            .map_err(|_| self.shared.closed_error())
+    }
+
+    /// Queues a Terminate; the task closes the socket once it is written.
+    pub(crate) fn terminate(&self) {
+        let bytes = crate::simple::encode_terminate();
+        let _ = self.tx.send(Request { bytes, responder: None, terminate: true });
+    }
+}

@@ -1,0 +1,41 @@
+//! The reading end of a request: backend messages as the task routes them.
+
+use bytes::BytesMut;
+use pg_exceptions::Error;
+use postgres_protocol::message::backend::Message;
+use tokio::sync::mpsc;
+
+use crate::shared::Shared;
+use crate::task::{Answer, protocol};
+
+/// The answers to one request, parsed on demand.
+pub(crate) struct Responses {
+    rx: mpsc::UnboundedReceiver<Answer>,
+    buf: BytesMut,
+}
+
+impl Responses {
+    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Answer>) -> Responses {
+        Responses { rx, buf: BytesMut::new() }
+    }
+
+    /// The next message; an error when the connection failed or closed before the answer ended.
+    pub(crate) async fn next(&mut self, shared: &Shared) -> Result<Message, Error> {
+        loop {
+            if let Some(message) = Message::parse(&mut self.buf).map_err(protocol)? {
+                return Ok(message);
+            }
+            match self.rx.recv().await {
+                Some(Ok(chunk)) => {
+                    if self.buf.is_empty() {
+                        self.buf = chunk;
+                    } else {
+                        self.buf.extend_from_slice(&chunk);
+                    }
+                }
+                Some(Err(error)) => return Err(error),
+                None => return Err(shared.closed_error()),
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! State shared between a connection's handles and its task: status, reported parameters,
+//! notices, notifications, and why the connection closed.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError, RwLock};
+
+use pg_exceptions::{ConnectionDoesNotExistError, Error, Message};
+
+use crate::hooks::HookChain;
+
+/// The transaction status the server reported in its last ReadyForQuery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TransactionStatus {
+    /// Not in a transaction block (`I`).
+    Idle,
+    /// In a transaction block (`T`).
+    InTransaction,
+    /// In a failed transaction block, until it ends (`E`).
+    Failed,
+}
+
+impl TransactionStatus {
+    pub(crate) fn from_byte(byte: u8) -> Option<TransactionStatus> {
+        match byte {
+            b'I' => Some(TransactionStatus::Idle),
+            b'T' => Some(TransactionStatus::InTransaction),
+            b'E' => Some(TransactionStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// An asynchronous notification from LISTEN / NOTIFY.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    /// The channel it was sent on.
+    pub channel: String,
+    /// The payload; empty when none was given.
+    pub payload: String,
+    /// The backend process id of the notifying session.
+    pub pid: i32,
+}
+
+/// How many notices a connection keeps when not told otherwise.
+pub const DEFAULT_NOTICE_CAPACITY: usize = 50;
+
+pub(crate) struct Shared {
+    closed: AtomicBool,
+    close_reason: Mutex<Option<Error>>,
+    status: AtomicU8,
+    parameters: RwLock<HashMap<String, String>>,
+    notices: Mutex<VecDeque<Message>>,
+    notice_capacity: AtomicUsize,
+    notifications: Mutex<VecDeque<Notification>>,
+    pub(crate) notified: tokio::sync::Notify,
+    pub(crate) hooks: HookChain,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Shared {
+    pub(crate) fn new(parameters: HashMap<String, String>, hooks: HookChain) -> Shared {
+        Shared {
+            closed: AtomicBool::new(false),
+            close_reason: Mutex::new(None),
+            status: AtomicU8::new(b'I'),
+            parameters: RwLock::new(parameters),
+            notices: Mutex::new(VecDeque::new()),
+            notice_capacity: AtomicUsize::new(DEFAULT_NOTICE_CAPACITY),
+            notifications: Mutex::new(VecDeque::new()),
+            notified: tokio::sync::Notify::new(),
+            hooks,
+        }
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Marks the connection closed, keeping the first reason given.
+    pub(crate) fn mark_closed(&self, reason: Option<Error>) {
+        let mut slot = lock(&self.close_reason);
+        if slot.is_none() {
+            *slot = reason;
+        }
+        self.closed.store(true, Ordering::Release);
+        drop(slot);
+        self.notified.notify_waiters();
+    }
+
+    /// The error any use of a closed connection gets.
+    pub(crate) fn closed_error(&self) -> Error {
+        let error = Error::client(&ConnectionDoesNotExistError, "the connection is closed");
+        match lock(&self.close_reason).as_ref() {
+            Some(reason) => error.with_context("closed by", reason.to_string()),
+            None => error,
+        }
+    }
+
+    pub(crate) fn set_status(&self, byte: u8) {
+        self.status.store(byte, Ordering::Release);
+    }
+
+    pub(crate) fn status(&self) -> TransactionStatus {
+        TransactionStatus::from_byte(self.status.load(Ordering::Acquire))
+            .unwrap_or(TransactionStatus::Idle)
+    }
+
+    pub(crate) fn set_parameter(&self, name: &str, value: &str) {
+        self.parameters
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(name.to_owned(), value.to_owned());
+    }
+
+    pub(crate) fn parameter(&self, name: &str) -> Option<String> {
+        self.parameters.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
+    }
+
+    pub(crate) fn parameters(&self) -> HashMap<String, String> {
+        self.parameters.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub(crate) fn push_notice(&self, message: Message) {
+        let capacity = self.notice_capacity.load(Ordering::Relaxed);
+        let mut notices = lock(&self.notices);
+        notices.push_back(message);
+        while notices.len() > capacity {
+            notices.pop_front();
+        }
+    }
+
+    pub(crate) fn notices(&self) -> Vec<Message> {
+        lock(&self.notices).iter().cloned().collect()
+    }
+
+    pub(crate) fn clear_notices(&self) {
+        lock(&self.notices).clear();
+    }
+
+    pub(crate) fn set_notice_capacity(&self, capacity: usize) {
+        self.notice_capacity.store(capacity, Ordering::Relaxed);
+        let mut notices = lock(&self.notices);
+        while notices.len() > capacity {
+            notices.pop_front();
+        }
+    }
+
+    pub(crate) fn push_notification(&self, notification: Notification) {
+        lock(&self.notifications).push_back(notification);
+        self.notified.notify_waiters();
+    }
+
+    pub(crate) fn take_notifications(&self) -> Vec<Notification> {
+        lock(&self.notifications).drain(..).collect()
+    }
+}

@@ -1,0 +1,92 @@
+//! The simple query protocol: text results, several statements in one string.
+
+use bytes::{Bytes, BytesMut};
+use fallible_iterator::FallibleIterator;
+use pg_exceptions::{Error, ParameterError};
+use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::frontend;
+
+use crate::link::Link;
+use crate::task::protocol;
+
+/// One statement's result in text form.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SimpleResult {
+    /// The column names, empty for statements that return no rows.
+    pub columns: Vec<String>,
+    /// The rows, each value in the server's text form (None for NULL).
+    pub rows: Vec<Vec<Option<String>>>,
+    /// The command tag, e.g. `SELECT 2` or `CREATE TABLE`.
+    pub tag: String,
+}
+
+/// Runs `sql` (one or more statements) and collects every result; the first error stops it.
+pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleResult>, Error> {
+    let mut buf = BytesMut::new();
+    frontend::query(sql, &mut buf).map_err(|e| {
+        Error::client(&ParameterError, "the SQL text holds a NUL byte").with_cause(e)
+    })?;
+    let mut responses = link.request(buf.freeze(), 1, None)?;
+    let mut results = Vec::new();
+    let mut current = SimpleResult::default();
+    let mut first_error: Option<Error> = None;
+    loop {
+        match responses.next(&link.shared).await {
+            Ok(message) => match message {
+                Message::RowDescription(body) => {
+                    current.columns = body
+                        .fields()
+                        .map(|f| Ok(f.name().to_owned()))
+                        .collect()
+                        .map_err(protocol)?;
+                }
+                Message::DataRow(body) => {
+                    let buffer = body.buffer();
+                    let row = body
+                        .ranges()
+                        .map(|r| {
+                            Ok(r.map(|r| String::from_utf8_lossy(&buffer[r]).into_owned()))
+                        })
+                        .collect()
+                        .map_err(protocol)?;
+                    current.rows.push(row);
+                }
+                Message::CommandComplete(body) => {
+                    current.tag = body.tag().map_err(protocol)?.to_owned();
+                    results.push(std::mem::take(&mut current));
+                }
+                Message::EmptyQueryResponse => results.push(std::mem::take(&mut current)),
+                Message::ErrorResponse(body) => {
+                    if first_error.is_none() {
+                        first_error = Some(crate::error::from_error_body(&body)?);
+                    }
+                }
+                Message::CopyInResponse(_) => {
+                    let mut fail = BytesMut::new();
+                    frontend::copy_fail(
+                        "COPY FROM STDIN needs a data source: use a statement's load_rows",
+                        &mut fail,
+                    )
+                    .map_err(protocol)?;
+                    link.send(fail.freeze())?;
+                }
+                Message::ReadyForQuery(_) => break,
+                _ => {}
+            },
+            Err(error) => {
+                return Err(first_error.unwrap_or(error).with_statement(sql));
+            }
+        }
+    }
+    match first_error {
+        Some(error) => Err(error.with_statement(sql)),
+        None => Ok(results),
+    }
+}
+
+/// Sends bytes that expect no answer of their own (CopyData, CopyFail, Terminate…).
+pub(crate) fn encode_terminate() -> Bytes {
+    let mut buf = BytesMut::new();
+    frontend::terminate(&mut buf);
+    buf.freeze()
+}

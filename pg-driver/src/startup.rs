@@ -1,0 +1,279 @@
+//! The startup conversation: the startup packet, authentication, and the server's first reports.
+
+use std::collections::HashMap;
+
+use bytes::BytesMut;
+use pg_exceptions::{
+    AuthenticationMethodError, AuthenticationSpecificationError, ConnectionFailureError, Error,
+    InsecurityError, Message, ProtocolViolationError,
+};
+use postgres_protocol::authentication::sasl::{self, ChannelBinding, ScramSha256};
+use postgres_protocol::message::{backend, frontend};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::error::from_error_body;
+use crate::params::ChannelBindingMode;
+use crate::socket::Socket;
+use crate::task::{message_from_fields, protocol};
+
+/// The largest message the server may send before the connection is ready.
+const STARTUP_MESSAGE_LIMIT: usize = 1 << 20;
+
+/// What the startup packet and authentication need.
+pub(crate) struct Startup<'a> {
+    pub(crate) user: &'a str,
+    pub(crate) password: Option<&'a str>,
+    pub(crate) database: Option<&'a str>,
+    pub(crate) settings: &'a [(String, String)],
+    pub(crate) channel_binding: ChannelBindingMode,
+}
+
+/// How the server authenticated the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// No password was asked for (trust, peer, or a client certificate).
+    Trust,
+    /// A cleartext password.
+    Password,
+    /// An MD5-hashed password.
+    Md5,
+    /// SCRAM-SHA-256 without channel binding.
+    ScramSha256,
+    /// SCRAM-SHA-256-PLUS: SCRAM bound to the TLS channel.
+    ScramSha256Plus,
+}
+
+/// A connection that has finished its startup.
+pub(crate) struct Established {
+    pub(crate) parameters: HashMap<String, String>,
+    pub(crate) backend_key: Option<(i32, i32)>,
+    pub(crate) notices: Vec<Message>,
+    pub(crate) read_buf: BytesMut,
+    pub(crate) status: u8,
+    pub(crate) auth_method: AuthMethod,
+}
+
+struct Conversation<'s> {
+    socket: &'s mut Socket,
+    buf: BytesMut,
+}
+
+impl Conversation<'_> {
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.socket.write_all(bytes).await.map_err(failure)?;
+        self.socket.flush().await.map_err(failure)
+    }
+
+    async fn receive(&mut self) -> Result<backend::Message, Error> {
+        loop {
+            if let Some(header) = backend::Header::parse(&self.buf).map_err(protocol)? {
+                let len = header.len() as usize + 1;
+                if len > STARTUP_MESSAGE_LIMIT {
+                    return Err(Error::client(
+                        &ProtocolViolationError,
+                        format!("the server sent a {len}-byte message during startup"),
+                    ));
+                }
+                if self.buf.len() >= len {
+                    if let Some(message) = backend::Message::parse(&mut self.buf).map_err(protocol)?
+                    {
+                        return Ok(message);
+                    }
+                }
+            }
+            self.buf.reserve(8 * 1024);
+            let n = self.socket.read_buf(&mut self.buf).await.map_err(failure)?;
+            if n == 0 {
+                return Err(Error::client(
+                    &ConnectionFailureError,
+                    "the server closed the connection during startup",
+                ));
+            }
+        }
+    }
+}
+
+fn failure(e: std::io::Error) -> Error {
+    Error::client(&ConnectionFailureError, "the connection to the server failed").with_cause(e)
+}
+
+fn need_password<'a>(startup: &Startup<'a>) -> Result<&'a str, Error> {
+    startup.password.ok_or_else(|| {
+        Error::client(
+            &AuthenticationSpecificationError,
+            format!(
+                "the server asked for a password for user \"{}\" and none was supplied",
+                startup.user
+            ),
+        )
+    })
+}
+
+fn method_error(name: &str) -> Error {
+    Error::client(
+        &AuthenticationMethodError,
+        format!("the server asked for {name} authentication, which this driver does not support"),
+    )
+}
+
+/// Runs the startup conversation on a connected (and, where asked, encrypted) socket.
+///
+/// `tls_end_point` is the channel-binding data of the TLS session, when there is one.
+pub(crate) async fn startup(
+    socket: &mut Socket,
+    startup: &Startup<'_>,
+    tls_end_point: Option<Vec<u8>>,
+) -> Result<Established, Error> {
+    let mut conv = Conversation { socket, buf: BytesMut::with_capacity(8 * 1024) };
+    let mut packet = BytesMut::new();
+    let mut pairs: Vec<(&str, &str)> = vec![("user", startup.user)];
+    if let Some(database) = startup.database {
+        pairs.push(("database", database));
+    }
+    pairs.extend(startup.settings.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    if !pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case("client_encoding")) {
+        pairs.push(("client_encoding", "UTF8"));
+    }
+    frontend::startup_message(pairs.iter().copied(), &mut packet).map_err(|e| {
+        Error::client(&AuthenticationSpecificationError, "a startup parameter holds a NUL byte")
+            .with_cause(e)
+    })?;
+    conv.send(&packet).await?;
+
+    let mut auth_method = AuthMethod::Trust;
+    let mut scram: Option<ScramSha256> = None;
+    let mut parameters = HashMap::new();
+    let mut backend_key = None;
+    let mut notices = Vec::new();
+    loop {
+        let mut out = BytesMut::new();
+        match conv.receive().await? {
+            backend::Message::AuthenticationOk => {
+                if startup.channel_binding == ChannelBindingMode::Require
+                    && auth_method != AuthMethod::ScramSha256Plus
+                {
+                    return Err(Error::client(
+                        &InsecurityError,
+                        "channel binding is required, but the server authenticated the client without it",
+                    ));
+                }
+            }
+            backend::Message::AuthenticationCleartextPassword => {
+                auth_method = AuthMethod::Password;
+                frontend::password_message(need_password(startup)?.as_bytes(), &mut out)
+                    .map_err(protocol)?;
+            }
+            backend::Message::AuthenticationMd5Password(body) => {
+                auth_method = AuthMethod::Md5;
+                let hash = postgres_protocol::authentication::md5_hash(
+                    startup.user.as_bytes(),
+                    need_password(startup)?.as_bytes(),
+                    body.salt(),
+                );
+                frontend::password_message(hash.as_bytes(), &mut out).map_err(protocol)?;
+            }
+            backend::Message::AuthenticationSasl(body) => {
+                let mut offered = Vec::new();
+                let mut mechanisms = body.mechanisms();
+                while let Some(m) = fallible_iterator::FallibleIterator::next(&mut mechanisms)
+                    .map_err(protocol)?
+                {
+                    offered.push(m.to_owned());
+                }
+                let plus = offered.iter().any(|m| m == sasl::SCRAM_SHA_256_PLUS);
+                let plain = offered.iter().any(|m| m == sasl::SCRAM_SHA_256);
+                let (mechanism, binding) = match (&tls_end_point, startup.channel_binding) {
+                    (Some(end_point), ChannelBindingMode::Prefer | ChannelBindingMode::Require)
+                        if plus =>
+                    {
+                        auth_method = AuthMethod::ScramSha256Plus;
+                        (
+                            sasl::SCRAM_SHA_256_PLUS,
+                            ChannelBinding::tls_server_end_point(end_point.clone()),
+                        )
+                    }
+                    (_, ChannelBindingMode::Require) => {
+                        return Err(Error::client(
+                            &InsecurityError,
+                            if tls_end_point.is_some() {
+                                "channel binding is required, but the server does not offer SCRAM-SHA-256-PLUS"
+                            } else {
+                                "channel binding is required, and it needs a TLS connection"
+                            },
+                        ));
+                    }
+                    (Some(_), ChannelBindingMode::Prefer) if plain => {
+                        auth_method = AuthMethod::ScramSha256;
+                        (sasl::SCRAM_SHA_256, ChannelBinding::unrequested())
+                    }
+                    _ if plain => {
+                        auth_method = AuthMethod::ScramSha256;
+                        (sasl::SCRAM_SHA_256, ChannelBinding::unsupported())
+                    }
+                    _ => return Err(method_error(&format!("SASL ({})", offered.join(", ")))),
+                };
+                let client = ScramSha256::new(need_password(startup)?.as_bytes(), binding);
+                frontend::sasl_initial_response(mechanism, client.message(), &mut out)
+                    .map_err(protocol)?;
+                scram = Some(client);
+            }
+            backend::Message::AuthenticationSaslContinue(body) => {
+                let client = scram.as_mut().ok_or_else(|| unexpected("SASLContinue"))?;
+                client.update(body.data()).map_err(|e| {
+                    Error::client(&ProtocolViolationError, "invalid SCRAM server-first message")
+                        .with_cause(e)
+                })?;
+                frontend::sasl_response(client.message(), &mut out).map_err(protocol)?;
+            }
+            backend::Message::AuthenticationSaslFinal(body) => {
+                let client = scram.as_mut().ok_or_else(|| unexpected("SASLFinal"))?;
+                client.finish(body.data()).map_err(|e| {
+                    Error::client(
+                        &InsecurityError,
+                        "the server's SCRAM signature is wrong: it does not know the password",
+                    )
+                    .with_cause(e)
+                })?;
+            }
+            backend::Message::AuthenticationKerberosV5 => return Err(method_error("Kerberos V5")),
+            backend::Message::AuthenticationScmCredential => {
+                return Err(method_error("SCM credential"));
+            }
+            backend::Message::AuthenticationGss | backend::Message::AuthenticationGssContinue(_) => {
+                return Err(method_error("GSSAPI"));
+            }
+            backend::Message::AuthenticationSspi => return Err(method_error("SSPI")),
+            backend::Message::BackendKeyData(body) => {
+                backend_key = Some((body.process_id(), body.secret_key()));
+            }
+            backend::Message::ParameterStatus(body) => {
+                parameters.insert(
+                    body.name().map_err(protocol)?.to_owned(),
+                    body.value().map_err(protocol)?.to_owned(),
+                );
+            }
+            backend::Message::NoticeResponse(body) => {
+                notices.push(message_from_fields(body.fields())?);
+            }
+            backend::Message::ErrorResponse(body) => return Err(from_error_body(&body)?),
+            backend::Message::ReadyForQuery(body) => {
+                return Ok(Established {
+                    parameters,
+                    backend_key,
+                    notices,
+                    read_buf: conv.buf,
+                    status: body.status(),
+                    auth_method,
+                });
+            }
+            _ => return Err(unexpected("an unexpected message")),
+        }
+        if !out.is_empty() {
+            conv.send(&out).await?;
+        }
+    }
+}
+
+fn unexpected(what: &str) -> Error {
+    Error::client(&ProtocolViolationError, format!("the server sent {what} during startup"))
+}

@@ -1,0 +1,333 @@
+//! The connection task: it owns the socket, writes requests in the order they were made, and
+//! routes each backend message to the request it answers.
+//!
+//! Requests are pipelined: a handle queues its encoded messages and a responder, and the task
+//! writes them as soon as the socket takes them, without waiting for earlier answers. Answers
+//! arrive in request order, so the responders form a FIFO. A responder whose receiver is gone
+//! (its future was dropped) has its answers read and discarded, which leaves the connection
+//! clean for the next request. NOTICE, NOTIFY and ParameterStatus messages are handled here,
+//! whichever request is in flight.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, Bytes, BytesMut};
+use pg_exceptions::{ConnectionFailureError, Error, Message, ProtocolViolationError};
+use postgres_protocol::message::backend;
+use tokio::io::AsyncWrite;
+use tokio::sync::mpsc;
+
+use crate::hooks::MessageHook;
+use crate::shared::{Notification, Shared};
+use crate::socket::Socket;
+
+/// What answers a request: raw backend messages, whole frames, in order.
+pub(crate) type Answer = Result<BytesMut, Error>;
+
+/// Where a request's answers go and when they end.
+pub(crate) struct Responder {
+    pub(crate) tx: mpsc::UnboundedSender<Answer>,
+    /// How many terminating messages end the answer.
+    pub(crate) remaining: usize,
+    /// Which message tags terminate: `Z` (ReadyForQuery) for requests ending in Sync or Query.
+    pub(crate) terminators: &'static [u8],
+    /// The hook of the statement that made the request, first in the message chain.
+    pub(crate) hook: Option<MessageHook>,
+}
+
+/// One unit of work for the task.
+pub(crate) struct Request {
+    pub(crate) bytes: Bytes,
+    pub(crate) responder: Option<Responder>,
+    /// Close the connection once these bytes are written.
+    pub(crate) terminate: bool,
+}
+
+const READ_CHUNK: usize = 64 * 1024;
+const WRITE_HIGH_WATER: usize = 256 * 1024;
+
+pub(crate) struct Task {
+    socket: Socket,
+    read_buf: BytesMut,
+    write_buf: BytesMut,
+    requests: mpsc::UnboundedReceiver<Request>,
+    requests_closed: bool,
+    pending: VecDeque<Responder>,
+    shared: Arc<Shared>,
+    terminating: bool,
+    needs_flush: bool,
+}
+
+impl Task {
+    pub(crate) fn new(
+        socket: Socket,
+        read_buf: BytesMut,
+        requests: mpsc::UnboundedReceiver<Request>,
+        shared: Arc<Shared>,
+    ) -> Task {
+        Task {
+            socket,
+            read_buf,
+            write_buf: BytesMut::with_capacity(8 * 1024),
+            requests,
+            requests_closed: false,
+            pending: VecDeque::new(),
+            shared,
+            terminating: false,
+            needs_flush: false,
+        }
+    }
+
+    /// Takes queued requests into the write buffer. Returns whether any were taken.
+    fn poll_requests(&mut self, cx: &mut Context<'_>) -> bool {
+        let mut progressed = false;
+        while !self.terminating && !self.requests_closed && self.write_buf.len() < WRITE_HIGH_WATER
+        {
+            match self.requests.poll_recv(cx) {
+                Poll::Ready(Some(request)) => {
+                    progressed = true;
+                    self.write_buf.extend_from_slice(&request.bytes);
+                    if let Some(responder) = request.responder {
+                        self.pending.push_back(responder);
+                    }
+                    self.terminating = request.terminate;
+                }
+                Poll::Ready(None) => {
+                    // Every handle is gone: say goodbye once the answers still owed are read.
+                    self.requests_closed = true;
+                    progressed = true;
+                }
+                Poll::Pending => break,
+            }
+        }
+        if self.requests_closed && !self.terminating && self.pending.is_empty() {
+            let mut buf = BytesMut::new();
+            postgres_protocol::message::frontend::terminate(&mut buf);
+            self.write_buf.extend_from_slice(&buf);
+            self.terminating = true;
+        }
+        progressed
+    }
+
+    fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {
+        let mut progressed = false;
+        while !self.write_buf.is_empty() {
+            match Pin::new(&mut self.socket).poll_write(cx, &self.write_buf) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => {
+                    self.write_buf.advance(n);
+                    self.needs_flush = true;
+                    progressed = true;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Ready(Ok(progressed)),
+            }
+        }
+        if self.needs_flush {
+            match Pin::new(&mut self.socket).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.needs_flush = false,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => {}
+            }
+        }
+        Poll::Ready(Ok(progressed))
+    }
+
+    /// Reads what the socket has; `Ready(Err)` on a failure or end of stream.
+    fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Error>> {
+        let mut progressed = false;
+        loop {
+            self.read_buf.reserve(READ_CHUNK);
+            match tokio_util::io::poll_read_buf(Pin::new(&mut self.socket), cx, &mut self.read_buf)
+            {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(Error::client(
+                        &ConnectionFailureError,
+                        "the server closed the connection",
+                    )));
+                }
+                Poll::Ready(Ok(_)) => {
+                    progressed = true;
+                    self.route()?;
+                }
+                Poll::Ready(Err(e)) => {
+                    return Poll::Ready(Err(Error::client(
+                        &ConnectionFailureError,
+                        "the connection to the server failed",
+                    )
+                    .with_cause(e)));
+                }
+                Poll::Pending => return Poll::Ready(Ok(progressed)),
+            }
+        }
+    }
+
+    /// Hands the complete frames in the read buffer to their responders.
+    fn route(&mut self) -> Result<(), Error> {
+        let mut batch = 0usize;
+        loop {
+            let Some(header) = backend::Header::parse(&self.read_buf[batch..]).map_err(protocol)?
+            else {
+                break;
+            };
+            let len = header.len() as usize + 1;
+            if self.read_buf.len() - batch < len {
+                break;
+            }
+            match header.tag() {
+                b'N' | b'A' | b'S' => {
+                    self.send_batch(batch);
+                    batch = 0;
+                    let frame = self.read_buf.split_to(len);
+                    self.side_channel(frame)?;
+                }
+                tag => {
+                    if tag == b'Z' {
+                        if len < 6 {
+                            return Err(protocol(std::io::ErrorKind::InvalidData.into()));
+                        }
+                        self.shared.set_status(self.read_buf[batch + 5]);
+                    }
+                    batch += len;
+                    let Some(front) = self.pending.front_mut() else {
+                        // An answer nobody asked for: a FATAL error before the server hangs up.
+                        let frame = self.read_buf.split_to(batch);
+                        batch = 0;
+                        self.unsolicited(frame)?;
+                        continue;
+                    };
+                    if front.terminators.contains(&tag) {
+                        front.remaining = front.remaining.saturating_sub(1);
+                        if front.remaining == 0 {
+                            self.send_batch(batch);
+                            batch = 0;
+                            self.pending.pop_front();
+                        }
+                    }
+                }
+            }
+        }
+        self.send_batch(batch);
+        Ok(())
+    }
+
+    fn send_batch(&mut self, len: usize) {
+        if len == 0 {
+            return;
+        }
+        let chunk = self.read_buf.split_to(len);
+        if let Some(front) = self.pending.front() {
+            // A closed receiver means the caller gave up: its answers are dropped here.
+            let _ = front.tx.send(Ok(chunk));
+        }
+    }
+
+    fn side_channel(&mut self, mut frame: BytesMut) -> Result<(), Error> {
+        let message = backend::Message::parse(&mut frame).map_err(protocol)?;
+        match message {
+            Some(backend::Message::NoticeResponse(body)) => {
+                let fields = body.fields();
+                let message = message_from_fields(fields)?;
+                let hook = self.pending.front().and_then(|r| r.hook.as_ref());
+                self.shared.hooks.dispatch(hook, &message);
+                self.shared.push_notice(message);
+            }
+            Some(backend::Message::NotificationResponse(body)) => {
+                self.shared.push_notification(Notification {
+                    channel: body.channel().map_err(protocol)?.to_owned(),
+                    payload: body.message().map_err(protocol)?.to_owned(),
+                    pid: body.process_id(),
+                });
+            }
+            Some(backend::Message::ParameterStatus(body)) => {
+                self.shared
+                    .set_parameter(body.name().map_err(protocol)?, body.value().map_err(protocol)?);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn unsolicited(&mut self, mut frame: BytesMut) -> Result<(), Error> {
+        while let Some(message) = backend::Message::parse(&mut frame).map_err(protocol)? {
+            if let backend::Message::ErrorResponse(body) = message {
+                let error = crate::error::from_error_body(&body)?;
+                self.shared.mark_closed(Some(error));
+            }
+        }
+        Ok(())
+    }
+
+    fn fail(&mut self, error: Error) {
+        self.shared.mark_closed(Some(error.clone()));
+        for responder in self.pending.drain(..) {
+            let _ = responder.tx.send(Err(error.clone()));
+        }
+        self.requests.close();
+        while let Ok(request) = self.requests.try_recv() {
+            if let Some(responder) = request.responder {
+                let _ = responder.tx.send(Err(self.shared.closed_error()));
+            }
+        }
+    }
+}
+
+pub(crate) fn protocol(e: std::io::Error) -> Error {
+    Error::client(&ProtocolViolationError, "malformed message from the server").with_cause(e)
+}
+
+/// Builds a Message from NoticeResponse fields.
+pub(crate) fn message_from_fields(
+    mut fields: postgres_protocol::message::backend::ErrorFields<'_>,
+) -> Result<Message, Error> {
+    use fallible_iterator::FallibleIterator;
+    let mut collected = Vec::new();
+    while let Some(field) = fields.next().map_err(protocol)? {
+        collected.push((field.type_(), String::from_utf8_lossy(field.value_bytes()).into_owned()));
+    }
+    Ok(Message::from_fields(collected))
+}
+
+impl Future for Task {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        loop {
+            let mut progressed = this.poll_requests(cx);
+            match this.poll_write(cx) {
+                Poll::Ready(Ok(p)) => progressed |= p,
+                Poll::Ready(Err(e)) => {
+                    this.fail(
+                        Error::client(&ConnectionFailureError, "cannot write to the server")
+                            .with_cause(e),
+                    );
+                    return Poll::Ready(());
+                }
+                Poll::Pending => {}
+            }
+            if this.terminating && this.write_buf.is_empty() && !this.needs_flush {
+                let _ = ready!(Pin::new(&mut this.socket).poll_shutdown(cx));
+                this.shared.mark_closed(None);
+                this.fail(this.shared.closed_error());
+                return Poll::Ready(());
+            }
+            match this.poll_read(cx) {
+                Poll::Ready(Ok(p)) => progressed |= p,
+                Poll::Ready(Err(e)) => {
+                    this.fail(e);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => {}
+            }
+            if !progressed {
+                return Poll::Pending;
+            }
+        }
+    }
+}
