@@ -20,7 +20,10 @@ impl CancelHandle {
 
     fn request(&self) -> Result<BytesMut, Error> {
         let (pid, secret) = self.key.ok_or_else(|| {
-            Error::client(&OperationError, "the server sent no cancellation key for this connection")
+            Error::client(
+                &OperationError,
+                "the server sent no cancellation key for this connection",
+            )
         })?;
         let mut buf = BytesMut::new();
         postgres_protocol::message::frontend::cancel_request(pid, secret, &mut buf);
@@ -41,7 +44,9 @@ impl CancelHandle {
                 let _ = stream.read_to_end(&mut sink).await;
             }
             PeerAddr::Unix(path) => {
-                let mut stream = tokio::net::UnixStream::connect(path).await.map_err(failed)?;
+                let mut stream = tokio::net::UnixStream::connect(path)
+                    .await
+                    .map_err(failed)?;
                 stream.write_all(&request).await.map_err(failed)?;
                 let mut sink = Vec::new();
                 let _ = stream.read_to_end(&mut sink).await;

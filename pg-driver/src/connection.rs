@@ -42,11 +42,20 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     pub(crate) fn from_link(connector: Connector, link: Link) -> Connection {
-        Connection { inner: Arc::new(Inner { connector, link: RwLock::new(Arc::new(link)) }) }
+        Connection {
+            inner: Arc::new(Inner {
+                connector,
+                link: RwLock::new(Arc::new(link)),
+            }),
+        }
     }
 
     pub(crate) fn link(&self) -> Arc<Link> {
-        self.inner.link.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.inner
+            .link
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// The connector that made this connection.
@@ -65,7 +74,11 @@ impl Connection {
             return Ok(());
         }
         let link = self.inner.connector.establish().await?;
-        *self.inner.link.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(link);
+        *self
+            .inner
+            .link
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(link);
         Ok(())
     }
 
@@ -100,7 +113,7 @@ impl Connection {
         let sql = format!(
             "DO LANGUAGE {} {}",
             pg_string::quote_ident(language),
-            pg_string::quote_literal(source)
+            pg_string::quote_literal_portable(source)
         );
         self.execute(&sql).await
     }
@@ -132,12 +145,19 @@ impl Connection {
 
     /// The server's version, parsed.
     pub fn version_info(&self) -> Result<VersionInfo, Error> {
-        VersionInfo::parse(&self.version())
+        let version = self.version();
+        VersionInfo::parse(&version).map_err(|e| {
+            Error::client(
+                &pg_exceptions::DriverError,
+                format!("unparsable server version {version:?}"),
+            )
+            .with_cause(e)
+        })
     }
 
     /// The server's version as libpq's integer: 15.18 is 150018, 9.6.24 is 90624.
     pub fn server_version(&self) -> Result<i32, Error> {
-        Ok(self.version_info()?.to_libpq_number())
+        Ok(self.version_info()?.libpq_number() as i32)
     }
 
     /// The protocol version in use: (3, 0).
@@ -188,7 +208,10 @@ impl Connection {
 
     /// The client port as the server sees it (`inet_client_port()`), None on unix sockets.
     pub async fn client_port(&self) -> Result<Option<u16>, Error> {
-        Ok(self.scalar("SELECT inet_client_port()").await?.and_then(|p| p.parse().ok()))
+        Ok(self
+            .scalar("SELECT inet_client_port()")
+            .await?
+            .and_then(|p| p.parse().ok()))
     }
 
     /// When the server process started, from pg_stat_activity (None when not visible).

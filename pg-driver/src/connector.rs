@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use pg_exceptions::{ConnectTimeoutError, ConnectionFailureError, Error, Message};
+use pg_exceptions::{ConnectTimeoutError, ConnectionFailureError, Error, Message, Source};
 use tokio::sync::mpsc;
 
 use crate::connection::Connection;
@@ -44,12 +44,18 @@ impl Connector {
 
     /// A connector for these parameters whose hook chain passes through `driver`.
     pub fn with_driver(params: ConnectParams, driver: Arc<Driver>) -> Connector {
-        Connector { inner: Arc::new(ConnectorInner { params, driver, hook: None }) }
+        Connector {
+            inner: Arc::new(ConnectorInner {
+                params,
+                driver,
+                hook: None,
+            }),
+        }
     }
 
     /// A connector reaching a host by name: every address it resolves to is tried in turn.
     pub fn host(params: ConnectParams, host: impl Into<String>, port: u16) -> Connector {
-        Connector::new(params.with_hosts(vec![Host::Tcp { host: host.into(), port }]))
+        Connector::new(params.with_hosts(vec![Host::tcp(host, port)]))
     }
 
     /// A connector reaching an IPv4 address.
@@ -63,8 +69,12 @@ impl Connector {
     }
 
     /// A connector reaching a unix socket: a directory holding `.s.PGSQL.<port>`, or the file.
-    pub fn unix(params: ConnectParams, path: impl Into<std::path::PathBuf>, port: u16) -> Connector {
-        Connector::new(params.with_hosts(vec![Host::Unix { path: path.into(), port }]))
+    pub fn unix(
+        params: ConnectParams,
+        path: impl Into<std::path::PathBuf>,
+        port: u16,
+    ) -> Connector {
+        Connector::new(params.with_hosts(vec![Host::unix(path, port)]))
     }
 
     /// The same connector with a message hook of its own (between connections' and the driver's).
@@ -97,15 +107,17 @@ impl Connector {
     pub(crate) async fn establish(&self) -> Result<Link, Error> {
         let params = &self.inner.params;
         let mut failures: Vec<(String, Error)> = Vec::new();
-        for host in params.effective_hosts() {
-            let attempt = self.attempt_host(&host);
-            let result = match params.connect_timeout {
-                Some(limit) => tokio::time::timeout(limit, attempt).await.unwrap_or_else(|_| {
-                    Err(Error::client(
-                        &ConnectTimeoutError,
-                        format!("no connection to {host} within {limit:?}"),
-                    ))
-                }),
+        for host in params.hosts() {
+            let attempt = self.attempt_host(host);
+            let result = match params.connect_timeout() {
+                Some(limit) => tokio::time::timeout(limit, attempt)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Error::client(
+                            &ConnectTimeoutError,
+                            format!("no connection to {host} within {limit:?}"),
+                        ))
+                    }),
                 None => attempt.await,
             };
             match result {
@@ -115,8 +127,10 @@ impl Connector {
         }
         let iri = self.iri();
         let Some((_, last)) = failures.pop() else {
-            return Err(Error::client(&ConnectionFailureError, "no host to connect to")
-                .with_context("connector", iri));
+            return Err(
+                Error::client(&ConnectionFailureError, "no host to connect to")
+                    .with_context("connector", iri),
+            );
         };
         let mut error = last.with_context("connector", iri);
         for (host, earlier) in failures {
@@ -127,21 +141,30 @@ impl Connector {
 
     async fn attempt_host(&self, host: &Host) -> Result<Link, Error> {
         match host {
-            Host::Unix { path, port } => {
-                let file = if path.is_dir() {
-                    path.join(format!(".s.PGSQL.{port}"))
-                } else {
-                    path.clone()
-                };
+            Host::Unix { .. } => {
+                let file = host.socket_path().unwrap_or_default();
                 let stream = transport::unix(&file).await?;
                 let socket = Socket::Unix(stream);
                 self.finish(socket, None, PeerAddr::Unix(file), host).await
             }
-            Host::Tcp { host: name, port } => {
-                let addrs = tokio::net::lookup_host((name.as_str(), *port)).await.map_err(|e| {
-                    Error::client(&ConnectionFailureError, format!("cannot resolve host {name}"))
-                        .with_cause(e)
-                })?;
+            Host::Tcp {
+                host: name,
+                hostaddr,
+                port,
+            } => {
+                let addrs: Vec<std::net::SocketAddr> = match hostaddr {
+                    Some(ip) => vec![std::net::SocketAddr::new(*ip, *port)],
+                    None => tokio::net::lookup_host((name.as_str(), *port))
+                        .await
+                        .map_err(|e| {
+                            Error::client(
+                                &ConnectionFailureError,
+                                format!("cannot resolve host {name}"),
+                            )
+                            .with_cause(e)
+                        })?
+                        .collect(),
+                };
                 let mut last = None;
                 for addr in addrs {
                     match self.attempt_addr(addr, name, host).await {
@@ -150,7 +173,10 @@ impl Connector {
                     }
                 }
                 Err(last.unwrap_or_else(|| {
-                    Error::client(&ConnectionFailureError, format!("host {name} has no address"))
+                    Error::client(
+                        &ConnectionFailureError,
+                        format!("host {name} has no address"),
+                    )
                 }))
             }
         }
@@ -164,39 +190,44 @@ impl Connector {
     ) -> Result<Link, Error> {
         let params = &self.inner.params;
         let keepalive = Keepalive {
-            enabled: params.keepalives,
-            idle: params.keepalives_idle,
-            interval: params.keepalives_interval,
-            count: params.keepalives_count,
+            enabled: params.keepalives(),
+            idle: params.keepalives_idle(),
+            interval: params.keepalives_interval(),
+            count: params.keepalives_count(),
         };
-        let peer = PeerAddr::Tcp { addr, host: name.to_owned() };
+        let peer = PeerAddr::Tcp {
+            addr,
+            host: name.to_owned(),
+        };
         let files = TlsFiles {
-            sslmode: params.sslmode,
-            sslrootcert: params.sslrootcert.as_deref(),
-            sslcert: params.sslcert.as_deref(),
-            sslkey: params.sslkey.as_deref(),
+            sslmode: params.ssl_mode(),
+            sslrootcert: params.ssl_root_cert(),
+            sslcert: params.ssl_cert(),
+            sslkey: params.ssl_key(),
         };
         let plain = || async {
             let stream = transport::tcp(addr, keepalive).await?;
-            self.finish(Socket::Tcp(stream), None, peer.clone(), host).await
+            self.finish(Socket::Tcp(stream), None, peer.clone(), host)
+                .await
         };
         let encrypted = || async {
             let stream = transport::tcp(addr, keepalive).await?;
             let negotiated = transport::negotiate_tls(stream, name, &files).await?;
-            self.finish(negotiated.socket, negotiated.end_point, peer.clone(), host).await
+            self.finish(negotiated.socket, negotiated.end_point, peer.clone(), host)
+                .await
         };
-        match params.sslmode {
+        match params.ssl_mode() {
             SslMode::Disable => plain().await,
             // allow: plain first; encryption only when the server turns a plain session away.
             SslMode::Allow => match plain().await {
                 Ok(link) => Ok(link),
-                Err(error) if error.source_is_server() => encrypted().await,
+                Err(error) if error.source_kind() == Source::Server => encrypted().await,
                 Err(error) => Err(error),
             },
             // prefer: encryption first; plain when the handshake itself fails.
             SslMode::Prefer => match encrypted().await {
                 Ok(link) => Ok(link),
-                Err(error) if error.source_is_server() => Err(error),
+                Err(error) if error.source_kind() == Source::Server => Err(error),
                 Err(_) => plain().await,
             },
             SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => encrypted().await,
@@ -211,22 +242,27 @@ impl Connector {
         host: &Host,
     ) -> Result<Link, Error> {
         let params = &self.inner.params;
-        let user = params.effective_user();
-        let password = match &params.password {
+        let password = match params.password() {
             Some(password) => Some(password.expose().to_owned()),
-            None => self.passfile_password(host, &user),
+            None => self.passfile_password(host),
         };
         let startup = Startup {
-            user: &user,
+            user: params.user(),
             password: password.as_deref(),
-            database: params.database.as_deref(),
-            settings: &params.startup_settings(),
-            channel_binding: params.channel_binding,
+            database: Some(params.database()),
+            settings: params.settings(),
+            channel_binding: params.channel_binding(),
         };
         let tls = socket.is_tls();
         let client_addr = socket.local_addr();
-        let Established { parameters, backend_key, notices, read_buf, status, auth_method } =
-            startup::startup(&mut socket, &startup, end_point).await?;
+        let Established {
+            parameters,
+            backend_key,
+            notices,
+            read_buf,
+            status,
+            auth_method,
+        } = startup::startup(&mut socket, &startup, end_point).await?;
         let hooks = HookChain {
             connection: HookSlot::default(),
             connector: self.inner.hook.clone(),
@@ -240,22 +276,23 @@ impl Connector {
         }
         let (tx, rx) = mpsc::unbounded_channel();
         tokio::spawn(Task::new(socket, read_buf, rx, shared.clone()));
-        Ok(Link { tx, shared, backend_key, peer, tls, auth_method, client_addr })
+        Ok(Link {
+            tx,
+            shared,
+            backend_key,
+            peer,
+            tls,
+            auth_method,
+            client_addr,
+        })
     }
 
     /// The password from the password file, when the parameters name none.
-    fn passfile_password(&self, host: &Host, user: &str) -> Option<String> {
-        let params = &self.inner.params;
-        let path = params.effective_passfile()?;
-        let (hostname, port) = match host {
-            Host::Tcp { host, port } => (host.clone(), *port),
-            Host::Unix { port, .. } => ("localhost".to_owned(), *port),
-        };
-        let database = params.database.clone().unwrap_or_else(|| user.to_owned());
-        match crate::params::pgpass::lookup(&path, &hostname, port, &database, user) {
-            Ok(found) => found,
+    fn passfile_password(&self, host: &Host) -> Option<String> {
+        match self.inner.params.passfile_password(host) {
+            Ok(found) => found.map(|p| p.expose().to_owned()),
             Err(warning) => {
-                let message = Message::driver_warning(warning.to_string());
+                let message = Message::new("WARNING", "01-00", warning.to_string());
                 HookChain {
                     connection: HookSlot::default(),
                     connector: self.inner.hook.clone(),

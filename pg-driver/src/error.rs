@@ -11,7 +11,10 @@ pub(crate) fn from_error_body(body: &ErrorResponseBody) -> Result<Error, Error> 
     let mut fields = body.fields();
     let mut collected = Vec::new();
     while let Some(field) = fields.next().map_err(protocol)? {
-        collected.push((field.type_(), String::from_utf8_lossy(field.value_bytes()).into_owned()));
+        collected.push((
+            field.type_(),
+            String::from_utf8_lossy(field.value_bytes()).into_owned(),
+        ));
     }
     Ok(Error::from_fields(collected))
 }

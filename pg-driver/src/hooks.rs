@@ -21,13 +21,20 @@ impl HookSlot {
     }
 
     pub(crate) fn get(&self) -> Option<MessageHook> {
-        self.0.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }
 
 impl std::fmt::Debug for HookSlot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.get().is_some() { "HookSlot(set)" } else { "HookSlot(unset)" })
+        f.write_str(if self.get().is_some() {
+            "HookSlot(set)"
+        } else {
+            "HookSlot(unset)"
+        })
     }
 }
 

@@ -1,1 +1,71 @@
-//! The PQ v3 implementation of PG-API on tokio, with a blocking facade. Lands with the connection issue.
+//! The PQ v3 implementation of PG-API on tokio, with a [`blocking`] facade.
+//!
+//! A [`Connector`] describes a server and how to reach it; [`Connector::connect`] makes a
+//! [`Connection`]. Each connection runs a task that owns the socket and pipelines requests:
+//! handles queue their messages and read their answers in order, so concurrent users of one
+//! connection never wait for round trips they do not need.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), pg_exceptions::Error> {
+//! let db = pg_driver::open("pq://user@localhost:5432/postgres").await?;
+//! db.execute("CREATE TEMP TABLE t (i int); INSERT INTO t VALUES (1)").await?;
+//! assert_eq!(db.transaction_status(), pg_driver::TransactionStatus::Idle);
+//! db.close();
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod api_impl;
+pub mod blocking;
+mod cancel;
+mod connection;
+mod connector;
+mod error;
+mod hooks;
+mod link;
+pub mod params;
+mod responses;
+mod shared;
+mod simple;
+mod socket;
+mod startup;
+mod task;
+mod tls;
+mod transport;
+pub mod version;
+
+pub use cancel::CancelHandle;
+pub use connection::Connection;
+pub use connector::Connector;
+pub use hooks::{Driver, MessageHook, set_process_message_hook};
+pub use params::ConnectParams;
+pub use shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
+pub use simple::SimpleResult;
+pub use startup::AuthMethod;
+pub use transport::PeerAddr;
+pub use version::VersionInfo;
+
+use pg_exceptions::Error;
+
+/// The connector for an IRI, with libpq's environment (PGHOST, PGUSER, …) filling the gaps.
+pub(crate) fn connector_from_iri_with_env(iri: &str) -> Result<Connector, Error> {
+    Ok(Connector::new(params::Keywords::parse(iri)?.resolve()?))
+}
+
+impl From<params::ParamsError> for Error {
+    fn from(error: params::ParamsError) -> Error {
+        Error::client(&pg_exceptions::ClientCannotConnectError, error.to_string())
+    }
+}
+
+/// Opens a connection from an IRI (`pq://`, `postgresql://` or `postgres://`), inheriting
+/// libpq's environment for what the IRI leaves out.
+pub async fn open(iri: &str) -> Result<Connection, Error> {
+    connector_from_iri_with_env(iri)?.connect().await
+}
+
+/// Opens a connection from explicit keyword parameters only: the environment is not consulted
+/// (defaults still apply: the operating-system user, the unix socket directory, port 5432).
+pub async fn connect(keywords: params::Keywords) -> Result<Connection, Error> {
+    Connector::new(keywords.build()?).connect().await
+}

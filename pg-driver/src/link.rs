@@ -48,9 +48,18 @@ impl Link {
             return Err(self.shared.closed_error());
         }
         let (tx, rx) = mpsc::unbounded_channel();
-        let responder = Responder { tx, remaining: count, terminators, hook };
+        let responder = Responder {
+            tx,
+            remaining: count,
+            terminators,
+            hook,
+        };
         self.tx
-            .send(Request { bytes, responder: Some(responder), terminate: false })
+            .send(Request {
+                bytes,
+                responder: Some(responder),
+                terminate: false,
+            })
             .map_err(|_| self.shared.closed_error())?;
         Ok(Responses::new(rx))
     }
@@ -58,13 +67,21 @@ impl Link {
     /// Queues bytes that get no answer of their own.
     pub(crate) fn send(&self, bytes: Bytes) -> Result<(), Error> {
         self.tx
-            .send(Request { bytes, responder: None, terminate: false })
+            .send(Request {
+                bytes,
+                responder: None,
+                terminate: false,
+            })
             .map_err(|_| self.shared.closed_error())
     }
 
     /// Queues a Terminate; the task closes the socket once it is written.
     pub(crate) fn terminate(&self) {
         let bytes = crate::simple::encode_terminate();
-        let _ = self.tx.send(Request { bytes, responder: None, terminate: true });
+        let _ = self.tx.send(Request {
+            bytes,
+            responder: None,
+            terminate: true,
+        });
     }
 }

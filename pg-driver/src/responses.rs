@@ -16,7 +16,10 @@ pub(crate) struct Responses {
 
 impl Responses {
     pub(crate) fn new(rx: mpsc::UnboundedReceiver<Answer>) -> Responses {
-        Responses { rx, buf: BytesMut::new() }
+        Responses {
+            rx,
+            buf: BytesMut::new(),
+        }
     }
 
     /// The next message; an error when the connection failed or closed before the answer ended.

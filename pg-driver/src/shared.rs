@@ -8,28 +8,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 use pg_exceptions::{ConnectionDoesNotExistError, Error, Message};
 
 use crate::hooks::HookChain;
-
-/// The transaction status the server reported in its last ReadyForQuery.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum TransactionStatus {
-    /// Not in a transaction block (`I`).
-    Idle,
-    /// In a transaction block (`T`).
-    InTransaction,
-    /// In a failed transaction block, until it ends (`E`).
-    Failed,
-}
-
-impl TransactionStatus {
-    pub(crate) fn from_byte(byte: u8) -> Option<TransactionStatus> {
-        match byte {
-            b'I' => Some(TransactionStatus::Idle),
-            b'T' => Some(TransactionStatus::InTransaction),
-            b'E' => Some(TransactionStatus::Failed),
-            _ => None,
-        }
-    }
-}
+pub use pg_api::TransactionStatus;
 
 /// An asynchronous notification from LISTEN / NOTIFY.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,11 +96,18 @@ impl Shared {
     }
 
     pub(crate) fn parameter(&self, name: &str) -> Option<String> {
-        self.parameters.read().unwrap_or_else(PoisonError::into_inner).get(name).cloned()
+        self.parameters
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
     }
 
     pub(crate) fn parameters(&self) -> HashMap<String, String> {
-        self.parameters.read().unwrap_or_else(PoisonError::into_inner).clone()
+        self.parameters
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn push_notice(&self, message: Message) {

@@ -44,9 +44,7 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
                     let buffer = body.buffer();
                     let row = body
                         .ranges()
-                        .map(|r| {
-                            Ok(r.map(|r| String::from_utf8_lossy(&buffer[r]).into_owned()))
-                        })
+                        .map(|r| Ok(r.map(|r| String::from_utf8_lossy(&buffer[r]).into_owned())))
                         .collect()
                         .map_err(protocol)?;
                     current.rows.push(row);
@@ -56,10 +54,8 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
                     results.push(std::mem::take(&mut current));
                 }
                 Message::EmptyQueryResponse => results.push(std::mem::take(&mut current)),
-                Message::ErrorResponse(body) => {
-                    if first_error.is_none() {
-                        first_error = Some(crate::error::from_error_body(&body)?);
-                    }
+                Message::ErrorResponse(body) if first_error.is_none() => {
+                    first_error = Some(crate::error::from_error_body(&body)?);
                 }
                 Message::CopyInResponse(_) => {
                     let mut fail = BytesMut::new();

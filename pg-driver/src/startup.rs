@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use bytes::BytesMut;
 use pg_exceptions::{
     AuthenticationMethodError, AuthenticationSpecificationError, ConnectionFailureError, Error,
-    InsecurityError, Message, ProtocolViolationError,
+    InsecurityError, Message, ProtocolError,
 };
 use postgres_protocol::authentication::sasl::{self, ChannelBinding, ScramSha256};
 use postgres_protocol::message::{backend, frontend};
@@ -70,15 +70,15 @@ impl Conversation<'_> {
                 let len = header.len() as usize + 1;
                 if len > STARTUP_MESSAGE_LIMIT {
                     return Err(Error::client(
-                        &ProtocolViolationError,
+                        &ProtocolError,
                         format!("the server sent a {len}-byte message during startup"),
                     ));
                 }
-                if self.buf.len() >= len {
-                    if let Some(message) = backend::Message::parse(&mut self.buf).map_err(protocol)?
-                    {
-                        return Ok(message);
-                    }
+                if self.buf.len() >= len
+                    && let Some(message) =
+                        backend::Message::parse(&mut self.buf).map_err(protocol)?
+                {
+                    return Ok(message);
                 }
             }
             self.buf.reserve(8 * 1024);
@@ -94,7 +94,11 @@ impl Conversation<'_> {
 }
 
 fn failure(e: std::io::Error) -> Error {
-    Error::client(&ConnectionFailureError, "the connection to the server failed").with_cause(e)
+    Error::client(
+        &ConnectionFailureError,
+        "the connection to the server failed",
+    )
+    .with_cause(e)
 }
 
 fn need_password<'a>(startup: &Startup<'a>) -> Result<&'a str, Error> {
@@ -124,19 +128,33 @@ pub(crate) async fn startup(
     startup: &Startup<'_>,
     tls_end_point: Option<Vec<u8>>,
 ) -> Result<Established, Error> {
-    let mut conv = Conversation { socket, buf: BytesMut::with_capacity(8 * 1024) };
+    let mut conv = Conversation {
+        socket,
+        buf: BytesMut::with_capacity(8 * 1024),
+    };
     let mut packet = BytesMut::new();
     let mut pairs: Vec<(&str, &str)> = vec![("user", startup.user)];
     if let Some(database) = startup.database {
         pairs.push(("database", database));
     }
-    pairs.extend(startup.settings.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    if !pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case("client_encoding")) {
+    pairs.extend(
+        startup
+            .settings
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    );
+    if !pairs
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("client_encoding"))
+    {
         pairs.push(("client_encoding", "UTF8"));
     }
     frontend::startup_message(pairs.iter().copied(), &mut packet).map_err(|e| {
-        Error::client(&AuthenticationSpecificationError, "a startup parameter holds a NUL byte")
-            .with_cause(e)
+        Error::client(
+            &AuthenticationSpecificationError,
+            "a startup parameter holds a NUL byte",
+        )
+        .with_cause(e)
     })?;
     conv.send(&packet).await?;
 
@@ -175,8 +193,8 @@ pub(crate) async fn startup(
             backend::Message::AuthenticationSasl(body) => {
                 let mut offered = Vec::new();
                 let mut mechanisms = body.mechanisms();
-                while let Some(m) = fallible_iterator::FallibleIterator::next(&mut mechanisms)
-                    .map_err(protocol)?
+                while let Some(m) =
+                    fallible_iterator::FallibleIterator::next(&mut mechanisms).map_err(protocol)?
                 {
                     offered.push(m.to_owned());
                 }
@@ -220,7 +238,7 @@ pub(crate) async fn startup(
             backend::Message::AuthenticationSaslContinue(body) => {
                 let client = scram.as_mut().ok_or_else(|| unexpected("SASLContinue"))?;
                 client.update(body.data()).map_err(|e| {
-                    Error::client(&ProtocolViolationError, "invalid SCRAM server-first message")
+                    Error::client(&ProtocolError, "invalid SCRAM server-first message")
                         .with_cause(e)
                 })?;
                 frontend::sasl_response(client.message(), &mut out).map_err(protocol)?;
@@ -239,7 +257,8 @@ pub(crate) async fn startup(
             backend::Message::AuthenticationScmCredential => {
                 return Err(method_error("SCM credential"));
             }
-            backend::Message::AuthenticationGss | backend::Message::AuthenticationGssContinue(_) => {
+            backend::Message::AuthenticationGss
+            | backend::Message::AuthenticationGssContinue(_) => {
                 return Err(method_error("GSSAPI"));
             }
             backend::Message::AuthenticationSspi => return Err(method_error("SSPI")),
@@ -275,5 +294,8 @@ pub(crate) async fn startup(
 }
 
 fn unexpected(what: &str) -> Error {
-    Error::client(&ProtocolViolationError, format!("the server sent {what} during startup"))
+    Error::client(
+        &ProtocolError,
+        format!("the server sent {what} during startup"),
+    )
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
-use pg_exceptions::{ConnectionFailureError, Error, Message, ProtocolViolationError};
+use pg_exceptions::{ConnectionFailureError, Error, Message, ProtocolError};
 use postgres_protocol::message::backend;
 use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
@@ -245,8 +245,10 @@ impl Task {
                 });
             }
             Some(backend::Message::ParameterStatus(body)) => {
-                self.shared
-                    .set_parameter(body.name().map_err(protocol)?, body.value().map_err(protocol)?);
+                self.shared.set_parameter(
+                    body.name().map_err(protocol)?,
+                    body.value().map_err(protocol)?,
+                );
             }
             _ => {}
         }
@@ -278,7 +280,7 @@ impl Task {
 }
 
 pub(crate) fn protocol(e: std::io::Error) -> Error {
-    Error::client(&ProtocolViolationError, "malformed message from the server").with_cause(e)
+    Error::client(&ProtocolError, "malformed message from the server").with_cause(e)
 }
 
 /// Builds a Message from NoticeResponse fields.
@@ -288,7 +290,10 @@ pub(crate) fn message_from_fields(
     use fallible_iterator::FallibleIterator;
     let mut collected = Vec::new();
     while let Some(field) = fields.next().map_err(protocol)? {
-        collected.push((field.type_(), String::from_utf8_lossy(field.value_bytes()).into_owned()));
+        collected.push((
+            field.type_(),
+            String::from_utf8_lossy(field.value_bytes()).into_owned(),
+        ));
     }
     Ok(Message::from_fields(collected))
 }

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pg_exceptions::{Error, InsecurityError};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use sha2::{Digest, Sha256, Sha384, Sha512};
@@ -40,8 +40,9 @@ fn tls_error(message: impl Into<String>) -> Error {
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, Error> {
-    let pem = std::fs::read(path)
-        .map_err(|e| tls_error(format!("cannot read certificate file {}", path.display())).with_cause(e))?;
+    let pem = std::fs::read(path).map_err(|e| {
+        tls_error(format!("cannot read certificate file {}", path.display())).with_cause(e)
+    })?;
     let certs: Result<Vec<_>, _> = rustls_pemfile::certs(&mut pem.as_slice()).collect();
     let certs = certs.map_err(|e| {
         tls_error(format!("malformed certificate file {}", path.display())).with_cause(e)
@@ -67,7 +68,9 @@ fn home_postgresql(file: &str) -> Option<std::path::PathBuf> {
 }
 
 /// Builds the client configuration for one connection attempt.
-pub(crate) fn client_config(files: &TlsFiles<'_>) -> Result<(Arc<ClientConfig>, Verification), Error> {
+pub(crate) fn client_config(
+    files: &TlsFiles<'_>,
+) -> Result<(Arc<ClientConfig>, Verification), Error> {
     let default_root = home_postgresql("root.crt");
     let rootcert = files.sslrootcert.or(default_root.as_deref());
     let verification = match files.sslmode {
@@ -100,7 +103,11 @@ pub(crate) fn client_config(files: &TlsFiles<'_>) -> Result<(Arc<ClientConfig>, 
                 .map_err(|e| tls_error("cannot build the certificate verifier").with_cause(e))?,
         )
     };
-    let verifier = Arc::new(Verifier { webpki, verification, provider: provider() });
+    let verifier = Arc::new(Verifier {
+        webpki,
+        verification,
+        provider: provider(),
+    });
     let builder = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error("no usable TLS protocol version").with_cause(e))?
@@ -190,7 +197,9 @@ impl ServerCertVerifier for Verifier {
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
@@ -246,7 +255,9 @@ fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
         if n == 0 || n > 4 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | *b as usize);
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | *b as usize);
         (len, &rest[n..])
     };
     (rest.len() >= len).then(|| rest.split_at(len))
@@ -258,7 +269,12 @@ mod tests {
 
     #[test]
     fn der_walk_survives_garbage() {
-        for input in [&[][..], &[0x30], &[0x30, 0x85, 1, 2, 3, 4, 5], &[0x30, 0x05, 0x30]] {
+        for input in [
+            &[][..],
+            &[0x30],
+            &[0x30, 0x85, 1, 2, 3, 4, 5],
+            &[0x30, 0x05, 0x30],
+        ] {
             assert!(matches!(signature_hash(input), SignatureHash::Sha256));
         }
     }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pg_exceptions::{ConnectionFailureError, Error, InsecurityError, ProtocolViolationError};
+use pg_exceptions::{ConnectionFailureError, Error, InsecurityError, ProtocolError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
@@ -45,7 +45,9 @@ pub(crate) async fn tcp(addr: SocketAddr, keepalive: Keepalive) -> Result<TcpStr
     let stream = TcpStream::connect(addr)
         .await
         .map_err(|e| io_failure(format!("cannot connect to {addr}"), e))?;
-    stream.set_nodelay(true).map_err(|e| io_failure("cannot set TCP_NODELAY".into(), e))?;
+    stream
+        .set_nodelay(true)
+        .map_err(|e| io_failure("cannot set TCP_NODELAY".into(), e))?;
     if keepalive.enabled {
         let mut ka = socket2::TcpKeepalive::new();
         if let Some(idle) = keepalive.idle {
@@ -66,9 +68,12 @@ pub(crate) async fn tcp(addr: SocketAddr, keepalive: Keepalive) -> Result<TcpStr
 
 /// Opens a unix-socket connection.
 pub(crate) async fn unix(path: &std::path::Path) -> Result<UnixStream, Error> {
-    UnixStream::connect(path)
-        .await
-        .map_err(|e| io_failure(format!("cannot connect to unix socket {}", path.display()), e))
+    UnixStream::connect(path).await.map_err(|e| {
+        io_failure(
+            format!("cannot connect to unix socket {}", path.display()),
+            e,
+        )
+    })
 }
 
 /// The outcome of the SSLRequest exchange.
@@ -101,27 +106,43 @@ pub(crate) async fn negotiate_tls(
     match answer[0] {
         b'S' => {
             let connector = tokio_rustls::TlsConnector::from(config);
-            let tls = connector.connect(tls::server_name(host), stream).await.map_err(|e| {
-                Error::client(&InsecurityError, format!("the TLS handshake with {host} failed"))
+            let tls = connector
+                .connect(tls::server_name(host), stream)
+                .await
+                .map_err(|e| {
+                    Error::client(
+                        &InsecurityError,
+                        format!("the TLS handshake with {host} failed"),
+                    )
                     .with_cause(e)
-            })?;
+                })?;
             let end_point = tls
                 .get_ref()
                 .1
                 .peer_certificates()
                 .and_then(|certs| certs.first())
                 .map(|cert| tls::server_end_point(cert.as_ref()));
-            Ok(Negotiated { socket: Socket::Tls(Box::new(tls)), end_point })
+            Ok(Negotiated {
+                socket: Socket::Tls(Box::new(tls)),
+                end_point,
+            })
         }
-        b'N' if matches!(files.sslmode, SslMode::Allow | SslMode::Prefer | SslMode::Disable) => {
-            Ok(Negotiated { socket: Socket::Tcp(stream), end_point: None })
+        b'N' if matches!(
+            files.sslmode,
+            SslMode::Allow | SslMode::Prefer | SslMode::Disable
+        ) =>
+        {
+            Ok(Negotiated {
+                socket: Socket::Tcp(stream),
+                end_point: None,
+            })
         }
         b'N' => Err(Error::client(
             &InsecurityError,
             format!("the server at {host} does not support TLS, and the sslmode requires it"),
         )),
         other => Err(Error::client(
-            &ProtocolViolationError,
+            &ProtocolError,
             format!("unexpected answer {other:#04x} to the SSL request"),
         )),
     }

@@ -133,10 +133,8 @@ pub(crate) fn details(
             field(f, STEP, label, value)?;
         }
     }
-    if show_position {
-        if let Some(position) = fields.get(field::POSITION) {
-            field(f, STEP, "POSITION", position)?;
-        }
+    if let Some(position) = fields.get(field::POSITION).filter(|_| show_position) {
+        field(f, STEP, "POSITION", position)?;
     }
     match (
         fields.get(field::INTERNAL_QUERY),

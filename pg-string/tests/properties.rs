@@ -90,7 +90,7 @@ proptest! {
     fn split_is_well_formed_and_unsplits(sql in text()) {
         let parts = split(&sql);
         well_formed(&parts)?;
-        prop_assert_eq!(unterminated(&parts).is_some(), parts.len() % 2 == 0);
+        prop_assert_eq!(unterminated(&parts).is_some(), parts.len().is_multiple_of(2));
         prop_assert_eq!(unsplit(&parts), sql);
     }
 

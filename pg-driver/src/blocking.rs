@@ -1,0 +1,244 @@
+//! The blocking facade: every async method, run to completion on a private runtime.
+//!
+//! Each blocking connection owns a single-threaded tokio runtime, which drives the connection's
+//! task while a call is in progress (as the `postgres` crate wraps `tokio-postgres`). Do not call
+//! these methods from inside an async runtime: they return an OperationError there.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use pg_exceptions::{Error, Message, OperationError};
+use tokio::runtime::Runtime;
+
+use crate::cancel::CancelHandle;
+use crate::hooks::MessageHook;
+use crate::params::ConnectParams;
+use crate::shared::{Notification, TransactionStatus};
+use crate::simple::SimpleResult;
+use crate::startup::AuthMethod;
+use crate::version::VersionInfo;
+
+fn runtime() -> Result<Arc<Runtime>, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map(Arc::new)
+        .map_err(|e| Error::client(&OperationError, "cannot start a runtime").with_cause(e))
+}
+
+fn run<F: Future>(rt: &Runtime, future: F) -> Result<F::Output, Error> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::client(
+            &OperationError,
+            "the blocking facade was called inside an async runtime; use the async API there",
+        ));
+    }
+    Ok(rt.block_on(future))
+}
+
+/// The blocking form of [`crate::Connector`].
+#[derive(Clone, Debug)]
+pub struct Connector {
+    inner: crate::Connector,
+}
+
+impl Connector {
+    /// A blocking connector for these parameters.
+    pub fn new(params: ConnectParams) -> Connector {
+        Connector {
+            inner: crate::Connector::new(params),
+        }
+    }
+
+    /// The async connector underneath.
+    pub fn as_async(&self) -> &crate::Connector {
+        &self.inner
+    }
+
+    /// The connector as a `pq://` IRI, password obscured.
+    pub fn iri(&self) -> String {
+        self.inner.iri()
+    }
+
+    /// Opens a new connection.
+    pub fn connect(&self) -> Result<Connection, Error> {
+        let rt = runtime()?;
+        let conn = run(&rt, self.inner.connect())??;
+        Ok(Connection { conn, rt })
+    }
+}
+
+impl From<crate::Connector> for Connector {
+    fn from(inner: crate::Connector) -> Connector {
+        Connector { inner }
+    }
+}
+
+/// The blocking form of [`crate::Connection`]; `Clone` gives another handle on the same session.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    conn: crate::Connection,
+    rt: Arc<Runtime>,
+}
+
+impl Connection {
+    /// The async connection underneath (its futures must run on this connection's runtime,
+    /// through [`Connection::block_on`]).
+    pub fn as_async(&self) -> &crate::Connection {
+        &self.conn
+    }
+
+    /// Runs a future on this connection's runtime.
+    pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
+        run(&self.rt, future)
+    }
+
+    /// The connector that made this connection.
+    pub fn connector(&self) -> Connector {
+        Connector {
+            inner: self.conn.connector().clone(),
+        }
+    }
+
+    /// Opens a new, separate connection from the same connector.
+    pub fn clone_connection(&self) -> Result<Connection, Error> {
+        self.connector().connect()
+    }
+
+    /// Reconnects when closed; does nothing when open.
+    pub fn connect(&self) -> Result<(), Error> {
+        self.block_on(self.conn.connect())?
+    }
+
+    /// Whether the connection is closed.
+    pub fn closed(&self) -> bool {
+        self.conn.closed()
+    }
+
+    /// Closes the connection; closing twice does nothing.
+    pub fn close(&self) {
+        self.conn.close();
+        let _ = self.block_on(tokio::task::yield_now());
+    }
+
+    /// Runs SQL through the simple query protocol; the first error stops it.
+    pub fn execute(&self, sql: &str) -> Result<(), Error> {
+        self.block_on(self.conn.execute(sql))?
+    }
+
+    /// Runs SQL through the simple query protocol and returns the rows as text.
+    pub fn simple(&self, sql: &str) -> Result<Vec<SimpleResult>, Error> {
+        self.block_on(self.conn.simple(sql))?
+    }
+
+    /// Runs an anonymous code block in the given language.
+    pub fn do_(&self, language: &str, source: &str) -> Result<(), Error> {
+        self.block_on(self.conn.do_(language, source))?
+    }
+
+    /// Returns the session to its state just after connecting.
+    pub fn reset(&self) -> Result<(), Error> {
+        self.block_on(self.conn.reset())?
+    }
+
+    /// The server process id.
+    pub fn backend_id(&self) -> Option<i32> {
+        self.conn.backend_id()
+    }
+
+    /// The server's version string.
+    pub fn version(&self) -> String {
+        self.conn.version()
+    }
+
+    /// The server's version, parsed.
+    pub fn version_info(&self) -> Result<VersionInfo, Error> {
+        self.conn.version_info()
+    }
+
+    /// The server's version as libpq's integer.
+    pub fn server_version(&self) -> Result<i32, Error> {
+        self.conn.server_version()
+    }
+
+    /// The protocol version in use.
+    pub fn protocol_version(&self) -> (u16, u16) {
+        self.conn.protocol_version()
+    }
+
+    /// A parameter the server reported.
+    pub fn parameter_status(&self, name: &str) -> Option<String> {
+        self.conn.parameter_status(name)
+    }
+
+    /// Every parameter the server reported.
+    pub fn parameters(&self) -> HashMap<String, String> {
+        self.conn.parameters()
+    }
+
+    /// The transaction status from the last ReadyForQuery.
+    pub fn transaction_status(&self) -> TransactionStatus {
+        self.conn.transaction_status()
+    }
+
+    /// Whether the connection is encrypted.
+    pub fn security(&self) -> Option<&'static str> {
+        self.conn.security()
+    }
+
+    /// How the server authenticated this connection.
+    pub fn auth_method(&self) -> AuthMethod {
+        self.conn.auth_method()
+    }
+
+    /// The client address as the server sees it.
+    pub fn client_address(&self) -> Result<Option<String>, Error> {
+        self.block_on(self.conn.client_address())?
+    }
+
+    /// The client port as the server sees it.
+    pub fn client_port(&self) -> Result<Option<u16>, Error> {
+        self.block_on(self.conn.client_port())?
+    }
+
+    /// When the server process started.
+    pub fn backend_start(&self) -> Result<Option<String>, Error> {
+        self.block_on(self.conn.backend_start())?
+    }
+
+    /// A handle that cancels this connection's running query from another thread.
+    pub fn cancel_handle(&self) -> CancelHandle {
+        self.conn.cancel_handle()
+    }
+
+    /// Cancels the running query.
+    pub fn interrupt(&self) -> Result<(), Error> {
+        self.cancel_handle().cancel_blocking()
+    }
+
+    /// Sets (or removes) the connection's message hook.
+    pub fn set_message_hook(&self, hook: Option<MessageHook>) {
+        self.conn.set_message_hook(hook)
+    }
+
+    /// The most recent notices.
+    pub fn notices(&self) -> Vec<Message> {
+        self.conn.notices()
+    }
+
+    /// How many notices the connection keeps.
+    pub fn set_notice_capacity(&self, capacity: usize) {
+        self.conn.set_notice_capacity(capacity)
+    }
+
+    /// Notifications received so far and not yet taken.
+    pub fn take_notifications(&self) -> Vec<Notification> {
+        self.conn.take_notifications()
+    }
+}
+
+/// Opens a connection from an IRI, with libpq's environment filling what it leaves out.
+pub fn open(iri: &str) -> Result<Connection, Error> {
+    Connector::from(crate::connector_from_iri_with_env(iri)?).connect()
+}

@@ -1,0 +1,165 @@
+//! The one error type of the parameter layer.
+
+use std::error::Error;
+use std::fmt;
+
+/// Why a connection IRI, connection string, environment variable or keyword
+/// set could not be turned into parameters.
+///
+/// Every variant names the offending part of the input. None ever carries a
+/// password: where the bad part is a password, only the word "password"
+/// appears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ParamsError {
+    /// The text starts with a scheme other than `pq`, `postgresql` or `postgres`.
+    UnsupportedScheme {
+        /// The scheme as written (without `://`).
+        scheme: String,
+    },
+    /// The text does not follow the grammar of its form.
+    Syntax {
+        /// Which part was being read: `"scheme"`, `"host"`, `"query"`,
+        /// `"path"`, `"connection string"`, …
+        part: &'static str,
+        /// Byte offset into the input where the problem was found.
+        position: usize,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A percent-encoded component is malformed, or decodes to bytes that
+    /// are not UTF-8 or contain NUL.
+    Encoding {
+        /// The component: `"user"`, `"password"`, `"host"`, `"query key"`,
+        /// `"value of sslmode"`, …
+        part: String,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A keyword that libpq does not know (connection strings,
+    /// `postgresql://` query parameters, [`Keywords::set`](super::Keywords::set)).
+    UnknownKeyword {
+        /// The keyword as written.
+        keyword: String,
+    },
+    /// A value that does not fit its keyword.
+    InvalidValue {
+        /// The keyword (or environment variable's keyword).
+        keyword: String,
+        /// The offending value; empty and never shown for `password`.
+        value: String,
+        /// What would have been accepted.
+        expected: &'static str,
+    },
+    /// A port list whose length is neither 1 nor the number of hosts.
+    PortCount {
+        /// Number of hosts.
+        hosts: usize,
+        /// Number of ports.
+        ports: usize,
+    },
+    /// `host` and `hostaddr` lists of different lengths.
+    HostaddrCount {
+        /// Number of `host` entries.
+        hosts: usize,
+        /// Number of `hostaddr` entries.
+        hostaddrs: usize,
+    },
+    /// A startup-packet setting that cannot be sent.
+    InvalidSetting {
+        /// The setting's name.
+        name: String,
+        /// Why it cannot be sent.
+        reason: &'static str,
+    },
+    /// An environment variable held a value that could not be used.
+    Environment {
+        /// The variable, e.g. `PGPORT`.
+        variable: String,
+        /// What was wrong with its value.
+        error: Box<ParamsError>,
+    },
+    /// No user name was given and the operating-system user could not be
+    /// looked up.
+    NoUser,
+}
+
+impl ParamsError {
+    /// An [`InvalidValue`](Self::InvalidValue) that never records a password.
+    pub(crate) fn invalid(keyword: &str, value: &str, expected: &'static str) -> Self {
+        let value = if keyword == "password" {
+            String::new()
+        } else {
+            value.to_owned()
+        };
+        Self::InvalidValue {
+            keyword: keyword.to_owned(),
+            value,
+            expected,
+        }
+    }
+
+    pub(crate) fn syntax(part: &'static str, position: usize, reason: &'static str) -> Self {
+        Self::Syntax {
+            part,
+            position,
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for ParamsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::UnsupportedScheme { scheme } => write!(
+                f,
+                "unsupported scheme {scheme:?} (expected pq://, postgresql:// or postgres://)"
+            ),
+            Self::Syntax {
+                part,
+                position,
+                reason,
+            } => write!(f, "invalid {part} at byte {position}: {reason}"),
+            Self::Encoding { part, reason } => write!(f, "invalid {part}: {reason}"),
+            Self::UnknownKeyword { keyword } => {
+                write!(f, "unknown connection keyword {keyword:?}")
+            }
+            Self::InvalidValue {
+                keyword, expected, ..
+            } if keyword == "password" => {
+                write!(f, "invalid value for \"password\": expected {expected}")
+            }
+            Self::InvalidValue {
+                keyword,
+                value,
+                expected,
+            } => write!(
+                f,
+                "invalid value {value:?} for {keyword:?}: expected {expected}"
+            ),
+            Self::PortCount { hosts, ports } => {
+                write!(f, "could not match {ports} port numbers to {hosts} hosts")
+            }
+            Self::HostaddrCount { hosts, hostaddrs } => write!(
+                f,
+                "could not match {hosts} host names to {hostaddrs} hostaddr values"
+            ),
+            Self::InvalidSetting { name, reason } => write!(f, "setting {name:?}: {reason}"),
+            Self::Environment { variable, error } => {
+                write!(f, "environment variable {variable}: {error}")
+            }
+            Self::NoUser => f.write_str(
+                "no user name given and the operating-system user could not be looked up",
+            ),
+        }
+    }
+}
+
+impl Error for ParamsError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            Self::Environment { error, .. } => Some(error.as_ref()),
+            _ => None,
+        }
+    }
+}
