@@ -1,1 +1,102 @@
-//! PostgreSQL installations, clusters and the throwaway test cluster. Lands with the cluster issue.
+//! PostgreSQL installations, clusters and the throwaway test cluster.
+//!
+//! A port of py-postgresql's `postgresql.installation`, `postgresql.cluster`,
+//! `postgresql.configfile` and `postgresql.temporal`:
+//!
+//! - [`Installation`]: a PostgreSQL installation as its `pg_config` describes it (found
+//!   through `PGINSTALLATION` or `PATH`), with its version ([`VersionInfo`]) and programs.
+//! - [`Cluster`]: a data directory and its server: [`Cluster::init`] (initdb),
+//!   start, stop, restart, kill, reload, drop, waits, [`Cluster::settings`] (an editor of
+//!   `postgresql.conf` that keeps its comments, [`ConfigFile`]) and [`Cluster::hba`]
+//!   (`pg_hba.conf` rules, [`HbaFile`]).
+//! - [`Temporal`]: one throwaway cluster per process for tests, with per-test
+//!   [`Sandbox`] schemas; `PGTEST_IRI` points the tests at an existing server instead.
+//!   [`TemporalBuilder`] makes further, separately configured clusters (roles with
+//!   password, md5 or SCRAM authentication, TLS with generated certificates).
+//!
+//! Every failure is a [`ClusterError`].
+//!
+//! # Example
+//!
+//! ```no_run
+//! use pg_cluster::Temporal;
+//!
+//! # fn main() -> Result<(), pg_cluster::ClusterError> {
+//! let pg = Temporal::get()?;                 // started on first use, removed at exit
+//! let sandbox = pg.sandbox()?;               // a schema of this test's own
+//! sandbox.admin_sql("CREATE TABLE t (a int); INSERT INTO t VALUES (1)")?;
+//! assert_eq!(sandbox.admin_sql("SELECT count(*) FROM t")?, "1");
+//! println!("connect to {}", sandbox.iri());  // pq://test@127.0.0.1:PORT/test?search_path=…
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Managing a cluster of one's own:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use pg_cluster::{Cluster, InitOptions, Installation, StartOptions};
+//!
+//! # fn main() -> Result<(), pg_cluster::ClusterError> {
+//! let cluster = Cluster::new(Installation::find()?, "/tmp/my-cluster")?;
+//! cluster.init(&InitOptions::new().superuser("admin").password("secret").auth("scram-sha-256"))?;
+//! cluster.settings().update([("port", "5499"), ("listen_addresses", "127.0.0.1")])?;
+//! cluster.start(&StartOptions::new())?;
+//! cluster.wait_until_started(Duration::from_secs(30))?;
+//! // …
+//! cluster.drop()?; // stops the server and removes the data directory
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Running as root
+//!
+//! `initdb` and `postgres` refuse to run as root. When the process's effective user id is
+//! 0, a [`Cluster`] runs its programs as an unprivileged [`Account`]: the one named by the
+//! `PGCLUSTER_USER` environment variable, else `postgres` (or the one given to
+//! [`Cluster::with_account`]). The programs are started with that account's user and group
+//! ids (`std::os::unix::process::CommandExt::uid`/`gid`, supplementary groups dropped),
+//! and the files made for them are handed to it: a data directory [`Cluster::init`]
+//! creates, the log file, the `--pwfile` password file, the throwaway cluster's directory
+//! and its TLS certificates. Without such an account, [`Cluster::new`] fails and says so.
+//!
+//! # Cleanup of throwaway clusters
+//!
+//! See [`cleanup`]: removal at drop and at exit (`atexit`, which also runs after panicking
+//! tests), a watchdog process for a killed test process, and removal of leftovers of dead
+//! processes when the next throwaway cluster starts.
+
+mod address;
+mod builder;
+mod certs;
+pub mod cleanup;
+mod cluster;
+pub mod configfile;
+mod control;
+mod error;
+mod hba;
+mod initdb;
+mod installation;
+pub mod postmaster;
+pub mod privileges;
+mod role;
+mod sandbox;
+mod target;
+mod temporal;
+
+pub use address::Address;
+pub use builder::TemporalBuilder;
+pub use certs::{TestCertificates, write_test_certificates};
+pub use cleanup::remove_leftovers;
+pub use cluster::{Cluster, LOG_TAIL_LINES, StartOptions};
+pub use configfile::ConfigFile;
+pub use error::ClusterError;
+pub use hba::{ConnectionType, HbaFile, HbaRule};
+pub use initdb::InitOptions;
+pub use installation::{Installation, PGINSTALLATION, parse_pg_config};
+pub use pg_api::{ReleaseState, VersionError, VersionInfo};
+pub use postmaster::PostmasterPid;
+pub use privileges::{Account, PGCLUSTER_USER};
+pub use role::{AuthMethod, Role, TlsRequirement};
+pub use sandbox::Sandbox;
+pub use temporal::{PGTEST_IRI, Temporal, temporal};

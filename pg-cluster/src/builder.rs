@@ -1,0 +1,219 @@
+//! Configuring and starting throwaway clusters.
+
+use std::fs;
+use std::io::Write;
+use std::net::TcpListener;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use crate::certs::write_test_certificates;
+use crate::cleanup::{self, DIRECTORY_PREFIX, Instance, OWNER_FILE};
+use crate::cluster::{Cluster, StartOptions};
+use crate::error::ClusterError;
+use crate::initdb::InitOptions;
+use crate::installation::Installation;
+use crate::privileges::{self, Account};
+use crate::role::Role;
+use crate::temporal::Temporal;
+
+/// How long a throwaway cluster may take to start.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Configures a throwaway cluster of its own, removed when the [`Temporal`] is dropped
+/// (and at exit, or by the watchdog, like the shared one). It always starts a cluster,
+/// even when `PGTEST_IRI` is set, since it needs to control authentication and TLS.
+#[derive(Debug, Clone, Default)]
+pub struct TemporalBuilder {
+    roles: Vec<Role>,
+    ssl: bool,
+    settings: Vec<(String, String)>,
+    hba: Vec<String>,
+}
+
+impl TemporalBuilder {
+    /// The same configuration as the shared cluster.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a login role with its `pg_hba.conf` rules (placed before the default `trust`
+    /// rules, so they decide for this role).
+    pub fn role(mut self, role: Role) -> Self {
+        self.roles.push(role);
+        self
+    }
+
+    /// Turns TLS on with freshly generated certificates (see
+    /// [`Temporal::certificates`]).
+    pub fn ssl(mut self, ssl: bool) -> Self {
+        self.ssl = ssl;
+        self
+    }
+
+    /// Sets a server setting in `postgresql.conf`, after the defaults.
+    pub fn setting(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.settings.push((name.into(), value.into()));
+        self
+    }
+
+    /// Adds a raw `pg_hba.conf` line before the role rules and default rules.
+    pub fn hba_line(mut self, line: impl Into<String>) -> Self {
+        self.hba.push(line.into());
+        self
+    }
+
+    /// Starts the cluster.
+    pub fn build(self) -> Result<Temporal, ClusterError> {
+        self.start(true)
+    }
+
+    pub(crate) fn start(self, owned: bool) -> Result<Temporal, ClusterError> {
+        let installation = Installation::find()?;
+        let psql = installation
+            .psql()
+            .ok_or_else(|| ClusterError::other("the installation has no psql"))?;
+        cleanup::remove_leftovers();
+        let account = Account::for_current_process()?;
+        let root = make_root(account.as_ref())?;
+        let cluster = match Cluster::new(installation, root.join("data")) {
+            Ok(cluster) => cluster.with_account(account),
+            Err(e) => {
+                let _ = fs::remove_dir_all(&root);
+                return Err(e);
+            }
+        };
+        let instance = Instance::register(cluster, root);
+        let result = self.configure(&instance).and_then(|(port, certificates)| {
+            let temporal = Temporal {
+                instance: Some(instance.clone()),
+                owned,
+                user: "test".into(),
+                password: None,
+                host: "127.0.0.1".into(),
+                port,
+                database: "test".into(),
+                iri: format!("pq://test@127.0.0.1:{port}/test"),
+                admin_uri: admin_uri(port, "test"),
+                psql,
+                certificates,
+            };
+            temporal.psql(&admin_uri(port, "postgres"), "CREATE DATABASE test")?;
+            for role in &self.roles {
+                temporal.admin_sql(&role.create_sql())?;
+            }
+            Ok(temporal)
+        });
+        if result.is_err() {
+            instance.teardown();
+        }
+        result
+    }
+
+    /// Runs initdb, writes settings, rules and certificates, starts the server; returns
+    /// the port.
+    fn configure(
+        &self,
+        instance: &Instance,
+    ) -> Result<(u16, Option<crate::TestCertificates>), ClusterError> {
+        let cluster = &instance.cluster;
+        cluster.init(
+            &InitOptions::new()
+                .superuser("test")
+                .encoding("UTF8")
+                .locale("C")
+                .auth("trust")
+                .no_sync(true),
+        )?;
+        let data = cluster.data_directory().to_string_lossy().into_owned();
+        let mut settings: Vec<(String, String)> = [
+            ("listen_addresses", "127.0.0.1"),
+            ("unix_socket_directories", data.as_str()),
+            ("fsync", "off"),
+            ("synchronous_commit", "off"),
+            ("full_page_writes", "off"),
+            ("max_connections", "150"),
+            ("max_prepared_transactions", "10"),
+            ("shared_buffers", "32MB"),
+        ]
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+        let certificates = if self.ssl {
+            let certs = write_test_certificates(cluster.data_directory(), cluster.account())?;
+            for (k, v) in [
+                ("ssl", "on"),
+                ("ssl_cert_file", "server.crt"),
+                ("ssl_key_file", "server.key"),
+                ("ssl_ca_file", "ca.crt"),
+            ] {
+                settings.push((k.into(), v.into()));
+            }
+            Some(certs)
+        } else {
+            None
+        };
+        settings.extend(self.settings.iter().cloned());
+        cluster.settings().update(settings)?;
+        let mut rules: Vec<String> = self.hba.clone();
+        for role in &self.roles {
+            rules.extend(role.hba_rules().iter().map(ToString::to_string));
+        }
+        if !rules.is_empty() {
+            cluster.hba().prepend(rules)?;
+        }
+
+        let logfile = instance.root.join("server.log");
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let port = free_port()?;
+            cluster.settings().set("port", &port.to_string())?;
+            cluster.start(&StartOptions::new().logfile(&logfile))?;
+            match cluster.wait_until_started(START_TIMEOUT) {
+                Ok(()) => return Ok((port, certificates)),
+                // Another process took the port between our probe and the server's bind.
+                Err(ClusterError::Startup { log_tail, .. })
+                    if attempts < 5 && log_tail.contains("already in use") => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+fn admin_uri(port: u16, database: &str) -> String {
+    format!("postgresql://test@127.0.0.1:{port}/{database}?sslmode=disable")
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+fn free_port() -> Result<u16, ClusterError> {
+    TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| ClusterError::io("could not find a free port on 127.0.0.1", e))
+}
+
+/// Creates this process's next cluster directory (mode 0700) with its owner file.
+fn make_root(account: Option<&Account>) -> Result<PathBuf, ClusterError> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let root = std::env::temp_dir().join(format!("{DIRECTORY_PREFIX}{}-{n}", std::process::id()));
+    // Only a dead process with our pid can have left this behind.
+    let _ = fs::remove_dir_all(&root);
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&root)
+        .map_err(|e| ClusterError::io_path("create", &root, e))?;
+    let owner = root.join(OWNER_FILE);
+    let written = fs::File::create(&owner).and_then(|mut f| writeln!(f, "{}", std::process::id()));
+    if let Err(e) = written {
+        let _ = fs::remove_dir_all(&root);
+        return Err(ClusterError::io_path("write", &owner, e));
+    }
+    if let Err(e) = privileges::give_to(account, &root) {
+        let _ = fs::remove_dir_all(&root);
+        return Err(e);
+    }
+    Ok(root)
+}

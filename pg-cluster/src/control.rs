@@ -1,0 +1,92 @@
+//! Ending, signalling and restarting a cluster's server.
+
+use std::fs;
+use std::io;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use crate::cluster::Cluster;
+use crate::error::ClusterError;
+use crate::postmaster;
+
+impl Cluster {
+    fn signal(&self, signal: Signal) -> Result<u32, ClusterError> {
+        let not_running = || ClusterError::NotRunning {
+            message: format!(
+                "cannot send {signal}: no server runs {}",
+                self.data_directory().display()
+            ),
+        };
+        let pid = self.pid().ok_or_else(not_running)?;
+        if postmaster::send_signal(pid, signal)? {
+            Ok(pid)
+        } else {
+            Err(not_running())
+        }
+    }
+
+    /// Smart shutdown (SIGTERM): the server stops once every client has disconnected.
+    pub fn stop(&self) -> Result<(), ClusterError> {
+        self.signal(Signal::SIGTERM).map(|_| ())
+    }
+
+    /// Fast shutdown (SIGINT): clients are disconnected and the server stops cleanly.
+    pub fn shutdown(&self) -> Result<(), ClusterError> {
+        self.signal(Signal::SIGINT).map(|_| ())
+    }
+
+    /// Immediate death (SIGKILL) of the server and its child processes, without a clean
+    /// shutdown; the next start recovers from the write-ahead log.
+    pub fn kill(&self) -> Result<(), ClusterError> {
+        let pid = self.pid().ok_or_else(|| ClusterError::NotRunning {
+            message: format!(
+                "cannot kill: no server runs {}",
+                self.data_directory().display()
+            ),
+        })?;
+        // Collected first: once the server dies its children are no longer its.
+        let children = postmaster::children_of(pid);
+        postmaster::send_signal(pid, Signal::SIGKILL)?;
+        for child in children.into_iter().filter(|c| postmaster::is_postgres(*c)) {
+            postmaster::send_signal(child, Signal::SIGKILL)?;
+        }
+        Ok(())
+    }
+
+    /// Makes the server re-read its configuration files (SIGHUP).
+    pub fn reload(&self) -> Result<(), ClusterError> {
+        self.signal(Signal::SIGHUP).map(|_| ())
+    }
+
+    /// Stops the server (fast shutdown) if it runs, then starts it with the options of the
+    /// last [`Cluster::start`], waiting up to `timeout` for each step.
+    pub fn restart(&self, timeout: Duration) -> Result<(), ClusterError> {
+        if self.running() {
+            self.shutdown()?;
+            self.wait_until_stopped(timeout)?;
+        }
+        let options = self.last_start_options();
+        self.start(&options)?;
+        self.wait_until_started(timeout)
+    }
+
+    /// Stops the server if it runs (fast, then by SIGKILL if it takes over ten seconds)
+    /// and removes the data directory.
+    pub fn drop(&self) -> Result<(), ClusterError> {
+        if self.running() {
+            // A server stopping on its own between the check and the signal is fine.
+            let _ = self.shutdown();
+            if self.wait_until_stopped(Duration::from_secs(10)).is_err() {
+                let _ = self.kill();
+                self.wait_until_stopped(Duration::from_secs(10))?;
+            }
+        }
+        match fs::remove_dir_all(self.data_directory()) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                Err(ClusterError::io_path("remove", self.data_directory(), e))
+            }
+            _ => Ok(()),
+        }
+    }
+}

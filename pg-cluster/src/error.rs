@@ -1,0 +1,204 @@
+//! The one error type of the crate.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pg_api::VersionError;
+
+/// What went wrong while finding an installation or managing a cluster.
+///
+/// The variants follow py-postgresql's exception classes: [`ClusterError::Other`] is its
+/// generic `ClusterError`, the others its `InitDBError`, `ClusterStartupError`,
+/// `ClusterNotRunningError` and `ClusterTimeoutError`. [`ClusterError::name`] gives that
+/// class name. The error is `Clone` so that a failed process-wide initialisation can be
+/// reported to every caller.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum ClusterError {
+    /// A generic failure: a missing program, an I/O error, a file that cannot be parsed.
+    Other {
+        /// What was being done and what failed.
+        message: String,
+        /// The underlying I/O error, if there was one.
+        source: Option<Arc<io::Error>>,
+    },
+    /// `initdb` exited unsuccessfully.
+    InitDb {
+        /// The command line that was run (never containing a password).
+        command: String,
+        /// The exit status, `None` when initdb was ended by a signal.
+        status: Option<i32>,
+        /// What initdb wrote to its standard error (and output).
+        stderr: String,
+    },
+    /// The server exited, or never became ready, after being started.
+    Startup {
+        /// What happened.
+        message: String,
+        /// The server's exit status when it has exited.
+        status: Option<i32>,
+        /// The path of the server log.
+        logfile: Option<PathBuf>,
+        /// The last lines of the server log.
+        log_tail: String,
+    },
+    /// An operation needed a running server and there is none.
+    NotRunning {
+        /// What was attempted.
+        message: String,
+    },
+    /// A wait for the server to start or stop did not finish in time.
+    Timeout {
+        /// What was awaited.
+        message: String,
+        /// How long it was awaited.
+        waited: Duration,
+    },
+}
+
+impl ClusterError {
+    /// A generic error with a message.
+    pub(crate) fn other(message: impl Into<String>) -> Self {
+        ClusterError::Other {
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// A generic error caused by an I/O error.
+    pub(crate) fn io(message: impl Into<String>, source: io::Error) -> Self {
+        ClusterError::Other {
+            message: message.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// An I/O error on a path, the message naming the action and the path.
+    pub(crate) fn io_path(action: &str, path: &Path, source: io::Error) -> Self {
+        Self::io(format!("could not {action} {}", path.display()), source)
+    }
+
+    /// The py-postgresql class name of this error: `ClusterError`, `InitDBError`,
+    /// `ClusterStartupError`, `ClusterNotRunningError` or `ClusterTimeoutError`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ClusterError::Other { .. } => "ClusterError",
+            ClusterError::InitDb { .. } => "InitDBError",
+            ClusterError::Startup { .. } => "ClusterStartupError",
+            ClusterError::NotRunning { .. } => "ClusterNotRunningError",
+            ClusterError::Timeout { .. } => "ClusterTimeoutError",
+        }
+    }
+}
+
+impl fmt::Display for ClusterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClusterError::Other { message, source } => {
+                write!(f, "{message}")?;
+                if let Some(source) = source {
+                    write!(f, ": {source}")?;
+                }
+                Ok(())
+            }
+            ClusterError::InitDb {
+                command,
+                status,
+                stderr,
+            } => {
+                match status {
+                    Some(code) => write!(f, "initdb failed with exit status {code}")?,
+                    None => write!(f, "initdb was terminated by a signal")?,
+                }
+                write!(f, "\n  command: {command}")?;
+                write_block(f, "output", stderr)
+            }
+            ClusterError::Startup {
+                message,
+                status,
+                logfile,
+                log_tail,
+            } => {
+                write!(f, "{message}")?;
+                if let Some(code) = status {
+                    write!(f, " (exit status {code})")?;
+                }
+                if let Some(path) = logfile {
+                    write!(f, "\n  log file: {}", path.display())?;
+                }
+                write_block(f, "log tail", log_tail)
+            }
+            ClusterError::NotRunning { message } => write!(f, "cluster not running: {message}"),
+            ClusterError::Timeout { message, waited } => {
+                write!(f, "timed out after {:.1}s: {message}", waited.as_secs_f64())
+            }
+        }
+    }
+}
+
+/// Writes an indented multi-line payload under a label, or nothing when it is blank.
+fn write_block(f: &mut fmt::Formatter<'_>, label: &str, text: &str) -> fmt::Result {
+    let text = text.trim_end();
+    if text.is_empty() {
+        return Ok(());
+    }
+    write!(f, "\n  {label}:")?;
+    for line in text.lines() {
+        write!(f, "\n    {line}")?;
+    }
+    Ok(())
+}
+
+impl std::error::Error for ClusterError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ClusterError::Other {
+                source: Some(source),
+                ..
+            } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+impl From<VersionError> for ClusterError {
+    fn from(err: VersionError) -> Self {
+        ClusterError::other(err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_includes_payloads() {
+        let err = ClusterError::InitDb {
+            command: "initdb -D /x".into(),
+            status: Some(1),
+            stderr: "initdb: error: directory \"/x\" exists but is not empty\n".into(),
+        };
+        let text = err.to_string();
+        assert!(text.contains("exit status 1"), "{text}");
+        assert!(text.contains("initdb -D /x"), "{text}");
+        assert!(text.contains("exists but is not empty"), "{text}");
+        assert_eq!(err.name(), "InitDBError");
+
+        let err = ClusterError::Startup {
+            message: "the server exited during startup".into(),
+            status: Some(1),
+            logfile: Some("/tmp/log".into()),
+            log_tail: "FATAL:  invalid value for parameter \"shared_buffers\"".into(),
+        };
+        let text = err.to_string();
+        assert!(text.contains("shared_buffers"), "{text}");
+        assert!(text.contains("/tmp/log"), "{text}");
+
+        let err = ClusterError::io("could not read x", io::Error::other("boom"));
+        assert!(err.to_string().ends_with(": boom"));
+        assert!(std::error::Error::source(&err).is_some());
+    }
+}

@@ -1,0 +1,275 @@
+//! A cluster of the test's own: init, start, settings, signals, waits, errors.
+
+mod common;
+
+use std::fs;
+use std::time::Duration;
+
+use common::{OwnCluster, alive, eventually, free_port, give, psql};
+use pg_cluster::{ClusterError, HbaRule, InitOptions, StartOptions};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn admin(port: u16, sql: &str) -> Result<String, String> {
+    psql(
+        &format!("postgresql://admin@127.0.0.1:{port}/postgres?sslmode=disable"),
+        &[("PGPASSWORD", "s3cret")],
+        sql,
+    )
+}
+
+#[test]
+fn lifecycle() {
+    let own = OwnCluster::new();
+    let cluster = &own.cluster;
+    assert!(!cluster.initialized());
+    assert!(!cluster.running());
+    assert_eq!(cluster.pid(), None);
+
+    // The password reaches initdb through --pwfile; TCP needs it (scram-sha-256).
+    cluster
+        .init(
+            &InitOptions::new()
+                .superuser("admin")
+                .password("s3cret")
+                .locale("C")
+                .auth_local("trust")
+                .auth_host("scram-sha-256")
+                .no_sync(true),
+        )
+        .expect("initdb");
+    assert!(cluster.initialized());
+
+    let port = free_port();
+    let data = cluster.data_directory().to_string_lossy().into_owned();
+    cluster
+        .settings()
+        .update([
+            ("port", port.to_string().as_str()),
+            ("listen_addresses", "127.0.0.1"),
+            ("unix_socket_directories", data.as_str()),
+        ])
+        .unwrap();
+    assert_eq!(
+        cluster.settings().get("port").unwrap(),
+        Some(port.to_string())
+    );
+    let text = fs::read_to_string(cluster.settings().path()).unwrap();
+    assert!(
+        text.contains("# (change requires restart)"),
+        "comments are kept"
+    );
+
+    cluster.start(&StartOptions::new()).unwrap();
+    cluster.wait_until_started(TIMEOUT).unwrap();
+    assert!(cluster.running());
+    assert!(cluster.ready_for_connections());
+    let pid = cluster.pid().expect("pid");
+    assert_eq!(cluster.postmaster_pid().unwrap().unwrap().pid, pid);
+    let address = cluster.address().unwrap();
+    assert_eq!(address.host.as_deref(), Some("127.0.0.1"));
+    assert_eq!(address.port, port);
+    assert_eq!(
+        address.socket_directory.as_deref(),
+        Some(cluster.data_directory())
+    );
+    assert!(
+        cluster
+            .data_directory()
+            .join(format!(".s.PGSQL.{port}"))
+            .exists()
+    );
+
+    assert_eq!(admin(port, "SELECT current_user").unwrap(), "admin");
+    let wrong = psql(
+        &format!("postgresql://admin@127.0.0.1:{port}/postgres?sslmode=disable"),
+        &[("PGPASSWORD", "wrong")],
+        "SELECT 1",
+    );
+    assert!(
+        wrong
+            .unwrap_err()
+            .contains("password authentication failed")
+    );
+
+    // A changed setting is visible after a reload.
+    assert_eq!(admin(port, "SHOW work_mem").unwrap(), "4MB");
+    cluster.settings().set("work_mem", "8MB").unwrap();
+    cluster.reload().unwrap();
+    assert!(eventually(Duration::from_secs(10), || admin(
+        port,
+        "SHOW work_mem"
+    )
+    .as_deref()
+        == Ok("8MB")));
+
+    // An added pg_hba.conf rule takes effect after a reload.
+    admin(port, "CREATE ROLE shut_out LOGIN PASSWORD 'x'").unwrap();
+    let shut_out = || {
+        psql(
+            &format!("postgresql://shut_out@127.0.0.1:{port}/postgres?sslmode=disable"),
+            &[("PGPASSWORD", "x")],
+            "SELECT current_user",
+        )
+    };
+    assert_eq!(shut_out().unwrap(), "shut_out");
+    cluster
+        .hba()
+        .prepend([HbaRule::host(
+            pg_cluster::ConnectionType::Host,
+            "all",
+            "shut_out",
+            "127.0.0.1/32",
+            "reject",
+        )])
+        .unwrap();
+    cluster.reload().unwrap();
+    assert!(eventually(Duration::from_secs(10), || shut_out()
+        .is_err_and(|e| e.contains("pg_hba.conf rejects connection"))));
+
+    // Smart stop.
+    cluster.stop().unwrap();
+    cluster.wait_until_stopped(TIMEOUT).unwrap();
+    assert!(!cluster.running());
+    assert!(!alive(pid));
+    assert_eq!(cluster.pid(), None);
+    assert!(matches!(
+        cluster.stop(),
+        Err(ClusterError::NotRunning { .. })
+    ));
+    assert!(matches!(
+        cluster.reload(),
+        Err(ClusterError::NotRunning { .. })
+    ));
+
+    // Kill, then restart: recovery must work and no old process may hold shared memory.
+    cluster.start(&StartOptions::new()).unwrap();
+    cluster.wait_until_started(TIMEOUT).unwrap();
+    let pid = cluster.pid().unwrap();
+    let a_timeout = cluster.wait_until_stopped(Duration::from_millis(100));
+    assert!(
+        matches!(a_timeout, Err(ClusterError::Timeout { .. })),
+        "{a_timeout:?}"
+    );
+    cluster.kill().unwrap();
+    cluster.wait_until_stopped(TIMEOUT).unwrap();
+    assert!(!alive(pid));
+    cluster.restart(TIMEOUT).unwrap();
+    assert!(cluster.ready_for_connections());
+    assert_eq!(admin(port, "SHOW work_mem").unwrap(), "8MB");
+
+    // Restart of a running server.
+    let before = cluster.pid().unwrap();
+    cluster.restart(TIMEOUT).unwrap();
+    let after = cluster.pid().unwrap();
+    assert_ne!(before, after);
+    assert!(!alive(before));
+
+    // Fast shutdown, then drop removes everything.
+    cluster.shutdown().unwrap();
+    cluster.wait_until_stopped(TIMEOUT).unwrap();
+    cluster.start(&StartOptions::new()).unwrap();
+    cluster.wait_until_started(TIMEOUT).unwrap();
+    let pid = cluster.pid().unwrap();
+    cluster.drop().unwrap();
+    assert!(!cluster.data_directory().exists());
+    assert!(!alive(pid));
+    assert!(!cluster.running());
+}
+
+#[test]
+fn startup_error_carries_the_log_tail() {
+    let own = OwnCluster::new();
+    let cluster = &own.cluster;
+    cluster.init(&InitOptions::new().no_sync(true)).unwrap();
+    let logfile = own.dir().join("server.log");
+    cluster
+        .start(
+            &StartOptions::new()
+                .setting("port", free_port().to_string())
+                .setting("shared_buffers", "bogus")
+                .logfile(&logfile),
+        )
+        .unwrap();
+    let err = cluster.wait_until_started(TIMEOUT).unwrap_err();
+    match &err {
+        ClusterError::Startup {
+            status,
+            log_tail,
+            logfile: reported,
+            ..
+        } => {
+            assert_eq!(*status, Some(1));
+            assert!(log_tail.contains("shared_buffers"), "{log_tail}");
+            assert_eq!(reported.as_deref(), Some(logfile.as_path()));
+        }
+        other => panic!("expected a startup error, got {other:?}"),
+    }
+    assert_eq!(err.name(), "ClusterStartupError");
+    assert!(
+        err.to_string()
+            .contains("invalid value for parameter \"shared_buffers\""),
+        "{err}"
+    );
+    assert!(!cluster.running());
+}
+
+#[test]
+fn waiting_for_a_server_never_started() {
+    let own = OwnCluster::new();
+    let err = own
+        .cluster
+        .wait_until_started(Duration::from_secs(5))
+        .unwrap_err();
+    assert!(matches!(err, ClusterError::NotRunning { .. }), "{err:?}");
+    assert!(matches!(
+        own.cluster.kill(),
+        Err(ClusterError::NotRunning { .. })
+    ));
+    assert!(
+        own.cluster
+            .wait_until_stopped(Duration::from_millis(10))
+            .is_ok()
+    );
+}
+
+#[test]
+fn initdb_errors() {
+    let own = OwnCluster::new();
+
+    // A bad option.
+    let err = own
+        .cluster
+        .init(&InitOptions::new().arg("--no-such-option"))
+        .unwrap_err();
+    match &err {
+        ClusterError::InitDb {
+            status,
+            stderr,
+            command,
+        } => {
+            assert_eq!(*status, Some(1));
+            assert!(stderr.contains("no-such-option"), "{stderr}");
+            assert!(command.contains("initdb"), "{command}");
+        }
+        other => panic!("expected an initdb error, got {other:?}"),
+    }
+    assert_eq!(err.name(), "InitDBError");
+
+    // A non-empty data directory; the password must not appear anywhere.
+    let data = own.cluster.data_directory();
+    fs::create_dir_all(data).unwrap();
+    fs::write(data.join("somefile"), "x").unwrap();
+    if let Some(account) = own.cluster.account() {
+        give(account, data);
+    }
+    let err = own
+        .cluster
+        .init(&InitOptions::new().password("hunter2"))
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("exists but is not empty"), "{text}");
+    assert!(text.contains("exit status 1"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(!own.cluster.initialized());
+}
