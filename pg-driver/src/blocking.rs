@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use pg_exceptions::{Error, Message, OperationError};
 use tokio::runtime::Runtime;
@@ -19,12 +20,34 @@ use crate::simple::SimpleResult;
 use crate::startup::AuthMethod;
 use crate::version::VersionInfo;
 
-fn runtime() -> Result<Arc<Runtime>, Error> {
+fn runtime() -> Result<Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map(Arc::new)
         .map_err(|e| Error::client(&OperationError, "cannot start a runtime").with_cause(e))
+}
+
+/// The private runtime of a blocking connection; when the last handle goes, it says goodbye
+/// to the server (where it can block) and shuts the runtime down without blocking.
+#[derive(Debug)]
+struct Host {
+    rt: Option<Runtime>,
+    conn: crate::Connection,
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        self.conn.close();
+        let Some(rt) = self.rt.take() else { return };
+        if tokio::runtime::Handle::try_current().is_err() {
+            let link = self.conn.link();
+            rt.block_on(async {
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(250), link.shared.finished()).await;
+            });
+        }
+        rt.shutdown_background();
+    }
 }
 
 fn run<F: Future>(rt: &Runtime, future: F) -> Result<F::Output, Error> {
@@ -65,7 +88,10 @@ impl Connector {
     pub fn connect(&self) -> Result<Connection, Error> {
         let rt = runtime()?;
         let conn = run(&rt, self.inner.connect())??;
-        Ok(Connection { conn, rt })
+        Ok(Connection {
+            conn: conn.clone(),
+            host: Arc::new(Host { rt: Some(rt), conn }),
+        })
     }
 }
 
@@ -79,7 +105,7 @@ impl From<crate::Connector> for Connector {
 #[derive(Clone, Debug)]
 pub struct Connection {
     conn: crate::Connection,
-    rt: Arc<Runtime>,
+    host: Arc<Host>,
 }
 
 impl Connection {
@@ -91,7 +117,10 @@ impl Connection {
 
     /// Runs a future on this connection's runtime.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
-        run(&self.rt, future)
+        match &self.host.rt {
+            Some(rt) => run(rt, future),
+            None => Err(self.conn.link().shared.closed_error()),
+        }
     }
 
     /// The connector that made this connection.

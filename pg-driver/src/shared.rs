@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     notice_capacity: AtomicUsize,
     notifications: Mutex<VecDeque<Notification>>,
     pub(crate) notified: tokio::sync::Notify,
+    finished: AtomicBool,
+    finished_notify: tokio::sync::Notify,
     pub(crate) hooks: HookChain,
 }
 
@@ -51,6 +53,8 @@ impl Shared {
             notice_capacity: AtomicUsize::new(DEFAULT_NOTICE_CAPACITY),
             notifications: Mutex::new(VecDeque::new()),
             notified: tokio::sync::Notify::new(),
+            finished: AtomicBool::new(false),
+            finished_notify: tokio::sync::Notify::new(),
             hooks,
         }
     }
@@ -76,6 +80,23 @@ impl Shared {
         match lock(&self.close_reason).as_ref() {
             Some(reason) => error.with_context("closed by", reason.to_string()),
             None => error,
+        }
+    }
+
+    /// Called by the task as it ends: the socket is closed.
+    pub(crate) fn mark_finished(&self) {
+        self.finished.store(true, Ordering::Release);
+        self.finished_notify.notify_waiters();
+    }
+
+    /// Waits until the connection's task has ended.
+    pub(crate) async fn finished(&self) {
+        loop {
+            let notified = self.finished_notify.notified();
+            if self.finished.load(Ordering::Acquire) {
+                return;
+            }
+            notified.await;
         }
     }
 

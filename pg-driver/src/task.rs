@@ -267,6 +267,7 @@ impl Task {
 
     fn fail(&mut self, error: Error) {
         self.shared.mark_closed(Some(error.clone()));
+        self.shared.mark_finished();
         for responder in self.pending.drain(..) {
             let _ = responder.tx.send(Err(error.clone()));
         }

@@ -1,0 +1,38 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use pg_cluster::Temporal;
+use pg_driver::params::Keywords;
+use pg_driver::{Connection, Connector};
+
+/// The process's throwaway cluster (or the server named by PGTEST_IRI).
+pub fn temporal() -> &'static Temporal {
+    Temporal::get().expect("the throwaway cluster starts")
+}
+
+/// A connector for the throwaway cluster, built from its IRI without the environment.
+pub fn connector() -> Connector {
+    let params = Keywords::parse(temporal().iri())
+        .and_then(|k| k.build())
+        .expect("valid IRI");
+    Connector::new(params)
+}
+
+/// A new connection to the throwaway cluster.
+pub async fn connect() -> Connection {
+    connector()
+        .connect()
+        .await
+        .expect("connects to the throwaway cluster")
+}
+
+/// The first value of the first row of a simple query.
+pub async fn scalar(db: &Connection, sql: &str) -> Option<String> {
+    db.simple(sql)
+        .await
+        .expect(sql)
+        .remove(0)
+        .rows
+        .remove(0)
+        .remove(0)
+}
