@@ -10,8 +10,11 @@ use crate::hooks::MessageHook;
 use crate::responses::Responses;
 use crate::shared::Shared;
 use crate::startup::AuthMethod;
-use crate::task::{Request, Responder};
+use crate::task::{Request, Responder, Throttle};
 use crate::transport::PeerAddr;
+
+/// How many chunks of a streamed request body may wait for the task.
+const BODY_QUEUE: usize = 8;
 
 /// One established server session.
 pub(crate) struct Link {
@@ -44,6 +47,53 @@ impl Link {
         terminators: &'static [u8],
         hook: Option<MessageHook>,
     ) -> Result<Responses, Error> {
+        self.request_with(bytes, count, terminators, hook, None)
+    }
+
+    /// Queues a request whose answer is streamed: the task stops reading while the consumer
+    /// holds more than a bounded amount it has not taken.
+    pub(crate) fn request_stream(
+        &self,
+        bytes: Bytes,
+        syncs: usize,
+        hook: Option<MessageHook>,
+    ) -> Result<Responses, Error> {
+        self.request_with(bytes, syncs, b"Z", hook, Some(Arc::default()))
+    }
+
+    /// Queues a request whose bytes a producer streams through the returned sender; nothing
+    /// else is written on the connection until the sender is dropped.
+    pub(crate) fn request_body(
+        &self,
+        bytes: Bytes,
+        syncs: usize,
+        hook: Option<MessageHook>,
+    ) -> Result<(Responses, mpsc::Sender<Bytes>), Error> {
+        let (body_tx, body_rx) = mpsc::channel(BODY_QUEUE);
+        let responses = self.request_full(bytes, Some(body_rx), syncs, b"Z", hook, None)?;
+        Ok((responses, body_tx))
+    }
+
+    fn request_with(
+        &self,
+        bytes: Bytes,
+        count: usize,
+        terminators: &'static [u8],
+        hook: Option<MessageHook>,
+        throttle: Option<Arc<Throttle>>,
+    ) -> Result<Responses, Error> {
+        self.request_full(bytes, None, count, terminators, hook, throttle)
+    }
+
+    fn request_full(
+        &self,
+        bytes: Bytes,
+        body: Option<mpsc::Receiver<Bytes>>,
+        count: usize,
+        terminators: &'static [u8],
+        hook: Option<MessageHook>,
+        throttle: Option<Arc<Throttle>>,
+    ) -> Result<Responses, Error> {
         if self.shared.is_closed() {
             return Err(self.shared.closed_error());
         }
@@ -53,15 +103,17 @@ impl Link {
             remaining: count,
             terminators,
             hook,
+            throttle: throttle.clone(),
         };
         self.tx
             .send(Request {
                 bytes,
+                body,
                 responder: Some(responder),
                 terminate: false,
             })
             .map_err(|_| self.shared.closed_error())?;
-        Ok(Responses::new(rx))
+        Ok(Responses::new(rx, throttle))
     }
 
     /// Queues bytes that get no answer of their own.
@@ -69,6 +121,7 @@ impl Link {
         self.tx
             .send(Request {
                 bytes,
+                body: None,
                 responder: None,
                 terminate: false,
             })
@@ -80,6 +133,7 @@ impl Link {
         let bytes = crate::simple::encode_terminate();
         let _ = self.tx.send(Request {
             bytes,
+            body: None,
             responder: None,
             terminate: true,
         });

@@ -5,20 +5,27 @@ use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
 use tokio::sync::mpsc;
 
+use std::sync::Arc;
+
 use crate::shared::Shared;
-use crate::task::{Answer, protocol};
+use crate::task::{Answer, Throttle, protocol};
 
 /// The answers to one request, parsed on demand.
 pub(crate) struct Responses {
     rx: mpsc::UnboundedReceiver<Answer>,
     buf: BytesMut,
+    throttle: Option<Arc<Throttle>>,
 }
 
 impl Responses {
-    pub(crate) fn new(rx: mpsc::UnboundedReceiver<Answer>) -> Responses {
+    pub(crate) fn new(
+        rx: mpsc::UnboundedReceiver<Answer>,
+        throttle: Option<Arc<Throttle>>,
+    ) -> Responses {
         Responses {
             rx,
             buf: BytesMut::new(),
+            throttle,
         }
     }
 
@@ -30,6 +37,9 @@ impl Responses {
             }
             match self.rx.recv().await {
                 Some(Ok(chunk)) => {
+                    if let Some(throttle) = &self.throttle {
+                        throttle.consumed(chunk.len());
+                    }
                     if self.buf.is_empty() {
                         self.buf = chunk;
                     } else {

@@ -12,9 +12,11 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
+use futures::task::AtomicWaker;
 use pg_exceptions::{ConnectionFailureError, Error, Message, ProtocolError};
 use postgres_protocol::message::backend;
 use tokio::io::AsyncWrite;
@@ -36,11 +38,54 @@ pub(crate) struct Responder {
     pub(crate) terminators: &'static [u8],
     /// The hook of the statement that made the request, first in the message chain.
     pub(crate) hook: Option<MessageHook>,
+    /// For streams: how much the consumer has yet to take, so the task can stop reading.
+    pub(crate) throttle: Option<Arc<Throttle>>,
+}
+
+/// Backpressure between a streaming consumer and the task.
+///
+/// The task stops reading the socket while a stream's consumer holds more than [`STREAM_LIMIT`]
+/// bytes it has not taken, so TCP flow control holds the rest at the server and memory stays
+/// bounded. When another request waits behind the stream the task reads on regardless and the
+/// stream buffers: correctness before memory when one connection interleaves work.
+#[derive(Default)]
+pub(crate) struct Throttle {
+    outstanding: AtomicUsize,
+    waker: AtomicWaker,
+}
+
+/// How many unconsumed bytes a stream may hold before the task stops reading.
+pub(crate) const STREAM_LIMIT: usize = 1 << 20;
+
+impl Throttle {
+    /// Called by the consumer when it takes `n` bytes.
+    pub(crate) fn consumed(&self, n: usize) {
+        let before = self.outstanding.fetch_sub(n, Ordering::AcqRel);
+        if before > STREAM_LIMIT && before - n <= STREAM_LIMIT {
+            self.waker.wake();
+        }
+    }
+
+    fn produced(&self, n: usize) {
+        self.outstanding.fetch_add(n, Ordering::AcqRel);
+    }
+
+    fn saturated(&self, cx: &mut Context<'_>) -> bool {
+        if self.outstanding.load(Ordering::Acquire) <= STREAM_LIMIT {
+            return false;
+        }
+        self.waker.register(cx.waker());
+        // Re-check: the consumer may have caught up between the load and the registration.
+        self.outstanding.load(Ordering::Acquire) > STREAM_LIMIT
+    }
 }
 
 /// One unit of work for the task.
 pub(crate) struct Request {
     pub(crate) bytes: Bytes,
+    /// More bytes of the same request, streamed by a producer; no other request is written
+    /// until it ends, so nothing interleaves with a bulk load or a COPY.
+    pub(crate) body: Option<mpsc::Receiver<Bytes>>,
     pub(crate) responder: Option<Responder>,
     /// Close the connection once these bytes are written.
     pub(crate) terminate: bool,
@@ -55,6 +100,7 @@ pub(crate) struct Task {
     write_buf: BytesMut,
     requests: mpsc::UnboundedReceiver<Request>,
     requests_closed: bool,
+    body: Option<mpsc::Receiver<Bytes>>,
     pending: VecDeque<Responder>,
     shared: Arc<Shared>,
     terminating: bool,
@@ -74,6 +120,7 @@ impl Task {
             write_buf: BytesMut::with_capacity(8 * 1024),
             requests,
             requests_closed: false,
+            body: None,
             pending: VecDeque::new(),
             shared,
             terminating: false,
@@ -81,11 +128,23 @@ impl Task {
         }
     }
 
-    /// Takes queued requests into the write buffer. Returns whether any were taken.
+    /// Takes queued requests (and the body a request streams) into the write buffer.
+    /// Returns whether anything was taken.
     fn poll_requests(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progressed = false;
-        while !self.terminating && !self.requests_closed && self.write_buf.len() < WRITE_HIGH_WATER
-        {
+        while self.write_buf.len() < WRITE_HIGH_WATER {
+            if let Some(body) = &mut self.body {
+                match body.poll_recv(cx) {
+                    Poll::Ready(Some(bytes)) => self.write_buf.extend_from_slice(&bytes),
+                    Poll::Ready(None) => self.body = None,
+                    Poll::Pending => break,
+                }
+                progressed = true;
+                continue;
+            }
+            if self.terminating || self.requests_closed {
+                break;
+            }
             match self.requests.poll_recv(cx) {
                 Poll::Ready(Some(request)) => {
                     progressed = true;
@@ -94,6 +153,7 @@ impl Task {
                         self.pending.push_back(responder);
                     }
                     self.terminating = request.terminate;
+                    self.body = request.body;
                 }
                 Poll::Ready(None) => {
                     // Every handle is gone: say goodbye once the answers still owed are read.
@@ -138,10 +198,23 @@ impl Task {
         Poll::Ready(Ok(progressed))
     }
 
+    /// Whether the stream at the front wants the task to stop reading for now.
+    fn throttled(&self, cx: &mut Context<'_>) -> bool {
+        match self.pending.front() {
+            Some(front) if self.pending.len() == 1 && !front.tx.is_closed() => {
+                front.throttle.as_ref().is_some_and(|t| t.saturated(cx))
+            }
+            _ => false,
+        }
+    }
+
     /// Reads what the socket has; `Ready(Err)` on a failure or end of stream.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Error>> {
         let mut progressed = false;
         loop {
+            if self.throttled(cx) {
+                return Poll::Ready(Ok(progressed));
+            }
             self.read_buf.reserve(READ_CHUNK);
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.socket), cx, &mut self.read_buf)
             {
@@ -222,8 +295,15 @@ impl Task {
         }
         let chunk = self.read_buf.split_to(len);
         if let Some(front) = self.pending.front() {
+            if let Some(throttle) = &front.throttle {
+                throttle.produced(len);
+            }
             // A closed receiver means the caller gave up: its answers are dropped here.
-            let _ = front.tx.send(Ok(chunk));
+            if front.tx.send(Ok(chunk)).is_err() {
+                if let Some(throttle) = &front.throttle {
+                    throttle.consumed(len);
+                }
+            }
         }
     }
 
