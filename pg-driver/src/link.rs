@@ -25,9 +25,19 @@ pub(crate) struct Link {
     pub(crate) tls: bool,
     pub(crate) auth_method: AuthMethod,
     pub(crate) client_addr: Option<std::net::SocketAddr>,
+    /// Types read from this session's catalog, by OID (builtins are never stored).
+    pub(crate) types: std::sync::Mutex<std::collections::HashMap<u32, postgres_types::Type>>,
+    /// Numbers the statements this session prepares.
+    pub(crate) next_id: std::sync::atomic::AtomicU64,
 }
 
 impl Link {
+    /// A name for a new server-side object of this session (statements, cursors).
+    pub(crate) fn unique_name(&self, prefix: &str) -> String {
+        let n = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{prefix}{n}")
+    }
+
     /// Queues `bytes` and returns the reader of their answers, which end after `syncs`
     /// ReadyForQuery messages.
     pub(crate) fn request(

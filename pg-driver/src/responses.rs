@@ -29,6 +29,28 @@ impl Responses {
         }
     }
 
+    /// The next message if it is already buffered, without waiting.
+    pub(crate) fn next_buffered(&mut self) -> Result<Option<Message>, Error> {
+        if let Some(message) = Message::parse(&mut self.buf).map_err(protocol)? {
+            return Ok(Some(message));
+        }
+        match self.rx.try_recv() {
+            Ok(Ok(chunk)) => {
+                if let Some(throttle) = &self.throttle {
+                    throttle.consumed(chunk.len());
+                }
+                if self.buf.is_empty() {
+                    self.buf = chunk;
+                } else {
+                    self.buf.extend_from_slice(&chunk);
+                }
+                Message::parse(&mut self.buf).map_err(protocol)
+            }
+            Ok(Err(error)) => Err(error),
+            Err(_) => Ok(None),
+        }
+    }
+
     /// The next message; an error when the connection failed or closed before the answer ended.
     pub(crate) async fn next(&mut self, shared: &Shared) -> Result<Message, Error> {
         loop {

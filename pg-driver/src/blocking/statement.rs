@@ -1,0 +1,193 @@
+//! Blocking statements and their row iterators.
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use pg_exceptions::Error;
+use pg_types::{Row, Value};
+use postgres_types::Type;
+
+use super::{Connection, Host};
+use crate::{First, FromFirst, Params, Results};
+
+/// The blocking form of [`crate::Statement`].
+#[derive(Clone, Debug)]
+pub struct Statement {
+    ps: crate::Statement,
+    conn: Connection,
+}
+
+impl Connection {
+    /// Prepares a statement on the server.
+    pub fn prepare(&self, sql: &str) -> Result<Statement, Error> {
+        let ps = self.block_on(self.as_async().prepare(sql))??;
+        Ok(Statement { ps, conn: self.clone() })
+    }
+
+    /// Opens a statement prepared in SQL by its name; never closed implicitly.
+    pub fn statement_from_id(&self, name: &str) -> Result<Statement, Error> {
+        let ps = self.block_on(self.as_async().statement_from_id(name))??;
+        Ok(Statement { ps, conn: self.clone() })
+    }
+}
+
+impl Statement {
+    /// The async statement underneath.
+    pub fn as_async(&self) -> &crate::Statement {
+        &self.ps
+    }
+
+    /// Runs the statement to its end: every row and the command tag.
+    pub fn call<P: Params + ?Sized>(&self, params: &P) -> Result<Results, Error> {
+        self.conn.block_on(self.ps.call(params))?
+    }
+
+    /// The first result by py-postgresql's rules ([`First`]), or typed: `first::<i64>()`.
+    pub fn first<T: FromFirst, P: Params + ?Sized>(&self, params: &P) -> Result<T, Error> {
+        self.conn.block_on(self.ps.first::<T, P>(params))?
+    }
+
+    /// The first result by py-postgresql's rules.
+    pub fn first_value<P: Params + ?Sized>(&self, params: &P) -> Result<First, Error> {
+        self.first::<First, P>(params)
+    }
+
+    /// The rows, read as the iterator is pulled.
+    pub fn rows<P: Params + ?Sized>(&self, params: &P) -> Result<Rows, Error> {
+        Ok(Rows { stream: self.ps.rows(params)?, host: self.conn.host.clone() })
+    }
+
+    /// The rows in batches.
+    pub fn chunks<P: Params + ?Sized>(&self, params: &P) -> Result<Chunks, Error> {
+        Ok(Chunks { stream: self.ps.chunks(params)?, host: self.conn.host.clone() })
+    }
+
+    /// The first column of each row.
+    pub fn column<P: Params + ?Sized>(&self, params: &P) -> Result<Column, Error> {
+        Ok(Column { stream: self.ps.column(params)?, host: self.conn.host.clone() })
+    }
+
+    /// Executes the statement for every parameter set, pipelined; all or nothing outside a
+    /// transaction block.
+    pub fn load_rows<I>(&self, rows: I) -> Result<u64, Error>
+    where
+        I: IntoIterator,
+        I::Item: Params,
+    {
+        self.conn.block_on(self.ps.load_rows(rows))?
+    }
+
+    /// Like [`Statement::load_rows`], in batches.
+    pub fn load_chunks<I>(&self, chunks: I) -> Result<u64, Error>
+    where
+        I: IntoIterator,
+        I::Item: IntoIterator,
+        <I::Item as IntoIterator>::Item: Params,
+    {
+        self.conn.block_on(self.ps.load_chunks(chunks))?
+    }
+
+    /// Closes the statement on the server now.
+    pub fn close(&self) -> Result<(), Error> {
+        self.conn.block_on(self.ps.close())?
+    }
+
+    /// Prepares the same SQL again as a new statement.
+    pub fn clone_statement(&self) -> Result<Statement, Error> {
+        self.conn.prepare(self.ps.string())
+    }
+
+    /// The statement's server-side name.
+    pub fn statement_id(&self) -> &str {
+        self.ps.statement_id()
+    }
+
+    /// The SQL text.
+    pub fn string(&self) -> &str {
+        self.ps.string()
+    }
+
+    /// The result column names.
+    pub fn column_names(&self) -> Vec<String> {
+        self.ps.column_names()
+    }
+
+    /// The result column types.
+    pub fn column_types(&self) -> Vec<Type> {
+        self.ps.column_types()
+    }
+
+    /// The result column type OIDs.
+    pub fn pg_column_types(&self) -> Vec<u32> {
+        self.ps.pg_column_types()
+    }
+
+    /// The result column types by SQL name.
+    pub fn sql_column_types(&self) -> Vec<String> {
+        self.ps.sql_column_types()
+    }
+
+    /// The parameter types.
+    pub fn parameter_types(&self) -> Vec<Type> {
+        self.ps.parameter_types()
+    }
+
+    /// The parameter type OIDs.
+    pub fn pg_parameter_types(&self) -> Vec<u32> {
+        self.ps.pg_parameter_types()
+    }
+
+    /// The parameter types by SQL name.
+    pub fn sql_parameter_types(&self) -> Vec<String> {
+        self.ps.sql_parameter_types()
+    }
+}
+
+macro_rules! blocking_iter {
+    ($(#[$doc:meta])* $name:ident, $stream:ty, $item:ty) => {
+        $(#[$doc])*
+        pub struct $name {
+            stream: $stream,
+            host: Arc<Host>,
+        }
+
+        impl Iterator for $name {
+            type Item = Result<$item, Error>;
+
+            fn next(&mut self) -> Option<Self::Item> {
+                match &self.host.rt {
+                    Some(rt) => match super::run(rt, self.stream.next()) {
+                        Ok(item) => item,
+                        Err(refused) => Some(Err(refused)),
+                    },
+                    None => None,
+                }
+            }
+        }
+
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(stringify!($name))
+            }
+        }
+    };
+}
+
+blocking_iter!(
+    /// The rows of an execution, read as the iterator is pulled.
+    Rows,
+    crate::RowStream,
+    Row
+);
+blocking_iter!(
+    /// The rows of an execution in batches.
+    Chunks,
+    crate::ChunkStream,
+    Vec<Row>
+);
+blocking_iter!(
+    /// The first column of each row of an execution.
+    Column,
+    crate::ColumnStream,
+    Value
+);

@@ -1,0 +1,244 @@
+//! Executing a prepared statement: Bind and Execute, and reading what comes back.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use fallible_iterator::FallibleIterator;
+use pg_exceptions::{Error, ParameterError};
+use pg_types::{Columns, Row};
+use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::frontend;
+
+use crate::params_encode::Params;
+use crate::responses::Responses;
+use crate::statement::Statement;
+use crate::task::protocol;
+
+/// The outcome of running a statement to its end: its rows, and the command tag.
+#[derive(Debug, Default)]
+pub struct Results {
+    /// The rows, in order; empty for statements that return none.
+    pub rows: Vec<Row>,
+    /// The command of the tag: `SELECT`, `INSERT`, `CREATE TABLE`…
+    pub command: String,
+    /// The row count of the tag, for commands that report one.
+    pub count: Option<u64>,
+}
+
+/// Splits a command tag (`INSERT 0 5`, `UPDATE 3`, `CREATE TABLE`) into command and count.
+pub(crate) fn parse_tag(tag: &str) -> (String, Option<u64>) {
+    let mut words: Vec<&str> = tag.split(' ').collect();
+    let count = words.last().and_then(|w| w.parse::<u64>().ok());
+    if count.is_some() {
+        words.pop();
+        // INSERT's tag carries an OID (always 0 now) before the count.
+        if words.first() == Some(&"INSERT") && words.len() == 2 {
+            words.pop();
+        }
+    }
+    (words.join(" "), count)
+}
+
+impl Statement {
+    /// Appends Bind for these parameters to `buf`, checking count and types first.
+    pub(crate) fn encode_bind<P: Params + ?Sized>(
+        &self,
+        portal: &str,
+        params: &P,
+        buf: &mut BytesMut,
+    ) -> Result<(), Error> {
+        self.check_params(params)?;
+        let types = &self.inner.parameters;
+        let failed_at = Cell::new(0usize);
+        let columns = &self.inner.columns;
+        let all_binary = columns.iter().all(|c| c.format == 1);
+        let result_formats: Vec<i16> = if all_binary {
+            vec![1]
+        } else {
+            columns.iter().map(|c| c.format).collect()
+        };
+        let result = frontend::bind(
+            portal,
+            &self.inner.name,
+            Some(1),
+            0..params.count(),
+            |index, buf| {
+                failed_at.set(index);
+                params.encode(index, &types[index], buf)
+            },
+            result_formats,
+            buf,
+        );
+        match result {
+            Ok(()) => Ok(()),
+            Err(frontend::BindError::Conversion(cause)) => {
+                let index = failed_at.get();
+                Err(Error::client(
+                    &ParameterError,
+                    format!(
+                        "parameter ${} cannot be encoded as {}: {cause}",
+                        index + 1,
+                        types[index].name()
+                    ),
+                )
+                .with_statement(&self.inner.sql))
+            }
+            Err(frontend::BindError::Serialization(e)) => Err(protocol(e)),
+        }
+    }
+
+    /// Bind + Execute(max_rows) + Sync for one execution.
+    fn execution<P: Params + ?Sized>(&self, params: &P, max_rows: i32) -> Result<Bytes, Error> {
+        let mut buf = BytesMut::new();
+        self.encode_bind("", params, &mut buf)?;
+        frontend::execute("", max_rows, &mut buf).map_err(protocol)?;
+        frontend::sync(&mut buf);
+        Ok(buf.freeze())
+    }
+
+    fn fail(&self, error: Error) -> Error {
+        self.inner.conn.context(error.with_statement(&self.inner.sql))
+    }
+
+    /// Runs the statement to its end and returns every row and the command tag
+    /// (py-postgresql's calling a statement).
+    pub async fn call<P: Params + ?Sized>(&self, params: &P) -> Result<Results, Error> {
+        let bytes = self.execution(params, 0)?;
+        let responses = self.inner.link.request(bytes, 1, self.hook())?;
+        let mut reader = Reader::new(self, responses);
+        let mut results = Results::default();
+        while let Some(item) = reader.next().await {
+            match item {
+                Item::Row(row) => results.rows.push(row),
+                Item::Tag(tag) => (results.command, results.count) = parse_tag(&tag),
+            }
+        }
+        reader.finish().map(|()| results)
+    }
+
+    /// Runs the statement with a row limit and returns the rows and the tag, if it completed.
+    pub(crate) async fn call_limited<P: Params + ?Sized>(
+        &self,
+        params: &P,
+        max_rows: i32,
+    ) -> Result<(Vec<Row>, Option<String>), Error> {
+        let bytes = self.execution(params, max_rows)?;
+        let responses = self.inner.link.request(bytes, 1, self.hook())?;
+        let mut reader = Reader::new(self, responses);
+        let (mut rows, mut tag) = (Vec::new(), None);
+        while let Some(item) = reader.next().await {
+            match item {
+                Item::Row(row) => rows.push(row),
+                Item::Tag(t) => tag = Some(t),
+            }
+        }
+        reader.finish().map(|()| (rows, tag))
+    }
+
+    /// Starts a streamed execution: the answer is read as the consumer pulls it.
+    pub(crate) fn stream<P: Params + ?Sized>(&self, params: &P) -> Result<Reader, Error> {
+        let bytes = self.execution(params, 0)?;
+        let responses = self.inner.link.request_stream(bytes, 1, self.hook())?;
+        Ok(Reader::new(self, responses))
+    }
+}
+
+/// One thing an execution yields.
+pub(crate) enum Item {
+    Row(Row),
+    Tag(String),
+}
+
+/// Reads an execution's answer: rows as they come, the tag, and the first error.
+pub(crate) struct Reader {
+    responses: Responses,
+    statement: Statement,
+    columns: Arc<Columns>,
+    error: Option<Error>,
+    done: bool,
+}
+
+impl Reader {
+    pub(crate) fn new(statement: &Statement, responses: Responses) -> Reader {
+        Reader {
+            responses,
+            columns: statement.inner.columns.clone(),
+            statement: statement.clone(),
+            error: None,
+            done: false,
+        }
+    }
+
+    /// The next row or tag; None at the end (then [`Reader::finish`] says how it ended).
+    pub(crate) async fn next(&mut self) -> Option<Item> {
+        while !self.done {
+            let message = match self.responses.next(&self.statement.inner.link.shared).await {
+                Ok(message) => message,
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    self.done = true;
+                    break;
+                }
+            };
+            if let Some(item) = self.handle(message) {
+                return Some(item);
+            }
+        }
+        None
+    }
+
+    /// The next row or tag if it is already buffered, without waiting.
+    pub(crate) fn next_buffered(&mut self) -> Option<Item> {
+        while !self.done {
+            match self.responses.next_buffered() {
+                Ok(Some(message)) => {
+                    if let Some(item) = self.handle(message) {
+                        return Some(item);
+                    }
+                }
+                Ok(None) => return None,
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    self.done = true;
+                }
+            }
+        }
+        None
+    }
+
+    fn handle(&mut self, message: Message) -> Option<Item> {
+        match message {
+            Message::DataRow(body) => match body.ranges().collect::<Vec<_>>() {
+                Ok(ranges) => {
+                    let body = body.buffer_bytes().clone();
+                    return Some(Item::Row(Row::from_raw(self.columns.clone(), body, ranges)));
+                }
+                Err(e) => {
+                    self.error.get_or_insert(protocol(e));
+                }
+            },
+            Message::CommandComplete(body) => match body.tag() {
+                Ok(tag) => return Some(Item::Tag(tag.to_owned())),
+                Err(e) => {
+                    self.error.get_or_insert(protocol(e));
+                }
+            },
+            Message::ErrorResponse(body) => {
+                let error = crate::error::from_error_body(&body).unwrap_or_else(|e| e);
+                self.error.get_or_insert(error);
+            }
+            Message::ReadyForQuery(_) => self.done = true,
+            _ => {}
+        }
+        None
+    }
+
+    /// How the execution ended: the first error, with the statement's context.
+    pub(crate) fn finish(&mut self) -> Result<(), Error> {
+        match self.error.take() {
+            Some(error) => Err(self.statement.fail(error)),
+            None => Ok(()),
+        }
+    }
+}

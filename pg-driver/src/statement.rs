@@ -1,0 +1,343 @@
+//! Prepared statements: server-side Parse/Describe, metadata, and their lifetime.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use fallible_iterator::FallibleIterator;
+use pg_exceptions::{Error, OperationError, ParameterError};
+use pg_types::{Column, Columns};
+use postgres_protocol::message::backend::Message;
+use postgres_protocol::message::frontend;
+use postgres_types::{Kind, Type};
+
+use crate::connection::Connection;
+use crate::hooks::{HookSlot, MessageHook};
+use crate::link::Link;
+use crate::params_encode::Params;
+use crate::task::protocol;
+use crate::typecache;
+
+/// A prepared statement: py-postgresql's `PreparedStatement`.
+///
+/// `Clone` gives another handle on the same server-side statement. A statement made by
+/// [`Connection::prepare`] is closed on the server when its last handle is dropped; one from
+/// [`Connection::statement_from_id`] is never closed implicitly.
+#[derive(Clone)]
+pub struct Statement {
+    pub(crate) inner: Arc<StatementInner>,
+}
+
+pub(crate) struct StatementInner {
+    pub(crate) conn: Connection,
+    pub(crate) link: Arc<Link>,
+    pub(crate) name: String,
+    pub(crate) sql: String,
+    pub(crate) parameters: Vec<Type>,
+    pub(crate) columns: Arc<Columns>,
+    pub(crate) owned: bool,
+    pub(crate) hook: HookSlot,
+}
+
+impl Drop for StatementInner {
+    fn drop(&mut self) {
+        if self.owned && !self.link.shared.is_closed() {
+            let mut buf = BytesMut::new();
+            if frontend::close(b'S', &self.name, &mut buf).is_ok() {
+                frontend::sync(&mut buf);
+                // Nobody waits for the answer: the task reads and drops it.
+                let _ = self.link.request(buf.freeze(), 1, None);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Statement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Statement")
+            .field("statement_id", &self.inner.name)
+            .field("string", &self.inner.sql)
+            .field("parameters", &self.pg_parameter_types())
+            .field("columns", &self.column_names())
+            .finish()
+    }
+}
+
+/// What Parse/Describe told of a statement.
+struct Described {
+    parameters: Vec<u32>,
+    fields: Option<Vec<RawField>>,
+}
+
+struct RawField {
+    name: String,
+    table_oid: u32,
+    column_id: i16,
+    type_oid: u32,
+    type_size: i16,
+    type_modifier: i32,
+}
+
+async fn describe(link: &Link, bytes: Bytes, sql: &str) -> Result<Described, Error> {
+    let mut responses = link.request(bytes, 1, None)?;
+    let mut described = Described { parameters: Vec::new(), fields: None };
+    let mut error = None;
+    loop {
+        match responses.next(&link.shared).await {
+            Ok(Message::ParameterDescription(body)) => {
+                described.parameters = body.parameters().collect().map_err(protocol)?;
+            }
+            Ok(Message::RowDescription(body)) => {
+                let fields = body
+                    .fields()
+                    .map(|f| {
+                        Ok(RawField {
+                            name: f.name().to_owned(),
+                            table_oid: f.table_oid(),
+                            column_id: f.column_id(),
+                            type_oid: f.type_oid(),
+                            type_size: f.type_size(),
+                            type_modifier: f.type_modifier(),
+                        })
+                    })
+                    .collect()
+                    .map_err(protocol)?;
+                described.fields = Some(fields);
+            }
+            Ok(Message::ErrorResponse(body)) => {
+                error.get_or_insert(crate::error::from_error_body(&body)?);
+            }
+            Ok(Message::ReadyForQuery(_)) => break,
+            Ok(_) => {}
+            Err(e) => return Err(error.unwrap_or(e).with_statement(sql)),
+        }
+    }
+    match error {
+        Some(error) => Err(error.with_statement(sql)),
+        None => Ok(described),
+    }
+}
+
+impl Connection {
+    /// Prepares a statement on the server (Parse and Describe in one round trip).
+    pub async fn prepare(&self, sql: &str) -> Result<Statement, Error> {
+        let link = self.link();
+        let name = link.unique_name("pg_api_s");
+        let mut buf = BytesMut::new();
+        frontend::parse(&name, sql, std::iter::empty(), &mut buf).map_err(nul(sql))?;
+        frontend::describe(b'S', &name, &mut buf).map_err(nul(sql))?;
+        frontend::sync(&mut buf);
+        let described = describe(&link, buf.freeze(), sql).await.map_err(|e| self.context(e))?;
+        self.statement(link, name, sql.to_owned(), described, true).await
+    }
+
+    /// Opens a statement prepared in SQL (`PREPARE name AS …`) by its name. It is never
+    /// closed implicitly.
+    pub async fn statement_from_id(&self, name: &str) -> Result<Statement, Error> {
+        let link = self.link();
+        let mut buf = BytesMut::new();
+        frontend::describe(b'S', name, &mut buf).map_err(nul(name))?;
+        frontend::sync(&mut buf);
+        let described = describe(&link, buf.freeze(), name).await.map_err(|e| self.context(e))?;
+        let lookup = format!(
+            "SELECT statement FROM pg_catalog.pg_prepared_statements WHERE name = {}",
+            pg_string::quote_literal_portable(name)
+        );
+        let sql = crate::simple::simple_query(&link, &lookup)
+            .await?
+            .into_iter()
+            .flat_map(|r| r.rows)
+            .next()
+            .and_then(|row| row.into_iter().next().flatten())
+            .unwrap_or_default();
+        self.statement(link, name.to_owned(), sql, described, false).await
+    }
+
+    async fn statement(
+        &self,
+        link: Arc<Link>,
+        name: String,
+        sql: String,
+        described: Described,
+        owned: bool,
+    ) -> Result<Statement, Error> {
+        let fields = described.fields.unwrap_or_default();
+        let mut oids = described.parameters.clone();
+        oids.extend(fields.iter().map(|f| f.type_oid));
+        let types = typecache::resolve(&link, &oids).await?;
+        let (parameters, column_types) = types.split_at(described.parameters.len());
+        let columns = fields
+            .into_iter()
+            .zip(column_types)
+            .map(|(f, ty)| Column {
+                name: f.name,
+                format: if pg_types::supports_binary(ty) { 1 } else { 0 },
+                type_: ty.clone(),
+                table_oid: f.table_oid,
+                column_id: f.column_id,
+                type_modifier: f.type_modifier,
+                type_size: f.type_size,
+            })
+            .collect();
+        Ok(Statement {
+            inner: Arc::new(StatementInner {
+                conn: self.clone(),
+                link,
+                name,
+                sql,
+                parameters: parameters.to_vec(),
+                columns: Columns::new(columns),
+                owned,
+                hook: HookSlot::default(),
+            }),
+        })
+    }
+}
+
+fn nul(sql: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |e| {
+        Error::client(&ParameterError, "the statement text holds a NUL byte")
+            .with_cause(e)
+            .with_statement(sql)
+    }
+}
+
+impl Statement {
+    /// The connection the statement belongs to.
+    pub fn connection(&self) -> &Connection {
+        &self.inner.conn
+    }
+
+    /// The statement's server-side name.
+    pub fn statement_id(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The SQL text.
+    pub fn string(&self) -> &str {
+        &self.inner.sql
+    }
+
+    /// The result columns' descriptor, shared by every row.
+    pub fn columns(&self) -> &Arc<Columns> {
+        &self.inner.columns
+    }
+
+    /// The result column names.
+    pub fn column_names(&self) -> Vec<String> {
+        self.inner.columns.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The result column types.
+    pub fn column_types(&self) -> Vec<Type> {
+        self.inner.columns.iter().map(|c| c.type_.clone()).collect()
+    }
+
+    /// The result column type OIDs.
+    pub fn pg_column_types(&self) -> Vec<u32> {
+        self.inner.columns.iter().map(|c| c.type_.oid()).collect()
+    }
+
+    /// The result column types by their SQL names (`INTEGER`, `CHARACTER VARYING`, or the
+    /// qualified name, e.g. `pg_catalog.text` or a composite's `public.pair`).
+    pub fn sql_column_types(&self) -> Vec<String> {
+        self.inner.columns.iter().map(|c| sql_type_name(&c.type_)).collect()
+    }
+
+    /// The parameter types.
+    pub fn parameter_types(&self) -> Vec<Type> {
+        self.inner.parameters.clone()
+    }
+
+    /// The parameter type OIDs.
+    pub fn pg_parameter_types(&self) -> Vec<u32> {
+        self.inner.parameters.iter().map(Type::oid).collect()
+    }
+
+    /// The parameter types by their SQL names.
+    pub fn sql_parameter_types(&self) -> Vec<String> {
+        self.inner.parameters.iter().map(sql_type_name).collect()
+    }
+
+    /// Sets (or removes) the statement's message hook, first in the chain for messages that
+    /// arrive while it runs.
+    pub fn set_message_hook(&self, hook: Option<MessageHook>) {
+        self.inner.hook.set(hook);
+    }
+
+    pub(crate) fn hook(&self) -> Option<MessageHook> {
+        self.inner.hook.get()
+    }
+
+    /// Closes the statement on the server now. Later use gives an error.
+    pub async fn close(&self) -> Result<(), Error> {
+        let mut buf = BytesMut::new();
+        frontend::close(b'S', &self.inner.name, &mut buf).map_err(protocol)?;
+        frontend::sync(&mut buf);
+        let mut responses = self.inner.link.request(buf.freeze(), 1, None)?;
+        loop {
+            match responses.next(&self.inner.link.shared).await? {
+                Message::ReadyForQuery(_) => return Ok(()),
+                Message::ErrorResponse(body) => return Err(crate::error::from_error_body(&body)?),
+                _ => {}
+            }
+        }
+    }
+
+    /// Prepares the same SQL again as a new, separate statement (py-postgresql's `clone()`).
+    pub async fn clone_statement(&self) -> Result<Statement, Error> {
+        self.inner.conn.prepare(&self.inner.sql).await
+    }
+
+    /// Checks the parameters against the statement's before anything is sent.
+    pub(crate) fn check_params<P: Params + ?Sized>(&self, params: &P) -> Result<(), Error> {
+        let expected = self.inner.parameters.len();
+        let given = params.count();
+        if expected != given {
+            return Err(Error::client(
+                &ParameterError,
+                format!("the statement takes {expected} parameters, {given} were given"),
+            )
+            .with_statement(&self.inner.sql));
+        }
+        if !Arc::ptr_eq(&self.inner.link, &self.inner.conn.link()) {
+            return Err(Error::client(
+                &OperationError,
+                "the statement belongs to a session that has since been replaced by a reconnect",
+            )
+            .with_statement(&self.inner.sql));
+        }
+        Ok(())
+    }
+}
+
+/// The SQL-standard name of a type where it has one, else its qualified name.
+pub(crate) fn sql_type_name(ty: &Type) -> String {
+    let standard = match ty.name() {
+        "int2" => "SMALLINT",
+        "int4" => "INTEGER",
+        "int8" => "BIGINT",
+        "float4" => "REAL",
+        "float8" => "DOUBLE PRECISION",
+        "numeric" => "NUMERIC",
+        "bool" => "BOOLEAN",
+        "varchar" => "CHARACTER VARYING",
+        "bpchar" => "CHARACTER",
+        "date" => "DATE",
+        "time" => "TIME WITHOUT TIME ZONE",
+        "timetz" => "TIME WITH TIME ZONE",
+        "timestamp" => "TIMESTAMP WITHOUT TIME ZONE",
+        "timestamptz" => "TIMESTAMP WITH TIME ZONE",
+        "interval" => "INTERVAL",
+        "bit" => "BIT",
+        "varbit" => "BIT VARYING",
+        "xml" => "XML",
+        _ => "",
+    };
+    if !standard.is_empty() && ty.schema() == "pg_catalog" {
+        return standard.to_owned();
+    }
+    match ty.kind() {
+        Kind::Array(element) => format!("{}[]", sql_type_name(element)),
+        _ => format!("{}.{}", ty.schema(), ty.name()),
+    }
+}
