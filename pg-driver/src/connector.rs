@@ -224,11 +224,13 @@ impl Connector {
                 Err(error) if error.source_kind() == Source::Server => encrypted().await,
                 Err(error) => Err(error),
             },
-            // prefer: encryption first; plain when the handshake itself fails.
+            // prefer: encryption first; plain when that fails, also when the server turns the
+            // encrypted session away (libpq: pg_hba.conf `hostnossl` rules).
             SslMode::Prefer => match encrypted().await {
                 Ok(link) => Ok(link),
-                Err(error) if error.source_kind() == Source::Server => Err(error),
-                Err(_) => plain().await,
+                Err(tls_error) => plain().await.map_err(|error| {
+                    error.with_context("also failed", format!("over TLS: {}", tls_error.message()))
+                }),
             },
             SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => encrypted().await,
         }
@@ -284,6 +286,8 @@ impl Connector {
             tls,
             auth_method,
             client_addr,
+            types: Default::default(),
+            next_id: Default::default(),
         })
     }
 
