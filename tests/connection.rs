@@ -47,7 +47,7 @@ async fn reports_server_identity() {
     assert_eq!(db.client_port().await.unwrap(), Some(local.port()));
     assert_eq!(
         db.client_address().await.unwrap().as_deref(),
-        Some("127.0.0.1/32")
+        Some("127.0.0.1")
     );
     assert!(db.backend_start().await.unwrap().is_some());
 }

@@ -203,7 +203,7 @@ impl Connection {
 
     /// The client address as the server sees it (`inet_client_addr()`), None on unix sockets.
     pub async fn client_address(&self) -> Result<Option<String>, Error> {
-        self.scalar("SELECT inet_client_addr()::text").await
+        self.scalar("SELECT host(inet_client_addr())").await
     }
 
     /// The client port as the server sees it (`inet_client_port()`), None on unix sockets.

@@ -113,6 +113,21 @@ fn need_password<'a>(startup: &Startup<'a>) -> Result<&'a str, Error> {
     })
 }
 
+/// Under `channel_binding=require`, refuses a password method that cannot bind to the channel
+/// before answering it (as libpq does): a server in the middle could relay the answer to the
+/// real server and log in with it.
+fn refuse_unbound(startup: &Startup<'_>, method: &str) -> Result<(), Error> {
+    if startup.channel_binding == ChannelBindingMode::Require {
+        return Err(Error::client(
+            &InsecurityError,
+            format!(
+                "channel binding is required, but the server asked for {method}, which cannot bind to the channel"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn method_error(name: &str) -> Error {
     Error::client(
         &AuthenticationMethodError,
@@ -177,11 +192,13 @@ pub(crate) async fn startup(
                 }
             }
             backend::Message::AuthenticationCleartextPassword => {
+                refuse_unbound(startup, "a cleartext password")?;
                 auth_method = AuthMethod::Password;
                 frontend::password_message(need_password(startup)?.as_bytes(), &mut out)
                     .map_err(protocol)?;
             }
             backend::Message::AuthenticationMd5Password(body) => {
+                refuse_unbound(startup, "an MD5 password")?;
                 auth_method = AuthMethod::Md5;
                 let hash = postgres_protocol::authentication::md5_hash(
                     startup.user.as_bytes(),

@@ -299,10 +299,10 @@ impl Task {
                 throttle.produced(len);
             }
             // A closed receiver means the caller gave up: its answers are dropped here.
-            if front.tx.send(Ok(chunk)).is_err() {
-                if let Some(throttle) = &front.throttle {
-                    throttle.consumed(len);
-                }
+            if front.tx.send(Ok(chunk)).is_err()
+                && let Some(throttle) = &front.throttle
+            {
+                throttle.consumed(len);
             }
         }
     }
