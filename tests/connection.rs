@@ -447,6 +447,11 @@ async fn blocking_facade_refuses_to_run_inside_a_runtime() {
     // …but on a runtime thread it says why it cannot, instead of panicking,
     let refused = db.execute("SELECT 1").unwrap_err();
     assert!(refused.message().contains("async runtime"), "{refused}");
-    // and dropping it there does not panic either.
+    // and dropping it there does not panic either,
     drop(db);
+    // nor does connecting there.
+    let refused = pg_driver::blocking::Connector::from(connector())
+        .connect()
+        .unwrap_err();
+    assert!(refused.message().contains("async runtime"), "{refused}");
 }

@@ -1,6 +1,9 @@
-//! Where a cluster's server listens.
+//! Where a cluster's server listens, and connecting to it.
 
 use std::path::PathBuf;
+
+use pg_driver::params::Keywords;
+use pg_driver::{Connection, Connector};
 
 use crate::cluster::Cluster;
 use crate::error::ClusterError;
@@ -34,6 +37,42 @@ impl Cluster {
             });
         }
         self.address_from_settings()
+    }
+
+    /// A connector for the running cluster (py-postgresql's `cluster.connector(**kw)`):
+    /// through the unix socket directory and port of [`Cluster::address`] (TCP to its
+    /// host when there is no socket), as [`Cluster::superuser`], to the `postgres`
+    /// database. `overrides` win over all of these and add anything else (a password,
+    /// settings, `sslmode`, …); pass `Keywords::new()` for none. The `PG*` environment is
+    /// not consulted.
+    ///
+    /// ```no_run
+    /// # fn example(cluster: &pg_cluster::Cluster) -> Result<(), pg_cluster::ClusterError> {
+    /// use pg_driver::params::Keywords;
+    /// let connector = cluster.connector(Keywords::new().database("template1"))?;
+    /// let db = pg_driver::blocking::Connector::from(connector).connect()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn connector(&self, overrides: Keywords) -> Result<Connector, ClusterError> {
+        let address = self.address()?;
+        let base = Keywords::new().user(self.superuser()).database("postgres");
+        let base = match (address.socket_directory, address.host) {
+            (Some(directory), _) => base.unix(directory),
+            (None, Some(host)) => base.host(host),
+            (None, None) => base,
+        };
+        let params = base
+            .port(address.port)
+            .merge(overrides)
+            .build()
+            .map_err(pg_exceptions::Error::from)?;
+        Ok(Connector::new(params))
+    }
+
+    /// Connects to the running cluster (py-postgresql's `cluster.connection(**kw)`); see
+    /// [`Cluster::connector`].
+    pub async fn connect(&self, overrides: Keywords) -> Result<Connection, ClusterError> {
+        Ok(self.connector(overrides)?.connect().await?)
     }
 
     fn address_from_settings(&self) -> Result<Address, ClusterError> {

@@ -8,6 +8,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use pg_driver::params::Keywords;
+
+use crate::admin;
 use crate::certs::write_test_certificates;
 use crate::cleanup::{self, DIRECTORY_PREFIX, Instance, OWNER_FILE};
 use crate::cluster::{Cluster, StartOptions};
@@ -16,7 +19,7 @@ use crate::initdb::InitOptions;
 use crate::installation::Installation;
 use crate::privileges::{self, Account};
 use crate::role::Role;
-use crate::temporal::Temporal;
+use crate::temporal::{CONNECT_TIMEOUT, Temporal};
 
 /// How long a throwaway cluster may take to start.
 const START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -71,9 +74,6 @@ impl TemporalBuilder {
 
     pub(crate) fn start(self, owned: bool) -> Result<Temporal, ClusterError> {
         let installation = Installation::find()?;
-        let psql = installation
-            .psql()
-            .ok_or_else(|| ClusterError::other("the installation has no psql"))?;
         cleanup::remove_leftovers();
         let account = Account::for_current_process()?;
         let root = make_root(account.as_ref())?;
@@ -86,6 +86,15 @@ impl TemporalBuilder {
         };
         let instance = Instance::register(cluster, root);
         let result = self.configure(&instance).and_then(|(port, certificates)| {
+            // Administrative and test connections go through the unix socket, which
+            // neither TLS nor the roles' TCP rules concern.
+            let superuser = Keywords::new()
+                .user("test")
+                .connect_timeout(CONNECT_TIMEOUT);
+            let maintenance = instance
+                .cluster
+                .connector(superuser.clone().database("postgres"))?;
+            admin::run(maintenance.params().clone(), "CREATE DATABASE test")?;
             let temporal = Temporal {
                 instance: Some(instance.clone()),
                 owned,
@@ -95,11 +104,9 @@ impl TemporalBuilder {
                 port,
                 database: "test".into(),
                 iri: format!("pq://test@127.0.0.1:{port}/test"),
-                admin_uri: admin_uri(port, "test"),
-                psql,
+                connector: instance.cluster.connector(superuser.database("test"))?,
                 certificates,
             };
-            temporal.psql(&admin_uri(port, "postgres"), "CREATE DATABASE test")?;
             for role in &self.roles {
                 temporal.admin_sql(&role.create_sql())?;
             }
@@ -180,10 +187,6 @@ impl TemporalBuilder {
             }
         }
     }
-}
-
-fn admin_uri(port: u16, database: &str) -> String {
-    format!("postgresql://test@127.0.0.1:{port}/{database}?sslmode=disable")
 }
 
 /// A port on 127.0.0.1 that was free a moment ago.

@@ -67,6 +67,7 @@ pub struct Cluster {
     installation: Installation,
     data_directory: PathBuf,
     account: Option<Account>,
+    superuser: Mutex<Option<String>>,
     daemon: Mutex<Option<Daemon>>,
     last_start: Mutex<StartOptions>,
 }
@@ -88,6 +89,7 @@ impl Cluster {
             installation,
             data_directory,
             account: Account::for_current_process()?,
+            superuser: Mutex::new(None),
             daemon: Mutex::new(None),
             last_start: Mutex::new(StartOptions::default()),
         })
@@ -97,6 +99,34 @@ impl Cluster {
     pub fn with_account(mut self, account: Option<Account>) -> Self {
         self.account = account;
         self
+    }
+
+    /// Names the bootstrap superuser of a data directory this value did not initialise
+    /// (see [`Cluster::superuser`]).
+    pub fn with_superuser(self, name: impl Into<String>) -> Self {
+        *locked(&self.superuser) = Some(name.into());
+        self
+    }
+
+    /// The bootstrap superuser's name, the user [`Cluster::connector`] connects as by
+    /// default: the one given to [`Cluster::with_superuser`] or to [`Cluster::init`]
+    /// (`InitOptions::superuser`), else initdb's default, the name of the account the
+    /// programs run as.
+    pub fn superuser(&self) -> String {
+        if let Some(name) = locked(&self.superuser).clone() {
+            return name;
+        }
+        match &self.account {
+            Some(account) => account.name().to_owned(),
+            None => pg_driver::params::os_user_name().unwrap_or_else(|| "postgres".into()),
+        }
+    }
+
+    /// Remembers the superuser initdb was given.
+    pub(crate) fn set_superuser(&self, name: Option<&str>) {
+        if let Some(name) = name {
+            *locked(&self.superuser) = Some(name.to_owned());
+        }
     }
 
     /// The installation whose programs run the cluster.

@@ -12,9 +12,14 @@ use pg_api::VersionError;
 ///
 /// The variants follow py-postgresql's exception classes: [`ClusterError::Other`] is its
 /// generic `ClusterError`, the others its `InitDBError`, `ClusterStartupError`,
-/// `ClusterNotRunningError` and `ClusterTimeoutError`. [`ClusterError::name`] gives that
-/// class name. The error is `Clone` so that a failed process-wide initialisation can be
-/// reported to every caller.
+/// `ClusterNotRunningError` and `ClusterTimeoutError`; [`ClusterError::Database`] carries
+/// what the driver reported while connecting to the server or running SQL on it.
+/// [`ClusterError::name`] gives the class name. The error is `Clone` so that a failed
+/// process-wide initialisation can be reported to every caller.
+///
+/// It converts both ways with the driver's
+/// [`pg_exceptions::Error`](struct@pg_exceptions::Error), so that `?` works in functions
+/// returning either.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum ClusterError {
@@ -57,6 +62,11 @@ pub enum ClusterError {
         /// How long it was awaited.
         waited: Duration,
     },
+    /// The driver failed to connect to the server, or the server refused SQL run on it.
+    Database {
+        /// The driver's error: the server's message, SQLSTATE and fields, and the context.
+        error: pg_exceptions::Error,
+    },
 }
 
 impl ClusterError {
@@ -82,9 +92,11 @@ impl ClusterError {
     }
 
     /// The py-postgresql class name of this error: `ClusterError`, `InitDBError`,
-    /// `ClusterStartupError`, `ClusterNotRunningError` or `ClusterTimeoutError`.
+    /// `ClusterStartupError`, `ClusterNotRunningError` or `ClusterTimeoutError`, and for
+    /// [`ClusterError::Database`] the driver error's class (`UndefinedTableError`, …).
     pub fn name(&self) -> &'static str {
         match self {
+            ClusterError::Database { error } => error.class().name(),
             ClusterError::Other { .. } => "ClusterError",
             ClusterError::InitDb { .. } => "InitDBError",
             ClusterError::Startup { .. } => "ClusterStartupError",
@@ -135,6 +147,7 @@ impl fmt::Display for ClusterError {
             ClusterError::Timeout { message, waited } => {
                 write!(f, "timed out after {:.1}s: {message}", waited.as_secs_f64())
             }
+            ClusterError::Database { error } => write!(f, "{error}"),
         }
     }
 }
@@ -159,6 +172,7 @@ impl std::error::Error for ClusterError {
                 source: Some(source),
                 ..
             } => Some(source.as_ref()),
+            ClusterError::Database { error } => Some(error),
             _ => None,
         }
     }
@@ -167,6 +181,26 @@ impl std::error::Error for ClusterError {
 impl From<VersionError> for ClusterError {
     fn from(err: VersionError) -> Self {
         ClusterError::other(err.to_string())
+    }
+}
+
+impl From<pg_exceptions::Error> for ClusterError {
+    fn from(error: pg_exceptions::Error) -> Self {
+        ClusterError::Database { error }
+    }
+}
+
+impl From<ClusterError> for pg_exceptions::Error {
+    /// The driver's error back as it was; any other failure (no server could be started
+    /// or found) as a client-side `ClientCannotConnectError`.
+    fn from(error: ClusterError) -> Self {
+        match error {
+            ClusterError::Database { error } => error,
+            other => pg_exceptions::Error::client(
+                &pg_exceptions::ClientCannotConnectError,
+                format!("{}: {other}", other.name()),
+            ),
+        }
     }
 }
 
@@ -200,5 +234,36 @@ mod tests {
         let err = ClusterError::io("could not read x", io::Error::other("boom"));
         assert!(err.to_string().ends_with(": boom"));
         assert!(std::error::Error::source(&err).is_some());
+    }
+
+    #[test]
+    fn converts_to_and_from_driver_errors() {
+        let fields = [
+            (b'S', "ERROR"),
+            (b'C', "42P01"),
+            (b'M', "relation \"nope\" does not exist"),
+        ];
+        let driver = pg_exceptions::Error::from_fields(fields.map(|(t, v)| (t, v.to_owned())));
+        let err = ClusterError::from(driver);
+        assert_eq!(err.name(), "UndefinedTableError");
+        assert!(
+            err.to_string().contains("relation \"nope\" does not exist"),
+            "{err}"
+        );
+        assert!(std::error::Error::source(&err).is_some());
+        let back = pg_exceptions::Error::from(err);
+        assert_eq!(back.code(), "42P01");
+
+        let timeout = ClusterError::Timeout {
+            message: "the server did not stop".into(),
+            waited: Duration::from_secs(1),
+        };
+        let as_driver = pg_exceptions::Error::from(timeout);
+        assert!(as_driver.is_a(&pg_exceptions::ClientCannotConnectError));
+        assert!(
+            as_driver.message().contains("ClusterTimeoutError"),
+            "{as_driver}"
+        );
+        assert!(as_driver.message().contains("did not stop"), "{as_driver}");
     }
 }

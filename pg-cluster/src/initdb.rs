@@ -175,6 +175,7 @@ impl Cluster {
             .map_err(|e| ClusterError::io("could not run initdb", e))?;
         drop(pwfile);
         if output.status.success() {
+            self.set_superuser(options.superuser.as_deref());
             return Ok(());
         }
         let mut text = String::from_utf8_lossy(&output.stderr).into_owned();

@@ -7,35 +7,47 @@
 //!   through `PGINSTALLATION` or `PATH`), with its version ([`VersionInfo`]) and programs.
 //! - [`Cluster`]: a data directory and its server: [`Cluster::init`] (initdb),
 //!   start, stop, restart, kill, reload, drop, waits, [`Cluster::settings`] (an editor of
-//!   `postgresql.conf` that keeps its comments, [`ConfigFile`]) and [`Cluster::hba`]
-//!   (`pg_hba.conf` rules, [`HbaFile`]).
+//!   `postgresql.conf` that keeps its comments, [`ConfigFile`]), [`Cluster::hba`]
+//!   (`pg_hba.conf` rules, [`HbaFile`]) and [`Cluster::connector`] /
+//!   [`Cluster::connect`] (the project's driver, through the cluster's unix socket).
 //! - [`Temporal`]: one throwaway cluster per process for tests, with per-test
 //!   [`Sandbox`] schemas; `PGTEST_IRI` points the tests at an existing server instead.
 //!   [`TemporalBuilder`] makes further, separately configured clusters (roles with
 //!   password, md5 or SCRAM authentication, TLS with generated certificates).
 //!
-//! Every failure is a [`ClusterError`].
+//! Every SQL statement the crate runs (creating the test database, roles and sandboxes,
+//! [`Temporal::admin_sql`]) goes through the project's own driver, `pg-driver`: no `psql`
+//! or other client program is needed. Every failure is a [`ClusterError`], which converts
+//! to and from the driver's `pg_exceptions::Error`.
 //!
 //! # Example
 //!
 //! ```no_run
 //! use pg_cluster::Temporal;
 //!
-//! # fn main() -> Result<(), pg_cluster::ClusterError> {
+//! # async fn example() -> Result<(), pg_exceptions::Error> {
 //! let pg = Temporal::get()?;                 // started on first use, removed at exit
 //! let sandbox = pg.sandbox()?;               // a schema of this test's own
-//! sandbox.admin_sql("CREATE TABLE t (a int); INSERT INTO t VALUES (1)")?;
+//! let db = sandbox.connect().await?;         // search_path: the sandbox, then public
+//! db.execute("CREATE TABLE t (a int); INSERT INTO t VALUES (1)").await?;
+//! let results = db.simple("SELECT count(*) FROM t").await?;
+//! assert_eq!(results[0].rows[0][0].as_deref(), Some("1"));
 //! assert_eq!(sandbox.admin_sql("SELECT count(*) FROM t")?, "1");
-//! println!("connect to {}", sandbox.iri());  // pq://test@127.0.0.1:PORT/test?search_path=…
+//! println!("or connect to {}", sandbox.iri()); // pq://test@127.0.0.1:PORT/test?search_path=…
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Outside async code, [`Temporal::connect_blocking`] and [`Sandbox::connect_blocking`]
+//! give the driver's blocking connections. [`Temporal::get`], sandboxes and
+//! [`Temporal::admin_sql`] work in both: their own connections run on a thread of their own.
 //!
 //! Managing a cluster of one's own:
 //!
 //! ```no_run
 //! use std::time::Duration;
 //! use pg_cluster::{Cluster, InitOptions, Installation, StartOptions};
+//! use pg_driver::params::Keywords;
 //!
 //! # fn main() -> Result<(), pg_cluster::ClusterError> {
 //! let cluster = Cluster::new(Installation::find()?, "/tmp/my-cluster")?;
@@ -43,6 +55,9 @@
 //! cluster.settings().update([("port", "5499"), ("listen_addresses", "127.0.0.1")])?;
 //! cluster.start(&StartOptions::new())?;
 //! cluster.wait_until_started(Duration::from_secs(30))?;
+//! let connector = cluster.connector(Keywords::new().password("secret"))?; // as admin, to postgres
+//! let db = pg_driver::blocking::Connector::from(connector).connect()?;
+//! db.execute("CREATE DATABASE app")?;
 //! // …
 //! cluster.drop()?; // stops the server and removes the data directory
 //! # Ok(())
@@ -67,6 +82,7 @@
 //! processes when the next throwaway cluster starts.
 
 mod address;
+mod admin;
 mod builder;
 mod certs;
 pub mod cleanup;

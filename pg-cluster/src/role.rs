@@ -3,7 +3,7 @@
 use std::fmt;
 
 use crate::hba::{ConnectionType, HbaRule};
-use crate::temporal::{quote_ident, quote_literal};
+use pg_string::{quote_ident, quote_literal_portable};
 
 /// How a role authenticates, as written in `pg_hba.conf`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -143,11 +143,11 @@ impl Role {
         let name = quote_ident(&self.name);
         let mut sql = format!(
             "SET password_encryption = {};\nCREATE ROLE {name} LOGIN{}",
-            quote_literal(self.auth.password_encryption()),
+            quote_literal_portable(self.auth.password_encryption()),
             if self.superuser { " SUPERUSER" } else { "" }
         );
         if let Some(password) = &self.password {
-            sql.push_str(&format!(" PASSWORD {}", quote_literal(password)));
+            sql.push_str(&format!(" PASSWORD {}", quote_literal_portable(password)));
         }
         sql.push_str(&format!(";\nGRANT ALL ON SCHEMA public TO {name};\n"));
         sql
@@ -192,5 +192,12 @@ mod tests {
             "{sql}"
         );
         assert!(!format!("{role:?}").contains("it's"));
+
+        // A backslash means the same whatever standard_conforming_strings says.
+        let sql = Role::new("r").password(r"a\'b").create_sql();
+        assert!(
+            sql.contains(r#"CREATE ROLE "r" LOGIN PASSWORD E'a\\''b';"#),
+            "{sql}"
+        );
     }
 }

@@ -2,17 +2,23 @@
 
 use std::env;
 use std::fmt;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use pg_driver::params::{ConnectParams, Host, Keywords, ParamsError};
+use pg_driver::{Connection, Connector, SimpleResult, blocking};
+
+use crate::admin;
 use crate::certs::TestCertificates;
 use crate::cleanup::Instance;
 use crate::cluster::Cluster;
 use crate::error::ClusterError;
-use crate::installation::Installation;
 use crate::target;
+
+/// How long connections to a throwaway cluster or the `PGTEST_IRI` server may take to be
+/// established, unless the IRI or the environment says otherwise.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The environment variable naming an existing server for the tests to use instead of a
 /// throwaway cluster, as a `pq://` or `postgresql://` IRI.
@@ -29,6 +35,10 @@ static PROCESS: OnceLock<Result<Temporal, ClusterError>> = OnceLock::new();
 /// `synchronous_commit` and `full_page_writes` off). It is removed when the process exits,
 /// also after panicking tests or when the process is killed (see [`crate::cleanup`]).
 /// [`Temporal::builder`] makes separately configured ones, removed when dropped.
+///
+/// Tests connect with the project's driver: [`Temporal::connect`] (async),
+/// [`Temporal::connect_blocking`], or [`Temporal::connector`] for more; usually through a
+/// [`crate::Sandbox`] of their own. [`Temporal::admin_sql`] runs SQL as the superuser.
 pub struct Temporal {
     pub(crate) instance: Option<Arc<Instance>>,
     pub(crate) owned: bool,
@@ -38,8 +48,7 @@ pub struct Temporal {
     pub(crate) port: u16,
     pub(crate) database: String,
     pub(crate) iri: String,
-    pub(crate) admin_uri: String,
-    pub(crate) psql: PathBuf,
+    pub(crate) connector: Connector,
     pub(crate) certificates: Option<TestCertificates>,
 }
 
@@ -61,40 +70,36 @@ impl Temporal {
         crate::TemporalBuilder::new()
     }
 
-    /// Uses an existing server: nothing is started, and [`Temporal::admin_sql`] runs
-    /// through `psql` with this IRI (`pq://` is rewritten as `postgresql://`). The server
-    /// is checked with `SELECT 1`.
+    /// Uses an existing server: nothing is started, and connections (administrative ones
+    /// too) are made with this IRI, the `PG*` environment filling what it leaves out
+    /// (`PGPASSWORD`, `PGSSLMODE`, …), as libpq would. The server is checked with
+    /// `SELECT 1`.
     pub fn from_iri(iri: &str) -> Result<Temporal, ClusterError> {
-        let parsed = target::parse(iri)?;
-        let psql = Installation::find()
-            .ok()
-            .and_then(|i| i.psql())
-            .or_else(|| {
-                env::var_os("PATH")
-                    .iter()
-                    .flat_map(env::split_paths)
-                    .map(|d| d.join("psql"))
-                    .find(|p| p.is_file())
-            })
-            .ok_or_else(|| {
-                ClusterError::other(format!("{PGTEST_IRI} is set but psql was not found"))
-            })?;
-        let user = parsed
-            .user
-            .or_else(|| env::var("PGUSER").ok())
-            .or_else(|| env::var("USER").ok())
-            .unwrap_or_else(|| "postgres".into());
+        let unusable = |e: ParamsError| {
+            ClusterError::other(format!("cannot use the IRI {:?}: {e}", target::redact(iri)))
+        };
+        let mut keywords = Keywords::parse(iri)
+            .and_then(Keywords::with_process_env)
+            .map_err(unusable)?;
+        keywords.connect_timeout.get_or_insert(CONNECT_TIMEOUT);
+        let params = keywords.build().map_err(unusable)?;
+        let (host, port) = match params.hosts().first() {
+            Some(Host::Tcp { host, port, .. }) => (host.clone(), *port),
+            Some(unix @ Host::Unix { path, .. }) => {
+                (path.to_string_lossy().into_owned(), unix.port())
+            }
+            None => ("localhost".to_owned(), pg_driver::params::DEFAULT_PORT),
+        };
         let temporal = Temporal {
             instance: None,
             owned: false,
-            database: parsed.database.unwrap_or_else(|| user.clone()),
-            user,
-            password: parsed.password,
-            host: parsed.host.unwrap_or_else(|| "localhost".into()),
-            port: parsed.port.unwrap_or(5432),
+            user: params.user().to_owned(),
+            password: params.password().map(|p| p.expose().to_owned()),
+            database: params.database().to_owned(),
+            host,
+            port,
             iri: iri.to_owned(),
-            admin_uri: target::to_postgresql_uri(iri),
-            psql,
+            connector: Connector::new(params),
             certificates: None,
         };
         temporal.admin_sql("SELECT 1")?;
@@ -112,7 +117,7 @@ impl Temporal {
         target::to_postgresql_uri(&self.iri)
     }
 
-    /// The TCP host.
+    /// The TCP host (for `PGTEST_IRI`, its first host, which may be a socket directory).
     pub fn host(&self) -> &str {
         &self.host
     }
@@ -157,66 +162,46 @@ impl Temporal {
         self.certificates.as_ref().map(|c| c.ca_cert.as_path())
     }
 
-    /// Runs SQL as the superuser in the test database and returns its output: rows one
-    /// per line, columns separated by `|`, no headers.
-    ///
-    /// This is the one place the crate talks SQL. It uses the installation's `psql` (a
-    /// real client against the real server) until the project's driver can take over.
-    pub fn admin_sql(&self, sql: &str) -> Result<String, ClusterError> {
-        self.psql(&self.admin_uri, sql)
+    /// A connector for the test database as the superuser: for a throwaway cluster through
+    /// its unix socket ([`Cluster::connector`] with user and database `test`), for
+    /// `PGTEST_IRI` that IRI with the `PG*` environment. [`Temporal::iri`] names the same
+    /// database over TCP.
+    pub fn connector(&self) -> Connector {
+        self.connector.clone()
     }
 
-    /// Runs SQL through `psql` against `uri`.
-    pub(crate) fn psql(&self, uri: &str, sql: &str) -> Result<String, ClusterError> {
-        let mut command = Command::new(&self.psql);
-        command
-            .args([
-                "-X",
-                "-q",
-                "-t",
-                "-A",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-f",
-                "-",
-                "-d",
-                uri,
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        if self.instance.is_some() {
-            // The throwaway cluster needs none of the user's connection defaults.
-            for (name, _) in env::vars_os() {
-                if name.to_string_lossy().starts_with("PG") {
-                    command.env_remove(name);
-                }
-            }
-        }
-        command.env("PGCONNECT_TIMEOUT", "10");
-        let mut child = command
-            .spawn()
-            .map_err(|e| ClusterError::io_path("run", &self.psql, e))?;
-        let input = child.stdin.take();
-        let sql = sql.to_owned();
-        // Written from a thread so that a large output cannot block a large input.
-        let writer = std::thread::spawn(move || input.map(|mut i| i.write_all(sql.as_bytes())));
-        let output = child
-            .wait_with_output()
-            .map_err(|e| ClusterError::io_path("run", &self.psql, e))?;
-        let _ = writer.join();
-        if !output.status.success() {
-            return Err(ClusterError::other(format!(
-                "psql failed ({}): {}",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            )));
-        }
-        let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
-        while text.ends_with('\n') {
-            text.pop();
-        }
-        Ok(text)
+    /// The connection parameters of [`Temporal::connector`].
+    pub fn params(&self) -> &ConnectParams {
+        self.connector.params()
+    }
+
+    /// Connects to the test database as the superuser (see [`Temporal::connector`]).
+    pub async fn connect(&self) -> Result<Connection, ClusterError> {
+        Ok(self.connector.connect().await?)
+    }
+
+    /// [`Temporal::connect`] through the driver's blocking facade, which refuses to run
+    /// inside an async runtime: use [`Temporal::connect`] there.
+    pub fn connect_blocking(&self) -> Result<blocking::Connection, ClusterError> {
+        admin::connect_blocking(self.connector())
+    }
+
+    /// Runs SQL as the superuser in the test database and returns its rows as text: one
+    /// row per line, columns separated by `|`, NULL as the empty string, no headers (as
+    /// `psql -tA` prints them).
+    ///
+    /// The SQL goes through the project's driver as one simple query: several statements
+    /// may be given, and they run in one implicit transaction (so statements refusing
+    /// transaction blocks, such as `CREATE DATABASE` or `VACUUM`, must be sent alone). A
+    /// connection is opened for the call and closed after it, on a thread of its own, so
+    /// this works in and outside of async runtimes. An error keeps the server's report.
+    pub fn admin_sql(&self, sql: &str) -> Result<String, ClusterError> {
+        Ok(admin::rows_as_text(&self.admin_query(sql)?))
+    }
+
+    /// [`Temporal::admin_sql`] returning each statement's columns, rows and command tag.
+    pub fn admin_query(&self, sql: &str) -> Result<Vec<SimpleResult>, ClusterError> {
+        admin::run(self.params().clone(), sql)
     }
 }
 
@@ -244,14 +229,4 @@ impl Drop for Temporal {
             instance.teardown();
         }
     }
-}
-
-/// Quotes an SQL identifier.
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
-
-/// Quotes an SQL string literal (standard_conforming_strings on, the default).
-pub(crate) fn quote_literal(text: &str) -> String {
-    format!("'{}'", text.replace('\'', "''"))
 }

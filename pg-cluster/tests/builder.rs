@@ -6,21 +6,31 @@ mod common;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::Duration;
 
-use common::{alive, eventually, psql};
+use common::{alive, eventually};
 use pg_cluster::{AuthMethod, Role, Temporal, TlsRequirement};
+use pg_driver::params::{Keywords, SslMode};
 
+/// Connects over TCP to 127.0.0.1 (`how` may change the host and adds the TLS
+/// parameters) with the driver and runs `sql`.
 fn connect(
     pg: &Temporal,
     user: &str,
     password: &str,
-    params: &str,
+    how: Keywords,
     sql: &str,
 ) -> Result<String, String> {
-    psql(
-        &format!("postgresql://{user}@localhost:{}/test?{params}", pg.port()),
-        &[("PGPASSWORD", password)],
-        sql,
-    )
+    let keywords = Keywords::new()
+        .host("127.0.0.1")
+        .port(pg.port())
+        .user(user)
+        .password(password)
+        .database("test")
+        .merge(how);
+    common::sql(keywords, sql)
+}
+
+fn ssl(mode: SslMode) -> Keywords {
+    Keywords::new().ssl_mode(mode)
 }
 
 #[test]
@@ -70,39 +80,73 @@ fn roles_authentication_and_tls() {
         &pg,
         "md5_user",
         "md5pw",
-        "sslmode=disable",
+        ssl(SslMode::Disable),
         "SELECT current_user",
     );
     assert_eq!(md5.unwrap(), "md5_user");
-    let wrong = connect(&pg, "md5_user", "nope", "sslmode=disable", "SELECT 1").unwrap_err();
+    let wrong = connect(&pg, "md5_user", "nope", ssl(SslMode::Disable), "SELECT 1").unwrap_err();
     assert!(wrong.contains("password authentication failed"), "{wrong}");
 
     // TLS required: refused in the clear, accepted over verified TLS.
     let certs = pg.certificates().expect("certificates");
     let ca = pg.ca_cert_path().unwrap();
-    let clear = connect(&pg, "scram_user", "scrampw", "sslmode=disable", "SELECT 1").unwrap_err();
+    let clear = connect(
+        &pg,
+        "scram_user",
+        "scrampw",
+        ssl(SslMode::Disable),
+        "SELECT 1",
+    )
+    .unwrap_err();
     assert!(clear.contains("pg_hba.conf rejects connection"), "{clear}");
-    let verified = format!("sslmode=verify-full&sslrootcert={}", ca.display());
+    // The certificate names localhost, 127.0.0.1 and ::1 (the server listens on the
+    // second only).
+    let verified = ssl(SslMode::VerifyFull).ssl_root_cert(ca).host("localhost");
     let over_tls = connect(
         &pg,
         "scram_user",
         "scrampw",
-        &verified,
+        verified,
         "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
     );
     assert_eq!(over_tls.unwrap(), "t");
+    let by_address = connect(
+        &pg,
+        "scram_user",
+        "scrampw",
+        ssl(SslMode::VerifyFull).ssl_root_cert(ca),
+        "SELECT current_user",
+    );
+    assert_eq!(by_address.unwrap(), "scram_user");
 
     // TLS forbidden: refused over TLS, accepted in the clear.
-    let tls = connect(&pg, "plain_user", "plainpw", "sslmode=require", "SELECT 1").unwrap_err();
+    let tls = connect(
+        &pg,
+        "plain_user",
+        "plainpw",
+        ssl(SslMode::Require),
+        "SELECT 1",
+    )
+    .unwrap_err();
     assert!(tls.contains("pg_hba.conf rejects connection"), "{tls}");
     let plain = connect(
         &pg,
         "plain_user",
         "plainpw",
-        "sslmode=disable",
+        ssl(SslMode::Disable),
         "SELECT current_user",
     );
     assert_eq!(plain.unwrap(), "plain_user");
+
+    // The cluster's own connections go through the unix socket, which the TLS rules of
+    // the roles do not concern.
+    let db = pg.connect_blocking().unwrap();
+    let who = db
+        .simple("SELECT current_user, current_database()")
+        .unwrap();
+    assert_eq!(common::text(&who), "test|test");
+    assert_eq!(db.security(), None);
+    db.close();
 
     // The key is private to the server's account.
     for path in [&certs.server_key, &certs.server_cert, &certs.ca_cert] {
@@ -152,6 +196,13 @@ fn an_existing_server_through_its_iri() {
             external.admin_sql("SELECT current_database()").unwrap(),
             "test"
         );
+        // Its connections use the IRI: TCP to 127.0.0.1.
+        let db = external.connect_blocking().unwrap();
+        let seen = db
+            .simple("SELECT inet_client_addr()::text, current_user")
+            .unwrap();
+        assert_eq!(common::text(&seen), "127.0.0.1/32|test");
+        db.close();
 
         let sandbox = external.sandbox().unwrap();
         sandbox.admin_sql("CREATE TABLE seen (x int)").unwrap();
@@ -162,12 +213,21 @@ fn an_existing_server_through_its_iri() {
             ))
             .unwrap();
         assert_eq!(count, "1", "the sandbox lives in the named server");
+        let db = sandbox.connect_blocking().unwrap();
+        let tables = db.simple("SELECT count(*) FROM seen").unwrap();
+        assert_eq!(common::scalar(&tables).as_deref(), Some("0"));
+        db.close();
         // Dropping the external handle must leave the server alone.
     }
     assert!(server.cluster().unwrap().running());
     assert!(root.exists());
 
-    let unreachable = Temporal::from_iri("pq://test@127.0.0.1:1/test");
-    assert!(unreachable.is_err());
+    let unreachable = Temporal::from_iri("pq://test@127.0.0.1:1/test").unwrap_err();
+    assert!(
+        matches!(unreachable, pg_cluster::ClusterError::Database { .. }),
+        "{unreachable:?}"
+    );
     assert!(Temporal::from_iri("http://nope").is_err());
+    let hidden = Temporal::from_iri("pq://u:secret@127.0.0.1:port/x").unwrap_err();
+    assert!(!hidden.to_string().contains("secret"), "{hidden}");
 }

@@ -5,17 +5,26 @@ mod common;
 use std::fs;
 use std::time::Duration;
 
-use common::{OwnCluster, alive, eventually, free_port, give, psql};
+use common::{OwnCluster, alive, eventually, free_port, give, scalar, sql};
 use pg_cluster::{ClusterError, HbaRule, InitOptions, StartOptions};
+use pg_driver::params::{Host, Keywords, SslMode};
+use pg_driver::{PeerAddr, blocking};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-fn admin(port: u16, sql: &str) -> Result<String, String> {
-    psql(
-        &format!("postgresql://admin@127.0.0.1:{port}/postgres?sslmode=disable"),
-        &[("PGPASSWORD", "s3cret")],
-        sql,
-    )
+/// TCP to 127.0.0.1 as `user` with `password`, to the postgres database.
+fn tcp(port: u16, user: &str, password: &str) -> Keywords {
+    Keywords::new()
+        .host("127.0.0.1")
+        .port(port)
+        .user(user)
+        .password(password)
+        .database("postgres")
+        .ssl_mode(SslMode::Disable)
+}
+
+fn admin(port: u16, statement: &str) -> Result<String, String> {
+    sql(tcp(port, "admin", "s3cret"), statement)
 }
 
 #[test]
@@ -81,16 +90,63 @@ fn lifecycle() {
     );
 
     assert_eq!(admin(port, "SELECT current_user").unwrap(), "admin");
-    let wrong = psql(
-        &format!("postgresql://admin@127.0.0.1:{port}/postgres?sslmode=disable"),
-        &[("PGPASSWORD", "wrong")],
-        "SELECT 1",
-    );
+    let wrong = sql(tcp(port, "admin", "wrong"), "SELECT 1");
     assert!(
         wrong
             .unwrap_err()
             .contains("password authentication failed")
     );
+
+    // The cluster's own connector: its unix socket (trust), as the superuser given to
+    // initdb, to the postgres database.
+    let connector = cluster.connector(Keywords::new()).unwrap();
+    assert_eq!(connector.params().user(), "admin");
+    assert_eq!(connector.params().database(), "postgres");
+    assert_eq!(
+        connector.params().hosts(),
+        [Host::unix(cluster.data_directory(), port)]
+    );
+    let db = blocking::Connector::from(connector).connect().unwrap();
+    assert!(matches!(db.as_async().peer(), PeerAddr::Unix(_)));
+    let who = db
+        .simple("SELECT current_user, current_database(), inet_client_addr() IS NULL")
+        .unwrap();
+    assert_eq!(
+        who[0].rows[0],
+        [
+            Some("admin".into()),
+            Some("postgres".into()),
+            Some("t".into())
+        ]
+    );
+    db.close();
+    // Overrides win: another database, a setting.
+    let connector = cluster
+        .connector(
+            Keywords::new()
+                .database("template1")
+                .setting("application_name", "lifecycle"),
+        )
+        .unwrap();
+    let db = blocking::Connector::from(connector).connect().unwrap();
+    let shown = db
+        .simple("SELECT current_database(); SHOW application_name")
+        .unwrap();
+    assert_eq!(common::text(&shown), "template1\nlifecycle");
+    db.close();
+    // And the async form. The runtime is dropped at once: the connection's task, which
+    // ends the session, runs on it (the smart stop below waits for every session).
+    let answer = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let db = cluster.connect(Keywords::new()).await?;
+            let results = db.simple("SELECT 6 * 7").await?;
+            db.close();
+            Ok::<_, ClusterError>(scalar(&results))
+        });
+    assert_eq!(answer.unwrap().as_deref(), Some("42"));
 
     // A changed setting is visible after a reload.
     assert_eq!(admin(port, "SHOW work_mem").unwrap(), "4MB");
@@ -105,13 +161,7 @@ fn lifecycle() {
 
     // An added pg_hba.conf rule takes effect after a reload.
     admin(port, "CREATE ROLE shut_out LOGIN PASSWORD 'x'").unwrap();
-    let shut_out = || {
-        psql(
-            &format!("postgresql://shut_out@127.0.0.1:{port}/postgres?sslmode=disable"),
-            &[("PGPASSWORD", "x")],
-            "SELECT current_user",
-        )
-    };
+    let shut_out = || sql(tcp(port, "shut_out", "x"), "SELECT current_user");
     assert_eq!(shut_out().unwrap(), "shut_out");
     cluster
         .hba()

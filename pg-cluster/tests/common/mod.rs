@@ -5,10 +5,12 @@
 use std::fs;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use pg_cluster::{Account, Cluster, Installation};
+use pg_driver::SimpleResult;
+use pg_driver::blocking;
+use pg_driver::params::Keywords;
 
 /// A cluster in a temporary directory of its own; dropping it kills any server it runs
 /// and removes the directory, also when the test panics.
@@ -64,42 +66,40 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Runs SQL with the installation's psql against a libpq URI or conninfo string, with
-/// the given extra environment (PGPASSWORD…) and none of the caller's PG* variables.
-pub fn psql(target: &str, env: &[(&str, &str)], sql: &str) -> Result<String, String> {
-    let psql = Installation::find()
-        .ok()
-        .and_then(|i| i.psql())
-        .expect("psql");
-    let mut command = Command::new(psql);
-    command.args([
-        "-X",
-        "-q",
-        "-t",
-        "-A",
-        "-v",
-        "ON_ERROR_STOP=1",
-        "-c",
-        sql,
-        "-d",
-        target,
-    ]);
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("PG") {
-            command.env_remove(name);
-        }
-    }
-    command
-        .env("PGCONNECT_TIMEOUT", "10")
-        .envs(env.iter().copied());
-    let output = command.output().map_err(|e| e.to_string())?;
-    if output.status.success() {
-        Ok(String::from_utf8_lossy(&output.stdout)
-            .trim_end()
-            .to_owned())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
+/// Connects with the driver's blocking facade (explicit parameters only, no `PG*`
+/// environment), runs SQL and returns its rows as text: one per line, columns separated
+/// by `|`; an error as the driver's report.
+pub fn sql(keywords: Keywords, sql: &str) -> Result<String, String> {
+    let params = keywords
+        .connect_timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let db = blocking::Connector::new(params)
+        .connect()
+        .map_err(|e| e.to_string())?;
+    let results = db.simple(sql).map_err(|e| e.to_string());
+    db.close();
+    Ok(text(&results?))
+}
+
+/// Rows of simple-query results as text: one per line, columns separated by `|`.
+pub fn text(results: &[SimpleResult]) -> String {
+    results
+        .iter()
+        .flat_map(|r| &r.rows)
+        .map(|row| {
+            row.iter()
+                .map(|v| v.as_deref().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The first value of the last result.
+pub fn scalar(results: &[SimpleResult]) -> Option<String> {
+    results.last()?.rows.first()?.first()?.clone()
 }
 
 /// Whether a process exists and is not a zombie.

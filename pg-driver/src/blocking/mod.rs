@@ -50,13 +50,19 @@ impl Drop for Host {
     }
 }
 
-fn run<F: Future>(rt: &Runtime, future: F) -> Result<F::Output, Error> {
+/// Refuses to block a thread that drives an async runtime.
+fn outside_runtime() -> Result<(), Error> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return Err(Error::client(
             &OperationError,
             "the blocking facade was called inside an async runtime; use the async API there",
         ));
     }
+    Ok(())
+}
+
+fn run<F: Future>(rt: &Runtime, future: F) -> Result<F::Output, Error> {
+    outside_runtime()?;
     Ok(rt.block_on(future))
 }
 
@@ -86,6 +92,8 @@ impl Connector {
 
     /// Opens a new connection.
     pub fn connect(&self) -> Result<Connection, Error> {
+        // Checked before the runtime exists: dropping one inside another runtime panics.
+        outside_runtime()?;
         let rt = runtime()?;
         let conn = run(&rt, self.inner.connect())??;
         Ok(Connection {
