@@ -450,7 +450,7 @@ async fn blocking_facade_refuses_to_run_inside_a_runtime() {
     // and dropping it there does not panic either,
     drop(db);
     // nor does connecting there.
-    let refused = pg_driver::blocking::Connector::from(connector())
+    let refused = pg_driver::blocking::Connector::from(common::connector())
         .connect()
         .unwrap_err();
     assert!(refused.message().contains("async runtime"), "{refused}");

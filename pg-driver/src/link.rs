@@ -34,7 +34,9 @@ pub(crate) struct Link {
 impl Link {
     /// A name for a new server-side object of this session (statements, cursors).
     pub(crate) fn unique_name(&self, prefix: &str) -> String {
-        let n = self.next_id.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let n = self
+            .next_id
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         format!("{prefix}{n}")
     }
 
