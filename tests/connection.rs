@@ -317,6 +317,9 @@ async fn terminated_while_idle_reports_admin_shutdown() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(victim.closed());
+    // The first use learns why the connection went away, later ones that it is gone.
+    let first = victim.execute("SELECT 1").await.unwrap_err();
+    assert!(first.is_a(&AdminShutdownError), "{first}");
     let error = victim.execute("SELECT 1").await.unwrap_err();
     assert!(error.is_a(&ConnectionDoesNotExistError), "{error}");
     assert!(

@@ -27,6 +27,7 @@ pub const DEFAULT_NOTICE_CAPACITY: usize = 50;
 pub(crate) struct Shared {
     closed: AtomicBool,
     close_reason: Mutex<Option<Error>>,
+    reason_reported: AtomicBool,
     status: AtomicU8,
     parameters: RwLock<HashMap<String, String>>,
     notices: Mutex<VecDeque<Message>>,
@@ -47,6 +48,7 @@ impl Shared {
         Shared {
             closed: AtomicBool::new(false),
             close_reason: Mutex::new(None),
+            reason_reported: AtomicBool::new(false),
             status: AtomicU8::new(b'I'),
             parameters: RwLock::new(parameters),
             notices: Mutex::new(VecDeque::new()),
@@ -74,10 +76,13 @@ impl Shared {
         self.notified.notify_waiters();
     }
 
-    /// The error any use of a closed connection gets.
+    /// The error any use of a closed connection gets: the first use after the server went away
+    /// learns why (AdminShutdownError, ConnectionFailureError…); every later one gets
+    /// ConnectionDoesNotExistError, which still carries the reason.
     pub(crate) fn closed_error(&self) -> Error {
         let error = Error::client(&ConnectionDoesNotExistError, "the connection is closed");
         match lock(&self.close_reason).as_ref() {
+            Some(reason) if !self.reason_reported.swap(true, Ordering::AcqRel) => reason.clone(),
             Some(reason) => error.with_context("closed by", reason.to_string()),
             None => error,
         }

@@ -346,10 +346,10 @@ impl Task {
     }
 
     fn fail(&mut self, error: Error) {
-        self.shared.mark_closed(Some(error.clone()));
+        self.shared.mark_closed(Some(error));
         self.shared.mark_finished();
         for responder in self.pending.drain(..) {
-            let _ = responder.tx.send(Err(error.clone()));
+            let _ = responder.tx.send(Err(self.shared.closed_error()));
         }
         self.requests.close();
         while let Ok(request) = self.requests.try_recv() {
