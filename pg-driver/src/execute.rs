@@ -65,7 +65,10 @@ impl Statement {
             0..params.count(),
             |index, buf| {
                 failed_at.set(index);
-                params.encode(index, &types[index], buf)
+                match params.encode(index, &types[index], buf)? {
+                    postgres_types::IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
+                    postgres_types::IsNull::No => Ok(postgres_protocol::IsNull::No),
+                }
             },
             result_formats,
             buf,
@@ -98,7 +101,9 @@ impl Statement {
     }
 
     fn fail(&self, error: Error) -> Error {
-        self.inner.conn.context(error.with_statement(&self.inner.sql))
+        self.inner
+            .conn
+            .context(error.with_statement(&self.inner.sql))
     }
 
     /// Runs the statement to its end and returns every row and the command tag

@@ -17,31 +17,43 @@
 
 mod api_impl;
 pub mod blocking;
+mod bulk;
 mod cancel;
 mod connection;
 mod connector;
 mod error;
+mod execute;
 mod hooks;
 mod link;
 pub mod params;
+mod params_encode;
 mod responses;
 mod shared;
 mod simple;
 mod socket;
 mod startup;
+mod statement;
+mod streams;
 mod task;
 mod tls;
 mod transport;
+mod typecache;
 pub mod version;
 
 pub use cancel::CancelHandle;
 pub use connection::Connection;
 pub use connector::Connector;
+pub use execute::Results;
 pub use hooks::{Driver, MessageHook, set_process_message_hook};
 pub use params::ConnectParams;
+pub use params_encode::Params;
 pub use shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
 pub use simple::SimpleResult;
 pub use startup::AuthMethod;
+pub use statement::Statement;
+pub use streams::{
+    CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
+};
 pub use transport::PeerAddr;
 pub use version::VersionInfo;
 

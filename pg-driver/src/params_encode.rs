@@ -1,11 +1,13 @@
 //! Statement parameters: anything that can encode its values for the statement's types.
 
 use bytes::BytesMut;
+use pg_types::Value;
 use postgres_types::{IsNull, ToSql, Type};
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
-/// A set of parameters for one execution: a slice of `ToSql` values, a `Vec`, or a tuple.
+/// A set of parameters for one execution: a slice or `Vec` of `&dyn ToSql` values, a tuple of
+/// `ToSql` values (up to 12), or a slice or `Vec` of [`Value`]s.
 ///
 /// ```no_run
 /// # async fn f(ps: &pg_driver::Statement) -> Result<(), pg_exceptions::Error> {
@@ -49,7 +51,7 @@ impl<const N: usize> Params for [&(dyn ToSql + Sync); N] {
     }
 }
 
-impl<T: ToSql> Params for [T] {
+impl Params for Vec<&(dyn ToSql + Sync)> {
     fn count(&self) -> usize {
         self.len()
     }
@@ -58,9 +60,27 @@ impl<T: ToSql> Params for [T] {
     }
 }
 
-impl<T: ToSql> Params for Vec<T> {
+impl Params for [Value] {
     fn count(&self) -> usize {
         self.len()
+    }
+    fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
+        self[index].to_sql_checked(ty, buf)
+    }
+}
+
+impl Params for Vec<Value> {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
+        self[index].to_sql_checked(ty, buf)
+    }
+}
+
+impl<const N: usize> Params for [Value; N] {
+    fn count(&self) -> usize {
+        N
     }
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
         self[index].to_sql_checked(ty, buf)

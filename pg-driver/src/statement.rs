@@ -79,7 +79,10 @@ struct RawField {
 
 async fn describe(link: &Link, bytes: Bytes, sql: &str) -> Result<Described, Error> {
     let mut responses = link.request(bytes, 1, None)?;
-    let mut described = Described { parameters: Vec::new(), fields: None };
+    let mut described = Described {
+        parameters: Vec::new(),
+        fields: None,
+    };
     let mut error = None;
     loop {
         match responses.next(&link.shared).await {
@@ -126,8 +129,11 @@ impl Connection {
         frontend::parse(&name, sql, std::iter::empty(), &mut buf).map_err(nul(sql))?;
         frontend::describe(b'S', &name, &mut buf).map_err(nul(sql))?;
         frontend::sync(&mut buf);
-        let described = describe(&link, buf.freeze(), sql).await.map_err(|e| self.context(e))?;
-        self.statement(link, name, sql.to_owned(), described, true).await
+        let described = describe(&link, buf.freeze(), sql)
+            .await
+            .map_err(|e| self.context(e))?;
+        self.statement(link, name, sql.to_owned(), described, true)
+            .await
     }
 
     /// Opens a statement prepared in SQL (`PREPARE name AS …`) by its name. It is never
@@ -137,7 +143,9 @@ impl Connection {
         let mut buf = BytesMut::new();
         frontend::describe(b'S', name, &mut buf).map_err(nul(name))?;
         frontend::sync(&mut buf);
-        let described = describe(&link, buf.freeze(), name).await.map_err(|e| self.context(e))?;
+        let described = describe(&link, buf.freeze(), name)
+            .await
+            .map_err(|e| self.context(e))?;
         let lookup = format!(
             "SELECT statement FROM pg_catalog.pg_prepared_statements WHERE name = {}",
             pg_string::quote_literal_portable(name)
@@ -149,7 +157,8 @@ impl Connection {
             .next()
             .and_then(|row| row.into_iter().next().flatten())
             .unwrap_or_default();
-        self.statement(link, name.to_owned(), sql, described, false).await
+        self.statement(link, name.to_owned(), sql, described, false)
+            .await
     }
 
     async fn statement(
@@ -240,7 +249,11 @@ impl Statement {
     /// The result column types by their SQL names (`INTEGER`, `CHARACTER VARYING`, or the
     /// qualified name, e.g. `pg_catalog.text` or a composite's `public.pair`).
     pub fn sql_column_types(&self) -> Vec<String> {
-        self.inner.columns.iter().map(|c| sql_type_name(&c.type_)).collect()
+        self.inner
+            .columns
+            .iter()
+            .map(|c| sql_type_name(&c.type_))
+            .collect()
     }
 
     /// The parameter types.

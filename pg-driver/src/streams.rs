@@ -9,7 +9,7 @@ use pg_exceptions::Error;
 use pg_types::{Row, Value};
 use postgres_types::{FromSqlOwned, Type};
 
-use crate::execute::{Item, Reader, parse_tag};
+use crate::execute::{Item, parse_tag};
 use crate::params_encode::Params;
 use crate::statement::Statement;
 
@@ -107,23 +107,27 @@ impl FromFirst for First {
 impl<T: FromSqlOwned> FromFirst for T {
     fn from_first(first: FirstResult) -> Result<T, Error> {
         let io = |e: Box<dyn std::error::Error + Sync + Send>| {
-            Error::client(&pg_exceptions::ColumnError, format!("cannot read the first value: {e}"))
+            Error::client(
+                &pg_exceptions::ColumnError,
+                format!("cannot read the first value: {e}"),
+            )
         };
         if !first.has_columns {
             let (_, count) = parse_tag(first.tag.as_deref().unwrap_or_default());
             return match count {
-                Some(count) => {
-                    T::from_sql(&Type::INT8, &(count as i64).to_be_bytes()).map_err(io)
-                }
+                Some(count) => T::from_sql(&Type::INT8, &(count as i64).to_be_bytes()).map_err(io),
                 None => T::from_sql_null(&Type::INT8).map_err(io),
             };
         }
         match first.row {
-            Some(row) => row.try_get::<T, _>(0),
+            Some(row) => row.try_get::<T>(0),
             None => {
                 let ty = Type::TEXT;
                 T::from_sql_null(&ty).map_err(|_| {
-                    Error::client(&pg_exceptions::OperationError, "the statement returned no rows: ask for an Option to accept none")
+                    Error::client(
+                        &pg_exceptions::OperationError,
+                        "the statement returned no rows: ask for an Option to accept none",
+                    )
                 })
             }
         }
@@ -134,57 +138,71 @@ impl Statement {
     /// The first result by py-postgresql's rules ([`First`]), or typed: `first::<i64>()`.
     pub async fn first<T: FromFirst, P: Params + ?Sized>(&self, params: &P) -> Result<T, Error> {
         let has_columns = !self.columns().is_empty();
-        let (rows, tag) = self.call_limited(params, if has_columns { 1 } else { 0 }).await?;
-        T::from_first(FirstResult { row: rows.into_iter().next(), has_columns, tag })
+        let (rows, tag) = self
+            .call_limited(params, if has_columns { 1 } else { 0 })
+            .await?;
+        T::from_first(FirstResult {
+            row: rows.into_iter().next(),
+            has_columns,
+            tag,
+        })
     }
 
     /// The rows, read from the socket as they are pulled: memory stays bounded.
     pub fn rows<P: Params + ?Sized>(&self, params: &P) -> Result<RowStream, Error> {
         let reader = self.stream(params)?;
-        Ok(RowStream(Box::pin(futures::stream::unfold(reader, |mut reader| async move {
-            loop {
-                match reader.next().await {
-                    Some(Item::Row(row)) => return Some((Ok(row), reader)),
-                    Some(Item::Tag(_)) => continue,
-                    None => return reader.finish().err().map(|e| (Err(e), reader)),
+        Ok(RowStream(Box::pin(futures::stream::unfold(
+            reader,
+            |mut reader| async move {
+                loop {
+                    match reader.next().await {
+                        Some(Item::Row(row)) => return Some((Ok(row), reader)),
+                        Some(Item::Tag(_)) => continue,
+                        None => return reader.finish().err().map(|e| (Err(e), reader)),
+                    }
                 }
-            }
-        }))))
+            },
+        ))))
     }
 
     /// The rows in batches of what has arrived (at most [`CHUNK_ROWS`] each).
     pub fn chunks<P: Params + ?Sized>(&self, params: &P) -> Result<ChunkStream, Error> {
         let reader = self.stream(params)?;
-        Ok(ChunkStream(Box::pin(futures::stream::unfold(reader, |mut reader| async move {
-            let mut chunk = Vec::new();
-            loop {
-                let item = match reader.next_buffered() {
-                    Some(item) => Some(item),
-                    None if chunk.is_empty() => reader.next().await,
-                    None => break,
-                };
-                match item {
-                    Some(Item::Row(row)) => {
-                        chunk.push(row);
-                        if chunk.len() >= CHUNK_ROWS {
-                            break;
+        Ok(ChunkStream(Box::pin(futures::stream::unfold(
+            reader,
+            |mut reader| async move {
+                let mut chunk = Vec::new();
+                loop {
+                    let item = match reader.next_buffered() {
+                        Some(item) => Some(item),
+                        None if chunk.is_empty() => reader.next().await,
+                        None => break,
+                    };
+                    match item {
+                        Some(Item::Row(row)) => {
+                            chunk.push(row);
+                            if chunk.len() >= CHUNK_ROWS {
+                                break;
+                            }
                         }
+                        Some(Item::Tag(_)) => {}
+                        None if chunk.is_empty() => {
+                            return reader.finish().err().map(|e| (Err(e), reader));
+                        }
+                        None => break,
                     }
-                    Some(Item::Tag(_)) => {}
-                    None if chunk.is_empty() => {
-                        return reader.finish().err().map(|e| (Err(e), reader));
-                    }
-                    None => break,
                 }
-            }
-            Some((Ok(chunk), reader))
-        }))))
+                Some((Ok(chunk), reader))
+            },
+        ))))
     }
 
     /// The first column of each row, as it is pulled.
     pub fn column<P: Params + ?Sized>(&self, params: &P) -> Result<ColumnStream, Error> {
         use futures::StreamExt;
         let rows = self.rows(params)?;
-        Ok(ColumnStream(Box::pin(rows.map(|row| row.and_then(|row| row.value(0))))))
+        Ok(ColumnStream(Box::pin(
+            rows.map(|row| row.and_then(|row| row.value(0))),
+        )))
     }
 }

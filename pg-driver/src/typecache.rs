@@ -41,6 +41,11 @@ fn lookup(known: &HashMap<u32, Type>, oid: u32) -> Type {
         .or_else(|| known.get(&oid).cloned())
         // A type the catalog did not describe (dropped meanwhile): text, decoded as unknown.
         .unwrap_or_else(|| {
-            Type::new(format!("oid{oid}"), oid, postgres_types::Kind::Simple, String::new())
+            Type::new(
+                format!("oid{oid}"),
+                oid,
+                postgres_types::Kind::Simple,
+                String::new(),
+            )
         })
 }

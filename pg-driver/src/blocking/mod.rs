@@ -4,6 +4,8 @@
 //! task while a call is in progress (as the `postgres` crate wraps `tokio-postgres`). Do not call
 //! these methods from inside an async runtime: they return an OperationError there.
 
+mod statement;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -19,6 +21,8 @@ use crate::shared::{Notification, TransactionStatus};
 use crate::simple::SimpleResult;
 use crate::startup::AuthMethod;
 use crate::version::VersionInfo;
+
+pub use statement::{Chunks, Column, Rows, Statement};
 
 fn runtime() -> Result<Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()

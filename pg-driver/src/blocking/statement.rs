@@ -21,13 +21,19 @@ impl Connection {
     /// Prepares a statement on the server.
     pub fn prepare(&self, sql: &str) -> Result<Statement, Error> {
         let ps = self.block_on(self.as_async().prepare(sql))??;
-        Ok(Statement { ps, conn: self.clone() })
+        Ok(Statement {
+            ps,
+            conn: self.clone(),
+        })
     }
 
     /// Opens a statement prepared in SQL by its name; never closed implicitly.
     pub fn statement_from_id(&self, name: &str) -> Result<Statement, Error> {
         let ps = self.block_on(self.as_async().statement_from_id(name))??;
-        Ok(Statement { ps, conn: self.clone() })
+        Ok(Statement {
+            ps,
+            conn: self.clone(),
+        })
     }
 }
 
@@ -54,17 +60,26 @@ impl Statement {
 
     /// The rows, read as the iterator is pulled.
     pub fn rows<P: Params + ?Sized>(&self, params: &P) -> Result<Rows, Error> {
-        Ok(Rows { stream: self.ps.rows(params)?, host: self.conn.host.clone() })
+        Ok(Rows {
+            stream: self.ps.rows(params)?,
+            host: self.conn.host.clone(),
+        })
     }
 
     /// The rows in batches.
     pub fn chunks<P: Params + ?Sized>(&self, params: &P) -> Result<Chunks, Error> {
-        Ok(Chunks { stream: self.ps.chunks(params)?, host: self.conn.host.clone() })
+        Ok(Chunks {
+            stream: self.ps.chunks(params)?,
+            host: self.conn.host.clone(),
+        })
     }
 
     /// The first column of each row.
     pub fn column<P: Params + ?Sized>(&self, params: &P) -> Result<Column, Error> {
-        Ok(Column { stream: self.ps.column(params)?, host: self.conn.host.clone() })
+        Ok(Column {
+            stream: self.ps.column(params)?,
+            host: self.conn.host.clone(),
+        })
     }
 
     /// Executes the statement for every parameter set, pipelined; all or nothing outside a

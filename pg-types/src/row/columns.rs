@@ -1,0 +1,128 @@
+//! Column descriptors, shared by every row of a result.
+
+use std::sync::Arc;
+
+use indexmap::IndexMap;
+use postgres_types::Type;
+
+/// One column of a result (a field of RowDescription) or an attribute of a composite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// The column's name.
+    pub name: String,
+    /// The column's type.
+    pub type_: Type,
+    /// The format of its values: 0 text, 1 binary.
+    pub format: i16,
+    /// The OID of the table the column comes from, or 0.
+    pub table_oid: u32,
+    /// The column's attribute number in that table, or 0.
+    pub column_id: i16,
+    /// The type modifier (`atttypmod`), -1 when none.
+    pub type_modifier: i32,
+    /// The type's size (`typlen`), negative for variable-width types.
+    pub type_size: i16,
+}
+
+impl Column {
+    /// A binary-format column `name` of type `type_`, from no table.
+    pub fn new(name: impl Into<String>, type_: Type) -> Column {
+        Column {
+            name: name.into(),
+            type_,
+            format: 1,
+            table_oid: 0,
+            column_id: 0,
+            type_modifier: -1,
+            type_size: -1,
+        }
+    }
+
+    /// The same column with values in `format` (0 text, 1 binary).
+    pub fn with_format(mut self, format: i16) -> Column {
+        self.format = format;
+        self
+    }
+
+    /// Whether the column's values are in text format.
+    pub fn is_text(&self) -> bool {
+        self.format == 0
+    }
+}
+
+/// The columns of a result, shared (as `Arc<Columns>`) by all of its rows, with a
+/// name → position index (the first column of a name wins, as in py-postgresql).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Columns {
+    columns: Vec<Column>,
+    index: IndexMap<String, usize>,
+}
+
+impl Columns {
+    /// The shared descriptor of `columns`.
+    pub fn new(columns: Vec<Column>) -> Arc<Columns> {
+        let mut index = IndexMap::with_capacity(columns.len());
+        for (i, c) in columns.iter().enumerate() {
+            index.entry(c.name.clone()).or_insert(i);
+        }
+        Arc::new(Columns { columns, index })
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Whether there are no columns.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// The column at `index`.
+    pub fn get(&self, index: usize) -> Option<&Column> {
+        self.columns.get(index)
+    }
+
+    /// The position of the first column named `name`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    /// The columns, in order.
+    pub fn as_slice(&self) -> &[Column] {
+        &self.columns
+    }
+
+    /// The columns, in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Column> {
+        self.columns.iter()
+    }
+
+    /// The column names, in order (duplicates included).
+    pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// The column types, in order.
+    pub fn types(&self) -> impl ExactSizeIterator<Item = &Type> + '_ {
+        self.columns.iter().map(|c| &c.type_)
+    }
+}
+
+impl std::ops::Index<usize> for Columns {
+    type Output = Column;
+
+    /// The column at `index`; panics when out of range, as slices do.
+    fn index(&self, index: usize) -> &Column {
+        &self.columns[index]
+    }
+}
+
+impl<'a> IntoIterator for &'a Columns {
+    type Item = &'a Column;
+    type IntoIter = std::slice::Iter<'a, Column>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.columns.iter()
+    }
+}

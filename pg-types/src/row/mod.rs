@@ -1,0 +1,285 @@
+//! [`Row`]: a sequence of values and a mapping of column names to them.
+
+mod columns;
+mod compare;
+mod index;
+mod transform;
+mod typed;
+
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use fallible_iterator::FallibleIterator;
+use pg_exceptions::{ColumnError, Error};
+use postgres_protocol::message::backend::DataRowBody;
+
+pub use columns::{Column, Columns};
+pub use index::RowIndex;
+pub use transform::ValueFn;
+
+use crate::error::column_error;
+use crate::{Value, decode_opt, decode_text};
+
+/// A result row: the shared column descriptor and the row's values.
+///
+/// A row is both a sequence (by position, [`iter`](Row::iter), equality with tuples) and a
+/// mapping (by name: [`keys`](Row::keys), [`items`](Row::items), [`get_or`](Row::get_or)),
+/// as py-postgresql's `Row` is. Values are read two ways:
+///
+/// - typed, through postgres-types' `FromSql` (so users' own types work):
+///   [`try_get`](Row::try_get) / [`get`](Row::get), zero-copy for borrowed types;
+/// - dynamic, as [`Value`]s: [`value`](Row::value), [`values`](Row::values), iteration.
+///
+/// A row from the driver keeps the DataRow body as received and decodes a column when it
+/// is read ([`Row::from_raw`]); a composite value or a transformed row holds values
+/// ([`Row::from_values`]). Rows are cheap to clone (the body and the columns are shared).
+///
+/// ```
+/// use pg_types::{Column, Columns, Row, Value};
+/// use postgres_types::Type;
+///
+/// let columns = Columns::new(vec![Column::new("id", Type::INT4), Column::new("name", Type::TEXT)]);
+/// let row = Row::from_values(columns, vec![Value::Int4(1), Value::from("one")]);
+/// assert_eq!(row.get::<i32>("id"), 1);
+/// assert_eq!(row.get::<&str>(1), "one");
+/// assert!(row == (1, "one"));
+/// assert_eq!(row.to_string(), "(1, 'one')");
+/// ```
+#[derive(Clone)]
+pub struct Row {
+    columns: Arc<Columns>,
+    storage: Storage,
+    /// Binary forms made for typed reads of values not held in binary (text columns,
+    /// held values), one cell per column, made on first use.
+    typed: OnceLock<Box<[OnceLock<typed::Source>]>>,
+}
+
+#[derive(Clone)]
+enum Storage {
+    /// A DataRow body and each column's byte range in it (`None`: NULL).
+    Raw {
+        body: Bytes,
+        ranges: Vec<Option<Range<usize>>>,
+    },
+    /// Decoded values.
+    Values(Vec<Value>),
+}
+
+impl Row {
+    /// A row over a DataRow body: `ranges[i]` is column `i`'s bytes in `body` (`None` for
+    /// NULL). Nothing is decoded until read; a range outside the body, or a missing one,
+    /// is a [`ColumnError`] when that column is read.
+    pub fn from_raw(columns: Arc<Columns>, body: Bytes, ranges: Vec<Option<Range<usize>>>) -> Row {
+        Row {
+            columns,
+            storage: Storage::Raw { body, ranges },
+            typed: OnceLock::new(),
+        }
+    }
+
+    /// A row over a parsed DataRow message body; an error when the body is malformed or
+    /// has a different number of values than `columns`.
+    pub fn from_data_row(columns: Arc<Columns>, body: &DataRowBody) -> Result<Row, Error> {
+        let ranges: Vec<Option<Range<usize>>> = body
+            .ranges()
+            .collect()
+            .map_err(|e| Error::client(&ColumnError, format!("malformed DataRow: {e}")))?;
+        if ranges.len() != columns.len() {
+            return Err(Error::client(
+                &ColumnError,
+                format!(
+                    "DataRow of {} values for {} columns",
+                    ranges.len(),
+                    columns.len()
+                ),
+            ));
+        }
+        Ok(Row::from_raw(columns, body.buffer_bytes().clone(), ranges))
+    }
+
+    /// A row of already decoded values (a composite, a transformed row). Missing values
+    /// read as a [`ColumnError`]; extra ones are ignored.
+    pub fn from_values(columns: Arc<Columns>, values: Vec<Value>) -> Row {
+        Row {
+            columns,
+            storage: Storage::Values(values),
+            typed: OnceLock::new(),
+        }
+    }
+
+    /// The number of columns.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// Whether the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+
+    /// The column descriptor, shared with the other rows of the result.
+    pub fn columns(&self) -> &Arc<Columns> {
+        &self.columns
+    }
+
+    /// The column at `idx`.
+    pub fn column<I: RowIndex>(&self, idx: I) -> Option<&Column> {
+        idx.__position(&self.columns)
+            .and_then(|i| self.columns.get(i))
+    }
+
+    /// The position of the first column named `key`.
+    pub fn index_from_key(&self, key: &str) -> Option<usize> {
+        self.columns.position(key)
+    }
+
+    /// The name of the column at `index`.
+    pub fn key_from_index(&self, index: usize) -> Option<&str> {
+        self.columns.get(index).map(|c| c.name.as_str())
+    }
+
+    /// Whether a column is named `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.columns.position(key).is_some()
+    }
+
+    /// The column names, in order (duplicates included).
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.columns.names()
+    }
+
+    /// The column names as a vector.
+    pub fn column_names(&self) -> Vec<&str> {
+        self.keys().collect()
+    }
+
+    /// The position of `idx`, or a [`ColumnError`] naming it.
+    pub(crate) fn position<I: RowIndex>(&self, idx: &I) -> Result<usize, Error> {
+        idx.__position(&self.columns).ok_or_else(|| {
+            Error::client(
+                &ColumnError,
+                format!("no column {idx} in a row of {} columns", self.len()),
+            )
+        })
+    }
+
+    /// The bytes of raw column `i` (`None` for NULL), or the held value.
+    fn cell(&self, i: usize) -> Result<Cell<'_>, Error> {
+        let missing = || {
+            let c = &self.columns[i];
+            column_error(
+                &c.name,
+                i,
+                &c.type_,
+                crate::error::type_io_error("the row has no value for it"),
+            )
+        };
+        match &self.storage {
+            Storage::Raw { body, ranges } => match ranges.get(i) {
+                None => Err(missing()),
+                Some(None) => Ok(Cell::Raw(None)),
+                Some(Some(r)) => body
+                    .get(r.clone())
+                    .map(|b| Cell::Raw(Some(b)))
+                    .ok_or_else(missing),
+            },
+            Storage::Values(values) => values.get(i).map(Cell::Held).ok_or_else(missing),
+        }
+    }
+
+    /// The value of column `i` as a [`Value`].
+    fn value_at(&self, i: usize) -> Result<Value, Error> {
+        let column = &self.columns[i];
+        let result = match self.cell(i)? {
+            Cell::Held(v) => return Ok(v.clone()),
+            Cell::Raw(None) => Ok(Value::Null),
+            Cell::Raw(Some(raw)) if column.is_text() => std::str::from_utf8(raw)
+                .map_err(|e| crate::error::type_io_error(format!("invalid UTF-8 text: {e}")))
+                .and_then(|text| decode_text(&column.type_, text)),
+            Cell::Raw(raw) => decode_opt(&column.type_, raw),
+        };
+        result.map_err(|e| column_error(&column.name, i, &column.type_, e))
+    }
+
+    /// The value of the column at `idx` (a position or a name), decoded dynamically.
+    pub fn value<I: RowIndex>(&self, idx: I) -> Result<Value, Error> {
+        let i = self.position(&idx)?;
+        self.value_at(i)
+    }
+
+    /// The value at `idx`, or `default` when there is no such column (a decoding error is
+    /// still an error): py-postgresql's `row.get(key, default)`.
+    pub fn get_or<I: RowIndex>(&self, idx: I, default: Value) -> Result<Value, Error> {
+        match idx.__position(&self.columns) {
+            Some(i) => self.value_at(i),
+            None => Ok(default),
+        }
+    }
+
+    /// All values, in order.
+    pub fn values(&self) -> Result<Vec<Value>, Error> {
+        self.iter().collect()
+    }
+
+    /// The values in order, each decoded as it is reached. `for v in &row` is the same.
+    pub fn iter(&self) -> Values<'_> {
+        Values { row: self, next: 0 }
+    }
+
+    /// The `(name, value)` pairs, in column order.
+    pub fn items(&self) -> impl Iterator<Item = Result<(&str, Value), Error>> + '_ {
+        (0..self.len()).map(|i| Ok((self.columns[i].name.as_str(), self.value_at(i)?)))
+    }
+
+    /// The raw binary bytes of the column at `idx` in a row over a DataRow body (`None`
+    /// for NULL); an error for held values or a missing column.
+    pub fn raw<I: RowIndex>(&self, idx: I) -> Result<Option<&[u8]>, Error> {
+        let i = self.position(&idx)?;
+        match self.cell(i)? {
+            Cell::Raw(raw) => Ok(raw),
+            Cell::Held(_) => Err(crate::error::type_io_error(
+                "the row holds decoded values, not raw bytes",
+            )),
+        }
+    }
+}
+
+/// A column's content: raw bytes of the DataRow, or a held value.
+enum Cell<'a> {
+    Raw(Option<&'a [u8]>),
+    Held(&'a Value),
+}
+
+/// The values of a [`Row`], decoded one at a time: an iterator of `Result<Value, Error>`.
+pub struct Values<'a> {
+    row: &'a Row,
+    next: usize,
+}
+
+impl Iterator for Values<'_> {
+    type Item = Result<Value, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        (self.next < self.row.len()).then(|| {
+            self.next += 1;
+            self.row.value_at(self.next - 1)
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = self.row.len() - self.next;
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Values<'_> {}
+
+impl<'a> IntoIterator for &'a Row {
+    type Item = Result<Value, Error>;
+    type IntoIter = Values<'a>;
+
+    fn into_iter(self) -> Values<'a> {
+        self.iter()
+    }
+}

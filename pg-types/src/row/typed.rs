@@ -1,0 +1,133 @@
+//! Typed reads of a [`Row`] through postgres-types' `FromSql`.
+//!
+//! A binary column of a DataRow is handed to `FromSql` as it is (zero-copy). A column
+//! received as text, and a held value, are first made binary: a text column is parsed
+//! ([`decode_text`]) and encoded for its type; a held value is encoded for its column's
+//! type, or for its own natural type when that fails (a transformed value). A value with
+//! no binary form (an unknown type's text) is offered as `text`, so it can always be read
+//! as a `String`. These binary forms are made once per column and kept with the row.
+
+use std::any::type_name;
+use std::sync::OnceLock;
+
+use bytes::BytesMut;
+use pg_exceptions::Error;
+use postgres_types::{FromSql, Type};
+
+use super::{Cell, Row, RowIndex};
+use crate::error::{column_error, type_io_error};
+use crate::{Value, decode_text, encode};
+
+/// The binary form of a column made for typed reads: the type to read it as and its
+/// bytes (`None`: NULL).
+pub(super) type Source = Result<(Type, Option<Vec<u8>>), Error>;
+
+static TEXT: Type = Type::TEXT;
+
+fn encoded(ty: &Type, value: &Value) -> Result<Option<Vec<u8>>, Error> {
+    let mut buf = BytesMut::new();
+    match encode(ty, value, &mut buf)? {
+        postgres_types::IsNull::Yes => Ok(None),
+        postgres_types::IsNull::No => Ok(Some(buf.to_vec())),
+    }
+}
+
+/// The binary source of a held value, for column type `ty`.
+fn held_source(ty: &Type, value: &Value) -> Source {
+    match value {
+        Value::Null => Ok((ty.clone(), None)),
+        Value::Unknown {
+            binary: Some(b), ..
+        } => Ok((ty.clone(), Some(b.clone()))),
+        Value::Unknown { text: Some(t), .. } => Ok((TEXT.clone(), Some(t.as_bytes().to_vec()))),
+        _ => encoded(ty, value)
+            .map(|b| (ty.clone(), b))
+            .or_else(|first| match value.natural_type() {
+                Some(natural) => encoded(&natural, value)
+                    .map(|b| (natural, b))
+                    .map_err(|_| first),
+                None => Err(first),
+            }),
+    }
+}
+
+/// The binary source of a text column's `text`.
+fn text_source(ty: &Type, text: &[u8]) -> Source {
+    let as_text = || Ok((TEXT.clone(), Some(text.to_vec())));
+    let Ok(s) = std::str::from_utf8(text) else {
+        return Err(type_io_error("invalid UTF-8 text"));
+    };
+    match decode_text(ty, s) {
+        Ok(Value::Unknown { .. }) | Err(_) => as_text(),
+        Ok(value) => encoded(ty, &value)
+            .map(|b| (ty.clone(), b))
+            .or_else(|_| as_text()),
+    }
+}
+
+impl Row {
+    fn typed_source(&self, i: usize) -> Result<(&Type, Option<&[u8]>), Error> {
+        let column = &self.columns[i];
+        let held = match self.cell(i)? {
+            Cell::Raw(raw) if !column.is_text() => return Ok((&column.type_, raw)),
+            Cell::Raw(None) => return Ok((&column.type_, None)),
+            Cell::Raw(Some(text)) => Err(text),
+            Cell::Held(value) => Ok(value),
+        };
+        let cells = self
+            .typed
+            .get_or_init(|| (0..self.len()).map(|_| OnceLock::new()).collect());
+        let source = cells[i].get_or_init(|| match held {
+            Ok(value) => held_source(&column.type_, value),
+            Err(text) => text_source(&column.type_, text),
+        });
+        match source {
+            Ok((ty, bytes)) => Ok((ty, bytes.as_deref())),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// The value of the column at `idx` (a position or a name) as a `T`, through
+    /// postgres-types' [`FromSql`]: `i32`, `String`, `&str` (borrowed from the row),
+    /// `Option<T>` for nullable columns, chrono types, [`Value`], users' own types, …
+    ///
+    /// Errors ([`ColumnError`](pg_exceptions::ColumnError), naming the column and its type): no such column, `T` does
+    /// not accept the column's type, a NULL read as a non-`Option` type, a malformed value.
+    pub fn try_get<'a, T: FromSql<'a>>(&'a self, idx: impl RowIndex) -> Result<T, Error> {
+        let i = self.position(&idx)?;
+        let column = &self.columns[i];
+        let fail =
+            |message: String| column_error(&column.name, i, &column.type_, type_io_error(message));
+        let (ty, raw) = self
+            .typed_source(i)
+            .map_err(|e| column_error(&column.name, i, &column.type_, e))?;
+        if !T::accepts(ty) {
+            return Err(fail(format!(
+                "cannot be read as the Rust type {}",
+                type_name::<T>()
+            )));
+        }
+        T::from_sql_nullable(ty, raw).map_err(|e| {
+            fail(format!(
+                "cannot be read as the Rust type {}: {e}",
+                type_name::<T>()
+            ))
+        })
+    }
+
+    /// [`try_get`](Row::try_get) for when failure is a bug: the value of the column at
+    /// `idx` as a `T`.
+    ///
+    /// # Panics
+    ///
+    /// When `try_get` fails: no such column, a type mismatch, an unexpected NULL, a
+    /// malformed value. The message is the error's report, and the location is
+    /// the caller's.
+    #[track_caller]
+    pub fn get<'a, T: FromSql<'a>>(&'a self, idx: impl RowIndex) -> T {
+        match self.try_get(idx) {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
