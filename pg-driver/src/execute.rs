@@ -92,9 +92,9 @@ impl Statement {
     }
 
     /// Bind + Execute(max_rows) + Sync for one execution.
-    fn execution<P: Params + ?Sized>(&self, params: &P, max_rows: i32) -> Result<Bytes, Error> {
+    fn execution<P: Params>(&self, params: P, max_rows: i32) -> Result<Bytes, Error> {
         let mut buf = BytesMut::new();
-        self.encode_bind("", params, &mut buf)?;
+        self.encode_bind("", &params, &mut buf)?;
         frontend::execute("", max_rows, &mut buf).map_err(protocol)?;
         frontend::sync(&mut buf);
         Ok(buf.freeze())
@@ -108,7 +108,7 @@ impl Statement {
 
     /// Runs the statement to its end and returns every row and the command tag
     /// (py-postgresql's calling a statement).
-    pub async fn call<P: Params + ?Sized>(&self, params: &P) -> Result<Results, Error> {
+    pub async fn call<P: Params>(&self, params: P) -> Result<Results, Error> {
         let bytes = self.execution(params, 0)?;
         let responses = self.inner.link.request(bytes, 1, self.hook())?;
         let mut reader = Reader::new(self, responses);
@@ -123,9 +123,9 @@ impl Statement {
     }
 
     /// Runs the statement with a row limit and returns the rows and the tag, if it completed.
-    pub(crate) async fn call_limited<P: Params + ?Sized>(
+    pub(crate) async fn call_limited<P: Params>(
         &self,
-        params: &P,
+        params: P,
         max_rows: i32,
     ) -> Result<(Vec<Row>, Option<String>), Error> {
         let bytes = self.execution(params, max_rows)?;
@@ -142,7 +142,7 @@ impl Statement {
     }
 
     /// Starts a streamed execution: the answer is read as the consumer pulls it.
-    pub(crate) fn stream<P: Params + ?Sized>(&self, params: &P) -> Result<Reader, Error> {
+    pub(crate) fn stream<P: Params>(&self, params: P) -> Result<Reader, Error> {
         let bytes = self.execution(params, 0)?;
         let responses = self.inner.link.request_stream(bytes, 1, self.hook())?;
         Ok(Reader::new(self, responses))

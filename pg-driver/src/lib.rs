@@ -27,6 +27,7 @@ mod hooks;
 mod link;
 pub mod params;
 mod params_encode;
+mod query;
 mod responses;
 mod shared;
 mod simple;

@@ -136,7 +136,7 @@ impl<T: FromSqlOwned> FromFirst for T {
 
 impl Statement {
     /// The first result by py-postgresql's rules ([`First`]), or typed: `first::<i64>()`.
-    pub async fn first<T: FromFirst, P: Params + ?Sized>(&self, params: &P) -> Result<T, Error> {
+    pub async fn first<T: FromFirst, P: Params>(&self, params: P) -> Result<T, Error> {
         let has_columns = !self.columns().is_empty();
         let (rows, tag) = self
             .call_limited(params, if has_columns { 1 } else { 0 })
@@ -149,7 +149,7 @@ impl Statement {
     }
 
     /// The rows, read from the socket as they are pulled: memory stays bounded.
-    pub fn rows<P: Params + ?Sized>(&self, params: &P) -> Result<RowStream, Error> {
+    pub fn rows<P: Params>(&self, params: P) -> Result<RowStream, Error> {
         let reader = self.stream(params)?;
         Ok(RowStream(Box::pin(futures::stream::unfold(
             reader,
@@ -166,7 +166,7 @@ impl Statement {
     }
 
     /// The rows in batches of what has arrived (at most [`CHUNK_ROWS`] each).
-    pub fn chunks<P: Params + ?Sized>(&self, params: &P) -> Result<ChunkStream, Error> {
+    pub fn chunks<P: Params>(&self, params: P) -> Result<ChunkStream, Error> {
         let reader = self.stream(params)?;
         Ok(ChunkStream(Box::pin(futures::stream::unfold(
             reader,
@@ -198,7 +198,7 @@ impl Statement {
     }
 
     /// The first column of each row, as it is pulled.
-    pub fn column<P: Params + ?Sized>(&self, params: &P) -> Result<ColumnStream, Error> {
+    pub fn column<P: Params>(&self, params: P) -> Result<ColumnStream, Error> {
         use futures::StreamExt;
         let rows = self.rows(params)?;
         Ok(ColumnStream(Box::pin(

@@ -27,6 +27,40 @@ impl Connection {
         })
     }
 
+    /// Runs `sql` once with `params` (a single-use statement).
+    pub fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results, Error> {
+        self.prepare(sql)?.call(params)
+    }
+
+    /// The first result of `sql`, by py-postgresql's rules or typed.
+    pub fn query_first<T: FromFirst, P: Params>(&self, sql: &str, params: P) -> Result<T, Error> {
+        self.prepare(sql)?.first::<T, P>(params)
+    }
+
+    /// The rows of `sql`, read as the iterator is pulled.
+    pub fn query_rows<P: Params>(&self, sql: &str, params: P) -> Result<Rows, Error> {
+        self.prepare(sql)?.rows(params)
+    }
+
+    /// The rows of `sql` in batches.
+    pub fn query_chunks<P: Params>(&self, sql: &str, params: P) -> Result<Chunks, Error> {
+        self.prepare(sql)?.chunks(params)
+    }
+
+    /// The first column of the rows of `sql`.
+    pub fn query_column<P: Params>(&self, sql: &str, params: P) -> Result<Column, Error> {
+        self.prepare(sql)?.column(params)
+    }
+
+    /// Runs `sql` for every parameter set, pipelined.
+    pub fn query_load_rows<I>(&self, sql: &str, rows: I) -> Result<u64, Error>
+    where
+        I: IntoIterator,
+        I::Item: Params,
+    {
+        self.prepare(sql)?.load_rows(rows)
+    }
+
     /// Opens a statement prepared in SQL by its name; never closed implicitly.
     pub fn statement_from_id(&self, name: &str) -> Result<Statement, Error> {
         let ps = self.block_on(self.as_async().statement_from_id(name))??;
@@ -44,22 +78,22 @@ impl Statement {
     }
 
     /// Runs the statement to its end: every row and the command tag.
-    pub fn call<P: Params + ?Sized>(&self, params: &P) -> Result<Results, Error> {
+    pub fn call<P: Params>(&self, params: P) -> Result<Results, Error> {
         self.conn.block_on(self.ps.call(params))?
     }
 
     /// The first result by py-postgresql's rules ([`First`]), or typed: `first::<i64>()`.
-    pub fn first<T: FromFirst, P: Params + ?Sized>(&self, params: &P) -> Result<T, Error> {
+    pub fn first<T: FromFirst, P: Params>(&self, params: P) -> Result<T, Error> {
         self.conn.block_on(self.ps.first::<T, P>(params))?
     }
 
     /// The first result by py-postgresql's rules.
-    pub fn first_value<P: Params + ?Sized>(&self, params: &P) -> Result<First, Error> {
+    pub fn first_value<P: Params>(&self, params: P) -> Result<First, Error> {
         self.first::<First, P>(params)
     }
 
     /// The rows, read as the iterator is pulled.
-    pub fn rows<P: Params + ?Sized>(&self, params: &P) -> Result<Rows, Error> {
+    pub fn rows<P: Params>(&self, params: P) -> Result<Rows, Error> {
         Ok(Rows {
             stream: self.ps.rows(params)?,
             host: self.conn.host.clone(),
@@ -67,7 +101,7 @@ impl Statement {
     }
 
     /// The rows in batches.
-    pub fn chunks<P: Params + ?Sized>(&self, params: &P) -> Result<Chunks, Error> {
+    pub fn chunks<P: Params>(&self, params: P) -> Result<Chunks, Error> {
         Ok(Chunks {
             stream: self.ps.chunks(params)?,
             host: self.conn.host.clone(),
@@ -75,7 +109,7 @@ impl Statement {
     }
 
     /// The first column of each row.
-    pub fn column<P: Params + ?Sized>(&self, params: &P) -> Result<Column, Error> {
+    pub fn column<P: Params>(&self, params: P) -> Result<Column, Error> {
         Ok(Column {
             stream: self.ps.column(params)?,
             host: self.conn.host.clone(),
