@@ -414,13 +414,10 @@ fn the_blocking_facade_runs_statements() {
         .prepare("SELECT i, t FROM b WHERE i <= $1 ORDER BY i")
         .unwrap();
     assert_eq!(select.call((3i32,)).unwrap().rows.len(), 3);
-    assert_eq!(
-        select
-            .first_value((1i32,))
-            .map(|f| matches!(f, First::Row(_)))
-            .unwrap(),
-        true
-    );
+    assert!(matches!(
+        select.first_value((1i32,)).unwrap(),
+        First::Row(_)
+    ));
     let rows: Vec<_> = select
         .rows((100i32,))
         .unwrap()
