@@ -444,3 +444,39 @@ fn the_blocking_facade_runs_statements() {
     );
     assert_eq!(db.query("DELETE FROM b", ()).unwrap().count, Some(100));
 }
+
+#[tokio::test]
+async fn composites_from_rows_and_maps() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TYPE pair AS (a int, b text, c numeric)")
+        .await
+        .unwrap();
+    let ps = db
+        .prepare("SELECT ($1::pair).a, ($1::pair).b, ($1::pair).c IS NULL")
+        .await
+        .unwrap();
+    // A map gives attributes by name; the ones it lacks are NULL.
+    let mut map = indexmap::IndexMap::new();
+    map.insert("b".to_owned(), Value::from("bee"));
+    map.insert("a".to_owned(), Value::from(7i32));
+    let row = ps
+        .call(vec![Value::from(map)])
+        .await
+        .unwrap()
+        .rows
+        .remove(0);
+    assert_eq!(row, (7i32, "bee", true));
+    // A composite read from the server goes back in as it came.
+    let pair = db
+        .query_first::<Value, _>("SELECT ROW(1, 'one', 1.5)::pair", ())
+        .await
+        .unwrap();
+    let row = ps.call(vec![pair]).await.unwrap().rows.remove(0);
+    assert_eq!(row, (1i32, "one", false));
+    // A map naming an attribute the type lacks is refused as a parameter error.
+    let mut wrong = indexmap::IndexMap::new();
+    wrong.insert("zzz".to_owned(), Value::from(1i32));
+    let error = ps.call(vec![Value::from(wrong)]).await.unwrap_err();
+    assert!(error.is_a(&ParameterError), "{error}");
+}

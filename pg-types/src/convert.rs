@@ -114,3 +114,23 @@ try_from! {
     Array => "Array" |v| v.as_array().cloned(),
     Row => "Row" |v| v.as_row().cloned(),
 }
+
+/// A map of attribute names to values, as a composite value: encoded into a composite type
+/// by name, attributes it lacks being NULL.
+impl From<IndexMap<String, Value>> for Value {
+    fn from(map: IndexMap<String, Value>) -> Value {
+        let columns = map
+            .iter()
+            .map(|(name, value)| {
+                crate::Column::new(
+                    name.clone(),
+                    value.natural_type().unwrap_or(postgres_types::Type::TEXT),
+                )
+            })
+            .collect();
+        Value::Composite(crate::Row::from_values(
+            crate::Columns::new(columns),
+            map.into_values().collect(),
+        ))
+    }
+}

@@ -1,5 +1,6 @@
 //! Binary encoding of containers: arrays, ranges, multiranges, composites and records.
 
+use crate::Value;
 use bytes::{BufMut, BytesMut};
 use postgres_types::{Field, IsNull, Type};
 
@@ -90,27 +91,47 @@ pub(crate) fn multirange(of: &Type, ranges: &[Range], buf: &mut BytesMut) -> Res
 
 /// A composite of the attribute types `fields`, or (`None`) an anonymous record typed
 /// by the row's own columns.
+/// Encodes a composite from a row. With the type's fields known, a row whose column names are
+/// all attribute names is matched by name, attributes it lacks being NULL (a row or a map as
+/// the composite's value); otherwise values go by position and their count must match.
 pub(crate) fn composite(fields: Option<&[Field]>, row: &Row, buf: &mut BytesMut) -> Result<()> {
-    if let Some(fields) = fields
-        && fields.len() != row.len()
-    {
+    let Some(fields) = fields else {
+        buf.put_i32(i32::try_from(row.len()).map_err(|_| "too many attributes")?);
+        for i in 0..row.len() {
+            let column = &row.columns()[i];
+            let value = row.value(i).map_err(|e| e.message().to_owned())?;
+            buf.put_u32(column.type_.oid());
+            write_nullable(buf, |buf| encode_at(&column.type_, &value, buf))
+                .map_err(|m| format!("attribute {:?}: {m}", column.name))?;
+        }
+        return Ok(());
+    };
+    let by_name = row.len() <= fields.len()
+        && row
+            .columns()
+            .iter()
+            .all(|c| fields.iter().any(|f| f.name() == c.name));
+    if !by_name && fields.len() != row.len() {
         return Err(format!(
             "{} values for a composite of {} attributes",
             row.len(),
             fields.len()
         ));
     }
-    buf.put_i32(i32::try_from(row.len()).map_err(|_| "too many attributes")?);
-    for i in 0..row.len() {
-        let column = &row.columns()[i];
-        let (name, ty) = match fields {
-            Some(f) => (f[i].name(), f[i].type_()),
-            None => (column.name.as_str(), &column.type_),
+    buf.put_i32(i32::try_from(fields.len()).map_err(|_| "too many attributes")?);
+    for (i, field) in fields.iter().enumerate() {
+        let index = if by_name {
+            row.index_from_key(field.name())
+        } else {
+            Some(i)
         };
-        let value = row.value(i).map_err(|e| e.message().to_owned())?;
-        buf.put_u32(ty.oid());
-        write_nullable(buf, |buf| encode_at(ty, &value, buf))
-            .map_err(|m| format!("attribute {name:?}: {m}"))?;
+        let value = match index {
+            Some(index) => row.value(index).map_err(|e| e.message().to_owned())?,
+            None => Value::Null,
+        };
+        buf.put_u32(field.type_().oid());
+        write_nullable(buf, |buf| encode_at(field.type_(), &value, buf))
+            .map_err(|m| format!("attribute {:?}: {m}", field.name()))?;
     }
     Ok(())
 }
