@@ -58,10 +58,17 @@ impl Statement {
         } else {
             columns.iter().map(|c| c.format).collect()
         };
+        // One code for all when every parameter is binary, else one code each.
+        let mut formats: Vec<i16> = (0..params.count())
+            .map(|i| params.format(i, &types[i]))
+            .collect();
+        if formats.iter().all(|&f| f == 1) {
+            formats = vec![1];
+        }
         let result = frontend::bind(
             portal,
             &self.inner.name,
-            Some(1),
+            formats,
             0..params.count(),
             |index, buf| {
                 failed_at.set(index);
@@ -115,8 +122,8 @@ impl Statement {
         let mut results = Results::default();
         while let Some(item) = reader.next().await {
             match item {
-                Item::Row(row) => results.rows.push(row),
                 Item::Tag(tag) => (results.command, results.count) = parse_tag(&tag),
+                item => results.rows.extend(item.into_row()),
             }
         }
         reader.finish().map(|()| results)
@@ -134,8 +141,8 @@ impl Statement {
         let (mut rows, mut tag) = (Vec::new(), None);
         while let Some(item) = reader.next().await {
             match item {
-                Item::Row(row) => rows.push(row),
                 Item::Tag(t) => tag = Some(t),
+                item => rows.extend(item.into_row()),
             }
         }
         reader.finish().map(|()| (rows, tag))
@@ -152,7 +159,39 @@ impl Statement {
 /// One thing an execution yields.
 pub(crate) enum Item {
     Row(Row),
+    /// A line (text, CSV) or piece (binary) of COPY … TO STDOUT output.
+    Copy(Bytes),
     Tag(String),
+}
+
+/// The descriptor of the rows COPY output is given as: one `bytea` column named `copy`.
+pub(crate) fn copy_columns() -> Arc<Columns> {
+    static COLUMNS: std::sync::OnceLock<Arc<Columns>> = std::sync::OnceLock::new();
+    COLUMNS
+        .get_or_init(|| {
+            Columns::new(vec![pg_types::Column::new(
+                "copy",
+                postgres_types::Type::BYTEA,
+            )])
+        })
+        .clone()
+}
+
+/// COPY output as a row of one `bytea` column, sharing the message's bytes.
+pub(crate) fn copy_row(data: Bytes) -> Row {
+    let len = data.len();
+    Row::from_raw(copy_columns(), data, vec![Some(0..len)])
+}
+
+impl Item {
+    /// The item as a row: COPY output becomes a one-column `bytea` row.
+    pub(crate) fn into_row(self) -> Option<Row> {
+        match self {
+            Item::Row(row) => Some(row),
+            Item::Copy(data) => Some(copy_row(data)),
+            Item::Tag(_) => None,
+        }
+    }
 }
 
 /// Reads an execution's answer: rows as they come, the tag, and the first error.
@@ -223,6 +262,7 @@ impl Reader {
                     self.error.get_or_insert(protocol(e));
                 }
             },
+            Message::CopyData(body) => return Some(Item::Copy(body.into_bytes())),
             Message::CommandComplete(body) => match body.tag() {
                 Ok(tag) => return Some(Item::Tag(tag.to_owned())),
                 Err(e) => {
@@ -245,5 +285,35 @@ impl Reader {
             Some(error) => Err(self.statement.fail(error)),
             None => Ok(()),
         }
+    }
+}
+
+impl crate::Connection {
+    /// Runs SQL text without parameters as an unnamed statement whose result columns are known
+    /// beforehand (a FETCH from a cursor whose query was described), in one round trip:
+    /// Parse, Bind with binary result formats, Execute and Sync travel together, so nothing a
+    /// concurrent user sends can come between them.
+    pub(crate) async fn run_described(
+        &self,
+        sql: &str,
+        columns: Arc<Columns>,
+    ) -> Result<(Vec<Row>, Option<String>), Error> {
+        let link = self.link();
+        let statement = Statement::unnamed(self.clone(), link.clone(), sql, columns);
+        let mut buf = BytesMut::new();
+        frontend::parse("", sql, std::iter::empty(), &mut buf).map_err(protocol)?;
+        statement.encode_bind("", &(), &mut buf)?;
+        frontend::execute("", 0, &mut buf).map_err(protocol)?;
+        frontend::sync(&mut buf);
+        let responses = link.request(buf.freeze(), 1, None)?;
+        let mut reader = Reader::new(&statement, responses);
+        let (mut rows, mut tag) = (Vec::new(), None);
+        while let Some(item) = reader.next().await {
+            match item {
+                Item::Tag(t) => tag = Some(t),
+                item => rows.extend(item.into_row()),
+            }
+        }
+        reader.finish().map(|()| (rows, tag))
     }
 }

@@ -82,7 +82,29 @@ impl Link {
         hook: Option<MessageHook>,
     ) -> Result<(Responses, mpsc::Sender<Bytes>), Error> {
         let (body_tx, body_rx) = mpsc::channel(BODY_QUEUE);
-        let responses = self.request_full(bytes, Some(body_rx), syncs, b"Z", hook, None)?;
+        let responses = self.request_full(bytes, Some(body_rx), None, syncs, b"Z", hook, None)?;
+        Ok((responses, body_tx))
+    }
+
+    /// Like [`Link::request_body`], for a body another request may cut short: `interrupt` is
+    /// written instead of the rest when one arrives (COPY FROM STDIN fails, as in py-postgresql).
+    pub(crate) fn request_interruptible_body(
+        &self,
+        bytes: Bytes,
+        interrupt: Bytes,
+        syncs: usize,
+        hook: Option<MessageHook>,
+    ) -> Result<(Responses, mpsc::Sender<Bytes>), Error> {
+        let (body_tx, body_rx) = mpsc::channel(BODY_QUEUE);
+        let responses = self.request_full(
+            bytes,
+            Some(body_rx),
+            Some(interrupt),
+            syncs,
+            b"Z",
+            hook,
+            None,
+        )?;
         Ok((responses, body_tx))
     }
 
@@ -94,13 +116,15 @@ impl Link {
         hook: Option<MessageHook>,
         throttle: Option<Arc<Throttle>>,
     ) -> Result<Responses, Error> {
-        self.request_full(bytes, None, count, terminators, hook, throttle)
+        self.request_full(bytes, None, None, count, terminators, hook, throttle)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn request_full(
         &self,
         bytes: Bytes,
         body: Option<mpsc::Receiver<Bytes>>,
+        interrupt: Option<Bytes>,
         count: usize,
         terminators: &'static [u8],
         hook: Option<MessageHook>,
@@ -121,6 +145,7 @@ impl Link {
             .send(Request {
                 bytes,
                 body,
+                interrupt,
                 responder: Some(responder),
                 terminate: false,
             })
@@ -134,6 +159,7 @@ impl Link {
             .send(Request {
                 bytes,
                 body: None,
+                interrupt: None,
                 responder: None,
                 terminate: false,
             })
@@ -146,6 +172,7 @@ impl Link {
         let _ = self.tx.send(Request {
             bytes,
             body: None,
+            interrupt: None,
             responder: None,
             terminate: true,
         });

@@ -2,7 +2,7 @@
 
 use bytes::BytesMut;
 use pg_types::Value;
-use postgres_types::{IsNull, ToSql, Type};
+use postgres_types::{Format, IsNull, Kind, ToSql, Type, WrongType};
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
@@ -22,6 +22,38 @@ pub trait Params {
     fn count(&self) -> usize;
     /// Encodes value `index` for the server type `ty`.
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError>;
+    /// The format code (0 text, 1 binary) value `index` is encoded in for `ty`: binary unless
+    /// the value says otherwise ([`ToSql::encode_format`]; a `Value::Unknown` known only by its
+    /// text is sent as text).
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        let _ = (index, ty);
+        1
+    }
+}
+
+/// [`ToSql::to_sql_checked`], except that a value refusing a domain is offered the domain's
+/// base type: the server takes a domain's binary form as its base type's, so an `i32` is a
+/// value of a domain over `int4`, as it is when read back (result columns of a domain type
+/// are described by their base type).
+fn to_sql(value: &dyn ToSql, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
+    let mut base = ty;
+    loop {
+        match value.to_sql_checked(base, buf) {
+            Err(e) if e.is::<WrongType>() => match base.kind() {
+                Kind::Domain(inner) => base = inner,
+                // Name the parameter's own type, not the last base tried.
+                _ => return value.to_sql_checked(ty, buf),
+            },
+            other => return other,
+        }
+    }
+}
+
+fn format(value: &dyn ToSql, ty: &Type) -> i16 {
+    match value.encode_format(ty) {
+        Format::Text => 0,
+        Format::Binary => 1,
+    }
 }
 
 impl<P: Params + ?Sized> Params for &P {
@@ -31,6 +63,9 @@ impl<P: Params + ?Sized> Params for &P {
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
         (**self).encode(index, ty, buf)
     }
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        (**self).format(index, ty)
+    }
 }
 
 impl Params for [&(dyn ToSql + Sync)] {
@@ -38,7 +73,10 @@ impl Params for [&(dyn ToSql + Sync)] {
         self.len()
     }
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
-        self[index].to_sql_checked(ty, buf)
+        to_sql(self[index], ty, buf)
+    }
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        format(self[index], ty)
     }
 }
 
@@ -47,7 +85,10 @@ impl<const N: usize> Params for [&(dyn ToSql + Sync); N] {
         N
     }
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
-        self[index].to_sql_checked(ty, buf)
+        to_sql(self[index], ty, buf)
+    }
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        format(self[index], ty)
     }
 }
 
@@ -56,7 +97,10 @@ impl Params for Vec<&(dyn ToSql + Sync)> {
         self.len()
     }
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
-        self[index].to_sql_checked(ty, buf)
+        to_sql(self[index], ty, buf)
+    }
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        format(self[index], ty)
     }
 }
 
@@ -65,7 +109,10 @@ impl Params for [Value] {
         self.len()
     }
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
-        self[index].to_sql_checked(ty, buf)
+        to_sql(&self[index], ty, buf)
+    }
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        format(&self[index], ty)
     }
 }
 
@@ -74,7 +121,10 @@ impl Params for Vec<Value> {
         self.len()
     }
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
-        self[index].to_sql_checked(ty, buf)
+        to_sql(&self[index], ty, buf)
+    }
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        format(&self[index], ty)
     }
 }
 
@@ -83,7 +133,10 @@ impl<const N: usize> Params for [Value; N] {
         N
     }
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
-        self[index].to_sql_checked(ty, buf)
+        to_sql(&self[index], ty, buf)
+    }
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        format(&self[index], ty)
     }
 }
 
@@ -104,8 +157,14 @@ macro_rules! tuple_params {
             }
             fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
                 match index {
-                    $($idx => self.$idx.to_sql_checked(ty, buf),)+
+                    $($idx => to_sql(&self.$idx, ty, buf),)+
                     _ => Err("parameter index out of range".into()),
+                }
+            }
+            fn format(&self, index: usize, ty: &Type) -> i16 {
+                match index {
+                    $($idx => format(&self.$idx, ty),)+
+                    _ => 1,
                 }
             }
         }

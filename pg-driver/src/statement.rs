@@ -211,6 +211,27 @@ fn nul(sql: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
 }
 
 impl Statement {
+    /// A handle on the unnamed statement, for SQL run once with known result columns.
+    pub(crate) fn unnamed(
+        conn: Connection,
+        link: Arc<Link>,
+        sql: &str,
+        columns: Arc<Columns>,
+    ) -> Statement {
+        Statement {
+            inner: Arc::new(StatementInner {
+                conn,
+                link,
+                name: String::new(),
+                sql: sql.to_owned(),
+                parameters: Vec::new(),
+                columns,
+                owned: false,
+                hook: HookSlot::default(),
+            }),
+        }
+    }
+
     /// The connection the statement belongs to.
     pub fn connection(&self) -> &Connection {
         &self.inner.conn

@@ -156,8 +156,8 @@ impl Statement {
             |mut reader| async move {
                 loop {
                     match reader.next().await {
-                        Some(Item::Row(row)) => return Some((Ok(row), reader)),
                         Some(Item::Tag(_)) => continue,
+                        Some(item) => return item.into_row().map(|row| (Ok(row), reader)),
                         None => return reader.finish().err().map(|e| (Err(e), reader)),
                     }
                 }
@@ -179,13 +179,13 @@ impl Statement {
                         None => break,
                     };
                     match item {
-                        Some(Item::Row(row)) => {
-                            chunk.push(row);
+                        Some(Item::Tag(_)) => {}
+                        Some(item) => {
+                            chunk.extend(item.into_row());
                             if chunk.len() >= CHUNK_ROWS {
                                 break;
                             }
                         }
-                        Some(Item::Tag(_)) => {}
                         None if chunk.is_empty() => {
                             return reader.finish().err().map(|e| (Err(e), reader));
                         }

@@ -86,6 +86,9 @@ pub(crate) struct Request {
     /// More bytes of the same request, streamed by a producer; no other request is written
     /// until it ends, so nothing interleaves with a bulk load or a COPY.
     pub(crate) body: Option<mpsc::Receiver<Bytes>>,
+    /// For a body that another request may cut short (COPY FROM STDIN, as py-postgresql has
+    /// it): what to write instead of the rest when one arrives (CopyFail and Sync).
+    pub(crate) interrupt: Option<Bytes>,
     pub(crate) responder: Option<Responder>,
     /// Close the connection once these bytes are written.
     pub(crate) terminate: bool,
@@ -101,6 +104,7 @@ pub(crate) struct Task {
     requests: mpsc::UnboundedReceiver<Request>,
     requests_closed: bool,
     body: Option<mpsc::Receiver<Bytes>>,
+    interrupt: Option<Bytes>,
     pending: VecDeque<Responder>,
     shared: Arc<Shared>,
     terminating: bool,
@@ -121,6 +125,7 @@ impl Task {
             requests,
             requests_closed: false,
             body: None,
+            interrupt: None,
             pending: VecDeque::new(),
             shared,
             terminating: false,
@@ -133,10 +138,25 @@ impl Task {
     fn poll_requests(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progressed = false;
         while self.write_buf.len() < WRITE_HIGH_WATER {
+            if self.body.is_some() && self.interrupt.is_some() && !self.requests_closed {
+                // Another request cuts an interruptible body short.
+                if let Poll::Ready(Some(request)) = self.requests.poll_recv(cx) {
+                    if let Some(interrupt) = self.interrupt.take() {
+                        self.write_buf.extend_from_slice(&interrupt);
+                    }
+                    self.body = None;
+                    self.take(request);
+                    progressed = true;
+                    continue;
+                }
+            }
             if let Some(body) = &mut self.body {
                 match body.poll_recv(cx) {
                     Poll::Ready(Some(bytes)) => self.write_buf.extend_from_slice(&bytes),
-                    Poll::Ready(None) => self.body = None,
+                    Poll::Ready(None) => {
+                        self.body = None;
+                        self.interrupt = None;
+                    }
                     Poll::Pending => break,
                 }
                 progressed = true;
@@ -148,12 +168,7 @@ impl Task {
             match self.requests.poll_recv(cx) {
                 Poll::Ready(Some(request)) => {
                     progressed = true;
-                    self.write_buf.extend_from_slice(&request.bytes);
-                    if let Some(responder) = request.responder {
-                        self.pending.push_back(responder);
-                    }
-                    self.terminating = request.terminate;
-                    self.body = request.body;
+                    self.take(request);
                 }
                 Poll::Ready(None) => {
                     // Every handle is gone: say goodbye once the answers still owed are read.
@@ -170,6 +185,16 @@ impl Task {
             self.terminating = true;
         }
         progressed
+    }
+
+    fn take(&mut self, request: Request) {
+        self.write_buf.extend_from_slice(&request.bytes);
+        if let Some(responder) = request.responder {
+            self.pending.push_back(responder);
+        }
+        self.terminating = request.terminate;
+        self.body = request.body;
+        self.interrupt = request.interrupt;
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {

@@ -79,6 +79,8 @@ pub(crate) fn codec(ty: &Type) -> Codec<'_> {
     Codec::None
 }
 
+static RECORD: Type = Type::RECORD;
+
 fn simple_codec(ty: &Type) -> Codec<'_> {
     match ty.oid() {
         16 => Codec::Bool,
@@ -115,6 +117,9 @@ fn simple_codec(ty: &Type) -> Codec<'_> {
         1560 | 1562 => Codec::Bit,
         1700 => Codec::Numeric,
         2249 => Codec::Record,
+        // postgres-types calls `_record` a pseudo-type (its typtype is 'p'), but it is a
+        // real array of anonymous records: `ARRAY[ROW(1, 'a')]`.
+        2287 => Codec::Array(&RECORD),
         2950 => Codec::Uuid,
         3802 => Codec::Jsonb,
         _ if matches!(ty.kind(), Kind::Simple) => match ty.name() {

@@ -203,7 +203,12 @@ fn composites_and_records() {
         Column::new("b", Type::TEXT),
     ]);
     let rec = Row::from_values(cols, vec![Value::Int4(1), Value::Null]);
-    rt(&Type::RECORD, Value::Composite(rec));
+    rt(&Type::RECORD, Value::Composite(rec.clone()));
+    // `record[]`, which postgres-types calls a pseudo-type, is an array of records.
+    assert!(pg_types::supports_binary(&Type::RECORD_ARRAY));
+    let records =
+        pg_types::Array::from_values(Type::RECORD, vec![Value::Composite(rec), Value::Null]);
+    rt(&Type::RECORD_ARRAY, Value::Array(records));
 }
 
 #[test]
