@@ -22,7 +22,7 @@ use crate::simple::SimpleResult;
 use crate::startup::AuthMethod;
 use crate::version::VersionInfo;
 
-pub use statement::{Chunks, Column, Rows, Statement};
+pub use statement::{Chunks, Column, CopyRows, Rows, Statement};
 
 fn runtime() -> Result<Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()

@@ -61,6 +61,16 @@ impl Connection {
         self.prepare(sql)?.load_rows(rows)
     }
 
+    /// Loads rows of values into a table through binary COPY (see
+    /// [`crate::Connection::copy_in_values`]).
+    pub fn copy_in_values<I>(&self, table: &str, columns: &[&str], rows: I) -> Result<u64, Error>
+    where
+        I: IntoIterator,
+        I::Item: Params,
+    {
+        self.block_on(self.as_async().copy_in_values(table, columns, rows))?
+    }
+
     /// Opens a statement prepared in SQL by its name; never closed implicitly.
     pub fn statement_from_id(&self, name: &str) -> Result<Statement, Error> {
         let ps = self.block_on(self.as_async().statement_from_id(name))??;
@@ -134,6 +144,46 @@ impl Statement {
         <I::Item as IntoIterator>::Item: Params,
     {
         self.conn.block_on(self.ps.load_chunks(chunks))?
+    }
+
+    /// The output of a `COPY … TO STDOUT` statement, piece by piece.
+    pub fn copy_rows<P: Params>(&self, params: P) -> Result<CopyRows, Error> {
+        Ok(CopyRows {
+            stream: self.ps.copy_rows(params)?,
+            host: self.conn.host.clone(),
+        })
+    }
+
+    /// Feeds a `COPY … FROM STDIN` statement from pieces that may fail: a failure sends
+    /// CopyFail and the COPY is undone.
+    pub fn copy_in<P, I, B, E>(&self, params: P, source: I) -> Result<u64, Error>
+    where
+        P: Params,
+        I: IntoIterator<Item = Result<B, E>>,
+        B: AsRef<[u8]>,
+        E: std::fmt::Display,
+    {
+        self.conn
+            .block_on(self.ps.copy_in(params, futures::stream::iter(source)))?
+    }
+
+    /// Feeds a `COPY … FROM STDIN` statement from byte lines.
+    pub fn copy_in_rows<I>(&self, lines: I) -> Result<u64, Error>
+    where
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+    {
+        self.conn.block_on(self.ps.copy_in_rows(lines))?
+    }
+
+    /// Feeds a `COPY … FROM STDIN` statement from batches of byte lines.
+    pub fn copy_in_chunks<I>(&self, chunks: I) -> Result<u64, Error>
+    where
+        I: IntoIterator,
+        I::Item: IntoIterator,
+        <I::Item as IntoIterator>::Item: AsRef<[u8]>,
+    {
+        self.conn.block_on(self.ps.copy_in_chunks(chunks))?
     }
 
     /// Closes the statement on the server now.
@@ -233,6 +283,12 @@ blocking_iter!(
     Chunks,
     crate::ChunkStream,
     Vec<Row>
+);
+blocking_iter!(
+    /// The output of a COPY … TO STDOUT, piece by piece.
+    CopyRows,
+    crate::CopyStream,
+    bytes::Bytes
 );
 blocking_iter!(
     /// The first column of each row of an execution.
