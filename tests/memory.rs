@@ -1,5 +1,6 @@
-//! Streaming keeps memory bounded: a million wide rows pass through `rows` and `chunks` while
-//! the process's peak resident set grows by far less than the data.
+//! Streaming keeps memory bounded: a million wide rows pass through `rows` and `chunks`, and a
+//! million lines COPY out and back in, while the process's peak resident set grows by far less
+//! than the data.
 //!
 //! This file holds one test so that nothing else in the process moves the peak.
 
@@ -22,7 +23,7 @@ const ROWS: i64 = 1_000_000;
 const LIMIT: u64 = 64 << 20;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn streaming_a_million_rows_stays_under_64_mib() {
+async fn streaming_and_copying_a_million_rows_stays_under_64_mib() {
     let db = common::connect().await;
     // 1M rows of ~120 bytes: about 130 MB if they were all held at once.
     let ps = db
@@ -53,12 +54,37 @@ async fn streaming_a_million_rows_stays_under_64_mib() {
     assert_eq!(count, ROWS);
     let after_chunks = peak_rss();
 
-    let growth = after_chunks.saturating_sub(before);
+    // COPY out through copy_rows, and the same million lines back in through a stream that
+    // makes them as it is pulled.
+    db.execute("CREATE TEMP TABLE copied (i int8, pad text, n numeric)")
+        .await
+        .unwrap();
+    let out = db
+        .prepare(
+            "COPY (SELECT i, repeat('x', 100), i FROM generate_series(1, 1000000) i) TO STDOUT",
+        )
+        .await
+        .unwrap();
+    let mut pieces = out.copy_rows(()).unwrap();
+    let mut lines = 0i64;
+    while let Some(piece) = pieces.next().await {
+        assert!(piece.unwrap().ends_with(b"\n"));
+        lines += 1;
+    }
+    assert_eq!(lines, ROWS);
+    let into = db.prepare("COPY copied FROM STDIN").await.unwrap();
+    let source = futures::stream::iter(1..=ROWS)
+        .map(|i| Ok::<_, std::convert::Infallible>(format!("{i}\t{}\t{i}\n", "x".repeat(100))));
+    assert_eq!(into.copy_in((), source).await.unwrap(), ROWS as u64);
+    let after_copy = peak_rss();
+
+    let growth = after_copy.saturating_sub(before);
     println!(
-        "peak RSS: {} MiB before, {} MiB after rows, {} MiB after chunks (growth {} MiB)",
+        "peak RSS: {} MiB before, {} MiB after rows, {} MiB after chunks, {} MiB after COPY out and in (growth {} MiB)",
         before >> 20,
         after_rows >> 20,
         after_chunks >> 20,
+        after_copy >> 20,
         growth >> 20
     );
     assert!(growth < LIMIT, "peak RSS grew by {} MiB", growth >> 20);
