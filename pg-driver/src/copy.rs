@@ -113,12 +113,20 @@ impl Statement {
                 Err(e) => return Err(self.fail_with(e)),
             }
         }
-        let producer = async move {
+        // A server that fails the COPY mid-way ignores the rest of the data: stop sending it.
+        let server_failed = tokio::sync::Notify::new();
+        let producer = async {
             let mut buf = BytesMut::with_capacity(COPY_BATCH + 1024);
             let mut source_failure = None;
             if early.is_none() {
                 let mut source = pin!(source);
-                while let Some(piece) = source.next().await {
+                loop {
+                    let piece = tokio::select! {
+                        biased;
+                        _ = server_failed.notified() => break,
+                        piece = source.next() => piece,
+                    };
+                    let Some(piece) = piece else { break };
                     match piece {
                         Ok(data) => {
                             frontend::CopyData::new(data.as_ref())
@@ -143,6 +151,7 @@ impl Statement {
             }
             frontend::sync(&mut buf);
             let _ = body.send(buf.freeze()).await;
+            drop(body);
             Ok::<_, Error>(early)
         };
         let consumer = async {
@@ -155,11 +164,13 @@ impl Statement {
                     }
                     Ok(Message::ErrorResponse(body)) => {
                         error.get_or_insert(crate::error::from_error_body(&body)?);
+                        server_failed.notify_one();
                     }
                     Ok(Message::ReadyForQuery(_)) => break,
                     Ok(_) => {}
                     Err(e) => {
                         error.get_or_insert(e);
+                        server_failed.notify_one();
                         break;
                     }
                 }

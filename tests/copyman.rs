@@ -1,0 +1,170 @@
+//! The copy manager against a real server: one producer, several receivers, faults.
+
+mod common;
+
+use pg_driver::{CopyFault, CopyManager, transfer};
+
+async fn count(db: &pg_driver::Connection, table: &str) -> i64 {
+    db.query_first::<i64, _>(&format!("SELECT count(*) FROM {table}"), ())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn transfer_to_three_receivers_makes_three_identical_tables() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let source = sandbox.connect().await.unwrap();
+    let producer = source
+        .prepare("COPY (SELECT i, md5(i::text) FROM generate_series(1, 10000) i) TO STDOUT")
+        .await
+        .unwrap();
+    let mut targets = Vec::new();
+    let mut receivers = Vec::new();
+    for n in 0..3 {
+        let db = sandbox.connect().await.unwrap();
+        db.execute(&format!("CREATE TABLE r{n} (i int, h text)"))
+            .await
+            .unwrap();
+        receivers.push(db.prepare(&format!("COPY r{n} FROM STDIN")).await.unwrap());
+        targets.push(db);
+    }
+    let progress = transfer(&producer, &receivers).await.unwrap();
+    assert_eq!(progress.messages, 10000);
+    assert!(progress.bytes > 10000 * 35);
+    for n in 0..3 {
+        assert_eq!(count(&source, &format!("r{n}")).await, 10000);
+    }
+    let differing = "SELECT count(*) FROM ((SELECT * FROM r0 EXCEPT SELECT * FROM r1) \
+                     UNION ALL (SELECT * FROM r1 EXCEPT SELECT * FROM r2)) d";
+    assert_eq!(
+        source.query_first::<i64, _>(differing, ()).await.unwrap(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_failing_receiver_faults_alone_and_reconciles() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let source = sandbox.connect().await.unwrap();
+    // Row 30000 repeats row 1: the receiver with a unique index fails there.
+    let producer = source
+        .prepare(
+            "COPY (SELECT CASE WHEN i = 30000 THEN 1 ELSE i END FROM generate_series(1, 100000) i) \
+             TO STDOUT",
+        )
+        .await
+        .unwrap();
+    let good = sandbox.connect().await.unwrap();
+    good.execute("CREATE TABLE good (i int)").await.unwrap();
+    let strict = sandbox.connect().await.unwrap();
+    strict
+        .execute("CREATE TABLE strict (i int UNIQUE)")
+        .await
+        .unwrap();
+    let receivers = [
+        good.prepare("COPY good FROM STDIN").await.unwrap(),
+        strict.prepare("COPY strict FROM STDIN").await.unwrap(),
+    ];
+    let mut copy = CopyManager::new(&producer, &receivers).unwrap();
+    let mut faults = 0;
+    while let Some(step) = copy.next().await {
+        match step {
+            Ok(_) => {}
+            Err(CopyFault::Receiver {
+                receiver, error, ..
+            }) => {
+                faults += 1;
+                assert_eq!(receiver, 1);
+                assert!(error.is_a(&pg_exceptions::UniqueError), "{error}");
+                assert_eq!(copy.receivers(), [0]);
+                // The problem is dealt with: the receiver takes what comes from now on.
+                strict
+                    .execute("ALTER TABLE strict DROP CONSTRAINT strict_i_key")
+                    .await
+                    .unwrap();
+                copy.reconcile(1).unwrap();
+                assert_eq!(copy.receivers(), [0, 1]);
+            }
+            Err(other) => panic!("unexpected fault: {other}"),
+        }
+    }
+    assert_eq!(faults, 1);
+    assert!(
+        copy.reconcile(0).is_err(),
+        "a receiver that has not faulted"
+    );
+    let rows = copy.finish().await.unwrap();
+    assert_eq!(rows[0], 100000);
+    assert_eq!(count(&good, "good").await, 100000);
+    // The failed COPY left nothing; the reconciled one holds only what came after the fault.
+    let later = count(&strict, "strict").await;
+    assert_eq!(rows[1] as i64, later);
+    assert!(later > 0 && later < 70000, "{later}");
+    let first_kept: i32 = strict
+        .query_first("SELECT min(i) FROM strict", ())
+        .await
+        .unwrap();
+    assert!(first_kept > 30000, "{first_kept}");
+}
+
+#[tokio::test]
+async fn a_failing_producer_and_no_receivers_left() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let source = sandbox.connect().await.unwrap();
+    let killer = sandbox.connect().await.unwrap();
+    let target = sandbox.connect().await.unwrap();
+    target.execute("CREATE TABLE t (i int)").await.unwrap();
+    let receiver = target.prepare("COPY t FROM STDIN").await.unwrap();
+    let producer = source
+        .prepare("COPY (SELECT i FROM generate_series(1, 5000000) i) TO STDOUT")
+        .await
+        .unwrap();
+    let mut copy = CopyManager::new(&producer, std::slice::from_ref(&receiver)).unwrap();
+    copy.next().await.unwrap().unwrap();
+    let pid = source.backend_id().unwrap();
+    killer
+        .execute(&format!("SELECT pg_terminate_backend({pid})"))
+        .await
+        .unwrap();
+    let fault = loop {
+        match copy.next().await {
+            Some(Ok(_)) => continue,
+            Some(Err(fault)) => break fault,
+            None => panic!("the producer's loss went unnoticed"),
+        }
+    };
+    match fault {
+        CopyFault::Producer(error) => assert!(error.is_disconnection(), "{error}"),
+        other => panic!("a producer fault, not {other}"),
+    }
+    // The receiver is still whole; ending it keeps what it received.
+    let rows = copy.finish().await.unwrap();
+    assert_eq!(rows[0] as i64, count(&target, "t").await);
+
+    // Every receiver failing leaves the copy with nowhere to go.
+    let source = sandbox.connect().await.unwrap();
+    let producer = source
+        .prepare("COPY (SELECT 'not a number' FROM generate_series(1, 100)) TO STDOUT")
+        .await
+        .unwrap();
+    let mut copy = CopyManager::new(&producer, std::slice::from_ref(&receiver)).unwrap();
+    let mut saw_receiver_fault = false;
+    let last = loop {
+        match copy.next().await {
+            Some(Ok(_)) => continue,
+            Some(Err(CopyFault::Receiver { .. })) => saw_receiver_fault = true,
+            Some(Err(fault)) => break Some(fault),
+            None => break None,
+        }
+    };
+    // Either the fault shows on the cycle that carried the data, or at the end.
+    if !saw_receiver_fault {
+        assert!(copy.finish().await.is_err());
+    } else {
+        assert!(matches!(last, Some(CopyFault::NoReceivers) | None));
+    }
+    assert_eq!(
+        target.query_first::<i32, _>("SELECT 1", ()).await.unwrap(),
+        1
+    );
+}
