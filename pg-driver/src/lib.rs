@@ -21,10 +21,11 @@ mod bulk;
 mod cancel;
 mod connection;
 mod connector;
-mod cursor;
-mod cursor_seek;
 mod copy;
 mod copyman;
+mod cursor;
+mod cursor_declare;
+mod cursor_seek;
 mod error;
 mod execute;
 mod hooks;
@@ -33,6 +34,8 @@ pub mod params;
 mod params_encode;
 mod query;
 mod responses;
+mod settings;
+mod settings_scope;
 mod shared;
 mod simple;
 mod socket;
@@ -44,14 +47,16 @@ mod tls;
 mod transport;
 mod typecache;
 pub mod version;
+mod xact;
+mod xact_mode;
 
 pub use cancel::CancelHandle;
 pub use connection::Connection;
 pub use connector::Connector;
-pub use cursor::{Cursor, CursorStream};
-pub use cursor_seek::{Direction, Whence};
 pub use copy::CopyStream;
 pub use copyman::{CopyFault, CopyManager, Progress, transfer};
+pub use cursor::{Cursor, CursorStream};
+pub use cursor_seek::{Direction, Whence};
 pub use execute::Results;
 pub use hooks::{Driver, MessageHook, set_process_message_hook};
 pub use params::ConnectParams;
@@ -64,7 +69,11 @@ pub use streams::{
     CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
 };
 pub use transport::PeerAddr;
+pub use settings::Settings;
+pub use settings_scope::SettingsScope;
 pub use version::VersionInfo;
+pub use xact::{Transaction, XactState};
+pub use xact_mode::{AccessMode, Isolation};
 
 use pg_exceptions::Error;
 

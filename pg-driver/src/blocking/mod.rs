@@ -4,7 +4,10 @@
 //! task while a call is in progress (as the `postgres` crate wraps `tokio-postgres`). Do not call
 //! these methods from inside an async runtime: they return an OperationError there.
 
+mod cursor;
+mod settings;
 mod statement;
+mod xact;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -22,7 +25,10 @@ use crate::simple::SimpleResult;
 use crate::startup::AuthMethod;
 use crate::version::VersionInfo;
 
+pub use cursor::Cursor;
+pub use settings::{Settings, SettingsScope};
 pub use statement::{Chunks, Column, CopyRows, Rows, Statement};
+pub use xact::Transaction;
 
 fn runtime() -> Result<Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()

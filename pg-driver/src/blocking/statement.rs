@@ -87,6 +87,11 @@ impl Statement {
         &self.ps
     }
 
+    /// The connection the statement belongs to.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Runs the statement to its end: every row and the command tag.
     pub fn call<P: Params>(&self, params: P) -> Result<Results, Error> {
         self.conn.block_on(self.ps.call(params))?

@@ -1,0 +1,297 @@
+//! Scrollable cursors: SQL cursors declared `SCROLL … WITH HOLD`, read with `FETCH`.
+//!
+//! Protocol portals cannot scroll, so a cursor is an SQL cursor (decision 6): `declare` runs
+//! `DECLARE <name> SCROLL CURSOR WITH HOLD FOR <statement>` with the statement's parameters, and
+//! every read is a `FETCH` run as the unnamed statement with the cursor's column descriptor, in
+//! one round trip. Scrollable cursors never prefetch (as in py-postgresql), so the server's
+//! position is always the one the caller sees: each `next` fetches exactly one row.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use pg_exceptions::{CursorNameError, Error, OperationError};
+use pg_types::{Columns, Row};
+use postgres_protocol::message::frontend;
+use postgres_types::Type;
+
+use crate::connection::Connection;
+use crate::cursor_declare::Origin;
+use crate::cursor_seek::Direction;
+use crate::link::Link;
+use crate::statement::sql_type_name;
+use crate::task::protocol;
+
+/// A scrollable cursor: py-postgresql's `Cursor`.
+///
+/// `Clone` gives another handle on the same server-side cursor (same position, same
+/// direction); [`Cursor::clone_cursor`] declares a new one. A cursor made by
+/// [`Statement::declare`](crate::Statement::declare) is closed on the server when its last handle is dropped; one from
+/// [`Connection::cursor_from_id`] is never closed implicitly.
+#[derive(Clone)]
+pub struct Cursor {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Connection,
+    link: Arc<Link>,
+    name: String,
+    quoted: String,
+    columns: Arc<Columns>,
+    /// The query and parameters it was declared with; None for `cursor_from_id`.
+    origin: Option<Origin>,
+    owned: bool,
+    closed: AtomicBool,
+    backward: AtomicBool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        let open = !self.closed.load(Ordering::Relaxed) && !self.link.shared.is_closed();
+        if self.owned
+            && open
+            && let Ok(bytes) = close_portal(&self.name)
+        {
+            // Nobody waits for the answer: the task reads and drops it.
+            let _ = self.link.request(bytes, 1, None);
+        }
+    }
+}
+
+/// Close (portal) + Sync: an SQL cursor is a portal, and closing one that is gone is no error.
+fn close_portal(name: &str) -> Result<Bytes, Error> {
+    let mut buf = BytesMut::new();
+    frontend::close(b'P', name, &mut buf).map_err(protocol)?;
+    frontend::sync(&mut buf);
+    Ok(buf.freeze())
+}
+
+impl std::fmt::Debug for Cursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cursor")
+            .field("cursor_id", &self.inner.name)
+            .field("string", &self.string())
+            .field("columns", &self.column_names())
+            .field("direction", &self.direction())
+            .field("closed", &self.closed())
+            .finish()
+    }
+}
+
+impl Cursor {
+    pub(crate) fn new(
+        conn: &Connection,
+        link: Arc<Link>,
+        name: String,
+        columns: Arc<Columns>,
+        origin: Option<Origin>,
+        owned: bool,
+    ) -> Cursor {
+        Cursor {
+            inner: Arc::new(Inner {
+                conn: conn.clone(),
+                link,
+                quoted: pg_string::quote_ident(&name),
+                name,
+                columns,
+                origin,
+                owned,
+                closed: AtomicBool::new(false),
+                backward: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// The connection the cursor belongs to.
+    pub fn connection(&self) -> &Connection {
+        &self.inner.conn
+    }
+
+    /// The cursor's name on the server.
+    pub fn cursor_id(&self) -> &str {
+        &self.inner.name
+    }
+
+    pub(crate) fn quoted_id(&self) -> &str {
+        &self.inner.quoted
+    }
+
+    /// The query the cursor was declared for; None for a cursor from `cursor_from_id`.
+    pub fn string(&self) -> Option<&str> {
+        self.inner.origin.as_ref().map(|o| o.sql.as_str())
+    }
+
+    /// Whether the cursor is closed on the server when its last handle is dropped.
+    pub fn is_owned(&self) -> bool {
+        self.inner.owned
+    }
+
+    /// Whether the cursor was closed through one of its handles.
+    pub fn closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Relaxed)
+    }
+
+    /// The direction reads go in and seeks are seen from.
+    pub fn direction(&self) -> Direction {
+        Direction::from(!self.inner.backward.load(Ordering::Relaxed))
+    }
+
+    /// Sets the direction (shared by every handle on this cursor). [`Direction::Backward`]
+    /// makes the cursor act as if its rows were reversed: reads fetch backward and seeks are
+    /// inverted (see [`Cursor::seek`]).
+    pub fn set_direction(&self, direction: Direction) {
+        let backward = direction == Direction::Backward;
+        self.inner.backward.store(backward, Ordering::Relaxed);
+    }
+
+    /// The result columns' descriptor, shared by every row.
+    pub fn columns(&self) -> &Arc<Columns> {
+        &self.inner.columns
+    }
+
+    /// The column names.
+    pub fn column_names(&self) -> Vec<String> {
+        self.inner.columns.iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// The column types.
+    pub fn column_types(&self) -> Vec<Type> {
+        self.inner.columns.iter().map(|c| c.type_.clone()).collect()
+    }
+
+    /// The column type OIDs.
+    pub fn pg_column_types(&self) -> Vec<u32> {
+        self.inner.columns.iter().map(|c| c.type_.oid()).collect()
+    }
+
+    /// The column types by their SQL names, as [`crate::Statement::sql_column_types`] gives them.
+    pub fn sql_column_types(&self) -> Vec<String> {
+        let columns = self.inner.columns.iter();
+        columns.map(|c| sql_type_name(&c.type_)).collect()
+    }
+
+    /// Fails with CursorNameError when the cursor was closed through a handle or belongs to a
+    /// session since replaced by a reconnect (whose cursor of the same name is another one).
+    pub(crate) fn usable(&self) -> Result<(), Error> {
+        let gone = if self.closed() {
+            "was closed"
+        } else if !Arc::ptr_eq(&self.inner.link, &self.inner.conn.link()) {
+            "belongs to a session since replaced by a reconnect"
+        } else {
+            return Ok(());
+        };
+        let message = format!("cursor {:?} {gone}", self.inner.name);
+        Err(self.fail(Error::client(&CursorNameError, message)))
+    }
+
+    pub(crate) fn fail(&self, error: Error) -> Error {
+        error.with_context("cursor", &self.inner.name)
+    }
+
+    /// Reads up to `quantity` rows (all the remaining rows when None, none for 0) in the
+    /// cursor's direction, or against it when `direction` is the opposite of the cursor's
+    /// (py-postgresql's `read(quantity, direction)`: `Backward` on a backward cursor fetches
+    /// forward). Fewer rows than asked for means the cursor is exhausted in that direction.
+    pub async fn read(
+        &self,
+        quantity: Option<u64>,
+        direction: Option<Direction>,
+    ) -> Result<Vec<Row>, Error> {
+        self.usable()?;
+        let way = match direction {
+            Some(given) if given != self.direction() => Direction::Backward,
+            Some(_) => Direction::Forward,
+            None => self.direction(),
+        };
+        let count = match quantity {
+            Some(0) => return Ok(Vec::new()),
+            Some(n) => n.to_string(),
+            None => "ALL".to_owned(),
+        };
+        self.fetch(&format!("FETCH {way} {count} FROM {}", self.inner.quoted))
+            .await
+    }
+
+    /// The next row in the cursor's direction, or None at the end: one `FETCH` of one row.
+    pub async fn next(&self) -> Result<Option<Row>, Error> {
+        self.usable()?;
+        let way = self.direction();
+        let rows = self
+            .fetch(&format!("FETCH {way} 1 FROM {}", self.inner.quoted))
+            .await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// The rows from the current position on, in the cursor's direction, as a stream: each
+    /// item is one [`Cursor::next`]. The stream ends after the last row or the first error.
+    pub fn stream(&self) -> CursorStream {
+        let stream = futures::stream::try_unfold(self.clone(), |cursor| async move {
+            Ok(cursor.next().await?.map(|row| (row, cursor)))
+        });
+        CursorStream(stream.boxed())
+    }
+
+    async fn fetch(&self, sql: &str) -> Result<Vec<Row>, Error> {
+        let run = self
+            .inner
+            .conn
+            .run_described(sql, self.inner.columns.clone());
+        run.await.map(|(rows, _)| rows).map_err(|e| self.fail(e))
+    }
+
+    /// Closes the cursor on the server now. Reading it afterwards gives a CursorNameError;
+    /// closing it again does nothing.
+    pub async fn close(&self) -> Result<(), Error> {
+        if self.inner.closed.swap(true, Ordering::Relaxed) {
+            return Ok(());
+        }
+        let link = &self.inner.link;
+        let mut responses = link.request(close_portal(&self.inner.name)?, 1, None)?;
+        let mut first_error = None;
+        loop {
+            use postgres_protocol::message::backend::Message;
+            match responses.next(&link.shared).await? {
+                Message::ReadyForQuery(_) => break,
+                Message::ErrorResponse(body) if first_error.is_none() => {
+                    first_error = Some(crate::error::from_error_body(&body)?);
+                }
+                _ => {}
+            }
+        }
+        first_error.map_or(Ok(()), |e| Err(self.fail(e)))
+    }
+
+    /// Declares a new cursor of the same query and parameters, positioned before its first
+    /// row (py-postgresql's `clone()`); it closes when its last handle drops. A cursor from
+    /// `cursor_from_id` has no known query: cloning it is an OperationError.
+    pub async fn clone_cursor(&self) -> Result<Cursor, Error> {
+        let Some(origin) = self.inner.origin.clone() else {
+            let message = "a cursor opened by cursor_from_id has no query to declare again";
+            return Err(self.fail(Error::client(&OperationError, message)));
+        };
+        crate::cursor_declare::declare(&self.inner.conn, origin, self.inner.columns.clone()).await
+    }
+}
+
+/// The rows of a cursor, one `FETCH` each (see [`Cursor::stream`]).
+pub struct CursorStream(BoxStream<'static, Result<Row, Error>>);
+
+impl futures::Stream for CursorStream {
+    type Item = Result<Row, Error>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.as_mut().poll_next(cx)
+    }
+}
+
+impl std::fmt::Debug for CursorStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorStream")
+    }
+}
