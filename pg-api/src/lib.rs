@@ -4,17 +4,24 @@
 //! hold the one implementation. Methods that talk to the server return futures that are `Send`,
 //! so the traits work in multi-threaded runtimes and behind `dyn`-free generics.
 //!
-//! The contracts grow with the object model: connections and connectors are here now;
-//! statements, cursors, transactions, settings and procedures join them as they land.
+//! The contracts grow with the object model: connections, connectors, statements (with their
+//! parameters, [`Params`]) and cursors are here; transactions, settings and procedures join
+//! them as they land.
 #![warn(missing_docs)]
 
 use std::future::Future;
 
 pub use pg_exceptions::{Error, Message};
 
+mod params;
+mod scroll;
+mod statement;
 mod status;
 mod version;
 
+pub use params::Params;
+pub use scroll::{Direction, Whence};
+pub use statement::{Cursor, Statement};
 pub use status::TransactionStatus;
 pub use version::{ReleaseState, VersionError, VersionInfo};
 

@@ -81,3 +81,101 @@ impl pg_api::Connection for Connection {
         Connection::closed(self)
     }
 }
+
+impl pg_api::Statement for crate::Statement {
+    type Cursor = crate::Cursor;
+
+    fn statement_id(&self) -> &str {
+        crate::Statement::statement_id(self)
+    }
+
+    fn string(&self) -> &str {
+        crate::Statement::string(self)
+    }
+
+    fn column_names(&self) -> Vec<String> {
+        crate::Statement::column_names(self)
+    }
+
+    fn column_types(&self) -> Vec<postgres_types::Type> {
+        crate::Statement::column_types(self)
+    }
+
+    fn pg_column_types(&self) -> Vec<u32> {
+        crate::Statement::pg_column_types(self)
+    }
+
+    fn sql_column_types(&self) -> Vec<String> {
+        crate::Statement::sql_column_types(self)
+    }
+
+    fn parameter_types(&self) -> Vec<postgres_types::Type> {
+        crate::Statement::parameter_types(self)
+    }
+
+    fn pg_parameter_types(&self) -> Vec<u32> {
+        crate::Statement::pg_parameter_types(self)
+    }
+
+    fn sql_parameter_types(&self) -> Vec<String> {
+        crate::Statement::sql_parameter_types(self)
+    }
+
+    async fn rows_of<P: pg_api::Params + Send>(
+        &self,
+        params: P,
+    ) -> Result<Vec<pg_types::Row>, Error> {
+        Ok(self.call(params).await?.rows)
+    }
+
+    async fn load_rows<I>(&self, rows: I) -> Result<u64, Error>
+    where
+        I: IntoIterator + Send,
+        I::IntoIter: Send,
+        I::Item: pg_api::Params + Send,
+    {
+        crate::Statement::load_rows(self, rows).await
+    }
+
+    async fn declare<P: pg_api::Params + Send>(&self, params: P) -> Result<crate::Cursor, Error> {
+        crate::Statement::declare(self, params).await
+    }
+
+    async fn close(&self) -> Result<(), Error> {
+        crate::Statement::close(self).await
+    }
+}
+
+impl pg_api::Cursor for crate::Cursor {
+    fn cursor_id(&self) -> &str {
+        crate::Cursor::cursor_id(self)
+    }
+
+    fn column_names(&self) -> Vec<String> {
+        crate::Cursor::column_names(self)
+    }
+
+    fn direction(&self) -> pg_api::Direction {
+        crate::Cursor::direction(self)
+    }
+
+    fn set_direction(&self, direction: pg_api::Direction) {
+        crate::Cursor::set_direction(self, direction)
+    }
+
+    async fn read(
+        &self,
+        quantity: Option<u64>,
+        direction: Option<pg_api::Direction>,
+    ) -> Result<Vec<pg_types::Row>, Error> {
+        crate::Cursor::read(self, quantity, direction).await
+    }
+
+    async fn seek(&self, offset: i64, whence: pg_api::Whence) -> Result<u64, Error> {
+        crate::Cursor::seek(self, offset, whence).await
+    }
+
+    async fn close(&self) -> Result<(), Error> {
+        crate::Cursor::close(self).await
+    }
+}

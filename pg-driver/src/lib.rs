@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod api_impl;
+mod alock;
 pub mod blocking;
 mod bulk;
 mod cancel;
@@ -30,8 +31,11 @@ mod error;
 mod execute;
 mod hooks;
 mod link;
+mod notify;
+mod notifyman;
+mod oneshot;
 pub mod params;
-mod params_encode;
+mod proc;
 mod query;
 mod responses;
 mod settings;
@@ -51,6 +55,7 @@ mod xact;
 mod xact_mode;
 
 pub use cancel::CancelHandle;
+pub use alock::{ALock, ALockGuard, LockId, LockMode};
 pub use connection::Connection;
 pub use connector::Connector;
 pub use copy::CopyStream;
@@ -59,8 +64,11 @@ pub use cursor::{Cursor, CursorStream};
 pub use cursor_seek::{Direction, Whence};
 pub use execute::Results;
 pub use hooks::{Driver, MessageHook, set_process_message_hook};
+pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
+pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};
 pub use params::ConnectParams;
-pub use params_encode::Params;
+pub use proc::{ProcId, ProcResult, StoredProcedure};
+pub use pg_api::Params;
 pub use shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
 pub use simple::SimpleResult;
 pub use startup::AuthMethod;

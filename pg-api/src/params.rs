@@ -9,13 +9,18 @@ type BoxError = Box<dyn std::error::Error + Sync + Send>;
 /// A set of parameters for one execution: a slice or `Vec` of `&dyn ToSql` values, a tuple of
 /// `ToSql` values (up to 12), or a slice or `Vec` of [`Value`]s.
 ///
-/// ```no_run
-/// # async fn f(ps: &pg_driver::Statement) -> Result<(), pg_exceptions::Error> {
+/// ```
+/// use pg_api::Params;
 /// use pg_types::Value;
-/// ps.call(&[&1i32, &"text"]).await?;          // slice of trait objects
-/// ps.call((1i32, "text")).await?;              // tuple
-/// ps.call(vec![Value::Int4(1), Value::Null]).await?; // owned dynamic values
-/// # Ok(()) }
+/// use postgres_types::ToSql;
+///
+/// fn count<P: Params>(params: P) -> usize {
+///     params.count()
+/// }
+/// let slice: &[&(dyn ToSql + Sync)] = &[&1i32, &"text"]; // trait objects
+/// assert_eq!(count(slice), 2);
+/// assert_eq!(count((1i32, "text", 2.5f64)), 3); // a tuple
+/// assert_eq!(count(vec![Value::Int4(1), Value::Null]), 2); // owned dynamic values
 /// ```
 pub trait Params {
     /// How many values there are.
