@@ -15,8 +15,8 @@
 //! ```
 #![warn(missing_docs)]
 
-mod api_impl;
 mod alock;
+mod api_impl;
 pub mod blocking;
 mod bulk;
 mod cancel;
@@ -54,8 +54,8 @@ pub mod version;
 mod xact;
 mod xact_mode;
 
-pub use cancel::CancelHandle;
 pub use alock::{ALock, ALockGuard, LockId, LockMode};
+pub use cancel::CancelHandle;
 pub use connection::Connection;
 pub use connector::Connector;
 pub use copy::CopyStream;
@@ -67,8 +67,10 @@ pub use hooks::{Driver, MessageHook, set_process_message_hook};
 pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
 pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};
 pub use params::ConnectParams;
-pub use proc::{ProcId, ProcResult, StoredProcedure};
 pub use pg_api::Params;
+pub use proc::{ProcId, ProcResult, StoredProcedure};
+pub use settings::Settings;
+pub use settings_scope::SettingsScope;
 pub use shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
 pub use simple::SimpleResult;
 pub use startup::AuthMethod;
@@ -77,8 +79,6 @@ pub use streams::{
     CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
 };
 pub use transport::PeerAddr;
-pub use settings::Settings;
-pub use settings_scope::SettingsScope;
 pub use version::VersionInfo;
 pub use xact::{Transaction, XactState};
 pub use xact_mode::{AccessMode, Isolation};

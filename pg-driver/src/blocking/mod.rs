@@ -4,7 +4,10 @@
 //! task while a call is in progress (as the `postgres` crate wraps `tokio-postgres`). Do not call
 //! these methods from inside an async runtime: they return an OperationError there.
 
+mod alock;
 mod cursor;
+mod notify;
+mod proc;
 mod settings;
 mod statement;
 mod xact;
@@ -25,7 +28,10 @@ use crate::simple::SimpleResult;
 use crate::startup::AuthMethod;
 use crate::version::VersionInfo;
 
+pub use alock::{ALock, ALockGuard};
 pub use cursor::Cursor;
+pub use notify::{ManagerEvent, NotificationManager, Notifications};
+pub use proc::{ProcResult, ProcRows, ProcValues, StoredProcedure};
 pub use settings::{Settings, SettingsScope};
 pub use statement::{Chunks, Column, CopyRows, Rows, Statement};
 pub use xact::Transaction;
