@@ -5,9 +5,9 @@ use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
-use crate::params_encode::Params;
 use crate::statement::Statement;
 use crate::task::protocol;
+use pg_api::Params;
 
 /// How many bytes of Bind/Execute messages are written at a time.
 const BATCH_BYTES: usize = 64 * 1024;

@@ -17,9 +17,9 @@ use postgres_types::IsNull;
 
 use crate::Connection;
 use crate::execute::{Item, parse_tag};
-use crate::params_encode::Params;
 use crate::statement::Statement;
 use crate::task::protocol;
+use pg_api::Params;
 
 /// How many bytes of CopyData are written at a time.
 const COPY_BATCH: usize = 64 * 1024;

@@ -13,9 +13,9 @@ use crate::connection::Connection;
 use crate::cursor::Cursor;
 use crate::execute::Reader;
 use crate::hooks::HookSlot;
-use crate::params_encode::Params;
 use crate::statement::{Statement, StatementInner};
 use crate::task::protocol;
+use pg_api::Params;
 
 /// What a cursor was declared from, kept so that `clone_cursor` can declare it again.
 #[derive(Clone)]

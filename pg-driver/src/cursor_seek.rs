@@ -9,7 +9,6 @@ use pg_exceptions::Error;
 use crate::cursor::Cursor;
 pub use pg_api::{Direction, Whence};
 
-
 /// The MOVE commands for a seek, after the cursor's direction has been applied.
 ///
 /// Each whence maps to the commands py-postgresql's `Cursor.seek` sends, except that relative

@@ -10,10 +10,10 @@ use pg_types::{Columns, Row};
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
-use crate::params_encode::Params;
 use crate::responses::Responses;
 use crate::statement::Statement;
 use crate::task::protocol;
+use pg_api::Params;
 
 /// The outcome of running a statement to its end: its rows, and the command tag.
 #[derive(Debug, Default)]

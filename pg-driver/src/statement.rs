@@ -13,9 +13,9 @@ use postgres_types::{Kind, Type};
 use crate::connection::Connection;
 use crate::hooks::{HookSlot, MessageHook};
 use crate::link::Link;
-use crate::params_encode::Params;
 use crate::task::protocol;
 use crate::typecache;
+use pg_api::Params;
 
 /// A prepared statement: py-postgresql's `PreparedStatement`.
 ///

@@ -10,8 +10,8 @@ use pg_types::{Row, Value};
 use postgres_types::{FromSqlOwned, Type};
 
 use crate::execute::{Item, parse_tag};
-use crate::params_encode::Params;
 use crate::statement::Statement;
+use pg_api::Params;
 
 /// How many rows a chunk holds at most.
 pub const CHUNK_ROWS: usize = 4096;
