@@ -288,6 +288,7 @@ impl Connector {
             client_addr,
             types: Default::default(),
             next_id: Default::default(),
+            xacts: Default::default(),
         })
     }
 

@@ -29,6 +29,8 @@ pub(crate) struct Link {
     pub(crate) types: std::sync::Mutex<std::collections::HashMap<u32, postgres_types::Type>>,
     /// Numbers the statements this session prepares.
     pub(crate) next_id: std::sync::atomic::AtomicU64,
+    /// The transaction blocks and savepoints the driver opened, innermost last.
+    pub(crate) xacts: crate::xact::XactStack,
 }
 
 impl Link {
