@@ -4,21 +4,22 @@
 //! hold the one implementation. Methods that talk to the server return futures that are `Send`,
 //! so the traits work in multi-threaded runtimes and behind `dyn`-free generics.
 //!
-//! The contracts grow with the object model: connections, connectors, statements (with their
-//! parameters, [`Params`]) and cursors are here; transactions, settings and procedures join
-//! them as they land.
+//! The contracts: connections, connectors, statements (with their parameters, [`Params`]),
+//! cursors, transactions, settings and stored procedures.
 #![warn(missing_docs)]
 
 use std::future::Future;
 
 pub use pg_exceptions::{Error, Message};
 
+mod objects;
 mod params;
 mod scroll;
 mod statement;
 mod status;
 mod version;
 
+pub use objects::{Settings, StoredProcedure, Transaction};
 pub use params::Params;
 pub use scroll::{Direction, Whence};
 pub use statement::{Cursor, Statement};

@@ -179,3 +179,75 @@ impl pg_api::Cursor for crate::Cursor {
         crate::Cursor::close(self).await
     }
 }
+
+impl pg_api::Transaction for crate::Transaction {
+    async fn start(&self) -> Result<(), Error> {
+        crate::Transaction::start(self).await
+    }
+
+    async fn commit(&self) -> Result<(), Error> {
+        crate::Transaction::commit(self).await
+    }
+
+    async fn rollback(&self) -> Result<(), Error> {
+        crate::Transaction::rollback(self).await
+    }
+
+    fn isolation_level(&self) -> Option<String> {
+        crate::Transaction::isolation_level(self)
+    }
+
+    fn is_savepoint(&self) -> Option<bool> {
+        crate::Transaction::is_savepoint(self)
+    }
+}
+
+impl pg_api::Settings for crate::Settings {
+    async fn get(&self, name: &str) -> Result<Option<String>, Error> {
+        crate::Settings::get(self, name).await
+    }
+
+    async fn set(&self, name: &str, value: &str) -> Result<(), Error> {
+        crate::Settings::set(self, name, value).await
+    }
+
+    async fn reset(&self, name: &str) -> Result<(), Error> {
+        crate::Settings::reset(self, name).await
+    }
+
+    async fn keys(&self) -> Result<Vec<String>, Error> {
+        crate::Settings::keys(self).await
+    }
+
+    async fn contains(&self, name: &str) -> Result<bool, Error> {
+        crate::Settings::contains(self, name).await
+    }
+
+    fn reported(&self, name: &str) -> Option<String> {
+        crate::Settings::reported(self, name)
+    }
+}
+
+impl pg_api::StoredProcedure for crate::StoredProcedure {
+    type Output = crate::ProcResult;
+
+    fn procedure_id(&self) -> &str {
+        crate::StoredProcedure::procedure_id(self)
+    }
+
+    fn input_types(&self) -> Vec<postgres_types::Type> {
+        crate::StoredProcedure::input_types(self)
+    }
+
+    fn srf(&self) -> bool {
+        crate::StoredProcedure::srf(self)
+    }
+
+    fn composite(&self) -> bool {
+        crate::StoredProcedure::composite(self)
+    }
+
+    async fn call<P: pg_api::Params + Send>(&self, params: P) -> Result<crate::ProcResult, Error> {
+        crate::StoredProcedure::call(self, params).await
+    }
+}
