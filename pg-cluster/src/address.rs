@@ -116,13 +116,13 @@ impl Cluster {
     }
 }
 
-/// Whether the server's socket accepts a connection (a pre-10 readiness fallback).
+/// Whether the server's socket accepts a connection (a pre-10 readiness fallback). The
+/// unix socket, when there is one, decides: it is what [`Cluster::connector`] uses, and
+/// the server opens it after its TCP sockets.
 pub(crate) fn accepts(address: &Address) -> bool {
     if let Some(dir) = &address.socket_directory {
         let socket = dir.join(format!(".s.PGSQL.{}", address.port));
-        if std::os::unix::net::UnixStream::connect(socket).is_ok() {
-            return true;
-        }
+        return std::os::unix::net::UnixStream::connect(socket).is_ok();
     }
     address
         .host

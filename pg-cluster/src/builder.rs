@@ -1,18 +1,16 @@
 //! Configuring and starting throwaway clusters.
 
 use std::fs;
-use std::io::Write;
 use std::net::TcpListener;
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use pg_driver::params::Keywords;
 
 use crate::admin;
 use crate::certs::write_test_certificates;
-use crate::cleanup::{self, DIRECTORY_PREFIX, Instance, OWNER_FILE};
+use crate::cleanup::{self, DIRECTORY_PREFIX, Instance};
 use crate::cluster::{Cluster, StartOptions};
 use crate::error::ClusterError;
 use crate::initdb::InitOptions;
@@ -197,24 +195,20 @@ fn free_port() -> Result<u16, ClusterError> {
         .map_err(|e| ClusterError::io("could not find a free port on 127.0.0.1", e))
 }
 
-/// Creates this process's next cluster directory (mode 0700) with its owner file.
+/// Creates a cluster directory of this process (mode 0700) with its owner file. The name
+/// has the pid and a random part: a directory named after a dead process with the same
+/// pid may still be there, its server running, for [`cleanup::remove_leftovers`] to stop.
 fn make_root(account: Option<&Account>) -> Result<PathBuf, ClusterError> {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let root = std::env::temp_dir().join(format!("{DIRECTORY_PREFIX}{}-{n}", std::process::id()));
-    // Only a dead process with our pid can have left this behind.
-    let _ = fs::remove_dir_all(&root);
-    fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&root)
-        .map_err(|e| ClusterError::io_path("create", &root, e))?;
-    let owner = root.join(OWNER_FILE);
-    let written = fs::File::create(&owner).and_then(|mut f| writeln!(f, "{}", std::process::id()));
+    let temp = std::env::temp_dir();
+    let root = tempfile::Builder::new()
+        .prefix(&format!("{DIRECTORY_PREFIX}{}-", std::process::id()))
+        .permissions(fs::Permissions::from_mode(0o700))
+        .tempdir_in(&temp)
+        .map_err(|e| ClusterError::io_path("create a directory in", &temp, e))?
+        .keep();
+    let written =
+        cleanup::write_owner_file(&root).and_then(|()| privileges::give_to(account, &root));
     if let Err(e) = written {
-        let _ = fs::remove_dir_all(&root);
-        return Err(ClusterError::io_path("write", &owner, e));
-    }
-    if let Err(e) = privileges::give_to(account, &root) {
         let _ = fs::remove_dir_all(&root);
         return Err(e);
     }

@@ -249,7 +249,8 @@ impl Cluster {
     }
 
     /// The server's process id while it runs: the server this value started, else the one
-    /// named by `postmaster.pid` if that process lives and is a PostgreSQL server.
+    /// named by `postmaster.pid` if that process lives and is a PostgreSQL server working
+    /// in this data directory (not one that got the pid of a server killed long ago).
     pub fn pid(&self) -> Option<u32> {
         let own = {
             let mut daemon = locked(&self.daemon);
@@ -265,8 +266,10 @@ impl Cluster {
         }
         let pm = self.postmaster_pid().ok().flatten()?;
         let stale_own = own.is_some_and(|(_, child)| child == pm.pid);
-        (!stale_own && postmaster::process_alive(pm.pid) && postmaster::is_postgres(pm.pid))
-            .then_some(pm.pid)
+        (!stale_own
+            && postmaster::process_alive(pm.pid)
+            && postmaster::serves(pm.pid, &self.data_directory))
+        .then_some(pm.pid)
     }
 
     /// Whether the server runs and accepts connections: `postmaster.pid` says `ready`
@@ -279,6 +282,10 @@ impl Cluster {
             // A file left by a killed server still says "ready"; only the live one counts.
             Ok(Some(pm)) if pm.pid != pid => false,
             Ok(Some(pm)) if pm.status.is_some() => pm.is_ready(),
+            // Since 10 the server writes its status, and it has not yet: it is starting.
+            // Its TCP socket may already listen (it is opened before the unix socket and
+            // long before the server is ready), so probing sockets would be wrong here.
+            Ok(Some(_)) if self.installation.version_info().major >= 10 => false,
             Ok(Some(_)) => self.address().is_ok_and(|a| crate::address::accepts(&a)),
             _ => false,
         }

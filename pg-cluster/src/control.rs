@@ -48,7 +48,11 @@ impl Cluster {
         // Collected first: once the server dies its children are no longer its.
         let children = postmaster::children_of(pid);
         postmaster::send_signal(pid, Signal::SIGKILL)?;
-        for child in children.into_iter().filter(|c| postmaster::is_postgres(*c)) {
+        let data = self.data_directory();
+        for child in children
+            .into_iter()
+            .filter(|c| postmaster::serves(*c, data))
+        {
             postmaster::send_signal(child, Signal::SIGKILL)?;
         }
         Ok(())

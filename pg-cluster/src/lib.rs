@@ -103,7 +103,7 @@ mod temporal;
 pub use address::Address;
 pub use builder::TemporalBuilder;
 pub use certs::{TestCertificates, write_test_certificates};
-pub use cleanup::remove_leftovers;
+pub use cleanup::{remove_leftovers, remove_leftovers_in};
 pub use cluster::{Cluster, LOG_TAIL_LINES, StartOptions};
 pub use configfile::ConfigFile;
 pub use error::ClusterError;

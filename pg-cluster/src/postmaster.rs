@@ -122,6 +122,36 @@ pub(crate) fn is_postgres(raw: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a process is a PostgreSQL server process of `data_directory`: a `postgres`
+/// whose working directory is that directory (the server changes into its data directory
+/// before it writes `postmaster.pid`, and its children inherit that). A pid read from a
+/// stale `postmaster.pid` may since have been reused, on a busy machine (`pid_max` is
+/// often 32768) even by a process of another cluster; the directory tells them apart.
+/// Where the working directory cannot be read (another user's process, not as root),
+/// the command name alone decides.
+pub(crate) fn serves(raw: u32, data_directory: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if !is_postgres(raw) {
+        return false;
+    }
+    match fs::metadata(format!("/proc/{raw}/cwd")) {
+        Ok(cwd) => fs::metadata(data_directory)
+            .is_ok_and(|dir| dir.dev() == cwd.dev() && dir.ino() == cwd.ino()),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => true,
+        // Gone, or a zombie (which has no working directory).
+        Err(_) => false,
+    }
+}
+
+/// When a process started, in clock ticks since boot (`/proc/<pid>/stat`, field 22):
+/// with the pid, it names one process, even after the pid has been reused.
+pub(crate) fn start_time(raw: u32) -> Option<u64> {
+    let text = fs::read_to_string(format!("/proc/{raw}/stat")).ok()?;
+    let after = &text[text.rfind(')')? + 1..];
+    // Fields 3 (the state) onwards; the start time is the 22nd.
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,6 +199,11 @@ mod tests {
             .spawn()
             .unwrap();
         assert!(children_of(me).contains(&child.id()));
+        let started = start_time(child.id()).unwrap();
+        assert!(started >= start_time(me).unwrap());
+        assert_eq!(start_time(child.id()), Some(started), "stable");
+        // Not a server, whatever its directory.
+        assert!(!serves(child.id(), &std::env::current_dir().unwrap()));
         child.kill().unwrap();
         // Not yet reaped: a zombie, which counts as gone.
         std::thread::sleep(std::time::Duration::from_millis(200));
