@@ -38,6 +38,13 @@ impl Installation {
         Self::from_pg_config(Self::default_pg_config()?)
     }
 
+    /// py-postgresql's `installation.default()`: the same as [`Installation::find`]. It returns
+    /// a `Result` (a machine may have no PostgreSQL), so it cannot be the `Default` trait.
+    #[allow(clippy::should_implement_trait)]
+    pub fn default() -> Result<Self, ClusterError> {
+        Self::find()
+    }
+
     /// The path [`Installation::find`] would use.
     pub fn default_pg_config() -> Result<PathBuf, ClusterError> {
         if let Some(path) = env::var_os(PGINSTALLATION).filter(|p| !p.is_empty()) {
