@@ -125,10 +125,12 @@ async fn cut_in_the_middle_of_a_data_row() {
     let plan: Plan = {
         let (rows_seen, arm) = (rows_seen.clone(), arm.clone());
         Arc::new(move |way, tag, _: &[u8]| {
-            if arm.load(Ordering::SeqCst) && way == Way::ToClient && tag == b'D' {
-                if rows_seen.fetch_add(1, Ordering::SeqCst) == 99 {
-                    return Action::CutHalfway;
-                }
+            if arm.load(Ordering::SeqCst)
+                && way == Way::ToClient
+                && tag == b'D'
+                && rows_seen.fetch_add(1, Ordering::SeqCst) == 99
+            {
+                return Action::CutHalfway;
             }
             Action::Forward
         })
