@@ -72,8 +72,16 @@ impl Statement {
             0..params.count(),
             |index, buf| {
                 failed_at.set(index);
+                let start = buf.len();
                 match params.encode(index, &types[index], buf)? {
                     postgres_types::IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
+                    // PostgreSQL text cannot hold NUL: say so here, naming the parameter, rather
+                    // than let the server refuse the whole message.
+                    postgres_types::IsNull::No
+                        if textual(&types[index]) && buf[start..].contains(&0) =>
+                    {
+                        Err("text cannot contain NUL bytes (\\0)".into())
+                    }
                     postgres_types::IsNull::No => Ok(postgres_protocol::IsNull::No),
                 }
             },
@@ -153,6 +161,26 @@ impl Statement {
         let bytes = self.execution(params, 0)?;
         let responses = self.inner.link.request_stream(bytes, 1, self.hook())?;
         Ok(Reader::new(self, responses))
+    }
+}
+
+/// Whether values of the type travel as text, where PostgreSQL refuses NUL bytes.
+fn textual(ty: &postgres_types::Type) -> bool {
+    use postgres_types::{Kind, Type};
+    match ty.kind() {
+        Kind::Domain(base) => textual(base),
+        _ => {
+            matches!(
+                *ty,
+                Type::TEXT
+                    | Type::VARCHAR
+                    | Type::BPCHAR
+                    | Type::NAME
+                    | Type::UNKNOWN
+                    | Type::JSON
+                    | Type::XML
+            ) || ty.name() == "citext"
+        }
     }
 }
 
