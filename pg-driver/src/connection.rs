@@ -125,7 +125,8 @@ impl Connection {
         if self.transaction_status() != TransactionStatus::Idle {
             self.execute("ROLLBACK").await?;
         }
-        self.execute("DISCARD ALL").await
+        // Outside any block even with autocommit off; forgets set_session's characteristics.
+        self.discard_all().await
     }
 
     /// Adds the connection's context to an error.

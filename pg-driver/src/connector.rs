@@ -289,6 +289,7 @@ impl Connector {
             types: Default::default(),
             next_id: Default::default(),
             xacts: Default::default(),
+            session: Default::default(),
         })
     }
 

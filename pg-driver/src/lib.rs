@@ -29,8 +29,10 @@ mod cursor_declare;
 mod cursor_seek;
 mod error;
 mod execute;
+mod extras;
 mod hooks;
 mod link;
+mod lobject;
 mod notify;
 mod notifyman;
 mod oneshot;
@@ -63,7 +65,13 @@ pub use copyman::{CopyFault, CopyManager, Progress, transfer};
 pub use cursor::{Cursor, CursorStream};
 pub use cursor_seek::{Direction, Whence};
 pub use execute::Results;
+pub use extras::{
+    ISOLATION_LEVEL_AUTOCOMMIT, ISOLATION_LEVEL_DEFAULT, ISOLATION_LEVEL_READ_COMMITTED,
+    ISOLATION_LEVEL_READ_UNCOMMITTED, ISOLATION_LEVEL_REPEATABLE_READ,
+    ISOLATION_LEVEL_SERIALIZABLE, PqTransactionStatus, SessionChange,
+};
 pub use hooks::{Driver, MessageHook, set_process_message_hook};
+pub use lobject::{LO_CHUNK, LargeObject};
 pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
 pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};
 pub use params::ConnectParams;

@@ -31,6 +31,8 @@ pub(crate) struct Link {
     pub(crate) next_id: std::sync::atomic::AtomicU64,
     /// The transaction blocks and savepoints the driver opened, innermost last.
     pub(crate) xacts: crate::xact::XactStack,
+    /// psycopg2's session characteristics and autocommit, and the requests in flight.
+    pub(crate) session: crate::extras::SessionState,
 }
 
 impl Link {
@@ -135,6 +137,8 @@ impl Link {
         if self.shared.is_closed() {
             return Err(self.shared.closed_error());
         }
+        // psycopg2's lazy BEGIN when autocommit is off; one relaxed load when it is on.
+        self.session.begin_if_needed(self, &bytes)?;
         let (tx, rx) = mpsc::unbounded_channel();
         let responder = Responder {
             tx,
@@ -142,6 +146,7 @@ impl Link {
             terminators,
             hook,
             throttle: throttle.clone(),
+            active: Some(self.session.in_flight()),
         };
         self.tx
             .send(Request {

@@ -37,6 +37,8 @@ pub(crate) struct Shared {
     finished: AtomicBool,
     finished_notify: tokio::sync::Notify,
     pub(crate) hooks: HookChain,
+    /// How many ReadyForQuery messages said idle: a transaction that saw it change has ended.
+    idle_marks: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -58,6 +60,7 @@ impl Shared {
             finished: AtomicBool::new(false),
             finished_notify: tokio::sync::Notify::new(),
             hooks,
+            idle_marks: Default::default(),
         }
     }
 
@@ -106,7 +109,15 @@ impl Shared {
     }
 
     pub(crate) fn set_status(&self, byte: u8) {
+        if byte == b'I' {
+            self.idle_marks.fetch_add(1, Ordering::AcqRel);
+        }
         self.status.store(byte, Ordering::Release);
+    }
+
+    /// Changes whenever the server reports the session idle (see [`Shared::set_status`]).
+    pub(crate) fn idle_marks(&self) -> u64 {
+        self.idle_marks.load(Ordering::Acquire)
     }
 
     pub(crate) fn status(&self) -> TransactionStatus {

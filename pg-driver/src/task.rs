@@ -40,6 +40,8 @@ pub(crate) struct Responder {
     pub(crate) hook: Option<MessageHook>,
     /// For streams: how much the consumer has yet to take, so the task can stop reading.
     pub(crate) throttle: Option<Arc<Throttle>>,
+    /// Counts the request as in flight (psycopg2's ACTIVE) until its answer is handed over.
+    pub(crate) active: Option<crate::extras::InFlight>,
 }
 
 /// Backpressure between a streaming consumer and the task.
@@ -302,6 +304,8 @@ impl Task {
                     if front.terminators.contains(&tag) {
                         front.remaining = front.remaining.saturating_sub(1);
                         if front.remaining == 0 {
+                            // Not in flight once the caller can see its last message.
+                            front.active = None;
                             self.send_batch(batch);
                             batch = 0;
                             self.pending.pop_front();

@@ -6,6 +6,8 @@
 
 mod alock;
 mod cursor;
+mod extras;
+mod lobject;
 mod notify;
 mod proc;
 mod settings;
@@ -30,6 +32,7 @@ use crate::version::VersionInfo;
 
 pub use alock::{ALock, ALockGuard};
 pub use cursor::Cursor;
+pub use lobject::LargeObject;
 pub use notify::{ManagerEvent, NotificationManager, Notifications};
 pub use proc::{ProcResult, ProcRows, ProcValues, StoredProcedure};
 pub use settings::{Settings, SettingsScope};

@@ -15,7 +15,7 @@ impl XactStack {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(super) fn depth(&self) -> usize {
+    pub(crate) fn depth(&self) -> usize {
         self.open().len()
     }
 
@@ -42,7 +42,7 @@ impl XactStack {
     }
 
     /// Forgets every transaction: SQL or a reset ended them outside the driver.
-    pub(super) fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.open().clear();
     }
 }

@@ -1,0 +1,386 @@
+//! psycopg2's connection extras against a real server: session characteristics, autocommit
+//! off with its lazily begun blocks, commit and rollback, set_isolation_level, the transaction
+//! status in psycopg2's terms, notifications, and the blocking facade.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use pg_driver::{
+    Connection, ISOLATION_LEVEL_AUTOCOMMIT, ISOLATION_LEVEL_DEFAULT,
+    ISOLATION_LEVEL_READ_COMMITTED, ISOLATION_LEVEL_READ_UNCOMMITTED,
+    ISOLATION_LEVEL_REPEATABLE_READ, ISOLATION_LEVEL_SERIALIZABLE, Isolation, PqTransactionStatus,
+    SessionChange,
+};
+use pg_exceptions::{Error, InFailedTransactionError, OperationError, ReadOnlyTransactionError};
+
+async fn show(db: &Connection, setting: &str) -> String {
+    common::scalar(db, &format!("SHOW {setting}"))
+        .await
+        .unwrap()
+}
+
+async fn count(db: &Connection) -> i64 {
+    common::scalar(db, "SELECT count(*) FROM t")
+        .await
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn assert_class(error: &Error, class: &pg_exceptions::ErrorClass) {
+    assert!(error.is_a(class), "expected {}, got {error}", class.name());
+}
+
+const LEVELS: [Isolation; 4] = [
+    Isolation::Serializable,
+    Isolation::RepeatableRead,
+    Isolation::ReadCommitted,
+    Isolation::ReadUncommitted,
+];
+
+#[tokio::test]
+async fn each_isolation_level_shows_in_the_following_transaction() {
+    let db = common::connect().await;
+    for level in LEVELS {
+        db.set_session(SessionChange::new().isolation_level(level))
+            .await
+            .unwrap();
+        assert_eq!(db.isolation_level(), Some(level));
+        // A block of the driver's without characteristics of its own follows the session.
+        let x = db.xact();
+        x.start().await.unwrap();
+        assert_eq!(show(&db, "transaction_isolation").await, level.as_setting());
+        x.rollback().await.unwrap();
+        // So does a single statement, and a block begun lazily with autocommit off.
+        assert_eq!(show(&db, "transaction_isolation").await, level.as_setting());
+        db.set_autocommit(false).unwrap();
+        assert_eq!(show(&db, "transaction_isolation").await, level.as_setting());
+        assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+        db.rollback().await.unwrap();
+        db.set_autocommit(true).unwrap();
+    }
+    // psycopg2's words, any case; DEFAULT returns to the server's.
+    db.set_session(SessionChange::new().isolation_level("repeatable READ"))
+        .await
+        .unwrap();
+    assert_eq!(
+        show(&db, "default_transaction_isolation").await,
+        "repeatable read"
+    );
+    db.set_session(SessionChange::new().isolation_level("default"))
+        .await
+        .unwrap();
+    assert_eq!(db.isolation_level(), None);
+    assert_eq!(show(&db, "transaction_isolation").await, "read committed");
+}
+
+#[tokio::test]
+async fn read_only_and_deferrable_govern_the_following_transactions() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE t (i int)").await.unwrap();
+    let change = SessionChange::new()
+        .isolation_level("SERIALIZABLE")
+        .readonly(Some(true))
+        .deferrable(Some(true));
+    db.set_session(change).await.unwrap();
+    assert_eq!((db.readonly(), db.deferrable()), (Some(true), Some(true)));
+    let x = db.xact();
+    x.start().await.unwrap();
+    assert_eq!(show(&db, "transaction_read_only").await, "on");
+    assert_eq!(show(&db, "transaction_deferrable").await, "on");
+    let error = db.execute("INSERT INTO t VALUES (1)").await.unwrap_err();
+    assert_class(&error, &ReadOnlyTransactionError);
+    x.rollback().await.unwrap();
+    db.set_session(SessionChange::new().readonly(Some(false)).deferrable(None))
+        .await
+        .unwrap();
+    assert_eq!((db.readonly(), db.deferrable()), (Some(false), None));
+    assert_eq!(show(&db, "default_transaction_deferrable").await, "off");
+    db.set_autocommit(false).unwrap();
+    db.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    assert_eq!(show(&db, "transaction_read_only").await, "off");
+    db.commit().await.unwrap();
+    assert_eq!(count(&db).await, 1);
+}
+
+#[tokio::test]
+async fn autocommit_off_runs_statements_in_a_block_seen_at_commit() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    let other = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE t (i int)").await.unwrap();
+    assert!(db.autocommit());
+    db.set_session(SessionChange::new().autocommit(false))
+        .await
+        .unwrap();
+    assert!(!db.autocommit());
+    // Simple queries and prepared statements alike run inside the block begun for them.
+    db.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+    db.query("INSERT INTO t VALUES ($1)", (2i32,))
+        .await
+        .unwrap();
+    assert_eq!(count(&db).await, 2);
+    assert_eq!(count(&other).await, 0);
+    db.commit().await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    assert_eq!(count(&other).await, 2);
+    // The next statement begins the next block; rollback discards it.
+    db.execute("INSERT INTO t VALUES (3)").await.unwrap();
+    assert_eq!(count(&db).await, 3);
+    db.rollback().await.unwrap();
+    assert_eq!(count(&db).await, 2);
+    db.rollback().await.unwrap(); // the count's block; nothing more to discard
+    assert_eq!(count(&other).await, 2);
+    // Committing and rolling back outside a block do nothing.
+    db.rollback().await.unwrap();
+    db.commit().await.unwrap();
+    // A block in which an error occurred rolls back at commit.
+    db.execute("INSERT INTO t VALUES (4)").await.unwrap();
+    assert!(db.execute("SELECT 1/0").await.is_err());
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InError);
+    let error = db.commit().await.unwrap_err();
+    assert_class(&error, &InFailedTransactionError);
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    assert_eq!(count(&other).await, 2);
+    // Autocommit cannot change inside a block.
+    db.execute("SELECT 1").await.unwrap();
+    assert_class(&db.set_autocommit(true).unwrap_err(), &OperationError);
+    db.rollback().await.unwrap();
+    db.set_autocommit(true).unwrap();
+    db.execute("INSERT INTO t VALUES (5)").await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    assert_eq!(count(&other).await, 3);
+}
+
+#[tokio::test]
+async fn driver_transactions_with_autocommit_off() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    let other = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE t (i int)").await.unwrap();
+    db.set_autocommit(false).unwrap();
+    // Idle: db.xact() opens the block itself, and commits it.
+    let x = db.xact().isolation(Isolation::RepeatableRead);
+    x.start().await.unwrap();
+    assert_eq!(x.is_savepoint(), Some(false));
+    assert_eq!(show(&db, "transaction_isolation").await, "repeatable read");
+    db.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    x.commit().await.unwrap();
+    assert_eq!(count(&other).await, 1);
+    // Inside a block begun lazily it is a savepoint; the block ends with db.commit().
+    db.execute("INSERT INTO t VALUES (2)").await.unwrap();
+    let sp = db.xact();
+    sp.start().await.unwrap();
+    assert_eq!(sp.is_savepoint(), Some(true));
+    db.execute("INSERT INTO t VALUES (3)").await.unwrap();
+    sp.rollback().await.unwrap();
+    db.commit().await.unwrap();
+    assert_eq!(count(&other).await, 2);
+    // A guard whose block db.commit() ended queues nothing into the next block.
+    let x = db.xact();
+    x.start().await.unwrap();
+    db.commit().await.unwrap();
+    drop(x);
+    db.execute("INSERT INTO t VALUES (4)").await.unwrap();
+    db.commit().await.unwrap();
+    assert_eq!(count(&other).await, 3);
+    // set_session inside a block is refused, and leaves the block alone.
+    db.execute("INSERT INTO t VALUES (5)").await.unwrap();
+    let error = db
+        .set_session(SessionChange::new().readonly(Some(true)))
+        .await
+        .unwrap_err();
+    assert_class(&error, &OperationError);
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+    db.commit().await.unwrap();
+    assert_eq!(count(&other).await, 4);
+    // reset() works with autocommit off and forgets the characteristics DISCARD ALL resets.
+    db.set_session(SessionChange::new().isolation_level("SERIALIZABLE"))
+        .await
+        .unwrap();
+    db.execute("INSERT INTO t VALUES (6)").await.unwrap();
+    db.reset().await.unwrap();
+    assert_eq!(db.isolation_level(), None);
+    assert!(!db.autocommit());
+    assert_eq!(
+        show(&db, "default_transaction_isolation").await,
+        "read committed"
+    );
+    db.rollback().await.unwrap();
+    assert_eq!(count(&other).await, 4);
+}
+
+#[tokio::test]
+async fn set_isolation_level_rolls_back_first() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE t (i int)").await.unwrap();
+    db.set_autocommit(false).unwrap();
+    db.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    db.set_isolation_level(ISOLATION_LEVEL_SERIALIZABLE)
+        .await
+        .unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    assert!(!db.autocommit());
+    assert_eq!(db.isolation_level(), Some(Isolation::Serializable));
+    assert_eq!(count(&db).await, 0);
+    assert_eq!(show(&db, "transaction_isolation").await, "serializable");
+    for (level, shown) in [
+        (ISOLATION_LEVEL_READ_COMMITTED, "read committed"),
+        (ISOLATION_LEVEL_REPEATABLE_READ, "repeatable read"),
+        (ISOLATION_LEVEL_READ_UNCOMMITTED, "read uncommitted"),
+        (ISOLATION_LEVEL_DEFAULT, "read committed"),
+    ] {
+        db.execute("INSERT INTO t VALUES (2)").await.unwrap();
+        db.set_isolation_level(level).await.unwrap();
+        assert_eq!(count(&db).await, 0);
+        assert_eq!(show(&db, "transaction_isolation").await, shown);
+    }
+    assert_eq!(db.isolation_level(), None);
+    // AUTOCOMMIT: autocommit on, the level as it was.
+    db.set_isolation_level(ISOLATION_LEVEL_REPEATABLE_READ)
+        .await
+        .unwrap();
+    db.set_isolation_level(ISOLATION_LEVEL_AUTOCOMMIT)
+        .await
+        .unwrap();
+    assert!(db.autocommit());
+    assert_eq!(db.isolation_level(), Some(Isolation::RepeatableRead));
+    db.execute("INSERT INTO t VALUES (3)").await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    assert_eq!(count(&db).await, 1);
+}
+
+#[tokio::test]
+async fn invalid_levels_are_refused_before_anything_is_sent() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE t (i int)").await.unwrap();
+    db.set_autocommit(false).unwrap();
+    db.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    for level in [-1, 6, 42] {
+        let error = db.set_isolation_level(level).await.unwrap_err();
+        assert_class(&error, &OperationError);
+        assert!(error.to_string().contains("isolation level"), "{error}");
+    }
+    for level in ["SNAPSHOT", "serializable;", "READ", ""] {
+        let change = SessionChange::new().isolation_level(level);
+        let error = db.set_session(change).await.unwrap_err();
+        assert_class(&error, &OperationError);
+        assert!(error.to_string().contains("isolation level"), "{error}");
+    }
+    // Nothing was sent: no rollback happened, the block and its row are still there.
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+    assert_eq!(count(&db).await, 1);
+    assert_eq!(db.isolation_level(), None);
+    db.commit().await.unwrap();
+    assert_eq!(count(&db).await, 1);
+}
+
+#[tokio::test]
+async fn psycopg2_status_values_across_a_session() {
+    let db = common::connect().await;
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    db.execute("BEGIN").await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+    assert!(db.execute("SELECT 1/0").await.is_err());
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InError);
+    db.rollback().await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    // ACTIVE while a long query runs, seen from another task.
+    let busy = db.clone();
+    let running = tokio::spawn(async move { busy.execute("SELECT pg_sleep(1)").await });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if db.get_transaction_status() == PqTransactionStatus::Active {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never saw ACTIVE");
+    }
+    running.await.unwrap().unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    // Parameter status, the server's version and protocol.
+    assert!(db.parameter_status("server_encoding").is_some());
+    assert!(db.server_version().unwrap() >= 90_000);
+    assert_eq!(db.protocol_version(), (3, 0));
+    db.close();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Unknown);
+    let codes = [
+        PqTransactionStatus::Idle,
+        PqTransactionStatus::Active,
+        PqTransactionStatus::InTrans,
+        PqTransactionStatus::InError,
+        PqTransactionStatus::Unknown,
+    ]
+    .map(PqTransactionStatus::code);
+    assert_eq!(codes, [0, 1, 2, 3, 4]);
+}
+
+#[tokio::test]
+async fn notifies_reads_what_the_server_holds() {
+    let db = common::connect().await;
+    let other = common::connect().await;
+    db.execute("LISTEN extras_channel").await.unwrap();
+    other
+        .execute("NOTIFY extras_channel, 'hello'")
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let received = loop {
+        let received = db.notifies().await.unwrap();
+        if !received.is_empty() {
+            break received;
+        }
+        assert!(Instant::now() < deadline, "no notification arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(received[0].channel, "extras_channel");
+    assert_eq!(received[0].payload, "hello");
+    assert_eq!(Some(received[0].pid), other.backend_id());
+}
+
+#[test]
+fn the_blocking_facade_has_the_extras() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect_blocking().unwrap();
+    let other = sandbox.connect_blocking().unwrap();
+    let count = |db: &pg_driver::blocking::Connection| -> String {
+        db.simple("SELECT count(*) FROM t").unwrap()[0].rows[0][0]
+            .clone()
+            .unwrap()
+    };
+    db.execute("CREATE TABLE t (i int)").unwrap();
+    db.set_session(
+        SessionChange::new()
+            .isolation_level("REPEATABLE READ")
+            .autocommit(false),
+    )
+    .unwrap();
+    assert!(!db.autocommit());
+    assert_eq!(db.isolation_level(), Some(Isolation::RepeatableRead));
+    assert_eq!((db.readonly(), db.deferrable()), (None, None));
+    db.execute("INSERT INTO t VALUES (1)").unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+    let shown = db.simple("SHOW transaction_isolation").unwrap()[0].rows[0][0].clone();
+    assert_eq!(shown.as_deref(), Some("repeatable read"));
+    assert_eq!(count(&other), "0");
+    db.commit().unwrap();
+    assert_eq!(count(&other), "1");
+    db.execute("INSERT INTO t VALUES (2)").unwrap();
+    db.rollback().unwrap();
+    db.execute("INSERT INTO t VALUES (3)").unwrap();
+    let error = db.set_isolation_level(9).unwrap_err();
+    assert_class(&error, &OperationError);
+    db.set_isolation_level(ISOLATION_LEVEL_AUTOCOMMIT).unwrap();
+    assert!(db.autocommit());
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    assert_eq!(count(&other), "1");
+    db.set_autocommit(false).unwrap();
+    assert!(db.notifies().unwrap().is_empty());
+    db.close();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Unknown);
+}
