@@ -1,1 +1,81 @@
-//! Pooled sessions by URI or `PGSQL_<NAME>` environment variable. Lands with the session issue.
+//! Pooled sessions by URI or `PGSQL_<NAME>` environment variable: the Python `queries` and
+//! `sprockets.clients.postgresql` libraries over this project's driver.
+//!
+//! A [`Session`] (blocking) holds one connection from the process-wide pool of its URI and
+//! gives it back, reset, when closed or dropped; an [`AsyncSession`] (tokio) takes a
+//! connection per query and its [`Results`] give it back when dropped. Pools are keyed by
+//! [`pool_id`] (`queries`' MD5 of `"Session:<uri>"`), grow up to their maximum size, close
+//! connections idle longer than their TTL, and evict connections found dead without counting
+//! them. Rows come as [`Record`] mappings (`IndexMap<String, Value>`) by default.
+//!
+//! ```no_run
+//! use pg_session::Session;
+//!
+//! # fn main() -> Result<(), pg_exceptions::Error> {
+//! // Or Session::from_env("billing"), which reads PGSQL_BILLING.
+//! let session = Session::new("postgresql://app@localhost:5432/app")?;
+//! let results = session.query("SELECT 1 AS one, 'a' AS letter", ())?;
+//! assert_eq!(results.status(), "SELECT 1");
+//! assert_eq!(results.as_dict()?["letter"], pg_types::Value::Text("a".into()));
+//! for row in &results {
+//!     println!("{row:?}");
+//! }
+//! println!("{:?}", session.pool().report());
+//! session.close(); // or drop it: the connection goes back to the pool
+//! # Ok(()) }
+//! ```
+//!
+//! The async form:
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), pg_exceptions::Error> {
+//! use std::time::Duration;
+//!
+//! let session = pg_session::AsyncSession::builder("postgresql://app@localhost/app")
+//!     .pool_max_size(10)
+//!     .acquire_timeout(Duration::from_secs(5))
+//!     .row_form::<pg_session::Tuple>()
+//!     .build()?;
+//! let results = session.query("SELECT $1::int + 1", (41,)).await?;
+//! assert_eq!(results[0], (42,));
+//! drop(results); // the connection goes back to the pool
+//! # Ok(()) }
+//! ```
+#![warn(missing_docs)]
+
+mod async_session;
+mod config;
+mod error;
+mod options;
+mod pool;
+mod reaper;
+mod registry;
+mod report;
+mod results;
+mod session;
+
+pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection};
+pub use config::{DEFAULT_URI, env_uri, env_variable, pool_id, uri};
+pub use error::SessionError;
+pub use options::{
+    DEFAULT_ASYNC_MAX_SIZE, DEFAULT_IDLE_TTL, DEFAULT_MAX_SIZE, MAX_POOL_SIZE_VARIABLE,
+};
+pub use report::{Pool, PoolReport, shutdown};
+pub use results::{Iter, Mapping, Record, Results, RowForm, Tuple};
+pub use session::{Session, SessionBuilder};
+
+#[cfg(test)]
+mod tests {
+    /// Sessions, results and pooled connections move between threads and tasks.
+    #[test]
+    fn public_types_are_send_and_sync() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<crate::Session>();
+        send_sync::<crate::Session<crate::Tuple>>();
+        send_sync::<crate::AsyncSession>();
+        send_sync::<crate::Results>();
+        send_sync::<crate::Results<crate::Tuple>>();
+        send_sync::<crate::PooledConnection>();
+        send_sync::<crate::Pool>();
+    }
+}

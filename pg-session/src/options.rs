@@ -1,0 +1,75 @@
+//! What a session builder collects, shared by [`SessionBuilder`](crate::SessionBuilder) and
+//! [`AsyncSessionBuilder`](crate::AsyncSessionBuilder).
+
+use std::time::Duration;
+
+/// `queries`' default idle TTL: an idle connection is closed after a minute.
+pub const DEFAULT_IDLE_TTL: Duration = Duration::from_secs(60);
+
+/// `queries`' default pool size for blocking sessions (`QUERIES_MAX_POOL_SIZE` overrides it).
+pub const DEFAULT_MAX_SIZE: usize = 1;
+
+/// `queries`' default pool size for async sessions (`TornadoSession`'s).
+pub const DEFAULT_ASYNC_MAX_SIZE: usize = 25;
+
+/// The environment variable that overrides [`DEFAULT_MAX_SIZE`], as in `queries`.
+pub const MAX_POOL_SIZE_VARIABLE: &str = "QUERIES_MAX_POOL_SIZE";
+
+#[derive(Clone, Debug)]
+pub(crate) struct Options {
+    pub(crate) uri: String,
+    pub(crate) max_size: usize,
+    pub(crate) idle_ttl: Duration,
+    pub(crate) acquire_timeout: Duration,
+    pub(crate) autocommit: bool,
+}
+
+impl Options {
+    pub(crate) fn new(uri: String, max_size: usize) -> Options {
+        Options {
+            uri,
+            max_size,
+            idle_ttl: DEFAULT_IDLE_TTL,
+            acquire_timeout: Duration::ZERO,
+            autocommit: true,
+        }
+    }
+
+    /// The blocking default: `QUERIES_MAX_POOL_SIZE` when it holds a positive number.
+    pub(crate) fn default_max_size() -> usize {
+        std::env::var(MAX_POOL_SIZE_VARIABLE)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|&n: &usize| n > 0)
+            .unwrap_or(DEFAULT_MAX_SIZE)
+    }
+}
+
+/// The setters both builders share.
+macro_rules! pool_setters {
+    () => {
+        /// The most connections the pool holds at once (used when this session creates the
+        /// pool; an existing pool keeps its size, see [`Pool::set_max_size`](crate::Pool::set_max_size)).
+        pub fn pool_max_size(mut self, max_size: usize) -> Self {
+            self.options.max_size = max_size.max(1);
+            self
+        }
+
+        /// How long a connection may stay idle in the pool before it is closed (default 60 s;
+        /// used when this session creates the pool).
+        pub fn pool_idle_ttl(mut self, ttl: std::time::Duration) -> Self {
+            self.options.idle_ttl = ttl;
+            self
+        }
+
+        /// How long to wait for a connection when the pool is at its maximum size and every
+        /// connection is busy. The default, zero, fails at once as `queries` does (a
+        /// connection already on its way back is still waited for).
+        pub fn acquire_timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.options.acquire_timeout = timeout;
+            self
+        }
+    };
+}
+
+pub(crate) use pool_setters;

@@ -1,0 +1,345 @@
+//! One pool's bookkeeping: idle connections, slots, waiters, counters.
+//!
+//! A slot is counted from the moment a caller is allowed to open a connection (or takes an
+//! idle one) until the connection is back in the idle list or gone, so opening, resetting and
+//! checking connections never lets the pool exceed its maximum size. A connection found dead
+//! gives its slot back at once: it never counts against the size. Blocking callers wait on a
+//! condition variable and async ones on a [`Notify`]; every change wakes both.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::reaper;
+use crate::report::PoolReport;
+
+/// How long a caller whose deadline passed keeps waiting, step by step, while a connection
+/// is on its way back (being reset): it is about to be idle, so failing would be spurious.
+const RETURN_STEP: Duration = Duration::from_millis(20);
+
+/// A connection the pool can keep.
+pub(crate) trait Pooled: Send + Sync + 'static {
+    /// Whether the driver knows the connection is gone.
+    fn is_closed(&self) -> bool;
+    /// Closes the connection (it is being dropped from the pool).
+    fn close(self);
+}
+
+impl Pooled for pg_driver::Connection {
+    fn is_closed(&self) -> bool {
+        self.closed()
+    }
+    fn close(self) {
+        pg_driver::Connection::close(&self);
+    }
+}
+
+impl Pooled for pg_driver::blocking::Connection {
+    fn is_closed(&self) -> bool {
+        self.closed()
+    }
+    fn close(self) {
+        // The last handle's drop says goodbye on the connection's own runtime.
+        pg_driver::blocking::Connection::close(&self);
+    }
+}
+
+/// What an acquiring caller got: an idle connection to check, or a slot to open one in.
+pub(crate) enum Slot<C> {
+    Idle(C),
+    Open,
+}
+
+struct Idle<C> {
+    conn: C,
+    since: Instant,
+}
+
+struct State<C> {
+    idle: Vec<Idle<C>>,
+    /// Slots taken: connections in use, being opened, or on their way back.
+    busy: usize,
+    /// Of `busy`, connections being reset on their way back.
+    returning: usize,
+    max_size: usize,
+    idle_ttl: Duration,
+    shut_down: bool,
+    /// Since when no connection has been busy.
+    idle_start: Option<Instant>,
+}
+
+impl<C: Pooled> State<C> {
+    /// Moves closed idle connections, and ones idle for the TTL, into `out`.
+    fn expire(&mut self, now: Instant, out: &mut Vec<C>) {
+        let ttl = self.idle_ttl;
+        let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut self.idle)
+            .into_iter()
+            .partition(|idle| !idle.conn.is_closed() && now.duration_since(idle.since) < ttl);
+        self.idle = keep;
+        out.extend(drop.into_iter().map(|idle| idle.conn));
+    }
+
+    fn size(&self) -> usize {
+        self.busy + self.idle.len()
+    }
+
+    fn take(&mut self) -> Option<Slot<C>> {
+        let slot = if let Some(idle) = self.idle.pop() {
+            Slot::Idle(idle.conn)
+        } else if self.size() < self.max_size {
+            Slot::Open
+        } else {
+            return None;
+        };
+        self.busy += 1;
+        self.idle_start = None;
+        Some(slot)
+    }
+}
+
+/// Counters for the pool report.
+#[derive(Default)]
+pub(crate) struct Stats {
+    pub(crate) executing: AtomicUsize,
+    pub(crate) executions: AtomicU64,
+    pub(crate) exceptions: AtomicU64,
+}
+
+/// Counts one execution while it runs; [`Execution::done`] records how it ended.
+pub(crate) struct Execution<'a>(&'a Stats);
+
+impl<'a> Execution<'a> {
+    pub(crate) fn start(stats: &'a Stats) -> Execution<'a> {
+        stats.executing.fetch_add(1, Ordering::Relaxed);
+        stats.executions.fetch_add(1, Ordering::Relaxed);
+        Execution(stats)
+    }
+
+    pub(crate) fn done<T, E>(self, result: Result<T, E>) -> Result<T, E> {
+        if result.is_err() {
+            self.0.exceptions.fetch_add(1, Ordering::Relaxed);
+        }
+        result
+    }
+}
+
+impl Drop for Execution<'_> {
+    fn drop(&mut self) {
+        self.0.executing.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A pool of connections of type `C`.
+pub(crate) struct Core<C> {
+    pub(crate) id: String,
+    state: Mutex<State<C>>,
+    changed: Condvar,
+    notify: Notify,
+    pub(crate) stats: Stats,
+}
+
+impl<C: Pooled> Core<C> {
+    pub(crate) fn new(id: String, max_size: usize, idle_ttl: Duration) -> Core<C> {
+        Core {
+            id,
+            state: Mutex::new(State {
+                idle: Vec::new(),
+                busy: 0,
+                returning: 0,
+                max_size: max_size.max(1),
+                idle_ttl,
+                shut_down: false,
+                idle_start: Some(Instant::now()),
+            }),
+            changed: Condvar::new(),
+            notify: Notify::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<C>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wake(&self) {
+        self.changed.notify_all();
+        self.notify.notify_waiters();
+    }
+
+    /// One attempt: a slot, `Err(true)` to wait, `Err(false)` when the deadline has passed.
+    fn attempt(&self, deadline: Instant) -> Result<Slot<C>, bool> {
+        let mut expired = Vec::new();
+        let outcome = {
+            let mut state = self.lock();
+            state.expire(Instant::now(), &mut expired);
+            match state.take() {
+                Some(slot) => Ok(slot),
+                None => Err(state.returning > 0 || Instant::now() < deadline),
+            }
+        };
+        if !expired.is_empty() {
+            expired.into_iter().for_each(C::close);
+            self.wake();
+        }
+        outcome
+    }
+
+    /// Takes an idle connection or a slot, waiting (blocking the thread) until `deadline`;
+    /// `None` when the deadline passed first.
+    pub(crate) fn acquire_blocking(&self, deadline: Instant) -> Option<Slot<C>> {
+        let mut state = self.lock();
+        loop {
+            let mut expired = Vec::new();
+            state.expire(Instant::now(), &mut expired);
+            if !expired.is_empty() {
+                drop(state);
+                expired.into_iter().for_each(C::close);
+                self.wake();
+                state = self.lock();
+                continue;
+            }
+            if let Some(slot) = state.take() {
+                return Some(slot);
+            }
+            let now = Instant::now();
+            if now >= deadline && state.returning == 0 {
+                return None;
+            }
+            // The lock is held from the look to the wait: no change goes unseen.
+            let wait = deadline.saturating_duration_since(now).max(RETURN_STEP);
+            state = self
+                .changed
+                .wait_timeout(state, wait)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+
+    /// [`Core::acquire_blocking`] for async callers.
+    pub(crate) async fn acquire(&self, deadline: Instant) -> Option<Slot<C>> {
+        loop {
+            let notified = self.notify.notified();
+            tokio::pin!(notified);
+            // Registered before looking, so a change between the look and the wait wakes us.
+            notified.as_mut().enable();
+            match self.attempt(deadline) {
+                Ok(slot) => return Some(slot),
+                Err(false) => return None,
+                Err(true) => {
+                    let wait = deadline
+                        .saturating_duration_since(Instant::now())
+                        .max(RETURN_STEP);
+                    let _ = tokio::time::timeout(wait, notified).await;
+                }
+            }
+        }
+    }
+
+    /// Marks a busy connection as on its way back (being reset).
+    pub(crate) fn returning(&self) {
+        self.lock().returning += 1;
+    }
+
+    /// Gives a slot back: with the connection to keep idle, or without (it failed to open,
+    /// or was found dead, or could not be reset: it is closed). `returning` says whether
+    /// [`Core::returning`] was called for it.
+    pub(crate) fn release(&self, conn: Option<C>, returning: bool) {
+        let surplus = {
+            let mut state = self.lock();
+            state.busy -= 1;
+            if returning {
+                state.returning -= 1;
+            }
+            let now = Instant::now();
+            let surplus = match conn {
+                Some(conn)
+                    if !state.shut_down && !conn.is_closed() && state.size() < state.max_size =>
+                {
+                    state.idle.push(Idle { conn, since: now });
+                    reaper::schedule(now + state.idle_ttl);
+                    None
+                }
+                other => other,
+            };
+            if state.busy == 0 {
+                state.idle_start = Some(now);
+            }
+            surplus
+        };
+        if let Some(conn) = surplus {
+            conn.close();
+        }
+        self.wake();
+    }
+
+    /// Closes idle connections that are dead or past the TTL; the next expiry, if any.
+    pub(crate) fn sweep(&self) -> Option<Instant> {
+        let mut expired = Vec::new();
+        let next = {
+            let mut state = self.lock();
+            state.expire(Instant::now(), &mut expired);
+            let ttl = state.idle_ttl;
+            state.idle.iter().map(|idle| idle.since + ttl).min()
+        };
+        if !expired.is_empty() {
+            expired.into_iter().for_each(C::close);
+            self.wake();
+        }
+        next
+    }
+
+    /// Closes every idle connection; busy ones are closed when they come back.
+    pub(crate) fn shutdown(&self) {
+        let idle = {
+            let mut state = self.lock();
+            state.shut_down = true;
+            std::mem::take(&mut state.idle)
+        };
+        idle.into_iter().for_each(|idle| idle.conn.close());
+        self.wake();
+    }
+
+    /// Changes the maximum size; surplus idle connections are closed at once, surplus busy
+    /// ones when they come back.
+    pub(crate) fn set_max_size(&self, max_size: usize) {
+        let surplus = {
+            let mut state = self.lock();
+            state.max_size = max_size.max(1);
+            let keep = state
+                .max_size
+                .saturating_sub(state.busy)
+                .min(state.idle.len());
+            // The oldest idle connections (at the front) go first.
+            let excess = state.idle.len() - keep;
+            state.idle.drain(..excess).collect::<Vec<_>>()
+        };
+        surplus.into_iter().for_each(|idle| idle.conn.close());
+        self.wake();
+    }
+
+    /// Changes the idle TTL, for connections idle now as well.
+    pub(crate) fn set_idle_ttl(&self, ttl: Duration) {
+        self.lock().idle_ttl = ttl;
+        reaper::schedule(Instant::now());
+    }
+
+    pub(crate) fn report(&self) -> PoolReport {
+        let state = self.lock();
+        let executing = self.stats.executing.load(Ordering::Relaxed);
+        PoolReport {
+            id: self.id.clone(),
+            busy: state.busy,
+            idle: state.idle.len(),
+            executing,
+            executions: self.stats.executions.load(Ordering::Relaxed),
+            exceptions: self.stats.exceptions.load(Ordering::Relaxed),
+            full: state.size() >= state.max_size,
+            max_size: state.max_size,
+            idle_ttl: state.idle_ttl,
+            idle_duration: state.idle_start.map(|start| start.elapsed()),
+            shut_down: state.shut_down,
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! `queries.Session`: a blocking session on one pooled connection.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pg_driver::blocking::{Connection, Connector};
+use pg_driver::{Params, TransactionStatus};
+use pg_exceptions::{Error, Message};
+
+use crate::config::{self, env_uri, pool_id};
+use crate::error::SessionError;
+use crate::options::{Options, pool_setters};
+use crate::pool::{Core, Execution, Pooled, Slot};
+use crate::registry;
+use crate::report::Pool;
+use crate::results::{Mapping, Results, RowForm};
+
+/// How long checking an idle connection or resetting a returned one may take.
+pub(crate) const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A blocking session: one connection from the process-wide pool of its URI, held until the
+/// session is closed or dropped, when it is reset (rolled back, `DISCARD ALL`) and returned.
+///
+/// Rows come as [`Record`](crate::Record) mappings unless the builder asks for
+/// [`Tuple`](crate::Tuple)s. With autocommit off, the session opens a transaction block
+/// before its first statement and after each [`commit`](Session::commit) or
+/// [`rollback`](Session::rollback), as psycopg2 does.
+///
+/// Do not use it inside an async runtime (the driver's blocking facade refuses to run
+/// there): use [`AsyncSession`](crate::AsyncSession).
+pub struct Session<F: RowForm = Mapping> {
+    pid: String,
+    uri: String,
+    autocommit: bool,
+    lease: Lease,
+    _form: PhantomData<fn() -> F>,
+}
+
+/// A builder for [`Session`].
+#[derive(Clone, Debug)]
+pub struct SessionBuilder<F: RowForm = Mapping> {
+    options: Options,
+    _form: PhantomData<fn() -> F>,
+}
+
+impl SessionBuilder<Mapping> {
+    /// A builder for a session on `uri` with `queries`' defaults.
+    pub fn new(uri: impl Into<String>) -> SessionBuilder<Mapping> {
+        SessionBuilder {
+            options: Options::new(uri.into(), Options::default_max_size()),
+            _form: PhantomData,
+        }
+    }
+}
+
+impl<F: RowForm> SessionBuilder<F> {
+    pool_setters!();
+
+    /// Whether each statement commits by itself (the default); when off, the session runs
+    /// in a transaction block that [`Session::commit`] or [`Session::rollback`] ends.
+    pub fn autocommit(mut self, on: bool) -> Self {
+        self.options.autocommit = on;
+        self
+    }
+
+    /// Rows in another form: `.row_form::<Tuple>()`.
+    pub fn row_form<G: RowForm>(self) -> SessionBuilder<G> {
+        SessionBuilder {
+            options: self.options,
+            _form: PhantomData,
+        }
+    }
+
+    /// Takes a connection from the pool (creating the pool, or opening a connection, as
+    /// needed) and starts the session.
+    pub fn connect(self) -> Result<Session<F>, Error> {
+        // Checked first: inside a runtime, the idle connections' health checks would fail
+        // and healthy connections be evicted.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::client(
+                &pg_exceptions::OperationError,
+                "a blocking Session was started inside an async runtime; use AsyncSession there",
+            ));
+        }
+        let Options {
+            uri,
+            max_size,
+            idle_ttl,
+            acquire_timeout,
+            autocommit,
+        } = self.options;
+        let connector = Connector::from(config::connector(&uri)?);
+        let pid = pool_id("Session", &uri);
+        let core = registry::get_or_create::<Connection>(&pid, max_size, idle_ttl);
+        let lease = Lease::acquire(core, &connector, Instant::now() + acquire_timeout)?;
+        Ok(Session {
+            pid,
+            uri,
+            autocommit,
+            lease,
+            _form: PhantomData,
+        })
+    }
+}
+
+impl Session<Mapping> {
+    /// A session on `uri` with `queries`' defaults (a pool of one, mapping rows, autocommit).
+    pub fn new(uri: &str) -> Result<Session<Mapping>, Error> {
+        SessionBuilder::new(uri).connect()
+    }
+
+    /// A builder for a session on `uri`.
+    pub fn builder(uri: impl Into<String>) -> SessionBuilder<Mapping> {
+        SessionBuilder::new(uri)
+    }
+
+    /// A session on the URI in `PGSQL_<NAME>` (`PGSQL` for the empty name), as
+    /// `sprockets.clients.postgresql` finds it; see [`env_uri`](crate::env_uri).
+    pub fn from_env(name: &str) -> Result<Session<Mapping>, Error> {
+        Session::new(&env_uri(name, None)?)
+    }
+}
+
+impl<F: RowForm> Session<F> {
+    fn conn(&self) -> &Connection {
+        self.lease.conn()
+    }
+
+    fn begin_if_needed(&self) -> Result<(), Error> {
+        if !self.autocommit && self.conn().transaction_status() == TransactionStatus::Idle {
+            self.conn().execute("BEGIN")?;
+        }
+        Ok(())
+    }
+
+    /// Runs `sql` with `params` (`$1`, `$2`, … in the SQL) and returns every row.
+    pub fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results<F>, Error> {
+        self.begin_if_needed()?;
+        let results = {
+            let execution = Execution::start(&self.lease.core.stats);
+            execution.done(self.conn().query(sql, params))?
+        };
+        Results::new(results, sql, self.backend_pid())
+    }
+
+    /// Calls the function `name` (a qualified name as written in SQL: `schema.name`,
+    /// `"Quoted"`) with `args`, as `SELECT * FROM name($1, …)`.
+    pub fn callproc<P: Params>(&self, name: &str, args: P) -> Result<Results<F>, Error> {
+        let sql = callproc_sql(name, args.count())?;
+        self.query(&sql, args)
+    }
+
+    /// Commits the transaction block, if one is open.
+    pub fn commit(&self) -> Result<(), Error> {
+        self.end_block("COMMIT")
+    }
+
+    /// Rolls the transaction block back, if one is open.
+    pub fn rollback(&self) -> Result<(), Error> {
+        self.end_block("ROLLBACK")
+    }
+
+    fn end_block(&self, sql: &str) -> Result<(), Error> {
+        if self.conn().transaction_status() == TransactionStatus::Idle {
+            return Ok(());
+        }
+        self.conn().execute(sql)
+    }
+
+    /// Whether statements commit by themselves.
+    pub fn autocommit(&self) -> bool {
+        self.autocommit
+    }
+
+    /// The transaction status the server last reported.
+    pub fn tx_status(&self) -> TransactionStatus {
+        self.conn().transaction_status()
+    }
+
+    /// The server process serving this session.
+    pub fn backend_pid(&self) -> Option<i32> {
+        self.conn().backend_id()
+    }
+
+    /// The client encoding the server reports (`UTF8`).
+    pub fn encoding(&self) -> Option<String> {
+        self.conn().parameter_status("client_encoding")
+    }
+
+    /// Sets the client encoding when it differs. The driver reads text as UTF-8, so other
+    /// encodings only suit ASCII text; the connection's next user gets UTF-8 back.
+    pub fn set_encoding(&self, encoding: &str) -> Result<(), Error> {
+        if self.encoding().as_deref() == Some(encoding) {
+            return Ok(());
+        }
+        self.conn().settings().set("client_encoding", encoding)
+    }
+
+    /// The notices the server sent this session, oldest first.
+    pub fn notices(&self) -> Vec<Message> {
+        self.conn().notices()
+    }
+
+    /// The pool id: the MD5 of `"Session:<uri>"`, as `queries` computes it.
+    pub fn pid(&self) -> &str {
+        &self.pid
+    }
+
+    /// The URI the session was made with.
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// The driver connection underneath.
+    pub fn connection(&self) -> &Connection {
+        self.conn()
+    }
+
+    /// The session's pool.
+    pub fn pool(&self) -> Pool {
+        Pool::new(self.lease.core.clone())
+    }
+
+    /// Ends the session: the connection is reset and returned to the pool (as dropping the
+    /// session does).
+    pub fn close(self) {}
+}
+
+impl<F: RowForm> std::fmt::Debug for Session<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("pid", &self.pid)
+            .field("backend_pid", &self.backend_pid())
+            .field("autocommit", &self.autocommit)
+            .finish()
+    }
+}
+
+/// `SELECT * FROM "schema"."name"($1, …, $count)`.
+pub(crate) fn callproc_sql(name: &str, count: usize) -> Result<String, Error> {
+    let parts = pg_string::split_qname(name).map_err(|e| {
+        Error::client(
+            &pg_exceptions::OperationError,
+            format!("function name {name:?}: {e}"),
+        )
+    })?;
+    let args: Vec<String> = (1..=count).map(|i| format!("${i}")).collect();
+    Ok(format!(
+        "SELECT * FROM {}({})",
+        pg_string::qname(parts),
+        args.join(", ")
+    ))
+}
+
+/// A blocking connection taken from a pool, given back when dropped.
+struct Lease {
+    core: Arc<Core<Connection>>,
+    conn: Option<Connection>,
+}
+
+impl Lease {
+    fn acquire(
+        core: Arc<Core<Connection>>,
+        connector: &Connector,
+        deadline: Instant,
+    ) -> Result<Lease, Error> {
+        loop {
+            match core.acquire_blocking(deadline) {
+                None => {
+                    let pool_id = core.id.clone();
+                    return Err(SessionError::NoIdleConnections { pool_id }.into());
+                }
+                Some(Slot::Idle(conn)) => {
+                    if healthy(&conn) {
+                        return Ok(Lease {
+                            core,
+                            conn: Some(conn),
+                        });
+                    }
+                    // Dead (a restart, a terminated backend): its slot is free again.
+                    conn.close();
+                    core.release(None, false);
+                }
+                Some(Slot::Open) => {
+                    return match connector.connect() {
+                        Ok(conn) => Ok(Lease {
+                            core,
+                            conn: Some(conn),
+                        }),
+                        Err(error) => {
+                            core.release(None, false);
+                            Err(error)
+                        }
+                    };
+                }
+            }
+        }
+    }
+
+    fn conn(&self) -> &Connection {
+        self.conn
+            .as_ref()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+/// Whether an idle connection still answers: one empty query, a round trip.
+fn healthy(conn: &Connection) -> bool {
+    // The timer is made inside the connection's runtime, which it needs.
+    let check = async { tokio::time::timeout(CHECK_TIMEOUT, conn.as_async().execute("")).await };
+    matches!(conn.block_on(check), Ok(Ok(Ok(()))))
+        && conn.transaction_status() == TransactionStatus::Idle
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        if conn.closed() {
+            conn.close();
+            self.core.release(None, false);
+            return;
+        }
+        self.core.returning();
+        let inner = conn.as_async();
+        inner.set_message_hook(None);
+        let reset = async { tokio::time::timeout(CHECK_TIMEOUT, inner.reset()).await };
+        let clean = matches!(conn.block_on(reset), Ok(Ok(Ok(()))));
+        inner.clear_notices();
+        drop(inner.take_notifications());
+        if clean {
+            self.core.release(Some(conn), true);
+        } else {
+            conn.close();
+            self.core.release(None, true);
+        }
+    }
+}
