@@ -1,0 +1,10 @@
+//! `pgapi`: see the `pg_cli` crate.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    pg_cli::install_panic_hook();
+    ExitCode::from(pg_cli::main(pg_cli::Cli::parse()))
+}

@@ -1,0 +1,311 @@
+//! Printing results: aligned tables, CSV, JSON lines, command tags.
+
+use std::borrow::Cow;
+
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use pg_exceptions::Error;
+use pg_types::{Columns, Row, Type, Value};
+
+/// A value as a table or CSV cell: the server's text form; `None` for NULL.
+pub fn cell_text(value: &Value) -> Option<String> {
+    value.to_pg_text()
+}
+
+/// Whether a column of this type reads best aligned to the right.
+fn numeric(ty: &Type) -> bool {
+    [
+        Type::INT2,
+        Type::INT4,
+        Type::INT8,
+        Type::FLOAT4,
+        Type::FLOAT8,
+        Type::NUMERIC,
+        Type::OID,
+        Type::MONEY,
+    ]
+    .contains(ty)
+}
+
+/// Rows as an aligned table under a header of the column names; NULL is an empty cell,
+/// numbers are aligned to the right.
+pub fn table(columns: &Columns, rows: &[Row]) -> Result<String, Error> {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(columns.names());
+    for row in rows {
+        let cells: Vec<String> = row
+            .values()?
+            .iter()
+            .map(|v| cell_text(v).unwrap_or_default())
+            .collect();
+        table.add_row(cells);
+    }
+    for (index, column) in columns.iter().enumerate() {
+        if let Some(c) = table.column_mut(index).filter(|_| numeric(&column.type_)) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    Ok(table.to_string())
+}
+
+/// `(1 row)`, `(3 rows)`: the count printed under a table of a query's rows.
+pub fn row_count(rows: usize) -> String {
+    if rows == 1 {
+        "(1 row)".to_owned()
+    } else {
+        format!("({rows} rows)")
+    }
+}
+
+/// The command tag as the server sent it, rebuilt from its command and count:
+/// `INSERT 0 1`, `UPDATE 3`, `CREATE TABLE`.
+pub fn command_tag(command: &str, count: Option<u64>) -> String {
+    match count {
+        Some(count) if command == "INSERT" => format!("INSERT 0 {count}"),
+        Some(count) => format!("{command} {count}"),
+        None => command.to_owned(),
+    }
+}
+
+/// One CSV field: NULL is empty and unquoted, an empty string is `""`; fields holding a
+/// comma, a quote, a line break or surrounding spaces are quoted, quotes doubled.
+pub fn csv_field(text: Option<&str>) -> Cow<'_, str> {
+    let Some(text) = text else {
+        return Cow::Borrowed("");
+    };
+    let quote = text.is_empty()
+        || text.contains([',', '"', '\n', '\r'])
+        || text.starts_with(char::is_whitespace)
+        || text.ends_with(char::is_whitespace);
+    if quote {
+        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// A CSV line (without its line break) of the column names.
+pub fn csv_header(columns: &Columns) -> String {
+    columns
+        .names()
+        .map(|n| csv_field(Some(n)).into_owned())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A CSV line (without its line break) of a row's values.
+pub fn csv_row(row: &Row) -> Result<String, Error> {
+    Ok(row
+        .values()?
+        .iter()
+        .map(|v| csv_field(cell_text(v).as_deref()).into_owned())
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
+/// The keys of the JSON objects for these columns: the column names, a repeated name
+/// given a suffix (`?column?`, `?column?_2`) so that no value is lost.
+pub fn json_keys(columns: &Columns) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::with_capacity(columns.len());
+    for name in columns.names() {
+        let mut key = name.to_owned();
+        let mut n = 1;
+        while keys.contains(&key) {
+            n += 1;
+            key = format!("{name}_{n}");
+        }
+        keys.push(key);
+    }
+    keys
+}
+
+/// A row as one line of JSON: an object of `keys` (see [`json_keys`]) to values.
+pub fn json_row(row: &Row, keys: &[String]) -> Result<String, Error> {
+    let mut out = String::from("{");
+    for (index, (key, value)) in keys.iter().zip(row.values()?).enumerate() {
+        if index > 0 {
+            out.push(',');
+        }
+        json_string(key, &mut out);
+        out.push(':');
+        json_value(&value, &mut out)?;
+    }
+    out.push('}');
+    Ok(out)
+}
+
+fn json_string(text: &str, out: &mut String) {
+    out.push_str(&serde_json::Value::from(text).to_string());
+}
+
+/// Writes a value as JSON: NULL as `null`, booleans, integers, finite floats and numerics
+/// as numbers (numerics digit for digit), `json`/`jsonb` as themselves (on one line),
+/// arrays as (nested) arrays, composites and hstore as objects, anything else as a string
+/// of its PostgreSQL text form (`NaN`, dates, intervals, `\x…` for bytea).
+pub fn json_value(value: &Value, out: &mut String) -> Result<(), Error> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int2(v) => out.push_str(&v.to_string()),
+        Value::Int4(v) => out.push_str(&v.to_string()),
+        Value::Int8(v) => out.push_str(&v.to_string()),
+        Value::Oid(v) => out.push_str(&v.to_string()),
+        Value::Float4(v) if v.is_finite() => out.push_str(&v.to_string()),
+        Value::Float8(v) if v.is_finite() => out.push_str(&v.to_string()),
+        Value::Numeric(n) if n.is_finite() => out.push_str(&n.to_string()),
+        Value::Json(text) | Value::Jsonb(text) => minify_json(text, out),
+        Value::Array(array) => {
+            out.push('[');
+            let items = if array.dims.len() <= 1 {
+                array.elements.clone()
+            } else {
+                array.sub_arrays()
+            };
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                json_value(item, out)?;
+            }
+            out.push(']');
+        }
+        Value::Composite(row) => {
+            let keys = json_keys(row.columns());
+            out.push_str(&json_row(row, &keys)?);
+        }
+        Value::Hstore(map) => {
+            out.push('{');
+            for (index, (key, value)) in map.iter().enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                json_string(key, out);
+                out.push(':');
+                match value {
+                    Some(value) => json_string(value, out),
+                    None => out.push_str("null"),
+                }
+            }
+            out.push('}');
+        }
+        other => match cell_text(other) {
+            Some(text) => json_string(&text, out),
+            None => out.push_str("null"),
+        },
+    }
+    Ok(())
+}
+
+/// Copies JSON text without the white space between its tokens (strings untouched), so a
+/// `json` value spanning lines stays on its row's line.
+fn minify_json(text: &str, out: &mut String) {
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pg_types::{Array, Column, Numeric};
+
+    fn row(values: Vec<(&str, Type, Value)>) -> Row {
+        let columns = Columns::new(
+            values
+                .iter()
+                .map(|(name, ty, _)| Column::new(*name, ty.clone()))
+                .collect(),
+        );
+        Row::from_values(columns, values.into_iter().map(|(_, _, v)| v).collect())
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        assert_eq!(csv_field(None), "");
+        assert_eq!(csv_field(Some("")), "\"\"");
+        assert_eq!(csv_field(Some("plain")), "plain");
+        assert_eq!(csv_field(Some("a,b")), "\"a,b\"");
+        assert_eq!(csv_field(Some("say \"hi\"")), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field(Some("two\nlines")), "\"two\nlines\"");
+        assert_eq!(csv_field(Some(" padded")), "\" padded\"");
+        let r = row(vec![
+            ("a", Type::INT4, Value::Int4(1)),
+            ("b", Type::TEXT, Value::Null),
+            ("c,d", Type::TEXT, Value::Text("x,y".into())),
+        ]);
+        assert_eq!(csv_header(r.columns()), "a,b,\"c,d\"");
+        assert_eq!(csv_row(&r).unwrap(), "1,,\"x,y\"");
+    }
+
+    #[test]
+    fn json_uses_natural_types() {
+        let array = Array::from_values(Type::INT4, vec![Value::Int4(1), Value::Null]);
+        let inner = row(vec![("x", Type::INT4, Value::Int4(7))]);
+        let r = row(vec![
+            ("?column?", Type::INT8, Value::Int8(-5)),
+            ("?column?", Type::BOOL, Value::Bool(true)),
+            (
+                "n",
+                Type::NUMERIC,
+                Value::Numeric(Numeric::parse("12.50").unwrap()),
+            ),
+            ("nan", Type::NUMERIC, Value::Numeric(Numeric::NaN)),
+            ("f", Type::FLOAT8, Value::Float8(0.25)),
+            ("s", Type::TEXT, Value::Text("quote \" and \n".into())),
+            ("null", Type::TEXT, Value::Null),
+            ("arr", Type::INT4_ARRAY, Value::Array(array)),
+            (
+                "j",
+                Type::JSONB,
+                Value::Json("{\"a\": [1, \"b c\"],\n \"d\": null}".into()),
+            ),
+            ("rec", Type::RECORD, Value::Composite(inner)),
+            ("bytes", Type::BYTEA, Value::Bytea(vec![0xde, 0xad])),
+        ]);
+        let keys = json_keys(r.columns());
+        assert_eq!(keys[..2], ["?column?", "?column?_2"]);
+        let line = json_row(&r, &keys).unwrap();
+        assert_eq!(
+            line,
+            r#"{"?column?":-5,"?column?_2":true,"n":12.50,"nan":"NaN","f":0.25,"#.to_owned()
+                + r#""s":"quote \" and \n","null":null,"arr":[1,null],"#
+                + r#""j":{"a":[1,"b c"],"d":null},"rec":{"x":7},"bytes":"\\xdead"}"#
+        );
+        let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(parsed["arr"][0], 1);
+    }
+
+    #[test]
+    fn tables_and_tags() {
+        let r = row(vec![
+            ("id", Type::INT4, Value::Int4(42)),
+            ("name", Type::TEXT, Value::Text("answer".into())),
+        ]);
+        let text = table(r.columns(), std::slice::from_ref(&r)).unwrap();
+        assert!(text.contains("id") && text.contains("name"), "{text}");
+        assert!(text.contains("42") && text.contains("answer"), "{text}");
+        assert_eq!(row_count(1), "(1 row)");
+        assert_eq!(row_count(0), "(0 rows)");
+        assert_eq!(command_tag("INSERT", Some(1)), "INSERT 0 1");
+        assert_eq!(command_tag("UPDATE", Some(3)), "UPDATE 3");
+        assert_eq!(command_tag("CREATE TABLE", None), "CREATE TABLE");
+    }
+}
