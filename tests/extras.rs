@@ -384,3 +384,28 @@ fn the_blocking_facade_has_the_extras() {
     db.close();
     assert_eq!(db.get_transaction_status(), PqTransactionStatus::Unknown);
 }
+
+#[tokio::test]
+async fn reset_returns_to_autocommit_and_default_characteristics() {
+    let db = common::connect().await;
+    db.set_autocommit(false).unwrap();
+    db.set_session(
+        SessionChange::new()
+            .isolation_level("SERIALIZABLE")
+            .readonly(Some(true)),
+    )
+    .await
+    .unwrap();
+    db.execute("SELECT 1").await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+    db.reset().await.unwrap();
+    assert!(db.autocommit());
+    assert_eq!(db.isolation_level(), None);
+    db.execute("SELECT 1").await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+    let isolation: String = db
+        .query_first("SHOW transaction_isolation", ())
+        .await
+        .unwrap();
+    assert_eq!(isolation, "read committed");
+}

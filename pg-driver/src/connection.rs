@@ -125,7 +125,8 @@ impl Connection {
         if self.transaction_status() != TransactionStatus::Idle {
             self.execute("ROLLBACK").await?;
         }
-        // Outside any block even with autocommit off; forgets set_session's characteristics.
+        // Outside any block even with autocommit off; forgets set_session's characteristics and
+        // turns autocommit back on, as after connect.
         self.discard_all().await
     }
 

@@ -339,6 +339,8 @@ impl Connection {
             .await
             .map_err(|e| self.context(e))?;
         link.session.set_characteristics(Default::default());
+        // The state after connect autocommits.
+        link.session.set_autocommit(true);
         Ok(())
     }
 }
