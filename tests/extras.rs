@@ -197,14 +197,15 @@ async fn driver_transactions_with_autocommit_off() {
     assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
     db.commit().await.unwrap();
     assert_eq!(count(&other).await, 4);
-    // reset() works with autocommit off and forgets the characteristics DISCARD ALL resets.
+    // reset() works with autocommit off, forgets the characteristics DISCARD ALL resets, and
+    // returns to autocommit, as after connect.
     db.set_session(SessionChange::new().isolation_level("SERIALIZABLE"))
         .await
         .unwrap();
     db.execute("INSERT INTO t VALUES (6)").await.unwrap();
     db.reset().await.unwrap();
     assert_eq!(db.isolation_level(), None);
-    assert!(!db.autocommit());
+    assert!(db.autocommit());
     assert_eq!(
         show(&db, "default_transaction_isolation").await,
         "read committed"

@@ -34,6 +34,11 @@ impl Statement {
             let mut buf = BytesMut::with_capacity(BATCH_BYTES + 1024);
             let mut outcome = Ok(());
             for params in rows {
+                // The unnamed statement (statement_cache=off) is parsed again at the head of
+                // every batch, so each one written stands on its own.
+                if self.inner.reparse && buf.is_empty() {
+                    self.encode_parse(&mut buf)?;
+                }
                 if let Err(e) = self.encode_bind("", &params, &mut buf) {
                     outcome = Err(e);
                     break;

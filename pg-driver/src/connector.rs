@@ -2,13 +2,13 @@
 
 use std::sync::Arc;
 
-use pg_exceptions::{ConnectTimeoutError, ConnectionFailureError, Error, Message, Source};
+use pg_exceptions::{ConnectionFailureError, Error, Message, Source};
 use tokio::sync::mpsc;
 
 use crate::connection::Connection;
 use crate::hooks::{Driver, HookChain, HookSlot, MessageHook};
 use crate::link::Link;
-use crate::params::{ConnectParams, Host, SslMode};
+use crate::params::{ConnectParams, Host, LoadBalanceHosts, SslMode};
 use crate::shared::Shared;
 use crate::socket::Socket;
 use crate::startup::{self, Established, Startup};
@@ -98,48 +98,20 @@ impl Connector {
         self.inner.params.to_iri(true)
     }
 
-    /// Opens a new connection: each host in turn, each of its addresses, as the sslmode says.
+    /// Opens a new connection: each host in turn, each of its addresses, as the sslmode says,
+    /// until a server suits `target_session_attrs` (see [`crate::params::TargetSessionAttrs`];
+    /// `load_balance_hosts=random` shuffles hosts and addresses first).
     pub async fn connect(&self) -> Result<Connection, Error> {
         let link = self.establish().await?;
         Ok(Connection::from_link(self.clone(), link))
     }
 
+    /// Opens a session on the first host that suits: see [`crate::routing`].
     pub(crate) async fn establish(&self) -> Result<Link, Error> {
-        let params = &self.inner.params;
-        let mut failures: Vec<(String, Error)> = Vec::new();
-        for host in params.hosts() {
-            let attempt = self.attempt_host(host);
-            let result = match params.connect_timeout() {
-                Some(limit) => tokio::time::timeout(limit, attempt)
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(Error::client(
-                            &ConnectTimeoutError,
-                            format!("no connection to {host} within {limit:?}"),
-                        ))
-                    }),
-                None => attempt.await,
-            };
-            match result {
-                Ok(link) => return Ok(link),
-                Err(error) => failures.push((host.to_string(), error)),
-            }
-        }
-        let iri = self.iri();
-        let Some((_, last)) = failures.pop() else {
-            return Err(
-                Error::client(&ConnectionFailureError, "no host to connect to")
-                    .with_context("connector", iri),
-            );
-        };
-        let mut error = last.with_context("connector", iri);
-        for (host, earlier) in failures {
-            error = error.with_context("also failed", format!("{host}: {}", earlier.message()));
-        }
-        Err(error)
+        crate::routing::establish(self).await
     }
 
-    async fn attempt_host(&self, host: &Host) -> Result<Link, Error> {
+    pub(crate) async fn attempt_host(&self, host: &Host) -> Result<Link, Error> {
         match host {
             Host::Unix { .. } => {
                 let file = host.socket_path().unwrap_or_default();
@@ -152,7 +124,7 @@ impl Connector {
                 hostaddr,
                 port,
             } => {
-                let addrs: Vec<std::net::SocketAddr> = match hostaddr {
+                let mut addrs: Vec<std::net::SocketAddr> = match hostaddr {
                     Some(ip) => vec![std::net::SocketAddr::new(*ip, *port)],
                     None => tokio::net::lookup_host((name.as_str(), *port))
                         .await
@@ -165,6 +137,9 @@ impl Connector {
                         })?
                         .collect(),
                 };
+                if self.inner.params.load_balance_hosts() == LoadBalanceHosts::Random {
+                    crate::routing::shuffle(&mut addrs);
+                }
                 let mut last = None;
                 for addr in addrs {
                     match self.attempt_addr(addr, name, host).await {

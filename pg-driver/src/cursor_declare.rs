@@ -115,6 +115,7 @@ pub(crate) async fn declare(
             parameters: origin.parameters.clone(),
             columns: Columns::new(Vec::new()),
             owned: false,
+            reparse: false,
             hook: HookSlot::default(),
         }),
     };

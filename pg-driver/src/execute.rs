@@ -106,9 +106,13 @@ impl Statement {
         }
     }
 
-    /// Bind + Execute(max_rows) + Sync for one execution.
+    /// Bind + Execute(max_rows) + Sync for one execution (after Parse, for the unnamed
+    /// statement of `statement_cache=off`).
     fn execution<P: Params>(&self, params: P, max_rows: i32) -> Result<Bytes, Error> {
         let mut buf = BytesMut::new();
+        if self.inner.reparse {
+            self.encode_parse(&mut buf)?;
+        }
         self.encode_bind("", &params, &mut buf)?;
         frontend::execute("", max_rows, &mut buf).map_err(protocol)?;
         frontend::sync(&mut buf);

@@ -30,6 +30,9 @@ mod cursor_seek;
 mod error;
 mod execute;
 mod extras;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod hooks;
 mod link;
 mod lobject;
@@ -40,6 +43,7 @@ pub mod params;
 mod proc;
 mod query;
 mod responses;
+mod routing;
 mod settings;
 mod settings_scope;
 mod shared;
@@ -52,6 +56,7 @@ mod task;
 mod tls;
 mod transport;
 mod typecache;
+mod unnamed;
 pub mod version;
 mod xact;
 mod xact_mode;

@@ -5,7 +5,7 @@
 
 use std::cell::Cell;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use pg_exceptions::{Error, ParameterError};
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
@@ -18,13 +18,13 @@ use crate::task::protocol;
 /// The rows of a one-shot statement, each value in the server's text form.
 pub(crate) type TextRows = Vec<Vec<Option<String>>>;
 
-/// Queues `sql` with its parameters (each with the type it is declared as) and returns the
-/// reader of its answer without waiting for it.
-pub(crate) fn send(
-    link: &Link,
+/// Parse (with the parameter types), Bind (parameters binary; results in `result_format`: 0 text,
+/// 1 binary), Execute and Sync of the unnamed statement, as one request's bytes.
+pub(crate) fn encode(
     sql: &str,
     params: &[(Type, &(dyn ToSql + Sync))],
-) -> Result<Responses, Error> {
+    result_format: i16,
+) -> Result<Bytes, Error> {
     let mut buf = BytesMut::new();
     frontend::parse("", sql, params.iter().map(|(ty, _)| ty.oid()), &mut buf).map_err(protocol)?;
     let failed_at = Cell::new(0usize);
@@ -41,7 +41,7 @@ pub(crate) fn send(
                 postgres_types::IsNull::No => Ok(postgres_protocol::IsNull::No),
             }
         },
-        [0i16],
+        [result_format],
         &mut buf,
     );
     match bound {
@@ -62,7 +62,17 @@ pub(crate) fn send(
     }
     frontend::execute("", 0, &mut buf).map_err(protocol)?;
     frontend::sync(&mut buf);
-    link.request(buf.freeze(), 1, None)
+    Ok(buf.freeze())
+}
+
+/// Queues `sql` with its parameters (each with the type it is declared as) and returns the
+/// reader of its answer, in text form, without waiting for it.
+pub(crate) fn send(
+    link: &Link,
+    sql: &str,
+    params: &[(Type, &(dyn ToSql + Sync))],
+) -> Result<Responses, Error> {
+    link.request(encode(sql, params, 0)?, 1, None)
 }
 
 /// Reads the answer of [`send`]: its rows, or the first error. It takes the reader by

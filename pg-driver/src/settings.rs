@@ -5,16 +5,12 @@
 //! together. Parameters the server reports through ParameterStatus (`application_name`,
 //! `TimeZone`, `DateStyle`, `client_encoding`, …) are read from the connection without a query.
 
-use bytes::{Bytes, BytesMut};
-use fallible_iterator::FallibleIterator;
-use pg_exceptions::{Error, ParameterError, UndefinedObjectError};
-use postgres_protocol::message::backend::Message;
-use postgres_protocol::message::frontend;
+use bytes::Bytes;
+use pg_exceptions::{Error, UndefinedObjectError};
 use postgres_types::{ToSql, Type};
 
 use crate::connection::Connection;
 use crate::link::Link;
-use crate::task::protocol;
 
 /// A session's settings: py-postgresql's `db.settings`, made by [`Connection::settings`].
 ///
@@ -51,33 +47,11 @@ pub(crate) fn encode_one_shot(
     sql: &str,
     params: &[(&(dyn ToSql + Sync), Type)],
 ) -> Result<Bytes, Error> {
-    let mut buf = BytesMut::new();
-    frontend::parse("", sql, params.iter().map(|(_, ty)| ty.oid()), &mut buf).map_err(protocol)?;
-    let bound = frontend::bind(
-        "",
-        "",
-        [1],
-        params,
-        |(value, ty), buf| match value.to_sql_checked(ty, buf)? {
-            postgres_types::IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
-            postgres_types::IsNull::No => Ok(postgres_protocol::IsNull::No),
-        },
-        [0],
-        &mut buf,
-    );
-    match bound {
-        Ok(()) => {}
-        Err(frontend::BindError::Conversion(cause)) => {
-            return Err(Error::client(
-                &ParameterError,
-                format!("a setting cannot be encoded: {cause}"),
-            ));
-        }
-        Err(frontend::BindError::Serialization(e)) => return Err(protocol(e)),
-    }
-    frontend::execute("", 0, &mut buf).map_err(protocol)?;
-    frontend::sync(&mut buf);
-    Ok(buf.freeze())
+    let params: Vec<(Type, &(dyn ToSql + Sync))> = params
+        .iter()
+        .map(|(value, ty)| (ty.clone(), *value))
+        .collect();
+    crate::oneshot::encode(sql, &params, 0)
 }
 
 /// Runs a one-shot query and returns its rows as text.
@@ -94,28 +68,7 @@ pub(crate) async fn one_shot(
 
 async fn read_text_rows(link: &Link, bytes: Bytes) -> Result<Vec<TextRow>, Error> {
     let mut responses = link.request(bytes, 1, None)?;
-    let mut rows = Vec::new();
-    let mut error = None;
-    loop {
-        match responses.next(&link.shared).await {
-            Ok(Message::DataRow(body)) => {
-                let buffer = body.buffer();
-                let row = body
-                    .ranges()
-                    .map(|r| Ok(r.map(|r| String::from_utf8_lossy(&buffer[r]).into_owned())))
-                    .collect()
-                    .map_err(protocol)?;
-                rows.push(row);
-            }
-            Ok(Message::ErrorResponse(body)) => {
-                error.get_or_insert(crate::error::from_error_body(&body)?);
-            }
-            Ok(Message::ReadyForQuery(_)) => break,
-            Ok(_) => {}
-            Err(e) => return Err(error.unwrap_or(e)),
-        }
-    }
-    error.map_or(Ok(rows), Err)
+    crate::oneshot::read(link, &mut responses).await
 }
 
 /// Sets every `(name, value)` pair in one statement; a NULL value resets its parameter.

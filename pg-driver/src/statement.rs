@@ -35,6 +35,8 @@ pub(crate) struct StatementInner {
     pub(crate) parameters: Vec<Type>,
     pub(crate) columns: Arc<Columns>,
     pub(crate) owned: bool,
+    /// The unnamed statement, parsed again in every execution's request (`statement_cache=off`).
+    pub(crate) reparse: bool,
     pub(crate) hook: HookSlot,
 }
 
@@ -122,9 +124,17 @@ async fn describe(link: &Link, bytes: Bytes, sql: &str) -> Result<Described, Err
 
 impl Connection {
     /// Prepares a statement on the server (Parse and Describe in one round trip).
+    ///
+    /// Under `statement_cache=off` (`prepared_statements=unnamed`, for transaction poolers)
+    /// the unnamed statement is described, and each execution parses it again in its own
+    /// request: see [`PreparedStatements`](crate::params::PreparedStatements).
     pub async fn prepare(&self, sql: &str) -> Result<Statement, Error> {
         let link = self.link();
-        let name = link.unique_name("pg_api_s");
+        let reparse = self.unnamed_statements();
+        let name = match reparse {
+            true => String::new(),
+            false => link.unique_name("pg_api_s"),
+        };
         let mut buf = BytesMut::new();
         frontend::parse(&name, sql, std::iter::empty(), &mut buf).map_err(nul(sql))?;
         frontend::describe(b'S', &name, &mut buf).map_err(nul(sql))?;
@@ -132,7 +142,7 @@ impl Connection {
         let described = describe(&link, buf.freeze(), sql)
             .await
             .map_err(|e| self.context(e))?;
-        self.statement(link, name, sql.to_owned(), described, true)
+        self.statement(link, name, sql.to_owned(), described, !reparse, reparse)
             .await
     }
 
@@ -157,7 +167,7 @@ impl Connection {
             .next()
             .and_then(|row| row.into_iter().next().flatten())
             .unwrap_or_default();
-        self.statement(link, name.to_owned(), sql, described, false)
+        self.statement(link, name.to_owned(), sql, described, false, false)
             .await
     }
 
@@ -168,6 +178,7 @@ impl Connection {
         sql: String,
         described: Described,
         owned: bool,
+        reparse: bool,
     ) -> Result<Statement, Error> {
         let fields = described.fields.unwrap_or_default();
         let mut oids = described.parameters.clone();
@@ -196,6 +207,7 @@ impl Connection {
                 parameters: parameters.to_vec(),
                 columns: Columns::new(columns),
                 owned,
+                reparse,
                 hook: HookSlot::default(),
             }),
         })
@@ -227,6 +239,7 @@ impl Statement {
                 parameters: Vec::new(),
                 columns,
                 owned: false,
+                reparse: false,
                 hook: HookSlot::default(),
             }),
         }

@@ -2,13 +2,10 @@
 //! its parameter types — Parse, Bind (parameters and results in binary), Execute and Sync in
 //! one request — so `bytea` travels raw both ways and nothing is spliced into SQL.
 
-use std::cell::Cell;
-
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use fallible_iterator::FallibleIterator;
-use pg_exceptions::{ColumnError, Error, OperationError, ParameterError};
+use pg_exceptions::{ColumnError, Error, OperationError};
 use postgres_protocol::message::backend::Message;
-use postgres_protocol::message::frontend;
 use postgres_types::{ToSql, Type};
 
 use crate::link::Link;
@@ -36,40 +33,7 @@ pub(super) type Values = Vec<Option<Bytes>>;
 
 /// Parse, Bind, Execute and Sync of the unnamed statement, parameters and results binary.
 pub(super) fn encode(sql: &str, params: &[(Type, &(dyn ToSql + Sync))]) -> Result<Bytes, Error> {
-    let mut buf = BytesMut::new();
-    frontend::parse("", sql, params.iter().map(|(ty, _)| ty.oid()), &mut buf).map_err(protocol)?;
-    let failed_at = Cell::new(0usize);
-    let bound = frontend::bind(
-        "",
-        "",
-        [1i16],
-        0..params.len(),
-        |index, buf| {
-            failed_at.set(index);
-            let (ty, value) = &params[index];
-            match value.to_sql_checked(ty, buf)? {
-                postgres_types::IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
-                postgres_types::IsNull::No => Ok(postgres_protocol::IsNull::No),
-            }
-        },
-        [1i16],
-        &mut buf,
-    );
-    match bound {
-        Ok(()) => {}
-        Err(frontend::BindError::Conversion(cause)) => {
-            let index = failed_at.get();
-            return Err(Error::client(
-                &ParameterError,
-                format!("parameter ${} cannot be encoded: {cause}", index + 1),
-            )
-            .with_statement(sql));
-        }
-        Err(frontend::BindError::Serialization(e)) => return Err(protocol(e)),
-    }
-    frontend::execute("", 0, &mut buf).map_err(protocol)?;
-    frontend::sync(&mut buf);
-    Ok(buf.freeze())
+    crate::oneshot::encode(sql, params, 1)
 }
 
 /// Runs one function call and returns the values of its first row.

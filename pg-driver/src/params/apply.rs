@@ -124,6 +124,11 @@ impl Keywords {
             "keepalives_idle" => self.keepalives_idle = Some(parse_seconds(k, value)?),
             "keepalives_interval" => self.keepalives_interval = Some(parse_seconds(k, value)?),
             "keepalives_count" => self.keepalives_count = Some(parse_count(k, value)?),
+            // This driver's own keywords (transaction poolers), kept with the extras.
+            _ if super::statements::KEYWORDS.contains(&k) => {
+                super::statements::check(k, value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
             _ if PASSTHROUGH_KEYWORDS.contains(&k) => {
                 self.extra.insert(k.to_owned(), value.to_owned());
             }

@@ -99,6 +99,10 @@ impl Keywords {
             }
         }
         for (key, value) in &self.extra {
+            if super::statements::KEYWORDS.contains(&key.as_str()) {
+                super::statements::check(key, value)?;
+                continue;
+            }
             let modelled = !PASSTHROUGH_KEYWORDS.contains(&key.as_str())
                 && Keywords::new().set_known(key, value).unwrap_or(true);
             if key.is_empty()

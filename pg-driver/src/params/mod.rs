@@ -42,6 +42,7 @@ mod keywords;
 mod options;
 pub mod pgpass;
 mod render;
+mod statements;
 
 #[cfg(test)]
 mod tests;
@@ -59,6 +60,7 @@ pub use error::ParamsError;
 pub use keywords::Keywords;
 pub use options::{ChannelBindingMode, LoadBalanceHosts, SslMode, TargetSessionAttrs};
 pub use pgpass::PgpassWarning;
+pub use statements::PreparedStatements;
 
 /// A password. Its `Debug` output is `***`, so it never leaks into logs.
 #[derive(Clone, Default, PartialEq, Eq, Hash)]
