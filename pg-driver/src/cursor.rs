@@ -21,7 +21,7 @@ use crate::connection::Connection;
 use crate::cursor_declare::Origin;
 use crate::cursor_seek::Direction;
 use crate::link::Link;
-use crate::statement::sql_type_name;
+use crate::statement::described;
 use crate::task::protocol;
 
 /// A scrollable cursor: py-postgresql's `Cursor`.
@@ -154,23 +154,22 @@ impl Cursor {
 
     /// The column names.
     pub fn column_names(&self) -> Vec<String> {
-        self.inner.columns.iter().map(|c| c.name.clone()).collect()
+        described::names(&self.inner.columns)
     }
 
     /// The column types.
     pub fn column_types(&self) -> Vec<Type> {
-        self.inner.columns.iter().map(|c| c.type_.clone()).collect()
+        described::types(&self.inner.columns)
     }
 
     /// The column type OIDs.
     pub fn pg_column_types(&self) -> Vec<u32> {
-        self.inner.columns.iter().map(|c| c.type_.oid()).collect()
+        described::oids(&self.inner.columns)
     }
 
     /// The column types by their SQL names, as [`crate::Statement::sql_column_types`] gives them.
     pub fn sql_column_types(&self) -> Vec<String> {
-        let columns = self.inner.columns.iter();
-        columns.map(|c| sql_type_name(&c.type_)).collect()
+        described::sql_names(&self.inner.columns)
     }
 
     /// Fails with CursorNameError when the cursor was closed through a handle or belongs to a

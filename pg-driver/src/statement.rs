@@ -267,27 +267,23 @@ impl Statement {
 
     /// The result column names.
     pub fn column_names(&self) -> Vec<String> {
-        self.inner.columns.iter().map(|c| c.name.clone()).collect()
+        described::names(&self.inner.columns)
     }
 
     /// The result column types.
     pub fn column_types(&self) -> Vec<Type> {
-        self.inner.columns.iter().map(|c| c.type_.clone()).collect()
+        described::types(&self.inner.columns)
     }
 
     /// The result column type OIDs.
     pub fn pg_column_types(&self) -> Vec<u32> {
-        self.inner.columns.iter().map(|c| c.type_.oid()).collect()
+        described::oids(&self.inner.columns)
     }
 
     /// The result column types by their SQL names (`INTEGER`, `CHARACTER VARYING`, or the
     /// qualified name, e.g. `pg_catalog.text` or a composite's `public.pair`).
     pub fn sql_column_types(&self) -> Vec<String> {
-        self.inner
-            .columns
-            .iter()
-            .map(|c| sql_type_name(&c.type_))
-            .collect()
+        described::sql_names(&self.inner.columns)
     }
 
     /// The parameter types.
@@ -354,6 +350,32 @@ impl Statement {
             .with_statement(&self.inner.sql));
         }
         Ok(())
+    }
+}
+
+/// The column metadata statements and cursors both describe.
+pub(crate) mod described {
+    use pg_types::Columns;
+    use postgres_types::Type;
+
+    /// The column names.
+    pub(crate) fn names(columns: &Columns) -> Vec<String> {
+        columns.names().map(str::to_owned).collect()
+    }
+
+    /// The column types.
+    pub(crate) fn types(columns: &Columns) -> Vec<Type> {
+        columns.types().cloned().collect()
+    }
+
+    /// The column type OIDs.
+    pub(crate) fn oids(columns: &Columns) -> Vec<u32> {
+        columns.types().map(Type::oid).collect()
+    }
+
+    /// The column types by their SQL names.
+    pub(crate) fn sql_names(columns: &Columns) -> Vec<String> {
+        columns.types().map(super::sql_type_name).collect()
     }
 }
 
