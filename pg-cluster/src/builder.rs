@@ -31,6 +31,7 @@ pub struct TemporalBuilder {
     ssl: bool,
     settings: Vec<(String, String)>,
     hba: Vec<String>,
+    replication: bool,
 }
 
 impl TemporalBuilder {
@@ -62,6 +63,15 @@ impl TemporalBuilder {
     /// Adds a raw `pg_hba.conf` line before the role rules and default rules.
     pub fn hba_line(mut self, line: impl Into<String>) -> Self {
         self.hba.push(line.into());
+        self
+    }
+
+    /// Makes the cluster a primary that streaming standbys can be made from
+    /// ([`Temporal::standby`]): `wal_level=replica`, `max_wal_senders=10`, WAL kept for
+    /// standbys (`wal_keep_size`), `full_page_writes` and `hot_standby` on, and `pg_hba.conf`
+    /// `replication` rules trusting the `test` user on the unix socket and 127.0.0.1.
+    pub fn replication(mut self, on: bool) -> Self {
+        self.replication = on;
         self
     }
 
@@ -159,9 +169,16 @@ impl TemporalBuilder {
         } else {
             None
         };
+        if self.replication {
+            settings.extend(crate::standby::primary_settings(cluster.installation()));
+        }
         settings.extend(self.settings.iter().cloned());
         cluster.settings().update(settings)?;
-        let mut rules: Vec<String> = self.hba.clone();
+        let mut rules: Vec<String> = Vec::new();
+        if self.replication {
+            rules.extend(crate::standby::REPLICATION_RULES.map(String::from));
+        }
+        rules.extend(self.hba.iter().cloned());
         for role in &self.roles {
             rules.extend(role.hba_rules().iter().map(ToString::to_string));
         }
@@ -169,20 +186,29 @@ impl TemporalBuilder {
             cluster.hba().prepend(rules)?;
         }
 
-        let logfile = instance.root.join("server.log");
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let port = free_port()?;
-            cluster.settings().set("port", &port.to_string())?;
-            cluster.start(&StartOptions::new().logfile(&logfile))?;
-            match cluster.wait_until_started(START_TIMEOUT) {
-                Ok(()) => return Ok((port, certificates)),
-                // Another process took the port between our probe and the server's bind.
-                Err(ClusterError::Startup { log_tail, .. })
-                    if attempts < 5 && log_tail.contains("already in use") => {}
-                Err(e) => return Err(e),
-            }
+        let port = start_on_free_port(cluster, &instance.root.join("server.log"))?;
+        Ok((port, certificates))
+    }
+}
+
+/// Starts `cluster` on a free port of 127.0.0.1 (written to its `port` setting), logging to
+/// `logfile`, and waits until it accepts connections; returns the port.
+pub(crate) fn start_on_free_port(
+    cluster: &Cluster,
+    logfile: &std::path::Path,
+) -> Result<u16, ClusterError> {
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let port = free_port()?;
+        cluster.settings().set("port", &port.to_string())?;
+        cluster.start(&StartOptions::new().logfile(logfile))?;
+        match cluster.wait_until_started(START_TIMEOUT) {
+            Ok(()) => return Ok(port),
+            // Another process took the port between our probe and the server's bind.
+            Err(ClusterError::Startup { log_tail, .. })
+                if attempts < 5 && log_tail.contains("already in use") => {}
+            Err(e) => return Err(e),
         }
     }
 }
@@ -198,7 +224,7 @@ fn free_port() -> Result<u16, ClusterError> {
 /// Creates a cluster directory of this process (mode 0700) with its owner file. The name
 /// has the pid and a random part: a directory named after a dead process with the same
 /// pid may still be there, its server running, for [`cleanup::remove_leftovers`] to stop.
-fn make_root(account: Option<&Account>) -> Result<PathBuf, ClusterError> {
+pub(crate) fn make_root(account: Option<&Account>) -> Result<PathBuf, ClusterError> {
     let temp = std::env::temp_dir();
     let root = tempfile::Builder::new()
         .prefix(&format!("{DIRECTORY_PREFIX}{}-", std::process::id()))

@@ -13,7 +13,11 @@
 //! - [`Temporal`]: one throwaway cluster per process for tests, with per-test
 //!   [`Sandbox`] schemas; `PGTEST_IRI` points the tests at an existing server instead.
 //!   [`TemporalBuilder`] makes further, separately configured clusters (roles with
-//!   password, md5 or SCRAM authentication, TLS with generated certificates).
+//!   password, md5 or SCRAM authentication, TLS with generated certificates, replication).
+//! - Streaming standbys: [`Temporal::standby`] (of a primary built with
+//!   [`TemporalBuilder::replication`]) and [`Temporal::promote`]; underneath,
+//!   [`Cluster::base_backup`] (`pg_basebackup -R`), [`Cluster::promote`] (`pg_ctl promote`),
+//!   [`Cluster::wait_until_streaming`] and [`Cluster::wait_until_promoted`].
 //!
 //! Every SQL statement the crate runs (creating the test database, roles and sandboxes,
 //! [`Temporal::admin_sql`]) goes through the project's own driver, `pg-driver`: no `psql`
@@ -97,6 +101,7 @@ pub mod postmaster;
 pub mod privileges;
 mod role;
 mod sandbox;
+mod standby;
 mod target;
 mod temporal;
 
@@ -115,4 +120,5 @@ pub use postmaster::PostmasterPid;
 pub use privileges::{Account, PGCLUSTER_USER};
 pub use role::{AuthMethod, Role, TlsRequirement};
 pub use sandbox::Sandbox;
+pub use standby::STANDBY_TIMEOUT;
 pub use temporal::{PGTEST_IRI, Temporal, temporal};

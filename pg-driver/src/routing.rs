@@ -40,7 +40,7 @@ use crate::simple::simple_query;
 /// Why one host gave no connection.
 enum Failure {
     /// The server was reached but does not suit; its session, still open, and why.
-    Rejected(Link, Error),
+    Rejected(Box<Link>, Error),
     /// It could not be reached, or refused the session.
     Failed(Error),
 }
@@ -68,7 +68,7 @@ pub(crate) async fn establish(connector: &Connector) -> Result<Link, Error> {
             Err(Failure::Rejected(link, error)) => {
                 reached.push(host);
                 match fallback {
-                    None if wanted == TargetSessionAttrs::PreferStandby => fallback = Some(link),
+                    None if wanted == TargetSessionAttrs::PreferStandby => fallback = Some(*link),
                     _ => link.terminate(),
                 }
                 failures.push((host.to_string(), error));
@@ -115,7 +115,7 @@ async fn attempt(
             Ok(None) => Ok(link),
             Ok(Some(why)) => {
                 let error = Error::client(&ClientCannotConnectError, format!("{host} {why}"));
-                Err(Failure::Rejected(link, error))
+                Err(Failure::Rejected(Box::new(link), error))
             }
             Err(error) => {
                 link.terminate();

@@ -8,13 +8,14 @@ use std::time::Instant;
 use pg_driver::{Connection, Connector, Params, TransactionStatus};
 use pg_exceptions::Error;
 
-use crate::config::{self, env_uri, pool_id};
+use crate::config::env_uri;
 use crate::error::SessionError;
 use crate::options::{DEFAULT_ASYNC_MAX_SIZE, Options, pool_setters};
 use crate::pool::{Core, Execution, Pooled, Slot};
 use crate::registry;
 use crate::report::Pool;
 use crate::results::{Mapping, Results, RowForm};
+use crate::routing::Route;
 use crate::session::{CHECK_TIMEOUT, callproc_sql};
 
 /// An async session on tokio: each query takes a connection from the process-wide pool of
@@ -32,6 +33,7 @@ pub struct AsyncSession<F: RowForm = Mapping> {
     pid: String,
     options: Arc<Options>,
     connector: Connector,
+    reads: Option<Route>,
     _form: PhantomData<fn() -> F>,
 }
 
@@ -54,6 +56,7 @@ impl AsyncSessionBuilder<Mapping> {
 
 impl<F: RowForm> AsyncSessionBuilder<F> {
     pool_setters!();
+    crate::routing::routing_setters!();
 
     /// Rows in another form: `.row_form::<Tuple>()`.
     pub fn row_form<G: RowForm>(self) -> AsyncSessionBuilder<G> {
@@ -65,11 +68,12 @@ impl<F: RowForm> AsyncSessionBuilder<F> {
 
     /// The session; nothing connects until it is used.
     pub fn build(self) -> Result<AsyncSession<F>, Error> {
-        let connector = config::connector(&self.options.uri)?;
+        let (write, reads) = crate::routing::routes("AsyncSession", &self.options)?;
         Ok(AsyncSession {
-            pid: pool_id("AsyncSession", &self.options.uri),
+            pid: write.pid,
             options: Arc::new(self.options),
-            connector,
+            connector: write.connector,
+            reads,
             _form: PhantomData,
         })
     }
@@ -95,10 +99,14 @@ impl AsyncSession<Mapping> {
 
 impl<F: RowForm> AsyncSession<F> {
     fn core(&self) -> Arc<Core<Connection>> {
+        self.core_of(&self.pid)
+    }
+
+    fn core_of(&self, pid: &str) -> Arc<Core<Connection>> {
         let Options {
             max_size, idle_ttl, ..
         } = *self.options;
-        registry::get_or_create(&self.pid, max_size, idle_ttl)
+        registry::get_or_create(pid, max_size, idle_ttl)
     }
 
     /// Runs `sql` with `params`; the results hold the connection until freed or dropped.
@@ -112,6 +120,40 @@ impl<F: RowForm> AsyncSession<F> {
         Ok(results.holding(Box::new(conn)))
     }
 
+    /// Runs read-only work with `params` on a connection of the read pool when the session
+    /// routes reads ([`readonly_uri`](AsyncSessionBuilder::readonly_uri),
+    /// [`standby_reads`](AsyncSessionBuilder::standby_reads)); otherwise the same as
+    /// [`AsyncSession::query`]. The results hold the connection until freed or dropped.
+    pub async fn query_readonly<P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Results<F>, Error> {
+        let conn = self.acquire_readonly().await?;
+        let results = {
+            let execution = Execution::start(&conn.core.stats);
+            execution.done(conn.query(sql, params).await)?
+        };
+        let results = Results::new(results, sql, conn.backend_id())?;
+        Ok(results.holding(Box::new(conn)))
+    }
+
+    /// Takes a connection of the read pool (of the session's own pool when reads are not
+    /// routed) for read-only work of your own.
+    pub async fn acquire_readonly(&self) -> Result<PooledConnection, Error> {
+        match &self.reads {
+            Some(route) => self.acquire_in(&route.pid, &route.connector).await,
+            None => self.acquire().await,
+        }
+    }
+
+    /// The read pool, when the session routes reads (created if it does not exist yet).
+    pub fn readonly_pool(&self) -> Option<Pool> {
+        self.reads
+            .as_ref()
+            .map(|route| Pool::new(self.core_of(&route.pid)))
+    }
+
     /// Calls the function `name` with `args`, as `SELECT * FROM name($1, …)`.
     pub async fn callproc<P: Params>(&self, name: &str, args: P) -> Result<Results<F>, Error> {
         let sql = callproc_sql(name, args.count())?;
@@ -121,7 +163,15 @@ impl<F: RowForm> AsyncSession<F> {
     /// Takes a connection of the pool for work of your own (a transaction, a cursor); it
     /// goes back when dropped or [released](PooledConnection::release).
     pub async fn acquire(&self) -> Result<PooledConnection, Error> {
-        let core = self.core();
+        self.acquire_in(&self.pid, &self.connector).await
+    }
+
+    async fn acquire_in(
+        &self,
+        pid: &str,
+        connector: &Connector,
+    ) -> Result<PooledConnection, Error> {
+        let core = self.core_of(pid);
         let deadline = Instant::now() + self.options.acquire_timeout;
         loop {
             match core.acquire(deadline).await {
@@ -142,7 +192,7 @@ impl<F: RowForm> AsyncSession<F> {
                 Some(Slot::Open) => {
                     // Gives the slot back if this future is dropped while connecting.
                     let slot = OpenSlot(Some(core.clone()));
-                    let conn = self.connector.connect().await?;
+                    let conn = connector.connect().await?;
                     return Ok(PooledConnection {
                         core: slot.defuse(),
                         conn: Some(conn),

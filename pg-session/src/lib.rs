@@ -41,6 +41,43 @@
 //! drop(results); // the connection goes back to the pool
 //! # Ok(()) }
 //! ```
+//!
+//! # Read-only routing
+//!
+//! With a host list and standbys, a session can send read-only work to a standby and writes
+//! to the primary. A session routes nothing by default; either builder option gives it a
+//! second, *read* pool:
+//!
+//! - [`readonly_uri(uri)`](SessionBuilder::readonly_uri): read-only work goes to a pool on
+//!   `uri` (standby hosts, say), whose connections ask for
+//!   `target_session_attrs=prefer-standby` unless the URI (or `PGTARGETSESSIONATTRS`) names
+//!   another; writes stay on the session's URI as it is.
+//! - [`standby_reads(true)`](SessionBuilder::standby_reads): the session's URI lists the
+//!   primary and its standbys (`postgresql://a,b,c/db`); writes go to a pool whose
+//!   connections need `target_session_attrs=read-write`, reads to one with `prefer-standby`.
+//!
+//! Read-only work is [`Session::query_readonly`], [`Session::readonly_connection`],
+//! [`AsyncSession::query_readonly`] and [`AsyncSession::acquire_readonly`]. It runs with
+//! autocommit, outside the session's own transaction block; without a read pool these are
+//! the session's own `query` and connection. Read pool connections are read-only sessions
+//! (`default_transaction_read_only=on` in their startup packet): a read that
+//! `prefer-standby` sent to the primary, because no standby was up, cannot write there either.
+//! A blocking session takes its read connection on first use and holds it until it ends.
+//!
+//! Pool ids: the write pool's is [`pool_id`] of the kind and URI as usual, except under
+//! `standby_reads`, where the kind is `Session[read-write]` (`AsyncSession[read-write]`); the
+//! read pool's kind is `Session[read-only]` (`AsyncSession[read-only]`), with the read URI.
+//! Both pools take the session's size, idle TTL and acquire timeout.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), pg_exceptions::Error> {
+//! let session = pg_session::Session::builder("postgresql://app@db1,db2,db3/app")
+//!     .standby_reads(true)
+//!     .connect()?;
+//! session.query("INSERT INTO log (line) VALUES ($1)", ("on the primary",))?;
+//! let recent = session.query_readonly("SELECT * FROM log ORDER BY id DESC LIMIT 10", ())?;
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 
 mod async_session;
@@ -52,6 +89,7 @@ mod reaper;
 mod registry;
 mod report;
 mod results;
+mod routing;
 mod session;
 
 pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection};

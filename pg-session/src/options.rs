@@ -22,6 +22,7 @@ pub(crate) struct Options {
     pub(crate) idle_ttl: Duration,
     pub(crate) acquire_timeout: Duration,
     pub(crate) autocommit: bool,
+    pub(crate) readonly: crate::routing::ReadRoute,
 }
 
 impl Options {
@@ -32,6 +33,7 @@ impl Options {
             idle_ttl: DEFAULT_IDLE_TTL,
             acquire_timeout: Duration::ZERO,
             autocommit: true,
+            readonly: crate::routing::ReadRoute::Same,
         }
     }
 

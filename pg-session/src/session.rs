@@ -1,14 +1,14 @@
 //! `queries.Session`: a blocking session on one pooled connection.
 
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use pg_driver::blocking::{Connection, Connector};
 use pg_driver::{Params, TransactionStatus};
 use pg_exceptions::{Error, Message};
 
-use crate::config::{self, env_uri, pool_id};
+use crate::config::env_uri;
 use crate::error::SessionError;
 use crate::options::{Options, pool_setters};
 use crate::pool::{Core, Execution, Pooled, Slot};
@@ -34,6 +34,7 @@ pub struct Session<F: RowForm = Mapping> {
     uri: String,
     autocommit: bool,
     lease: Lease,
+    reads: Option<ReadSide>,
     _form: PhantomData<fn() -> F>,
 }
 
@@ -56,6 +57,7 @@ impl SessionBuilder<Mapping> {
 
 impl<F: RowForm> SessionBuilder<F> {
     pool_setters!();
+    crate::routing::routing_setters!();
 
     /// Whether each statement commits by itself (the default); when off, the session runs
     /// in a transaction block that [`Session::commit`] or [`Session::rollback`] ends.
@@ -83,22 +85,32 @@ impl<F: RowForm> SessionBuilder<F> {
                 "a blocking Session was started inside an async runtime; use AsyncSession there",
             ));
         }
+        let (write, read) = crate::routing::routes("Session", &self.options)?;
         let Options {
             uri,
             max_size,
             idle_ttl,
             acquire_timeout,
             autocommit,
+            ..
         } = self.options;
-        let connector = Connector::from(config::connector(&uri)?);
-        let pid = pool_id("Session", &uri);
+        let connector = Connector::from(write.connector);
+        let pid = write.pid;
         let core = registry::get_or_create::<Connection>(&pid, max_size, idle_ttl);
         let lease = Lease::acquire(core, &connector, Instant::now() + acquire_timeout)?;
+        let reads = read.map(|route| ReadSide {
+            core: registry::get_or_create(&route.pid, max_size, idle_ttl),
+            connector: Connector::from(route.connector),
+            acquire_timeout,
+            lease: OnceLock::new(),
+            init: Mutex::new(()),
+        });
         Ok(Session {
             pid,
             uri,
             autocommit,
             lease,
+            reads,
             _form: PhantomData,
         })
     }
@@ -142,6 +154,39 @@ impl<F: RowForm> Session<F> {
             execution.done(self.conn().query(sql, params))?
         };
         Results::new(results, sql, self.backend_pid())
+    }
+
+    /// Runs read-only work: on the read pool's connection (taken on first use and held until
+    /// the session ends) when the session routes reads
+    /// ([`readonly_uri`](SessionBuilder::readonly_uri),
+    /// [`standby_reads`](SessionBuilder::standby_reads)), with autocommit, outside the
+    /// session's transaction block; otherwise the same as [`Session::query`].
+    pub fn query_readonly<P: Params>(&self, sql: &str, params: P) -> Result<Results<F>, Error> {
+        let Some(reads) = &self.reads else {
+            return self.query(sql, params);
+        };
+        let lease = reads.lease()?;
+        let results = {
+            let execution = Execution::start(&lease.core.stats);
+            execution.done(lease.conn().query(sql, params))?
+        };
+        Results::new(results, sql, lease.conn().backend_id())
+    }
+
+    /// The connection read-only work runs on (see [`Session::query_readonly`]): the read
+    /// pool's, taken on first use, or the session's own when reads are not routed.
+    pub fn readonly_connection(&self) -> Result<&Connection, Error> {
+        match &self.reads {
+            Some(reads) => Ok(reads.lease()?.conn()),
+            None => Ok(self.conn()),
+        }
+    }
+
+    /// The read pool, when the session routes reads.
+    pub fn readonly_pool(&self) -> Option<Pool> {
+        self.reads
+            .as_ref()
+            .map(|reads| Pool::new(reads.core.clone()))
     }
 
     /// Calls the function `name` (a qualified name as written in SQL: `schema.name`,
@@ -251,6 +296,31 @@ pub(crate) fn callproc_sql(name: &str, count: usize) -> Result<String, Error> {
         pg_string::qname(parts),
         args.join(", ")
     ))
+}
+
+/// The read pool of a session that routes reads, and its connection once taken.
+struct ReadSide {
+    core: Arc<Core<Connection>>,
+    connector: Connector,
+    acquire_timeout: Duration,
+    lease: OnceLock<Lease>,
+    init: Mutex<()>,
+}
+
+impl ReadSide {
+    /// The read connection's lease, taken from the pool on first use.
+    fn lease(&self) -> Result<&Lease, Error> {
+        if let Some(lease) = self.lease.get() {
+            return Ok(lease);
+        }
+        let _taking = self.init.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(lease) = self.lease.get() {
+            return Ok(lease);
+        }
+        let deadline = Instant::now() + self.acquire_timeout;
+        let lease = Lease::acquire(self.core.clone(), &self.connector, deadline)?;
+        Ok(self.lease.get_or_init(|| lease))
+    }
 }
 
 /// A blocking connection taken from a pool, given back when dropped.
