@@ -54,6 +54,8 @@ pub(crate) fn decode_at(ty: &Type, raw: &[u8], depth: usize) -> Result<Value> {
             text: None,
             binary: Some(raw.to_vec()),
         }),
+        // PostgreSQL's inet/cidr receive ignores the header's cidr flag: the type decides.
+        Codec::Inet => inet(raw, crate::encode::ty_is_cidr(ty)),
         scalar => decode_scalar(scalar, raw),
     }
 }
@@ -151,7 +153,8 @@ fn decode_scalar(codec: Codec<'_>, raw: &[u8]) -> Result<Value> {
         },
         Codec::Xml => Value::Xml(utf8(raw)?),
         Codec::Oid => Value::Oid(pt::oid_from_sql(raw).map_err(e)?),
-        Codec::Inet => inet(raw)?,
+        // Not reached: `decode_at` decodes inet with its type's cidr flag.
+        Codec::Inet => inet(raw, false)?,
         Codec::MacAddr => Value::MacAddr(pt::macaddr_from_sql(raw).map_err(e)?),
         Codec::MacAddr8 => Value::MacAddr8(fixed::<8>(raw)?),
         Codec::Bit => {
@@ -202,8 +205,8 @@ fn decode_scalar(codec: Codec<'_>, raw: &[u8]) -> Result<Value> {
     })
 }
 
-fn inet(raw: &[u8]) -> Result<Value> {
-    let [family, prefix, cidr, len, addr @ ..] = raw else {
+fn inet(raw: &[u8], cidr: bool) -> Result<Value> {
+    let [family, prefix, _, len, addr @ ..] = raw else {
         return Err("inet value shorter than its header".into());
     };
     let (addr, max_prefix) = match (family, len, addr.len()) {
@@ -217,7 +220,7 @@ fn inet(raw: &[u8]) -> Result<Value> {
     Ok(Value::Inet {
         addr,
         prefix: *prefix,
-        cidr: *cidr != 0,
+        cidr,
     })
 }
 

@@ -66,16 +66,8 @@ pub(crate) fn array(elem: &Type, raw: &[u8], depth: usize) -> Result<Value> {
             dims.len()
         ));
     }
-    // An element without a codec of its own (an array of a pseudo-type such as
-    // `anyarray`'s) is decoded by the OID the array carries.
-    let header_type;
-    let elem = match (codec(elem), Type::from_oid(array.element_type())) {
-        (Codec::None, Some(t)) => {
-            header_type = t;
-            &header_type
-        }
-        _ => elem,
-    };
+    // The declared element type decides, whatever OID the header carries (as the encoder
+    // writes the declared one), so that a decoded array encodes back to itself.
     let mut values = array.values();
     // Every element takes at least its 4-byte length.
     let mut elements = Vec::with_capacity(values.size_hint().0.min(raw.len() / 4));

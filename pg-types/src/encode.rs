@@ -259,7 +259,7 @@ pub(crate) fn encode_at(ty: &Type, value: &Value, buf: &mut BytesMut) -> Result<
 }
 
 /// Whether `ty` (or the base of a domain over it) is `cidr`.
-fn ty_is_cidr(ty: &Type) -> bool {
+pub(crate) fn ty_is_cidr(ty: &Type) -> bool {
     let mut t = ty;
     while let postgres_types::Kind::Domain(base) = t.kind() {
         t = base;

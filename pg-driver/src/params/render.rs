@@ -78,7 +78,8 @@ impl ConnectParams {
                     iri.push(',');
                 }
                 match host {
-                    Host::Tcp { host, .. } if host.contains(':') => {
+                    // Brackets hold IPv6 literals; `[unix:…]` would read back as a socket.
+                    Host::Tcp { host, .. } if host.contains(':') && !host.starts_with("unix:") => {
                         iri.push_str(&format!("[{}]", enc(host, BRACKETED)));
                     }
                     Host::Tcp { host, .. } => iri.push_str(&enc(host, HOST)),

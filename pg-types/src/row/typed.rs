@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 
 use bytes::BytesMut;
 use pg_exceptions::Error;
-use postgres_types::{FromSql, Type};
+use postgres_types::{FromSql, Kind, Type};
 
 use super::{Cell, Row, RowIndex};
 use crate::error::{column_error, type_io_error};
@@ -65,6 +65,52 @@ fn text_source(ty: &Type, text: &[u8]) -> Source {
     }
 }
 
+/// Checks the item counts postgres-types' decoders preallocate by — an array's element
+/// count (the product of its dimensions), an hstore's entry count — against the bytes that
+/// follow: every element takes at least its 4-byte length, every entry its two. Without
+/// this, a few bytes claiming a billion items make `Vec<T>` or `HashMap` reserve for them.
+fn plausible_counts(ty: &Type, raw: &[u8]) -> Result<(), String> {
+    let int = |at: usize| {
+        raw.get(at..at + 4)
+            .map(|b| i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let (count, min_size, body) = match ty.kind() {
+        Kind::Array(_) => {
+            let Some(ndim) = int(0).and_then(|n| usize::try_from(n).ok()) else {
+                return Ok(());
+            };
+            let body = 12 + 8 * ndim.min(raw.len());
+            let count = (0..ndim).try_fold(1u64, |acc, d| {
+                let len = u64::try_from(int(12 + 8 * d)?).ok()?;
+                acc.checked_mul(len)
+            });
+            (count.filter(|_| ndim > 0), 4, body)
+        }
+        _ if ty.name() == "hstore" => (int(0).and_then(|n| u64::try_from(n).ok()), 8, 4),
+        _ => return Ok(()),
+    };
+    // Malformed headers are left to the decoder to report.
+    let (Some(count), Some(rest)) = (count, raw.len().checked_sub(body)) else {
+        return Ok(());
+    };
+    if count.saturating_mul(min_size) > rest as u64 {
+        return Err(format!(
+            "a header claiming {count} items in {rest} bytes cannot be read as a Rust value"
+        ));
+    }
+    // An hstore[]'s elements are read into maps one by one.
+    if let Kind::Array(element) = ty.kind()
+        && element.name() == "hstore"
+        && let Ok(array) = postgres_protocol::types::array_from_sql(raw)
+    {
+        let mut values = array.values();
+        while let Ok(Some(value)) = fallible_iterator::FallibleIterator::next(&mut values) {
+            value.map_or(Ok(()), |v| plausible_counts(element, v))?;
+        }
+    }
+    Ok(())
+}
+
 impl Row {
     fn typed_source(&self, i: usize) -> Result<(&Type, Option<&[u8]>), Error> {
         let column = &self.columns[i];
@@ -106,6 +152,9 @@ impl Row {
                 "cannot be read as the Rust type {}",
                 type_name::<T>()
             )));
+        }
+        if let Some(raw) = raw {
+            plausible_counts(ty, raw).map_err(fail)?;
         }
         T::from_sql_nullable(ty, raw).map_err(|e| {
             fail(format!(
