@@ -69,6 +69,9 @@ fn text_source(ty: &Type, text: &[u8]) -> Source {
 /// count (the product of its dimensions), an hstore's entry count — against the bytes that
 /// follow: every element takes at least its 4-byte length, every entry its two. Without
 /// this, a few bytes claiming a billion items make `Vec<T>` or `HashMap` reserve for them.
+/// The first OID PostgreSQL gives to objects made after initdb (extensions, users' types).
+const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
+
 fn plausible_counts(ty: &Type, raw: &[u8]) -> Result<(), String> {
     let int = |at: usize| {
         raw.get(at..at + 4)
@@ -86,7 +89,11 @@ fn plausible_counts(ty: &Type, raw: &[u8]) -> Result<(), String> {
             });
             (count.filter(|_| ndim > 0), 4, body)
         }
-        _ if ty.name() == "hstore" => (int(0).and_then(|n| u64::try_from(n).ok()), 8, 4),
+        // hstore is an extension's type, so its OID is never a builtin's: the name is looked at
+        // only for such types, keeping this off the path of every builtin column.
+        _ if ty.oid() >= FIRST_NORMAL_OBJECT_ID && ty.name() == "hstore" => {
+            (int(0).and_then(|n| u64::try_from(n).ok()), 8, 4)
+        }
         _ => return Ok(()),
     };
     // Malformed headers are left to the decoder to report.
