@@ -63,7 +63,7 @@ impl Statement {
                 match responses.next(&link.shared).await {
                     Ok(Message::CommandComplete(body)) => {
                         let tag = body.tag().map_err(protocol)?;
-                        count += crate::execute::parse_tag(tag).1.unwrap_or(0);
+                        count += crate::execute::tag_parts(tag).1.unwrap_or(0);
                     }
                     Ok(Message::ErrorResponse(body)) => {
                         error.get_or_insert(crate::error::from_error_body(&body)?);
@@ -84,7 +84,7 @@ impl Statement {
         let (produced, consumed) = futures::join!(producer, consumer);
         // The producer's own failure explains the server's abort better than the abort does.
         produced?;
-        consumed.map_err(|e| self.inner.conn.context(e.with_statement(&self.inner.sql)))
+        consumed.map_err(|e| self.inner.conn.context(e.with_statement(&*self.inner.sql)))
     }
 
     /// Like [`Statement::load_rows`], taking the parameter sets in batches.

@@ -140,6 +140,14 @@ impl Connection {
         self.link().backend_key.map(|(pid, _)| pid)
     }
 
+    /// How many ParameterStatus messages the server sent since the connection was
+    /// established: it sends one whenever a setting it reports changes (`SET TimeZone`,
+    /// `SET application_name`, `SET SESSION AUTHORIZATION`…), so a change of this count says
+    /// the session's settings moved.
+    pub fn parameter_changes(&self) -> u64 {
+        self.link().shared.parameter_changes()
+    }
+
     /// The server's version string, as reported in `server_version`.
     pub fn version(&self) -> String {
         self.parameter_status("server_version").unwrap_or_default()

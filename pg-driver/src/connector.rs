@@ -263,6 +263,7 @@ impl Connector {
             client_addr,
             types: Default::default(),
             next_id: Default::default(),
+            statements: Default::default(),
             xacts: Default::default(),
             session: Default::default(),
         })

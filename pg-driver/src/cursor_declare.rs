@@ -84,7 +84,7 @@ impl Statement {
     pub async fn declare<P: Params>(&self, params: P) -> Result<Cursor, Error> {
         let origin = Origin {
             sql: self.string().to_owned(),
-            parameters: self.inner.parameters.clone(),
+            parameters: self.inner.parameters.to_vec(),
             params: Encoded::capture(self, &params)?,
         };
         declare(&self.inner.conn, origin, self.columns().clone()).await
@@ -110,13 +110,14 @@ pub(crate) async fn declare(
         inner: Arc::new(StatementInner {
             conn: conn.clone(),
             link: link.clone(),
-            name: String::new(),
-            sql: sql.clone(),
-            parameters: origin.parameters.clone(),
+            name: "".into(),
+            sql: sql.as_str().into(),
+            parameters: origin.parameters.as_slice().into(),
             columns: Columns::new(Vec::new()),
             owned: false,
             reparse: false,
             hook: HookSlot::default(),
+            cached: None,
         }),
     };
     let mut buf = BytesMut::new();

@@ -91,6 +91,6 @@ impl Cursor {
             .await
             .map_err(|e| self.fail(e))?;
         let tag = results.last().map(|r| r.tag.as_str()).unwrap_or_default();
-        Ok(crate::execute::parse_tag(tag).1.unwrap_or(0))
+        Ok(crate::execute::tag_parts(tag).1.unwrap_or(0))
     }
 }

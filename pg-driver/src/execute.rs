@@ -28,16 +28,24 @@ pub struct Results {
 
 /// Splits a command tag (`INSERT 0 5`, `UPDATE 3`, `CREATE TABLE`) into command and count.
 pub(crate) fn parse_tag(tag: &str) -> (String, Option<u64>) {
-    let mut words: Vec<&str> = tag.split(' ').collect();
-    let count = words.last().and_then(|w| w.parse::<u64>().ok());
-    if count.is_some() {
-        words.pop();
-        // INSERT's tag carries an OID (always 0 now) before the count.
-        if words.first() == Some(&"INSERT") && words.len() == 2 {
-            words.pop();
-        }
-    }
-    (words.join(" "), count)
+    let (command, count) = tag_parts(tag);
+    (command.to_owned(), count)
+}
+
+/// [`parse_tag`] without allocating: the command and the count, borrowed from the tag.
+pub(crate) fn tag_parts(tag: &str) -> (&str, Option<u64>) {
+    let Some((rest, last)) = tag.rsplit_once(' ') else {
+        return (tag, None);
+    };
+    let Ok(count) = last.parse::<u64>() else {
+        return (tag, None);
+    };
+    // INSERT's tag carries an OID (always 0 now) before the count.
+    let command = match rest.split_once(' ') {
+        Some(("INSERT", oid)) if !oid.contains(' ') => "INSERT",
+        _ => rest,
+    };
+    (command, Some(count))
 }
 
 impl Statement {
@@ -100,7 +108,7 @@ impl Statement {
                         types[index].name()
                     ),
                 )
-                .with_statement(&self.inner.sql))
+                .with_statement(&*self.inner.sql))
             }
             Err(frontend::BindError::Serialization(e)) => Err(protocol(e)),
         }
@@ -122,7 +130,7 @@ impl Statement {
     fn fail(&self, error: Error) -> Error {
         self.inner
             .conn
-            .context(error.with_statement(&self.inner.sql))
+            .context(error.with_statement(&*self.inner.sql))
     }
 
     /// Runs the statement to its end and returns every row and the command tag
@@ -347,5 +355,23 @@ impl crate::Connection {
             }
         }
         reader.finish().map(|()| (rows, tag))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_tag, tag_parts};
+
+    #[test]
+    fn command_tags_split_into_command_and_count() {
+        assert_eq!(tag_parts("INSERT 0 5"), ("INSERT", Some(5)));
+        assert_eq!(tag_parts("SELECT 12"), ("SELECT", Some(12)));
+        assert_eq!(tag_parts("UPDATE 0"), ("UPDATE", Some(0)));
+        assert_eq!(tag_parts("CREATE TABLE"), ("CREATE TABLE", None));
+        assert_eq!(tag_parts("DECLARE CURSOR"), ("DECLARE CURSOR", None));
+        assert_eq!(tag_parts("SET"), ("SET", None));
+        assert_eq!(tag_parts("COPY 1000000"), ("COPY", Some(1_000_000)));
+        assert_eq!(tag_parts(""), ("", None));
+        assert_eq!(parse_tag("MERGE 3"), ("MERGE".to_owned(), Some(3)));
     }
 }

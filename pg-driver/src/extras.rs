@@ -338,6 +338,8 @@ impl Connection {
         session::run_unbegun(&link, "DISCARD ALL", &[])
             .await
             .map_err(|e| self.context(e))?;
+        // DISCARD ALL deallocated every statement.
+        self.clear_statement_cache();
         link.session.set_characteristics(Default::default());
         // The state after connect autocommits.
         link.session.set_autocommit(true);

@@ -76,6 +76,7 @@ pub async fn connect_over(
         client_addr: None,
         types: Default::default(),
         next_id: Default::default(),
+        statements: Default::default(),
         xacts: Default::default(),
         session: Default::default(),
     };

@@ -51,6 +51,7 @@ mod simple;
 mod socket;
 mod startup;
 mod statement;
+mod statement_cache;
 mod streams;
 mod task;
 mod tls;
@@ -88,6 +89,7 @@ pub use shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
 pub use simple::SimpleResult;
 pub use startup::AuthMethod;
 pub use statement::Statement;
+pub use statement_cache::STATEMENT_CACHE_CAPACITY;
 pub use streams::{
     CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
 };

@@ -29,6 +29,8 @@ pub(crate) struct Link {
     pub(crate) types: std::sync::Mutex<std::collections::HashMap<u32, postgres_types::Type>>,
     /// Numbers the statements this session prepares.
     pub(crate) next_id: std::sync::atomic::AtomicU64,
+    /// Statements prepared by [`Connection::prepare_cached`](crate::Connection::prepare_cached).
+    pub(crate) statements: std::sync::Mutex<crate::statement_cache::StatementCache>,
     /// The transaction blocks and savepoints the driver opened, innermost last.
     pub(crate) xacts: crate::xact::XactStack,
     /// psycopg2's session characteristics and autocommit, and the requests in flight.

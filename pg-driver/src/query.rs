@@ -74,4 +74,10 @@ impl Statement {
     pub fn is_owned(&self) -> bool {
         self.inner.owned
     }
+
+    /// Whether the statement came from the session's statement cache
+    /// ([`Connection::prepare_cached`]).
+    pub fn is_cached(&self) -> bool {
+        self.inner.cached.is_some()
+    }
 }

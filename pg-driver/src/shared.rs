@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) hooks: HookChain,
     /// How many ReadyForQuery messages said idle: a transaction that saw it change has ended.
     idle_marks: std::sync::atomic::AtomicU64,
+    /// How many ParameterStatus messages came after the connection was established.
+    parameter_changes: std::sync::atomic::AtomicU64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -61,6 +63,7 @@ impl Shared {
             finished_notify: tokio::sync::Notify::new(),
             hooks,
             idle_marks: Default::default(),
+            parameter_changes: Default::default(),
         }
     }
 
@@ -116,6 +119,10 @@ impl Shared {
     }
 
     /// Changes whenever the server reports the session idle (see [`Shared::set_status`]).
+    pub(crate) fn parameter_changes(&self) -> u64 {
+        self.parameter_changes.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn idle_marks(&self) -> u64 {
         self.idle_marks.load(Ordering::Acquire)
     }
@@ -126,6 +133,7 @@ impl Shared {
     }
 
     pub(crate) fn set_parameter(&self, name: &str, value: &str) {
+        self.parameter_changes.fetch_add(1, Ordering::Relaxed);
         self.parameters
             .write()
             .unwrap_or_else(PoisonError::into_inner)

@@ -30,14 +30,16 @@ pub struct Statement {
 pub(crate) struct StatementInner {
     pub(crate) conn: Connection,
     pub(crate) link: Arc<Link>,
-    pub(crate) name: String,
-    pub(crate) sql: String,
-    pub(crate) parameters: Vec<Type>,
+    pub(crate) name: Arc<str>,
+    pub(crate) sql: Arc<str>,
+    pub(crate) parameters: Arc<[Type]>,
     pub(crate) columns: Arc<Columns>,
     pub(crate) owned: bool,
     /// The unnamed statement, parsed again in every execution's request (`statement_cache=off`).
     pub(crate) reparse: bool,
     pub(crate) hook: HookSlot,
+    /// The statement cache's entry this handle shares (which closes the statement).
+    pub(crate) cached: Option<Arc<crate::statement_cache::CacheEntry>>,
 }
 
 impl Drop for StatementInner {
@@ -129,6 +131,16 @@ impl Connection {
     /// the unnamed statement is described, and each execution parses it again in its own
     /// request: see [`PreparedStatements`](crate::params::PreparedStatements).
     pub async fn prepare(&self, sql: &str) -> Result<Statement, Error> {
+        self.prepare_as(sql, true).await
+    }
+
+    /// A prepared statement that is not closed when its handles are dropped (the statement
+    /// cache closes it).
+    pub(crate) async fn prepare_unowned(&self, sql: &str) -> Result<Statement, Error> {
+        self.prepare_as(sql, false).await
+    }
+
+    async fn prepare_as(&self, sql: &str, owned: bool) -> Result<Statement, Error> {
         let link = self.link();
         let reparse = self.unnamed_statements();
         let name = match reparse {
@@ -142,8 +154,15 @@ impl Connection {
         let described = describe(&link, buf.freeze(), sql)
             .await
             .map_err(|e| self.context(e))?;
-        self.statement(link, name, sql.to_owned(), described, !reparse, reparse)
-            .await
+        self.statement(
+            link,
+            name,
+            sql.to_owned(),
+            described,
+            owned && !reparse,
+            reparse,
+        )
+        .await
     }
 
     /// Opens a statement prepared in SQL (`PREPARE name AS …`) by its name. It is never
@@ -202,13 +221,14 @@ impl Connection {
             inner: Arc::new(StatementInner {
                 conn: self.clone(),
                 link,
-                name,
-                sql,
-                parameters: parameters.to_vec(),
+                name: name.into(),
+                sql: sql.into(),
+                parameters: parameters.into(),
                 columns: Columns::new(columns),
                 owned,
                 reparse,
                 hook: HookSlot::default(),
+                cached: None,
             }),
         })
     }
@@ -234,13 +254,14 @@ impl Statement {
             inner: Arc::new(StatementInner {
                 conn,
                 link,
-                name: String::new(),
-                sql: sql.to_owned(),
-                parameters: Vec::new(),
+                name: "".into(),
+                sql: sql.into(),
+                parameters: Arc::new([]),
                 columns,
                 owned: false,
                 reparse: false,
                 hook: HookSlot::default(),
+                cached: None,
             }),
         }
     }
@@ -288,7 +309,7 @@ impl Statement {
 
     /// The parameter types.
     pub fn parameter_types(&self) -> Vec<Type> {
-        self.inner.parameters.clone()
+        self.inner.parameters.to_vec()
     }
 
     /// The parameter type OIDs.
@@ -340,14 +361,14 @@ impl Statement {
                 &ParameterError,
                 format!("the statement takes {expected} parameters, {given} were given"),
             )
-            .with_statement(&self.inner.sql));
+            .with_statement(&*self.inner.sql));
         }
         if !Arc::ptr_eq(&self.inner.link, &self.inner.conn.link()) {
             return Err(Error::client(
                 &OperationError,
                 "the statement belongs to a session that has since been replaced by a reconnect",
             )
-            .with_statement(&self.inner.sql));
+            .with_statement(&*self.inner.sql));
         }
         Ok(())
     }

@@ -97,6 +97,10 @@ pub(crate) struct Request {
 }
 
 const READ_CHUNK: usize = 64 * 1024;
+/// The least room a read is offered: below it, the buffer grows by [`READ_CHUNK`]. Growing
+/// only then (not before every read) keeps small answers from costing an allocation each:
+/// the frames handed out still share the buffer, so growing it means a new one.
+const READ_MIN: usize = 16 * 1024;
 const WRITE_HIGH_WATER: usize = 256 * 1024;
 
 pub(crate) struct Task {
@@ -242,7 +246,9 @@ impl Task {
             if self.throttled(cx) {
                 return Poll::Ready(Ok(progressed));
             }
-            self.read_buf.reserve(READ_CHUNK);
+            if self.read_buf.capacity() - self.read_buf.len() < READ_MIN {
+                self.read_buf.reserve(READ_CHUNK);
+            }
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.socket), cx, &mut self.read_buf)
             {
                 Poll::Ready(Ok(0)) => {

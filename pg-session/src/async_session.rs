@@ -20,7 +20,22 @@ use crate::session::{CHECK_TIMEOUT, callproc_sql};
 
 /// An async session on tokio: each query takes a connection from the process-wide pool of
 /// its URI, and the [`Results`] keep it until they are [freed](Results::free) or dropped,
-/// when it is reset (rolled back, `DISCARD ALL`) and returned.
+/// when it goes back to the pool.
+///
+/// A connection goes back reset (rolled back, `DISCARD ALL`) when it may carry state into
+/// the next query: one from [`AsyncSession::acquire`] always; after a query, when it failed,
+/// left a transaction open, changed a setting the server reports (`ParameterStatus`), or
+/// was a command other than `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`, `COPY`, `FETCH`,
+/// `MOVE` and `SHOW` (a `SELECT` that made a table counts as other). What the tag cannot show
+/// is a function with session side effects called from a `SELECT` (`set_config` of an
+/// unreported setting, an advisory lock): use
+/// [`reset_always`](AsyncSessionBuilder::reset_always) for such work, or `acquire`. Other
+/// pools (deadpool-postgres by default, sqlx) never reset.
+///
+/// Statements are kept per connection ([`Connection::query_cached`]), and an idle connection
+/// is checked with a round trip only when it sat idle longer than
+/// [`check_idle_after`](AsyncSessionBuilder::check_idle_after): a query the pool has seen
+/// costs one round trip.
 ///
 /// Every statement commits by itself (as in `TornadoSession`); for a transaction, take a
 /// connection with [`AsyncSession::acquire`] and use the driver's transactions on it.
@@ -57,6 +72,22 @@ impl AsyncSessionBuilder<Mapping> {
 impl<F: RowForm> AsyncSessionBuilder<F> {
     pool_setters!();
     crate::routing::routing_setters!();
+
+    /// Whether every connection coming back is reset (`DISCARD ALL`), not only those a query
+    /// may have left changed (see [`AsyncSession`]); off by default.
+    pub fn reset_always(mut self, on: bool) -> Self {
+        self.options.reset_always = on;
+        self
+    }
+
+    /// How long a connection may sit idle in the pool before it is checked with an empty
+    /// query when taken (default [`DEFAULT_CHECK_IDLE_AFTER`](crate::DEFAULT_CHECK_IDLE_AFTER));
+    /// `Duration::ZERO` checks every time. A connection whose server closed it is known
+    /// dead without a check.
+    pub fn check_idle_after(mut self, after: std::time::Duration) -> Self {
+        self.options.check_idle_after = after;
+        self
+    }
 
     /// Rows in another form: `.row_form::<Tuple>()`.
     pub fn row_form<G: RowForm>(self) -> AsyncSessionBuilder<G> {
@@ -110,14 +141,13 @@ impl<F: RowForm> AsyncSession<F> {
     }
 
     /// Runs `sql` with `params`; the results hold the connection until freed or dropped.
+    ///
+    /// The statement is prepared once per connection and kept in the connection's statement
+    /// cache ([`Connection::query_cached`]), so a query the pool has seen before costs one
+    /// round trip.
     pub async fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results<F>, Error> {
         let conn = self.acquire().await?;
-        let results = {
-            let execution = Execution::start(&conn.core.stats);
-            execution.done(conn.query(sql, params).await)?
-        };
-        let results = Results::new(results, sql, conn.backend_id())?;
-        Ok(results.holding(Box::new(conn)))
+        self.run(conn, sql, params).await
     }
 
     /// Runs read-only work with `params` on a connection of the read pool when the session
@@ -130,10 +160,28 @@ impl<F: RowForm> AsyncSession<F> {
         params: P,
     ) -> Result<Results<F>, Error> {
         let conn = self.acquire_readonly().await?;
+        self.run(conn, sql, params).await
+    }
+
+    /// Runs one query on a connection just taken, and decides whether it must be reset when
+    /// it goes back.
+    async fn run<P: Params>(
+        &self,
+        mut conn: PooledConnection,
+        sql: &str,
+        params: P,
+    ) -> Result<Results<F>, Error> {
+        let settings = conn.parameter_changes();
         let results = {
             let execution = Execution::start(&conn.core.stats);
-            execution.done(conn.query(sql, params).await)?
+            // On an error the lease keeps `reset` set: it is reset on its way back.
+            execution.done(conn.query_cached(sql, params).await)?
         };
+        if !self.options.reset_always {
+            conn.reset = !(conn.transaction_status() == TransactionStatus::Idle
+                && conn.parameter_changes() == settings
+                && leaves_no_state(&conn, sql, &results).await);
+        }
         let results = Results::new(results, sql, conn.backend_id())?;
         Ok(results.holding(Box::new(conn)))
     }
@@ -179,12 +227,16 @@ impl<F: RowForm> AsyncSession<F> {
                     let pool_id = core.id.clone();
                     return Err(SessionError::PoolFull { pool_id }.into());
                 }
-                Some(Slot::Idle(conn)) => {
+                Some(Slot::Idle(conn, idle_for)) => {
                     let lease = PooledConnection {
                         core: core.clone(),
                         conn: Some(conn),
+                        reset: true,
                     };
-                    if lease.healthy().await {
+                    if lease
+                        .healthy(idle_for >= self.options.check_idle_after)
+                        .await
+                    {
                         return Ok(lease);
                     }
                     lease.discard();
@@ -196,6 +248,7 @@ impl<F: RowForm> AsyncSession<F> {
                     return Ok(PooledConnection {
                         core: slot.defuse(),
                         conn: Some(conn),
+                        reset: true,
                     });
                 }
             }
@@ -204,7 +257,10 @@ impl<F: RowForm> AsyncSession<F> {
 
     /// Checks that the session can get a working connection (`TornadoSession.validate`).
     pub async fn validate(&self) -> Result<(), Error> {
-        self.acquire().await?.release().await;
+        let mut conn = self.acquire().await?;
+        // Nothing ran on it.
+        conn.reset = false;
+        conn.release().await;
         Ok(())
     }
 
@@ -246,6 +302,9 @@ impl Drop for OpenSlot {
 pub struct PooledConnection {
     core: Arc<Core<Connection>>,
     conn: Option<Connection>,
+    /// Whether it must be reset on its way back: always for connections handed out by
+    /// [`AsyncSession::acquire`], whose use the pool cannot see.
+    reset: bool,
 }
 
 impl PooledConnection {
@@ -255,10 +314,20 @@ impl PooledConnection {
             .expect("a pooled connection is held until dropped")
     }
 
-    async fn healthy(&self) -> bool {
-        let check = tokio::time::timeout(CHECK_TIMEOUT, self.conn().execute(""));
-        matches!(check.await, Ok(Ok(())))
-            && self.conn().transaction_status() == TransactionStatus::Idle
+    /// Whether an idle connection can be handed out: open, outside a transaction, and, when
+    /// `round_trip` (it sat idle a while), answering an empty query. A connection whose
+    /// server went away is known closed without a round trip: its task reads the socket all
+    /// the time and sees the server's goodbye.
+    async fn healthy(&self, round_trip: bool) -> bool {
+        let conn = self.conn();
+        if conn.closed() || conn.transaction_status() != TransactionStatus::Idle {
+            return false;
+        }
+        if !round_trip {
+            return true;
+        }
+        let check = tokio::time::timeout(CHECK_TIMEOUT, conn.execute(""));
+        matches!(check.await, Ok(Ok(()))) && conn.transaction_status() == TransactionStatus::Idle
     }
 
     /// Closes the connection and frees its slot.
@@ -280,20 +349,25 @@ impl PooledConnection {
         if let Some(returning) = self
             .conn
             .take()
-            .and_then(|c| give_back(self.core.clone(), c))
+            .and_then(|c| give_back(self.core.clone(), c, self.reset))
         {
             returning.finish().await;
         }
     }
 }
 
-/// Starts giving `conn` back to the pool: a closed connection frees its slot at once; any
-/// other is marked as on its way back, and the returned guard's [`Returning::finish`]
-/// resets it and puts it back.
-fn give_back(core: Arc<Core<Connection>>, conn: Connection) -> Option<Returning> {
+/// Starts giving `conn` back to the pool: a closed connection frees its slot at once, one
+/// that needs no `reset` goes back idle at once; any other is marked as on its way back,
+/// and the returned guard's [`Returning::finish`] resets it and puts it back.
+fn give_back(core: Arc<Core<Connection>>, conn: Connection, reset: bool) -> Option<Returning> {
     if conn.closed() {
         conn.close();
         core.release(None, false);
+        return None;
+    }
+    if !reset && conn.transaction_status() == TransactionStatus::Idle {
+        forget_side_channel(&conn);
+        core.release(Some(conn), false);
         return None;
     }
     core.returning();
@@ -301,6 +375,38 @@ fn give_back(core: Arc<Core<Connection>>, conn: Connection) -> Option<Returning>
         core,
         conn: Some(conn),
     })
+}
+
+/// Drops what the last user left in the connection's side channel: its message hook,
+/// notices and notifications.
+fn forget_side_channel(conn: &Connection) {
+    conn.set_message_hook(None);
+    conn.clear_notices();
+    drop(conn.take_notifications());
+}
+
+/// Commands that leave nothing behind in the session when they commit by themselves (a
+/// `SELECT` that made a table, `SELECT … INTO` or `CREATE TABLE … AS`, has the same tag and
+/// no result columns). Anything else (`SET`, `CREATE TEMP TABLE`, `LISTEN`, `PREPARE`,
+/// `DECLARE`, `DO`, `CALL`…) gets the connection reset.
+const STATELESS_COMMANDS: &[&str] = &[
+    "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE", "SHOW",
+];
+
+/// Whether running `sql` as `results` left session state behind, as far as the command tag
+/// tells.
+async fn leaves_no_state(conn: &Connection, sql: &str, results: &pg_driver::Results) -> bool {
+    if !STATELESS_COMMANDS.contains(&results.command.as_str()) {
+        return false;
+    }
+    if results.command != "SELECT" || !results.rows.is_empty() {
+        return true;
+    }
+    // No rows: a SELECT that made a table has no result columns. The statement is cached.
+    match conn.prepare_cached(sql).await {
+        Ok(statement) => !statement.columns().is_empty(),
+        Err(_) => false,
+    }
 }
 
 /// A connection on its way back; one that never gets there (its task was dropped with the
@@ -318,8 +424,7 @@ impl Returning {
             tokio::time::timeout(CHECK_TIMEOUT, conn.reset()).await,
             Ok(Ok(()))
         );
-        conn.clear_notices();
-        drop(conn.take_notifications());
+        forget_side_channel(&conn);
         if clean {
             self.core.release(Some(conn), true);
         } else {
@@ -351,11 +456,15 @@ impl Drop for PooledConnection {
         let Some(conn) = self.conn.take() else { return };
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
-                if let Some(returning) = give_back(self.core.clone(), conn) {
+                if let Some(returning) = give_back(self.core.clone(), conn, self.reset) {
                     drop(runtime.spawn(returning.finish()));
                 }
             }
             // No runtime to reset it on: it cannot be returned clean.
+            Err(_) if !self.reset && !conn.closed() => {
+                forget_side_channel(&conn);
+                self.core.release(Some(conn), false);
+            }
             Err(_) => {
                 Pooled::close(conn);
                 self.core.release(None, false);

@@ -12,6 +12,10 @@ pub const DEFAULT_MAX_SIZE: usize = 1;
 /// `queries`' default pool size for async sessions (`TornadoSession`'s).
 pub const DEFAULT_ASYNC_MAX_SIZE: usize = 25;
 
+/// How long a pooled connection of an async session may sit idle before it is checked with
+/// a round trip when taken (see `AsyncSessionBuilder::check_idle_after`).
+pub const DEFAULT_CHECK_IDLE_AFTER: Duration = Duration::from_secs(5);
+
 /// The environment variable that overrides [`DEFAULT_MAX_SIZE`], as in `queries`.
 pub const MAX_POOL_SIZE_VARIABLE: &str = "QUERIES_MAX_POOL_SIZE";
 
@@ -23,6 +27,11 @@ pub(crate) struct Options {
     pub(crate) acquire_timeout: Duration,
     pub(crate) autocommit: bool,
     pub(crate) readonly: crate::routing::ReadRoute,
+    /// Async sessions: reset every returned connection, not only those left changed.
+    pub(crate) reset_always: bool,
+    /// Async sessions: how long a connection may sit idle before it is checked with a round
+    /// trip when taken.
+    pub(crate) check_idle_after: Duration,
 }
 
 impl Options {
@@ -34,6 +43,8 @@ impl Options {
             acquire_timeout: Duration::ZERO,
             autocommit: true,
             readonly: crate::routing::ReadRoute::Same,
+            reset_always: false,
+            check_idle_after: DEFAULT_CHECK_IDLE_AFTER,
         }
     }
 

@@ -46,9 +46,10 @@ impl Pooled for pg_driver::blocking::Connection {
     }
 }
 
-/// What an acquiring caller got: an idle connection to check, or a slot to open one in.
+/// What an acquiring caller got: an idle connection to check (with how long it was idle),
+/// or a slot to open one in.
 pub(crate) enum Slot<C> {
-    Idle(C),
+    Idle(C, Duration),
     Open,
 }
 
@@ -63,6 +64,9 @@ struct State<C> {
     busy: usize,
     /// Of `busy`, connections being reset on their way back.
     returning: usize,
+    /// Async callers waiting in line: while there are some, a newcomer queues behind them
+    /// rather than take the connection a release woke one of them for.
+    waiting: usize,
     max_size: usize,
     idle_ttl: Duration,
     shut_down: bool,
@@ -74,9 +78,14 @@ impl<C: Pooled> State<C> {
     /// Moves closed idle connections, and ones idle for the TTL, into `out`.
     fn expire(&mut self, now: Instant, out: &mut Vec<C>) {
         let ttl = self.idle_ttl;
+        let gone = |idle: &Idle<C>| idle.conn.is_closed() || now.duration_since(idle.since) >= ttl;
+        // Looked over on every acquire: nothing is allocated unless something expired.
+        if !self.idle.iter().any(gone) {
+            return;
+        }
         let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut self.idle)
             .into_iter()
-            .partition(|idle| !idle.conn.is_closed() && now.duration_since(idle.since) < ttl);
+            .partition(|idle| !gone(idle));
         self.idle = keep;
         out.extend(drop.into_iter().map(|idle| idle.conn));
     }
@@ -85,9 +94,9 @@ impl<C: Pooled> State<C> {
         self.busy + self.idle.len()
     }
 
-    fn take(&mut self) -> Option<Slot<C>> {
+    fn take(&mut self, now: Instant) -> Option<Slot<C>> {
         let slot = if let Some(idle) = self.idle.pop() {
-            Slot::Idle(idle.conn)
+            Slot::Idle(idle.conn, now.saturating_duration_since(idle.since))
         } else if self.size() < self.max_size {
             Slot::Open
         } else {
@@ -131,6 +140,15 @@ impl Drop for Execution<'_> {
     }
 }
 
+/// Counts an async caller in line until it leaves (served, timed out or dropped).
+struct InLine<'a, C: Pooled>(&'a Core<C>);
+
+impl<C: Pooled> Drop for InLine<'_, C> {
+    fn drop(&mut self) {
+        self.0.lock().waiting -= 1;
+    }
+}
+
 /// A pool of connections of type `C`.
 pub(crate) struct Core<C> {
     pub(crate) id: String,
@@ -148,6 +166,7 @@ impl<C: Pooled> Core<C> {
                 idle: Vec::new(),
                 busy: 0,
                 returning: 0,
+                waiting: 0,
                 max_size: max_size.max(1),
                 idle_ttl,
                 shut_down: false,
@@ -163,20 +182,43 @@ impl<C: Pooled> Core<C> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Wakes every waiter (connections closed, the size changed, the pool shut down).
     fn wake(&self) {
         self.changed.notify_all();
         self.notify.notify_waiters();
     }
 
+    /// Wakes one waiter: one connection, or one slot, came free. Waking them all would have
+    /// every waiter look and all but one go back to sleep, on every release.
+    fn wake_one(&self) {
+        self.changed.notify_one();
+        // Held as a permit when nobody waits; a woken waiter that is dropped (its timeout
+        // fired) passes the notification on.
+        self.notify.notify_one();
+    }
+
     /// One attempt: a slot, `Err(true)` to wait, `Err(false)` when the deadline has passed.
-    fn attempt(&self, deadline: Instant) -> Result<Slot<C>, bool> {
+    /// A caller not yet `in_line` gets nothing while others wait (and counts itself in line
+    /// when it is told to wait).
+    fn attempt(&self, deadline: Instant, in_line: bool) -> Result<Slot<C>, bool> {
         let mut expired = Vec::new();
         let outcome = {
             let mut state = self.lock();
-            state.expire(Instant::now(), &mut expired);
-            match state.take() {
+            let now = Instant::now();
+            state.expire(now, &mut expired);
+            let slot = match in_line || state.waiting == 0 {
+                true => state.take(now),
+                false => None,
+            };
+            match slot {
                 Some(slot) => Ok(slot),
-                None => Err(state.returning > 0 || Instant::now() < deadline),
+                None if state.returning > 0 || now < deadline => {
+                    if !in_line {
+                        state.waiting += 1;
+                    }
+                    Err(true)
+                }
+                None => Err(false),
             }
         };
         if !expired.is_empty() {
@@ -192,7 +234,8 @@ impl<C: Pooled> Core<C> {
         let mut state = self.lock();
         loop {
             let mut expired = Vec::new();
-            state.expire(Instant::now(), &mut expired);
+            let now = Instant::now();
+            state.expire(now, &mut expired);
             if !expired.is_empty() {
                 drop(state);
                 expired.into_iter().for_each(C::close);
@@ -200,10 +243,9 @@ impl<C: Pooled> Core<C> {
                 state = self.lock();
                 continue;
             }
-            if let Some(slot) = state.take() {
+            if let Some(slot) = state.take(now) {
                 return Some(slot);
             }
-            let now = Instant::now();
             if now >= deadline && state.returning == 0 {
                 return None;
             }
@@ -217,21 +259,34 @@ impl<C: Pooled> Core<C> {
         }
     }
 
-    /// [`Core::acquire_blocking`] for async callers.
+    /// [`Core::acquire_blocking`] for async callers, first come first served: a caller that
+    /// has to wait gets in line, and a connection given back wakes the first in line.
     pub(crate) async fn acquire(&self, deadline: Instant) -> Option<Slot<C>> {
+        match self.attempt(deadline, false) {
+            Ok(slot) => return Some(slot),
+            Err(false) => return None,
+            Err(true) => {}
+        }
+        let _in_line = InLine(self);
+        // One timer for the whole wait; past the deadline, steps while connections return.
+        let mut timer = std::pin::pin!(tokio::time::sleep_until(deadline.into()));
         loop {
             let notified = self.notify.notified();
             tokio::pin!(notified);
             // Registered before looking, so a change between the look and the wait wakes us.
             notified.as_mut().enable();
-            match self.attempt(deadline) {
+            match self.attempt(deadline, true) {
                 Ok(slot) => return Some(slot),
                 Err(false) => return None,
                 Err(true) => {
-                    let wait = deadline
-                        .saturating_duration_since(Instant::now())
-                        .max(RETURN_STEP);
-                    let _ = tokio::time::timeout(wait, notified).await;
+                    tokio::select! {
+                        biased;
+                        () = &mut notified => {}
+                        () = &mut timer => {
+                            let step = Instant::now() + RETURN_STEP;
+                            timer.as_mut().reset(step.into());
+                        }
+                    }
                 }
             }
         }
@@ -257,8 +312,12 @@ impl<C: Pooled> Core<C> {
                 Some(conn)
                     if !state.shut_down && !conn.is_closed() && state.size() < state.max_size =>
                 {
+                    // With other connections idle, a sweep is already due no later than this
+                    // one expires (and each sweep schedules the next).
+                    if state.idle.is_empty() {
+                        reaper::schedule(now + state.idle_ttl);
+                    }
                     state.idle.push(Idle { conn, since: now });
-                    reaper::schedule(now + state.idle_ttl);
                     None
                 }
                 other => other,
@@ -271,7 +330,7 @@ impl<C: Pooled> Core<C> {
         if let Some(conn) = surplus {
             conn.close();
         }
-        self.wake();
+        self.wake_one();
     }
 
     /// Closes idle connections that are dead or past the TTL; the next expiry, if any.

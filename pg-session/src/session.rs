@@ -151,7 +151,7 @@ impl<F: RowForm> Session<F> {
         self.begin_if_needed()?;
         let results = {
             let execution = Execution::start(&self.lease.core.stats);
-            execution.done(self.conn().query(sql, params))?
+            execution.done(self.conn().query_cached(sql, params))?
         };
         Results::new(results, sql, self.backend_pid())
     }
@@ -168,7 +168,7 @@ impl<F: RowForm> Session<F> {
         let lease = reads.lease()?;
         let results = {
             let execution = Execution::start(&lease.core.stats);
-            execution.done(lease.conn().query(sql, params))?
+            execution.done(lease.conn().query_cached(sql, params))?
         };
         Results::new(results, sql, lease.conn().backend_id())
     }
@@ -341,7 +341,7 @@ impl Lease {
                     let pool_id = core.id.clone();
                     return Err(SessionError::NoIdleConnections { pool_id }.into());
                 }
-                Some(Slot::Idle(conn)) => {
+                Some(Slot::Idle(conn, _)) => {
                     if healthy(&conn) {
                         return Ok(Lease {
                             core,

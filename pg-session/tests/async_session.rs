@@ -218,3 +218,130 @@ async fn a_blocking_session_refuses_to_start_inside_a_runtime() -> R {
     );
     Ok(())
 }
+
+/// The value of `sql`'s only column in its only row, as text.
+async fn text_of(session: &AsyncSession, sql: &str) -> Result<String, pg_exceptions::Error> {
+    let results = session.query(sql, ()).await?;
+    let Some(row) = results.items().first() else {
+        panic!("no row for {sql}")
+    };
+    Ok(match row.values().next() {
+        Some(Value::Text(text)) => text.clone(),
+        other => format!("{other:?}"),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_reset_only_when_a_query_left_state_behind() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_reset"))
+        .pool_max_size(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .build()?;
+    let statements = "SELECT count(*)::text FROM pg_prepared_statements";
+
+    // A plain SELECT leaves nothing: no reset, so its cached statement is still prepared.
+    let backend = session.query("SELECT 1 AS one", ()).await?.backend_pid();
+    assert_eq!(text_of(&session, statements).await?, "2");
+    let same = session.query("SELECT 1 AS one", ()).await?;
+    assert_eq!(same.backend_pid(), backend, "one connection all along");
+    drop(same);
+
+    // SET: reset (DISCARD ALL forgets the setting and every statement).
+    session.query("SET work_mem = '9MB'", ()).await?;
+    assert_eq!(
+        text_of(&session, statements).await?,
+        "1",
+        "the cache was emptied"
+    );
+    assert_ne!(text_of(&session, "SHOW work_mem").await?, "9MB");
+
+    // A SELECT that made a temporary table: reset.
+    session
+        .query("CREATE TEMP TABLE made AS SELECT 1 AS i", ())
+        .await?;
+    assert_eq!(
+        text_of(&session, "SELECT (to_regclass('made') IS NULL)::text").await?,
+        "true"
+    );
+
+    // A reported setting changed by a function: reset.
+    session
+        .query(
+            "SELECT set_config('application_name', 'renamed', false)",
+            (),
+        )
+        .await?;
+    assert_eq!(
+        text_of(&session, "SHOW application_name").await?,
+        "async_reset"
+    );
+
+    // A transaction left open: rolled back.
+    session.query("BEGIN", ()).await?;
+    session.query("CREATE TABLE kept (i int)", ()).await?;
+    assert_eq!(
+        text_of(&session, "SELECT (to_regclass('kept') IS NULL)::text").await?,
+        "false",
+        "CREATE TABLE ran after the rollback, in its own transaction"
+    );
+
+    // What the tag cannot show: a function's side effect on a setting the server does not
+    // report survives (as documented); reset_always covers it.
+    session
+        .query("SELECT set_config('work_mem', '7MB', false)", ())
+        .await?;
+    assert_eq!(text_of(&session, "SHOW work_mem").await?, "7MB");
+    drop(session);
+
+    let always = AsyncSession::builder(uri(&sandbox, "async_reset_always"))
+        .pool_max_size(1)
+        .reset_always(true)
+        .build()?;
+    always
+        .query("SELECT set_config('work_mem', '7MB', false)", ())
+        .await?;
+    assert_ne!(text_of(&always, "SHOW work_mem").await?, "7MB");
+    assert_eq!(text_of(&always, statements).await?, "1");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_checked_with_a_round_trip_only_after_a_while() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let last_query = |pid: i32| {
+        let sql = format!("SELECT query FROM pg_stat_activity WHERE pid = {pid}");
+        tokio::task::spawn_blocking(move || temporal().admin_sql(&sql).map(|s| s.trim().to_owned()))
+    };
+    for (app, after, checked) in [
+        ("async_check_default", None, false),
+        ("async_check_always", Some(Duration::ZERO), true),
+    ] {
+        let mut builder = AsyncSession::builder(uri(&sandbox, app)).pool_max_size(1);
+        if let Some(after) = after {
+            builder = builder.check_idle_after(after);
+        }
+        let session = builder.build()?;
+        let pid = session
+            .query("SELECT pg_backend_pid() AS pid", ())
+            .await?
+            .backend_pid()
+            .unwrap();
+        assert_eq!(
+            last_query(pid).await.unwrap()?,
+            "SELECT pg_backend_pid() AS pid"
+        );
+        let conn = session.acquire().await?;
+        assert_eq!(conn.backend_id(), Some(pid));
+        let expected = if checked {
+            ""
+        } else {
+            "SELECT pg_backend_pid() AS pid"
+        };
+        assert_eq!(last_query(pid).await.unwrap()?, expected, "{app}");
+        drop(conn);
+    }
+    Ok(())
+}

@@ -27,6 +27,31 @@ impl Connection {
         })
     }
 
+    /// A statement from the session's statement cache: see
+    /// [`crate::Connection::prepare_cached`].
+    pub fn prepare_cached(&self, sql: &str) -> Result<Statement, Error> {
+        let ps = self.block_on(self.as_async().prepare_cached(sql))??;
+        Ok(Statement {
+            ps,
+            conn: self.clone(),
+        })
+    }
+
+    /// Runs `sql` through the statement cache: see [`crate::Connection::query_cached`].
+    pub fn query_cached<P: Params>(&self, sql: &str, params: P) -> Result<Results, Error> {
+        self.block_on(self.as_async().query_cached(sql, params))?
+    }
+
+    /// Drops `sql` from the statement cache: see [`crate::Connection::uncache`].
+    pub fn uncache(&self, sql: &str) {
+        self.as_async().uncache(sql)
+    }
+
+    /// How many statements the statement cache holds.
+    pub fn cached_statements(&self) -> usize {
+        self.as_async().cached_statements()
+    }
+
     /// Runs `sql` once with `params` (a single-use statement).
     pub fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results, Error> {
         self.prepare(sql)?.call(params)
