@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod alock;
+mod answers;
 mod api_impl;
 pub mod blocking;
 mod bulk;

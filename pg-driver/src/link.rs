@@ -141,7 +141,7 @@ impl Link {
         }
         // psycopg2's lazy BEGIN when autocommit is off; one relaxed load when it is on.
         self.session.begin_if_needed(self, &bytes)?;
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = crate::answers::channel();
         let responder = Responder {
             tx,
             remaining: count,

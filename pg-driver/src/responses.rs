@@ -3,25 +3,22 @@
 use bytes::BytesMut;
 use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
-use tokio::sync::mpsc;
 
 use std::sync::Arc;
 
+use crate::answers::AnswerReceiver;
 use crate::shared::Shared;
-use crate::task::{Answer, Throttle, protocol};
+use crate::task::{Throttle, protocol};
 
 /// The answers to one request, parsed on demand.
 pub(crate) struct Responses {
-    rx: mpsc::UnboundedReceiver<Answer>,
+    rx: AnswerReceiver,
     buf: BytesMut,
     throttle: Option<Arc<Throttle>>,
 }
 
 impl Responses {
-    pub(crate) fn new(
-        rx: mpsc::UnboundedReceiver<Answer>,
-        throttle: Option<Arc<Throttle>>,
-    ) -> Responses {
+    pub(crate) fn new(rx: AnswerReceiver, throttle: Option<Arc<Throttle>>) -> Responses {
         Responses {
             rx,
             buf: BytesMut::new(),

@@ -59,7 +59,8 @@ impl Drop for CacheEntry {
 /// The entries of one session, with their last use for eviction.
 #[derive(Default)]
 pub(crate) struct StatementCache {
-    entries: HashMap<String, (Arc<CacheEntry>, u64)>,
+    // Keys are the application's SQL, hashed on every cached query: foldhash, not SipHash.
+    entries: HashMap<String, (Arc<CacheEntry>, u64), foldhash::fast::RandomState>,
     clock: u64,
 }
 

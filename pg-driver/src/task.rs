@@ -31,7 +31,7 @@ pub(crate) type Answer = Result<BytesMut, Error>;
 
 /// Where a request's answers go and when they end.
 pub(crate) struct Responder {
-    pub(crate) tx: mpsc::UnboundedSender<Answer>,
+    pub(crate) tx: crate::answers::AnswerSender,
     /// How many terminating messages end the answer.
     pub(crate) remaining: usize,
     /// Which message tags terminate: `Z` (ReadyForQuery) for requests ending in Sync or Query.

@@ -49,7 +49,24 @@ pub struct AsyncSession<F: RowForm = Mapping> {
     options: Arc<Options>,
     connector: Connector,
     reads: Option<Route>,
+    /// The session's pool once looked up (the registry is a process-wide map behind a lock;
+    /// looking it up on every query cost more than the pool's own work).
+    core: CoreCache,
     _form: PhantomData<fn() -> F>,
+}
+
+/// The session's pool, looked up once and shared by the session's clones.
+#[derive(Clone, Default)]
+struct CoreCache(Arc<std::sync::OnceLock<Arc<Core<Connection>>>>);
+
+impl std::fmt::Debug for CoreCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "looked up"
+        } else {
+            "not yet looked up"
+        })
+    }
 }
 
 /// A builder for [`AsyncSession`].
@@ -105,6 +122,7 @@ impl<F: RowForm> AsyncSessionBuilder<F> {
             options: Arc::new(self.options),
             connector: write.connector,
             reads,
+            core: CoreCache::default(),
             _form: PhantomData,
         })
     }
@@ -130,7 +148,12 @@ impl AsyncSession<Mapping> {
 
 impl<F: RowForm> AsyncSession<F> {
     fn core(&self) -> Arc<Core<Connection>> {
-        self.core_of(&self.pid)
+        match self.core.0.get() {
+            Some(core) if !core.is_retired() => core.clone(),
+            // Shut down: a new pool takes its id.
+            Some(_) => self.core_of(&self.pid),
+            None => self.core.0.get_or_init(|| self.core_of(&self.pid)).clone(),
+        }
     }
 
     fn core_of(&self, pid: &str) -> Arc<Core<Connection>> {
@@ -219,7 +242,10 @@ impl<F: RowForm> AsyncSession<F> {
         pid: &str,
         connector: &Connector,
     ) -> Result<PooledConnection, Error> {
-        let core = self.core_of(pid);
+        let core = match pid == self.pid {
+            true => self.core(),
+            false => self.core_of(pid),
+        };
         let deadline = Instant::now() + self.options.acquire_timeout;
         loop {
             match core.acquire(deadline).await {

@@ -153,6 +153,9 @@ impl<C: Pooled> Drop for InLine<'_, C> {
 pub(crate) struct Core<C> {
     pub(crate) id: String,
     state: Mutex<State<C>>,
+    /// Set once the pool is shut down (and retired from the registry): holders of the pool
+    /// look it up again.
+    retired: std::sync::atomic::AtomicBool,
     changed: Condvar,
     notify: Notify,
     pub(crate) stats: Stats,
@@ -172,6 +175,7 @@ impl<C: Pooled> Core<C> {
                 shut_down: false,
                 idle_start: Some(Instant::now()),
             }),
+            retired: Default::default(),
             changed: Condvar::new(),
             notify: Notify::new(),
             stats: Stats::default(),
@@ -292,6 +296,11 @@ impl<C: Pooled> Core<C> {
         }
     }
 
+    /// Whether the pool was shut down.
+    pub(crate) fn is_retired(&self) -> bool {
+        self.retired.load(Ordering::Acquire)
+    }
+
     /// Marks a busy connection as on its way back (being reset).
     pub(crate) fn returning(&self) {
         self.lock().returning += 1;
@@ -351,6 +360,7 @@ impl<C: Pooled> Core<C> {
 
     /// Closes every idle connection; busy ones are closed when they come back.
     pub(crate) fn shutdown(&self) {
+        self.retired.store(true, Ordering::Release);
         let idle = {
             let mut state = self.lock();
             state.shut_down = true;

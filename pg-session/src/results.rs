@@ -86,7 +86,11 @@ fn command_tag(command: &str, count: Option<u64>) -> String {
 pub struct Results<F: RowForm = Mapping> {
     items: Vec<F::Item>,
     query: String,
-    status: String,
+    command: String,
+    /// The count as the tag gave it (`None` for tags without one).
+    tagged: Option<u64>,
+    /// The full tag, made on first ask.
+    status: std::sync::OnceLock<String>,
     count: u64,
     backend_pid: Option<i32>,
     rownumber: AtomicUsize,
@@ -112,7 +116,9 @@ impl<F: RowForm> Results<F> {
         Ok(Results {
             items,
             query: query.to_owned(),
-            status: command_tag(&command, count),
+            command,
+            tagged: count,
+            status: std::sync::OnceLock::new(),
             count: count.unwrap_or(returned),
             backend_pid,
             rownumber: AtomicUsize::new(0),
@@ -195,7 +201,8 @@ impl<F: RowForm> Results<F> {
 
     /// The full command tag: `SELECT 1`, `INSERT 0 1`, `CREATE TABLE`.
     pub fn status(&self) -> &str {
-        &self.status
+        self.status
+            .get_or_init(|| command_tag(&self.command, self.tagged))
     }
 
     /// The server process that ran the query.
@@ -231,7 +238,7 @@ impl<F: RowForm> std::ops::Index<usize> for Results<F> {
 impl<F: RowForm> fmt::Debug for Results<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Results")
-            .field("status", &self.status)
+            .field("status", &self.status())
             .field("rows", &self.items.len())
             .field("holds_connection", &self.lease.is_some())
             .finish()

@@ -16,7 +16,6 @@ use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 use postgres_types::{ToSql, Type};
-use tokio::sync::mpsc;
 
 use crate::link::Link;
 use crate::oneshot::TextRows;
@@ -153,7 +152,7 @@ pub(crate) fn request_unbegun(link: &Link, bytes: Bytes) -> Result<Responses, Er
     if link.shared.is_closed() {
         return Err(link.shared.closed_error());
     }
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = crate::answers::channel();
     let responder = Responder {
         tx,
         remaining: 1,
