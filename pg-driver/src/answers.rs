@@ -1,10 +1,12 @@
-//! The channel that carries one request's answers from the connection task to its reader.
+//! The channels between a connection's handles and its task: requests to the task, and each
+//! request's answers back to its reader.
 //!
-//! One producer (the task), one consumer (the request's [`Responses`](crate::responses::Responses)),
-//! a handful of messages (a short query's whole answer is one chunk). tokio's unbounded mpsc
-//! serves many producers and allocates a block of 32 slots per channel: making one per request
-//! cost about 1,400 instructions, a tenth of a pooled query's client work. This is a queue
-//! behind a mutex that neither side holds for more than a push or a pop, with one waker.
+//! Each has one producer and one consumer (the link sends every request; the task answers
+//! each request), and a request's answer is a handful of chunks (a short query's whole answer
+//! is one). tokio's unbounded mpsc serves many producers and allocates a block of 32 slots
+//! per channel: making one per request cost about 1,400 instructions, a tenth of a pooled
+//! query's client work, and taking a request from it about 1,000. This is a queue behind a
+//! mutex that neither side holds for more than a push or a pop, with one waker.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,134 +15,163 @@ use std::task::{Context, Poll};
 
 use futures::task::AtomicWaker;
 
-use crate::task::Answer;
+use crate::task::{Answer, Request};
 
-/// Answers in order: the first in a slot of its own, so a one-chunk answer allocates no
-/// queue; more wait in `rest`.
-#[derive(Default)]
-struct Queue {
-    first: Option<Answer>,
-    rest: VecDeque<Answer>,
+/// The task's end of a request's answers.
+pub(crate) type AnswerSender = Sender<Answer>;
+/// The reader's end of a request's answers.
+pub(crate) type AnswerReceiver = Receiver<Answer>;
+
+/// Items in order: the first in a slot of its own, so a one-item exchange allocates no
+/// queue; more wait in `rest`. `closed` (the receiver is gone or closed) is kept under the
+/// same lock as the items, so an item is either refused or seen by the receiver's drain.
+struct Queue<T> {
+    first: Option<T>,
+    rest: VecDeque<T>,
+    closed: bool,
 }
 
-impl Queue {
-    fn push(&mut self, answer: Answer) {
+impl<T> Queue<T> {
+    fn push(&mut self, item: T) {
         if self.first.is_none() && self.rest.is_empty() {
-            self.first = Some(answer);
+            self.first = Some(item);
         } else {
-            self.rest.push_back(answer);
+            self.rest.push_back(item);
         }
     }
 
-    fn pop(&mut self) -> Option<Answer> {
+    fn pop(&mut self) -> Option<T> {
         self.first.take().or_else(|| self.rest.pop_front())
     }
 }
 
-struct Channel {
-    queue: Mutex<Queue>,
-    /// The task dropped its end: no more answers come.
+struct Channel<T> {
+    queue: Mutex<Queue<T>>,
+    /// The sender is gone: nothing more comes.
     sender_gone: AtomicBool,
-    /// The reader dropped its end: answers are not wanted.
+    /// A lock-free copy of `queue.closed`, for [`Sender::is_closed`].
     receiver_gone: AtomicBool,
     waker: AtomicWaker,
 }
 
-impl Channel {
-    fn queue(&self) -> std::sync::MutexGuard<'_, Queue> {
+impl<T> Channel<T> {
+    fn queue(&self) -> std::sync::MutexGuard<'_, Queue<T>> {
         self.queue.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// A new channel's two ends.
-pub(crate) fn channel() -> (AnswerSender, AnswerReceiver) {
+pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
     let channel = Arc::new(Channel {
-        queue: Mutex::new(Queue::default()),
+        queue: Mutex::new(Queue {
+            first: None,
+            rest: VecDeque::new(),
+            closed: false,
+        }),
         sender_gone: AtomicBool::new(false),
         receiver_gone: AtomicBool::new(false),
         waker: AtomicWaker::new(),
     });
-    (AnswerSender(channel.clone()), AnswerReceiver(channel))
+    (Sender(channel.clone()), Receiver(channel))
 }
 
-/// The task's end.
-pub(crate) struct AnswerSender(Arc<Channel>);
+/// The connection's requests to its task: the same channel, one sender (the link).
+pub(crate) fn requests() -> (Sender<Request>, Receiver<Request>) {
+    channel()
+}
 
-impl AnswerSender {
-    /// Queues `answer`; gives it back when the reader is gone.
-    pub(crate) fn send(&self, answer: Answer) -> Result<(), Answer> {
-        if self.is_closed() {
-            return Err(answer);
+/// The producing end.
+pub(crate) struct Sender<T>(Arc<Channel<T>>);
+
+impl<T> Sender<T> {
+    /// Queues `item`; gives it back when the receiver is gone or closed.
+    pub(crate) fn send(&self, item: T) -> Result<(), T> {
+        {
+            let mut queue = self.0.queue();
+            if queue.closed {
+                return Err(item);
+            }
+            queue.push(item);
         }
-        self.0.queue().push(answer);
         self.0.waker.wake();
         Ok(())
     }
 
-    /// Whether the reader is gone.
+    /// Whether the receiver is gone or closed.
     pub(crate) fn is_closed(&self) -> bool {
         self.0.receiver_gone.load(Ordering::Acquire)
     }
 }
 
-impl Drop for AnswerSender {
+impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         self.0.sender_gone.store(true, Ordering::Release);
         self.0.waker.wake();
     }
 }
 
-/// Why [`AnswerReceiver::try_recv`] got nothing.
+/// Why [`Receiver::try_recv`] got nothing.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Empty {
     /// Nothing yet.
     Waiting,
-    /// Nothing ever again: the task dropped its end.
+    /// Nothing ever again: the sender is gone.
     Closed,
 }
 
-/// The reader's end.
-pub(crate) struct AnswerReceiver(Arc<Channel>);
+/// The consuming end.
+pub(crate) struct Receiver<T>(Arc<Channel<T>>);
 
-impl AnswerReceiver {
-    /// The next answer if one is queued.
-    pub(crate) fn try_recv(&mut self) -> Result<Answer, Empty> {
-        // Read before looking at the queue: an answer pushed before the sender went is seen.
+impl<T> Receiver<T> {
+    /// The next item if one is queued.
+    pub(crate) fn try_recv(&mut self) -> Result<T, Empty> {
+        // Read before looking at the queue: an item pushed before the sender went is seen.
         let gone = self.0.sender_gone.load(Ordering::Acquire);
         match self.0.queue().pop() {
-            Some(answer) => Ok(answer),
+            Some(item) => Ok(item),
             None if gone => Err(Empty::Closed),
             None => Err(Empty::Waiting),
         }
     }
 
-    /// The next answer; `None` once the task dropped its end and everything was taken.
-    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Answer>> {
+    /// The next item; `None` once the sender is gone and everything was taken.
+    pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         match self.try_recv() {
-            Ok(answer) => return Poll::Ready(Some(answer)),
+            Ok(item) => return Poll::Ready(Some(item)),
             Err(Empty::Closed) => return Poll::Ready(None),
             Err(Empty::Waiting) => {}
         }
         self.0.waker.register(cx.waker());
         // Looked at again after registering, so a push in between is not missed.
         match self.try_recv() {
-            Ok(answer) => Poll::Ready(Some(answer)),
+            Ok(item) => Poll::Ready(Some(item)),
             Err(Empty::Closed) => Poll::Ready(None),
             Err(Empty::Waiting) => Poll::Pending,
         }
     }
 
-    /// [`AnswerReceiver::poll_recv`] as a future.
-    pub(crate) async fn recv(&mut self) -> Option<Answer> {
+    /// [`Receiver::poll_recv`] as a future.
+    pub(crate) async fn recv(&mut self) -> Option<T> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Refuses further items; those already queued can still be taken.
+    pub(crate) fn close(&mut self) {
+        self.0.queue().closed = true;
+        self.0.receiver_gone.store(true, Ordering::Release);
     }
 }
 
-impl Drop for AnswerReceiver {
+impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        // Items already queued go now rather than with the sender's end.
+        let queued = {
+            let mut queue = self.0.queue();
+            queue.closed = true;
+            (queue.first.take(), std::mem::take(&mut queue.rest))
+        };
         self.0.receiver_gone.store(true, Ordering::Release);
-        // Answers already queued go now rather than with the task's end.
-        drop(std::mem::take(&mut *self.0.queue()));
+        drop(queued);
     }
 }
 
@@ -151,7 +182,7 @@ mod tests {
 
     #[tokio::test]
     async fn answers_arrive_in_order_then_the_end() {
-        let (tx, mut rx) = channel();
+        let (tx, mut rx) = channel::<Answer>();
         assert_eq!(rx.try_recv().unwrap_err(), Empty::Waiting);
         tx.send(Ok(BytesMut::from(&b"a"[..]))).unwrap();
         tx.send(Ok(BytesMut::from(&b"b"[..]))).unwrap();
@@ -170,7 +201,7 @@ mod tests {
 
     #[test]
     fn a_gone_reader_refuses_answers() {
-        let (tx, rx) = channel();
+        let (tx, rx) = channel::<Answer>();
         assert!(!tx.is_closed());
         drop(rx);
         assert!(tx.is_closed());
@@ -179,10 +210,23 @@ mod tests {
 
     #[test]
     fn a_gone_sender_ends_the_answer_after_what_it_queued() {
-        let (tx, mut rx) = channel();
+        let (tx, mut rx) = channel::<Answer>();
         tx.send(Ok(BytesMut::from(&b"last"[..]))).unwrap();
         drop(tx);
         assert_eq!(rx.try_recv().unwrap().unwrap(), &b"last"[..]);
         assert_eq!(rx.try_recv().unwrap_err(), Empty::Closed);
+    }
+
+    #[test]
+    fn a_closed_receiver_refuses_new_items_and_keeps_queued_ones() {
+        let (tx, mut rx) = channel::<u32>();
+        tx.send(1).unwrap();
+        rx.close();
+        assert!(tx.is_closed());
+        assert_eq!(tx.send(2), Err(2));
+        assert_eq!(rx.try_recv(), Ok(1));
+        assert_eq!(rx.try_recv(), Err(Empty::Waiting));
+        drop(tx);
+        assert_eq!(rx.try_recv(), Err(Empty::Closed));
     }
 }

@@ -50,6 +50,15 @@ impl Connection {
         }
     }
 
+    /// The live link, borrowed under the read lock: for a field or two, without the
+    /// reference count traffic of [`Connection::link`].
+    fn current(&self) -> std::sync::RwLockReadGuard<'_, Arc<Link>> {
+        self.inner
+            .link
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     pub(crate) fn link(&self) -> Arc<Link> {
         self.inner
             .link
@@ -84,7 +93,7 @@ impl Connection {
 
     /// Whether the connection is closed (by [`Connection::close`] or because it was lost).
     pub fn closed(&self) -> bool {
-        self.link().shared.is_closed()
+        self.current().shared.is_closed()
     }
 
     /// Closes the connection with a Terminate message. Closing twice does nothing.
@@ -137,7 +146,7 @@ impl Connection {
 
     /// The server process id serving this connection.
     pub fn backend_id(&self) -> Option<i32> {
-        self.link().backend_key.map(|(pid, _)| pid)
+        self.current().backend_key.map(|(pid, _)| pid)
     }
 
     /// How many ParameterStatus messages the server sent since the connection was
@@ -145,7 +154,7 @@ impl Connection {
     /// `SET application_name`, `SET SESSION AUTHORIZATION`…), so a change of this count says
     /// the session's settings moved.
     pub fn parameter_changes(&self) -> u64 {
-        self.link().shared.parameter_changes()
+        self.current().shared.parameter_changes()
     }
 
     /// The server's version string, as reported in `server_version`.
@@ -178,37 +187,37 @@ impl Connection {
     /// A parameter the server reported (server_version, TimeZone, application_name…), kept
     /// current from ParameterStatus messages.
     pub fn parameter_status(&self, name: &str) -> Option<String> {
-        self.link().shared.parameter(name)
+        self.current().shared.parameter(name)
     }
 
     /// Every parameter the server reported.
     pub fn parameters(&self) -> HashMap<String, String> {
-        self.link().shared.parameters()
+        self.current().shared.parameters()
     }
 
     /// The transaction status from the last ReadyForQuery.
     pub fn transaction_status(&self) -> TransactionStatus {
-        self.link().shared.status()
+        self.current().shared.status()
     }
 
     /// Whether the connection is encrypted with TLS, and so its security.
     pub fn security(&self) -> Option<&'static str> {
-        self.link().tls.then_some("tls")
+        self.current().tls.then_some("tls")
     }
 
     /// How the server authenticated this connection.
     pub fn auth_method(&self) -> AuthMethod {
-        self.link().auth_method
+        self.current().auth_method
     }
 
     /// Where the connection's bytes go.
     pub fn peer(&self) -> PeerAddr {
-        self.link().peer.clone()
+        self.current().peer.clone()
     }
 
     /// The client side's address and port, for TCP connections.
     pub fn client_addr(&self) -> Option<std::net::SocketAddr> {
-        self.link().client_addr
+        self.current().client_addr
     }
 
     /// The client address as the server sees it (`inet_client_addr()`), None on unix sockets.
@@ -254,26 +263,26 @@ impl Connection {
 
     /// Sets (or removes) the connection's message hook, second in the chain after a statement's.
     pub fn set_message_hook(&self, hook: Option<MessageHook>) {
-        self.link().shared.hooks.connection.set(hook);
+        self.current().shared.hooks.connection.set(hook);
     }
 
     /// The most recent notices (50 unless changed with [`Connection::set_notice_capacity`]).
     pub fn notices(&self) -> Vec<Message> {
-        self.link().shared.notices()
+        self.current().shared.notices()
     }
 
     /// Forgets the kept notices.
     pub fn clear_notices(&self) {
-        self.link().shared.clear_notices();
+        self.current().shared.clear_notices();
     }
 
     /// How many notices the connection keeps.
     pub fn set_notice_capacity(&self, capacity: usize) {
-        self.link().shared.set_notice_capacity(capacity);
+        self.current().shared.set_notice_capacity(capacity);
     }
 
     /// Notifications received so far and not yet taken.
     pub fn take_notifications(&self) -> Vec<Notification> {
-        self.link().shared.take_notifications()
+        self.current().shared.take_notifications()
     }
 }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use pg_exceptions::{ConnectionFailureError, Error, Message, Source};
-use tokio::sync::mpsc;
 
 use crate::connection::Connection;
 use crate::hooks::{Driver, HookChain, HookSlot, MessageHook};
@@ -251,7 +250,7 @@ impl Connector {
             shared.hooks.dispatch(None, &notice);
             shared.push_notice(notice);
         }
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = crate::answers::requests();
         tokio::spawn(Task::new(socket, read_buf, rx, shared.clone()));
         Ok(Link {
             tx,

@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use pg_exceptions::Error;
 use tokio::net::UnixStream;
-use tokio::sync::mpsc;
 
 use crate::connection::Connection;
 use crate::connector::Connector;
@@ -64,7 +63,7 @@ pub async fn connect_over(
         shared.hooks.dispatch(None, &notice);
         shared.push_notice(notice);
     }
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = crate::answers::requests();
     tokio::spawn(Task::new(socket, established.read_buf, rx, shared.clone()));
     let link = Link {
         tx,

@@ -18,7 +18,7 @@ const BODY_QUEUE: usize = 8;
 
 /// One established server session.
 pub(crate) struct Link {
-    pub(crate) tx: mpsc::UnboundedSender<Request>,
+    pub(crate) tx: crate::answers::Sender<Request>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) backend_key: Option<(i32, i32)>,
     pub(crate) peer: PeerAddr,

@@ -107,7 +107,7 @@ pub(crate) struct Task {
     socket: Socket,
     read_buf: BytesMut,
     write_buf: BytesMut,
-    requests: mpsc::UnboundedReceiver<Request>,
+    requests: crate::answers::Receiver<Request>,
     requests_closed: bool,
     body: Option<mpsc::Receiver<Bytes>>,
     interrupt: Option<Bytes>,
@@ -121,7 +121,7 @@ impl Task {
     pub(crate) fn new(
         socket: Socket,
         read_buf: BytesMut,
-        requests: mpsc::UnboundedReceiver<Request>,
+        requests: crate::answers::Receiver<Request>,
         shared: Arc<Shared>,
     ) -> Task {
         Task {
