@@ -9,7 +9,7 @@
 //! mutex that neither side holds for more than a push or a pop, with one waker.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
@@ -51,6 +51,9 @@ struct Channel<T> {
     sender_gone: AtomicBool,
     /// A lock-free copy of `queue.closed`, for [`Sender::is_closed`].
     receiver_gone: AtomicBool,
+    /// How many items are queued, so an empty look takes no lock (the task looks for
+    /// requests every time it is polled).
+    queued: AtomicUsize,
     waker: AtomicWaker,
 }
 
@@ -70,6 +73,7 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
         }),
         sender_gone: AtomicBool::new(false),
         receiver_gone: AtomicBool::new(false),
+        queued: AtomicUsize::new(0),
         waker: AtomicWaker::new(),
     });
     (Sender(channel.clone()), Receiver(channel))
@@ -92,6 +96,7 @@ impl<T> Sender<T> {
                 return Err(item);
             }
             queue.push(item);
+            self.0.queued.fetch_add(1, Ordering::Release);
         }
         self.0.waker.wake();
         Ok(())
@@ -127,8 +132,14 @@ impl<T> Receiver<T> {
     pub(crate) fn try_recv(&mut self) -> Result<T, Empty> {
         // Read before looking at the queue: an item pushed before the sender went is seen.
         let gone = self.0.sender_gone.load(Ordering::Acquire);
+        if self.0.queued.load(Ordering::Acquire) == 0 {
+            return Err(if gone { Empty::Closed } else { Empty::Waiting });
+        }
         match self.0.queue().pop() {
-            Some(item) => Ok(item),
+            Some(item) => {
+                self.0.queued.fetch_sub(1, Ordering::Release);
+                Ok(item)
+            }
             None if gone => Err(Empty::Closed),
             None => Err(Empty::Waiting),
         }
