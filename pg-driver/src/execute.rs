@@ -4,7 +4,6 @@ use std::cell::Cell;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
-use fallible_iterator::FallibleIterator;
 use pg_exceptions::{Error, ParameterError};
 use pg_types::{Columns, Row};
 use postgres_protocol::message::backend::Message;
@@ -60,23 +59,28 @@ impl Statement {
         let types = &self.inner.parameters;
         let failed_at = Cell::new(0usize);
         let columns = &self.inner.columns;
-        let all_binary = columns.iter().all(|c| c.format == 1);
-        let result_formats: Vec<i16> = if all_binary {
-            vec![1]
+        // One code for all when every column (parameter) is binary, else one code each; the
+        // lists are made only then.
+        const BINARY: &[i16] = &[1];
+        let result_formats: Vec<i16>;
+        let result_formats = if columns.iter().all(|c| c.format == 1) {
+            BINARY
         } else {
-            columns.iter().map(|c| c.format).collect()
+            result_formats = columns.iter().map(|c| c.format).collect();
+            &result_formats
         };
-        // One code for all when every parameter is binary, else one code each.
-        let mut formats: Vec<i16> = (0..params.count())
-            .map(|i| params.format(i, &types[i]))
-            .collect();
-        if formats.iter().all(|&f| f == 1) {
-            formats = vec![1];
-        }
+        let count = params.count();
+        let formats: Vec<i16>;
+        let formats = if (0..count).all(|i| params.format(i, &types[i]) == 1) {
+            BINARY
+        } else {
+            formats = (0..count).map(|i| params.format(i, &types[i])).collect();
+            &formats
+        };
         let result = frontend::bind(
             portal,
             &self.inner.name,
-            formats,
+            formats.iter().copied(),
             0..params.count(),
             |index, buf| {
                 failed_at.set(index);
@@ -93,7 +97,7 @@ impl Statement {
                     postgres_types::IsNull::No => Ok(postgres_protocol::IsNull::No),
                 }
             },
-            result_formats,
+            result_formats.iter().copied(),
             buf,
         );
         match result {
@@ -117,7 +121,9 @@ impl Statement {
     /// Bind + Execute(max_rows) + Sync for one execution (after Parse, for the unnamed
     /// statement of `statement_cache=off`).
     fn execution<P: Params>(&self, params: P, max_rows: i32) -> Result<Bytes, Error> {
-        let mut buf = BytesMut::new();
+        // Room for Bind's header, a word per parameter and its value, Execute and Sync: a
+        // short execution is encoded without growing the buffer.
+        let mut buf = BytesMut::with_capacity(128 + 24 * params.count());
         if self.inner.reparse {
             self.encode_parse(&mut buf)?;
         }
@@ -225,6 +231,7 @@ pub(crate) fn copy_row(data: Bytes) -> Row {
 
 impl Item {
     /// The item as a row: COPY output becomes a one-column `bytea` row.
+    #[inline]
     pub(crate) fn into_row(self) -> Option<Row> {
         match self {
             Item::Row(row) => Some(row),
@@ -291,13 +298,40 @@ impl Reader {
         None
     }
 
+    /// Moves the rows already buffered into `rows` (COPY output as one-column rows, tags
+    /// skipped) until it holds `limit`, without waiting.
+    pub(crate) fn buffered_rows(&mut self, rows: &mut Vec<Row>, limit: usize) {
+        while !self.done && rows.len() < limit {
+            match self.responses.next_buffered() {
+                // DataRows straight into `rows`, the rest through `handle`.
+                Ok(Some(Message::DataRow(body))) => {
+                    match Row::from_data_row_body(self.columns.clone(), body) {
+                        Ok(row) => rows.push(row),
+                        Err(e) => {
+                            self.error.get_or_insert(protocol(e));
+                        }
+                    }
+                }
+                Ok(Some(message)) => rows.extend(self.handle(message).and_then(Item::into_row)),
+                Ok(None) => return,
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                    self.done = true;
+                }
+            }
+        }
+    }
+
+    /// Whether the answer has ended (ReadyForQuery, or the connection failed).
+    pub(crate) fn is_done(&self) -> bool {
+        self.done
+    }
+
     fn handle(&mut self, message: Message) -> Option<Item> {
         match message {
-            Message::DataRow(body) => match body.ranges().collect::<Vec<_>>() {
-                Ok(ranges) => {
-                    let body = body.buffer_bytes().clone();
-                    return Some(Item::Row(Row::from_raw(self.columns.clone(), body, ranges)));
-                }
+            // The row takes the body as parsed: no copy, no allocation for a narrow row.
+            Message::DataRow(body) => match Row::from_data_row_body(self.columns.clone(), body) {
+                Ok(row) => return Some(Item::Row(row)),
                 Err(e) => {
                     self.error.get_or_insert(protocol(e));
                 }

@@ -4,12 +4,13 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use futures::Stream;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use pg_exceptions::Error;
 use pg_types::{Row, Value};
 use postgres_types::{FromSqlOwned, Type};
 
-use crate::execute::{Item, parse_tag};
+use crate::execute::{Item, Reader, parse_tag};
 use crate::statement::Statement;
 use pg_api::Params;
 
@@ -37,16 +38,135 @@ macro_rules! boxed_stream {
     };
 }
 
-boxed_stream!(
-    /// The rows of an execution, read from the socket as they are pulled.
-    RowStream,
-    Row
-);
-boxed_stream!(
-    /// The rows of an execution in batches: the fast path.
-    ChunkStream,
-    Vec<Row>
-);
+/// An execution's answer for a stream: what is already buffered is taken synchronously, and
+/// only waiting for more goes through a future (the reader moves into it, and back when the
+/// wait is over), so a row costs no future of its own.
+enum Pump {
+    /// Between waits.
+    Idle(Reader),
+    /// Waiting for the next thing the server sends.
+    Waiting(BoxFuture<'static, (Reader, Option<Item>)>),
+    /// Only while the reader moves from one state to the other.
+    Moving,
+}
+
+impl Pump {
+    /// The next row, COPY piece or tag; None at the end (then [`Pump::finish`]).
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+        loop {
+            match self {
+                Pump::Idle(reader) => {
+                    if let Some(item) = reader.next_buffered() {
+                        return Poll::Ready(Some(item));
+                    }
+                    if reader.is_done() {
+                        return Poll::Ready(None);
+                    }
+                    let Pump::Idle(mut reader) = std::mem::replace(self, Pump::Moving) else {
+                        unreachable!("matched Idle")
+                    };
+                    *self = Pump::Waiting(Box::pin(async move {
+                        let item = reader.next().await;
+                        (reader, item)
+                    }));
+                }
+                Pump::Waiting(wait) => {
+                    let Poll::Ready((reader, item)) = wait.as_mut().poll(cx) else {
+                        return Poll::Pending;
+                    };
+                    *self = Pump::Idle(reader);
+                    return Poll::Ready(item);
+                }
+                Pump::Moving => return Poll::Ready(None),
+            }
+        }
+    }
+
+    /// The reader, between waits.
+    fn reader(&mut self) -> Option<&mut Reader> {
+        match self {
+            Pump::Idle(reader) => Some(reader),
+            _ => None,
+        }
+    }
+
+    /// How the execution ended, once [`Pump::poll_item`] gave None: the first error, once.
+    fn finish(&mut self) -> Option<Error> {
+        self.reader().and_then(|reader| reader.finish().err())
+    }
+}
+
+/// The rows of an execution, read from the socket as they are pulled.
+pub struct RowStream(Pump);
+
+impl Stream for RowStream {
+    type Item = Result<Row, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let pump = &mut self.get_mut().0;
+        loop {
+            let Poll::Ready(item) = pump.poll_item(cx) else {
+                return Poll::Pending;
+            };
+            match item {
+                Some(Item::Tag(_)) => {}
+                Some(item) => return Poll::Ready(item.into_row().map(Ok)),
+                None => return Poll::Ready(pump.finish().map(Err)),
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for RowStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RowStream")
+    }
+}
+
+/// The rows of an execution in batches: the fast path.
+pub struct ChunkStream {
+    pump: Pump,
+    /// Room for as many rows as the last chunk got (a power of two, at most [`CHUNK_ROWS`]),
+    /// so a stream of full chunks allocates each once instead of growing it twelve times.
+    capacity: usize,
+}
+
+impl Stream for ChunkStream {
+    type Item = Result<Vec<Row>, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        // A chunk is what has arrived: it waits only for its first row.
+        let first = loop {
+            let Poll::Ready(item) = this.pump.poll_item(cx) else {
+                return Poll::Pending;
+            };
+            match item {
+                Some(Item::Tag(_)) => {}
+                Some(item) => break item.into_row(),
+                None => return Poll::Ready(this.pump.finish().map(Err)),
+            }
+        };
+        let mut chunk = Vec::with_capacity(this.capacity.max(1));
+        chunk.extend(first);
+        if let Some(reader) = this.pump.reader() {
+            reader.buffered_rows(&mut chunk, CHUNK_ROWS);
+        }
+        this.capacity = chunk.len().next_power_of_two().min(CHUNK_ROWS);
+        // A chunk handed over holds at most four times the room its rows take.
+        if chunk.len() < chunk.capacity() / 4 {
+            chunk.shrink_to_fit();
+        }
+        Poll::Ready(Some(Ok(chunk)))
+    }
+}
+
+impl std::fmt::Debug for ChunkStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ChunkStream")
+    }
+}
+
 boxed_stream!(
     /// The first column of each row of an execution.
     ColumnStream,
@@ -150,51 +270,15 @@ impl Statement {
 
     /// The rows, read from the socket as they are pulled: memory stays bounded.
     pub fn rows<P: Params>(&self, params: P) -> Result<RowStream, Error> {
-        let reader = self.stream(params)?;
-        Ok(RowStream(Box::pin(futures::stream::unfold(
-            reader,
-            |mut reader| async move {
-                loop {
-                    match reader.next().await {
-                        Some(Item::Tag(_)) => continue,
-                        Some(item) => return item.into_row().map(|row| (Ok(row), reader)),
-                        None => return reader.finish().err().map(|e| (Err(e), reader)),
-                    }
-                }
-            },
-        ))))
+        Ok(RowStream(Pump::Idle(self.stream(params)?)))
     }
 
     /// The rows in batches of what has arrived (at most [`CHUNK_ROWS`] each).
     pub fn chunks<P: Params>(&self, params: P) -> Result<ChunkStream, Error> {
-        let reader = self.stream(params)?;
-        Ok(ChunkStream(Box::pin(futures::stream::unfold(
-            reader,
-            |mut reader| async move {
-                let mut chunk = Vec::new();
-                loop {
-                    let item = match reader.next_buffered() {
-                        Some(item) => Some(item),
-                        None if chunk.is_empty() => reader.next().await,
-                        None => break,
-                    };
-                    match item {
-                        Some(Item::Tag(_)) => {}
-                        Some(item) => {
-                            chunk.extend(item.into_row());
-                            if chunk.len() >= CHUNK_ROWS {
-                                break;
-                            }
-                        }
-                        None if chunk.is_empty() => {
-                            return reader.finish().err().map(|e| (Err(e), reader));
-                        }
-                        None => break,
-                    }
-                }
-                Some((Ok(chunk), reader))
-            },
-        ))))
+        Ok(ChunkStream {
+            pump: Pump::Idle(self.stream(params)?),
+            capacity: 0,
+        })
     }
 
     /// The first column of each row, as it is pulled.

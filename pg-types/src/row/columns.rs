@@ -52,10 +52,27 @@ impl Column {
 
 /// The columns of a result, shared (as `Arc<Columns>`) by all of its rows, with a
 /// name → position index (the first column of a name wins, as in py-postgresql).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Columns {
     columns: Vec<Column>,
     index: IndexMap<String, usize>,
+    /// Bit `i`: whether column `i` (of the first 64) is plain, see [`Columns::plain`]. Made
+    /// from `columns`, which never change.
+    plain: u64,
+}
+
+/// See [`Columns::plain`].
+fn plain(column: &Column) -> bool {
+    !column.is_text() && !super::typed::claims_counts(&column.type_)
+}
+
+impl std::fmt::Debug for Columns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Columns")
+            .field("columns", &self.columns)
+            .field("index", &self.index)
+            .finish()
+    }
 }
 
 impl Columns {
@@ -65,7 +82,25 @@ impl Columns {
         for (i, c) in columns.iter().enumerate() {
             index.entry(c.name.clone()).or_insert(i);
         }
-        Arc::new(Columns { columns, index })
+        let plain = (columns.iter().take(64).enumerate())
+            .filter(|(_, c)| plain(c))
+            .fold(0, |bits, (i, _)| bits | 1 << i);
+        Arc::new(Columns {
+            columns,
+            index,
+            plain,
+        })
+    }
+
+    /// Whether a typed read hands column `i`'s bytes to `FromSql` as they are: the column is
+    /// binary, and of a type whose decoders reserve room for no count a value claims (see
+    /// `typed::claims_counts`). `false` when there is no such column.
+    #[inline]
+    pub(super) fn plain(&self, i: usize) -> bool {
+        match u32::try_from(i) {
+            Ok(bit @ 0..64) => self.plain >> bit & 1 != 0,
+            _ => self.columns.get(i).is_some_and(plain),
+        }
     }
 
     /// The number of columns.

@@ -3,6 +3,7 @@
 mod columns;
 mod compare;
 mod index;
+mod layout;
 mod transform;
 mod typed;
 
@@ -10,7 +11,6 @@ use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use fallible_iterator::FallibleIterator;
 use pg_exceptions::{ColumnError, Error};
 use postgres_protocol::message::backend::DataRowBody;
 
@@ -20,6 +20,7 @@ pub use transform::ValueFn;
 
 use crate::error::column_error;
 use crate::{Value, decode_opt, decode_text};
+use layout::Positions;
 
 /// A result row: the shared column descriptor and the row's values.
 ///
@@ -32,7 +33,7 @@ use crate::{Value, decode_opt, decode_text};
 /// - dynamic, as [`Value`]s: [`value`](Row::value), [`values`](Row::values), iteration.
 ///
 /// A row from the driver keeps the DataRow body as received and decodes a column when it
-/// is read ([`Row::from_raw`]); a composite value or a transformed row holds values
+/// is read ([`Row::from_data_row_body`]); a composite value or a transformed row holds values
 /// ([`Row::from_values`]). Rows are cheap to clone (the body and the columns are shared).
 ///
 /// ```
@@ -57,7 +58,11 @@ pub struct Row {
 
 #[derive(Clone)]
 enum Storage {
-    /// A DataRow body and each column's byte range in it (`None`: NULL).
+    /// A DataRow message body as parsed, of exactly one value per column, and where each
+    /// value's length word is in it ([`layout`]; checked when the row was made).
+    DataRow { body: DataRowBody, at: Positions },
+    /// A body and each column's byte range in it (`None`: NULL): [`Row::from_raw`]'s, and a
+    /// DataRow of another number of values than columns.
     Raw {
         body: Bytes,
         ranges: Vec<Option<Range<usize>>>,
@@ -71,41 +76,67 @@ impl Row {
     /// NULL). Nothing is decoded until read; a range outside the body, or a missing one,
     /// is a [`ColumnError`] when that column is read.
     pub fn from_raw(columns: Arc<Columns>, body: Bytes, ranges: Vec<Option<Range<usize>>>) -> Row {
-        Row {
-            columns,
-            storage: Storage::Raw { body, ranges },
-            typed: OnceLock::new(),
-        }
+        Row::new(columns, Storage::Raw { body, ranges })
     }
 
     /// A row over a parsed DataRow message body; an error when the body is malformed or
     /// has a different number of values than `columns`.
     pub fn from_data_row(columns: Arc<Columns>, body: &DataRowBody) -> Result<Row, Error> {
-        let ranges: Vec<Option<Range<usize>>> = body
-            .ranges()
-            .collect()
+        let (count, at) = layout::positions(body)
             .map_err(|e| Error::client(&ColumnError, format!("malformed DataRow: {e}")))?;
-        if ranges.len() != columns.len() {
+        if count != columns.len() {
             return Err(Error::client(
                 &ColumnError,
-                format!(
-                    "DataRow of {} values for {} columns",
-                    ranges.len(),
-                    columns.len()
-                ),
+                format!("DataRow of {count} values for {} columns", columns.len()),
             ));
         }
-        Ok(Row::from_raw(columns, body.buffer_bytes().clone(), ranges))
+        Ok(Row::new(
+            columns,
+            Storage::DataRow {
+                body: body.clone(),
+                at,
+            },
+        ))
+    }
+
+    /// A row over a DataRow message body as the driver parsed it, taking the body (its bytes
+    /// are shared, never copied) — the driver's way of making rows, one per DataRow.
+    ///
+    /// The body is checked as [`from_data_row`](Row::from_data_row) checks it (every length
+    /// word and value inside it, nothing left over): a malformed body is the I/O error
+    /// postgres-protocol reports for it. A body of another number of values than `columns`
+    /// still makes a row, as [`from_raw`](Row::from_raw) does: a column without a value
+    /// reads as a [`ColumnError`], values beyond the columns are ignored.
+    #[inline]
+    pub fn from_data_row_body(
+        columns: Arc<Columns>,
+        body: DataRowBody,
+    ) -> Result<Row, std::io::Error> {
+        let (count, at) = layout::positions(&body)?;
+        let storage = if count == columns.len() {
+            Storage::DataRow { body, at }
+        } else {
+            Storage::Raw {
+                ranges: layout::ranges(&body)?,
+                body: body.buffer_bytes().clone(),
+            }
+        };
+        Ok(Row::new(columns, storage))
+    }
+
+    #[inline]
+    fn new(columns: Arc<Columns>, storage: Storage) -> Row {
+        Row {
+            columns,
+            storage,
+            typed: OnceLock::new(),
+        }
     }
 
     /// A row of already decoded values (a composite, a transformed row). Missing values
     /// read as a [`ColumnError`]; extra ones are ignored.
     pub fn from_values(columns: Arc<Columns>, values: Vec<Value>) -> Row {
-        Row {
-            columns,
-            storage: Storage::Values(values),
-            typed: OnceLock::new(),
-        }
+        Row::new(columns, Storage::Values(values))
     }
 
     /// The number of columns.
@@ -155,37 +186,56 @@ impl Row {
     }
 
     /// The position of `idx`, or a [`ColumnError`] naming it.
+    #[inline]
     pub(crate) fn position<I: RowIndex>(&self, idx: &I) -> Result<usize, Error> {
-        idx.__position(&self.columns).ok_or_else(|| {
-            Error::client(
-                &ColumnError,
-                format!("no column {idx} in a row of {} columns", self.len()),
-            )
-        })
+        match idx.__position(&self.columns) {
+            Some(i) => Ok(i),
+            None => Err(self.no_column(idx)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_column(&self, idx: &dyn std::fmt::Display) -> Error {
+        Error::client(
+            &ColumnError,
+            format!("no column {idx} in a row of {} columns", self.len()),
+        )
+    }
+
+    /// The bytes of column `i` of a DataRow (`Some(None)` for NULL); `None` for held values
+    /// and when the row has no value for the column.
+    #[inline]
+    fn raw_cell(&self, i: usize) -> Option<Option<&[u8]>> {
+        match &self.storage {
+            Storage::DataRow { body, at } => layout::value(body.buffer(), at.get(i)?),
+            Storage::Raw { body, ranges } => match ranges.get(i)? {
+                None => Some(None),
+                Some(r) => body.get(r.clone()).map(Some),
+            },
+            Storage::Values(_) => None,
+        }
     }
 
     /// The bytes of raw column `i` (`None` for NULL), or the held value.
     fn cell(&self, i: usize) -> Result<Cell<'_>, Error> {
-        let missing = || {
-            let c = &self.columns[i];
-            column_error(
-                &c.name,
-                i,
-                &c.type_,
-                crate::error::type_io_error("the row has no value for it"),
-            )
+        let cell = match &self.storage {
+            Storage::Values(values) => values.get(i).map(Cell::Held),
+            _ => self.raw_cell(i).map(Cell::Raw),
         };
-        match &self.storage {
-            Storage::Raw { body, ranges } => match ranges.get(i) {
-                None => Err(missing()),
-                Some(None) => Ok(Cell::Raw(None)),
-                Some(Some(r)) => body
-                    .get(r.clone())
-                    .map(|b| Cell::Raw(Some(b)))
-                    .ok_or_else(missing),
-            },
-            Storage::Values(values) => values.get(i).map(Cell::Held).ok_or_else(missing),
-        }
+        cell.ok_or_else(|| self.missing(i))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn missing(&self, i: usize) -> Error {
+        let c = &self.columns[i];
+        column_error(
+            &c.name,
+            i,
+            &c.type_,
+            crate::error::type_io_error("the row has no value for it"),
+        )
     }
 
     /// The value of column `i` as a [`Value`].

@@ -65,13 +65,21 @@ fn text_source(ty: &Type, text: &[u8]) -> Source {
     }
 }
 
+/// The first OID PostgreSQL gives to objects made after initdb (extensions, users' types).
+const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
+
+/// Whether [`plausible_counts`] has anything to check in values of `ty`: arrays, and hstore
+/// (an extension's type, so never of a builtin OID). Binary columns of other types skip the
+/// check (`Columns::plain`).
+pub(super) fn claims_counts(ty: &Type) -> bool {
+    matches!(ty.kind(), Kind::Array(_))
+        || (ty.oid() >= FIRST_NORMAL_OBJECT_ID && ty.name() == "hstore")
+}
+
 /// Checks the item counts postgres-types' decoders preallocate by — an array's element
 /// count (the product of its dimensions), an hstore's entry count — against the bytes that
 /// follow: every element takes at least its 4-byte length, every entry its two. Without
 /// this, a few bytes claiming a billion items make `Vec<T>` or `HashMap` reserve for them.
-/// The first OID PostgreSQL gives to objects made after initdb (extensions, users' types).
-const FIRST_NORMAL_OBJECT_ID: u32 = 16384;
-
 fn plausible_counts(ty: &Type, raw: &[u8]) -> Result<(), String> {
     let int = |at: usize| {
         raw.get(at..at + 4)
@@ -146,29 +154,66 @@ impl Row {
     ///
     /// Errors ([`ColumnError`](pg_exceptions::ColumnError), naming the column and its type): no such column, `T` does
     /// not accept the column's type, a NULL read as a non-`Option` type, a malformed value.
+    #[inline]
     pub fn try_get<'a, T: FromSql<'a>>(&'a self, idx: impl RowIndex) -> Result<T, Error> {
         let i = self.position(&idx)?;
-        let column = &self.columns[i];
-        let fail =
-            |message: String| column_error(&column.name, i, &column.type_, type_io_error(message));
-        let (ty, raw) = self
-            .typed_source(i)
-            .map_err(|e| column_error(&column.name, i, &column.type_, e))?;
+        // A binary value of a column whose type claims no counts goes to `FromSql` as it is;
+        // anything else through its binary source, counts checked.
+        let (ty, raw, check) = match self.plain_cell(i) {
+            Some(raw) => (&self.columns[i].type_, raw, false),
+            None => match self.typed_source(i) {
+                Ok((ty, raw)) => (ty, raw, true),
+                Err(e) => return Err(self.column_failed(i, e)),
+            },
+        };
         if !T::accepts(ty) {
-            return Err(fail(format!(
-                "cannot be read as the Rust type {}",
-                type_name::<T>()
-            )));
+            return Err(self.unreadable(i, type_name::<T>(), None));
         }
-        if let Some(raw) = raw {
-            plausible_counts(ty, raw).map_err(fail)?;
+        if check
+            && let Some(raw) = raw
+            && let Err(message) = plausible_counts(ty, raw)
+        {
+            return Err(self.column_failed(i, type_io_error(message)));
         }
-        T::from_sql_nullable(ty, raw).map_err(|e| {
-            fail(format!(
-                "cannot be read as the Rust type {}: {e}",
-                type_name::<T>()
-            ))
-        })
+        match T::from_sql_nullable(ty, raw) {
+            Ok(value) => Ok(value),
+            Err(e) => Err(self.unreadable(i, type_name::<T>(), Some(&*e))),
+        }
+    }
+
+    /// The bytes of column `i` when it is plain (`Columns::plain`) and the row holds bytes,
+    /// not values: `Some(None)` for NULL; `None` otherwise.
+    #[inline]
+    fn plain_cell(&self, i: usize) -> Option<Option<&[u8]>> {
+        if self.columns.plain(i) {
+            self.raw_cell(i)
+        } else {
+            None
+        }
+    }
+
+    /// Column `i`'s error for `cause`.
+    #[cold]
+    #[inline(never)]
+    fn column_failed(&self, i: usize, cause: Error) -> Error {
+        let column = &self.columns[i];
+        column_error(&column.name, i, &column.type_, cause)
+    }
+
+    /// Column `i` cannot be read as `rust_type` (because of `cause`, if given).
+    #[cold]
+    #[inline(never)]
+    fn unreadable(
+        &self,
+        i: usize,
+        rust_type: &str,
+        cause: Option<&(dyn std::error::Error + Sync + Send)>,
+    ) -> Error {
+        let message = match cause {
+            None => format!("cannot be read as the Rust type {rust_type}"),
+            Some(e) => format!("cannot be read as the Rust type {rust_type}: {e}"),
+        };
+        self.column_failed(i, type_io_error(message))
     }
 
     /// [`try_get`](Row::try_get) for when failure is a bug: the value of the column at
