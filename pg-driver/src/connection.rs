@@ -52,7 +52,7 @@ impl Connection {
 
     /// The live link, borrowed under the read lock: for a field or two, without the
     /// reference count traffic of [`Connection::link`].
-    fn current(&self) -> std::sync::RwLockReadGuard<'_, Arc<Link>> {
+    pub(crate) fn current(&self) -> std::sync::RwLockReadGuard<'_, Arc<Link>> {
         self.inner
             .link
             .read()

@@ -9,7 +9,7 @@ use pg_types::{Columns, Row};
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
-use crate::responses::Responses;
+use crate::responses::{Frame, Responses};
 use crate::statement::Statement;
 use crate::task::protocol;
 use pg_api::Params;
@@ -29,6 +29,14 @@ pub struct Results {
 pub(crate) fn parse_tag(tag: &str) -> (String, Option<u64>) {
     let (command, count) = tag_parts(tag);
     (command.to_owned(), count)
+}
+
+/// [`parse_tag`] of a tag already owned: the command is the tag cut short, no new string.
+pub(crate) fn split_tag(mut tag: String) -> (String, Option<u64>) {
+    let (command, count) = tag_parts(&tag);
+    let command = command.len();
+    tag.truncate(command);
+    (tag, count)
 }
 
 /// [`parse_tag`] without allocating: the command and the count, borrowed from the tag.
@@ -81,7 +89,7 @@ impl Statement {
             portal,
             &self.inner.name,
             formats.iter().copied(),
-            0..params.count(),
+            0..count,
             |index, buf| {
                 failed_at.set(index);
                 let start = buf.len();
@@ -148,7 +156,7 @@ impl Statement {
         let mut results = Results::default();
         while let Some(item) = reader.next().await {
             match item {
-                Item::Tag(tag) => (results.command, results.count) = parse_tag(&tag),
+                Item::Tag(tag) => (results.command, results.count) = split_tag(tag),
                 item => results.rows.extend(item.into_row()),
             }
         }
@@ -264,15 +272,19 @@ impl Reader {
     /// The next row or tag; None at the end (then [`Reader::finish`] says how it ended).
     pub(crate) async fn next(&mut self) -> Option<Item> {
         while !self.done {
-            let message = match self.responses.next(&self.statement.inner.link.shared).await {
-                Ok(message) => message,
+            let frame = match self
+                .responses
+                .next_frame(&self.statement.inner.link.shared)
+                .await
+            {
+                Ok(frame) => frame,
                 Err(e) => {
                     self.error.get_or_insert(e);
                     self.done = true;
                     break;
                 }
             };
-            if let Some(item) = self.handle(message) {
+            if let Some(item) = self.handle(frame) {
                 return Some(item);
             }
         }
@@ -282,9 +294,9 @@ impl Reader {
     /// The next row or tag if it is already buffered, without waiting.
     pub(crate) fn next_buffered(&mut self) -> Option<Item> {
         while !self.done {
-            match self.responses.next_buffered() {
-                Ok(Some(message)) => {
-                    if let Some(item) = self.handle(message) {
+            match self.responses.next_frame_buffered() {
+                Ok(Some(frame)) => {
+                    if let Some(item) = self.handle(frame) {
                         return Some(item);
                     }
                 }
@@ -302,9 +314,9 @@ impl Reader {
     /// skipped) until it holds `limit`, without waiting.
     pub(crate) fn buffered_rows(&mut self, rows: &mut Vec<Row>, limit: usize) {
         while !self.done && rows.len() < limit {
-            match self.responses.next_buffered() {
+            match self.responses.next_frame_buffered() {
                 // DataRows straight into `rows`, the rest through `handle`.
-                Ok(Some(Message::DataRow(body))) => {
+                Ok(Some(Frame::Message(Message::DataRow(body)))) => {
                     match Row::from_data_row_body(self.columns.clone(), body) {
                         Ok(row) => rows.push(row),
                         Err(e) => {
@@ -312,7 +324,7 @@ impl Reader {
                         }
                     }
                 }
-                Ok(Some(message)) => rows.extend(self.handle(message).and_then(Item::into_row)),
+                Ok(Some(frame)) => rows.extend(self.handle(frame).and_then(Item::into_row)),
                 Ok(None) => return,
                 Err(e) => {
                     self.error.get_or_insert(e);
@@ -327,7 +339,16 @@ impl Reader {
         self.done
     }
 
-    fn handle(&mut self, message: Message) -> Option<Item> {
+    fn handle(&mut self, frame: Frame) -> Option<Item> {
+        let message = match frame {
+            Frame::Message(message) => message,
+            Frame::Ack => return None,
+            Frame::Tag(tag) => return Some(Item::Tag(tag)),
+            Frame::Ready => {
+                self.done = true;
+                return None;
+            }
+        };
         match message {
             // The row takes the body as parsed: no copy, no allocation for a narrow row.
             Message::DataRow(body) => match Row::from_data_row_body(self.columns.clone(), body) {
@@ -394,7 +415,7 @@ impl crate::Connection {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_tag, tag_parts};
+    use super::{parse_tag, split_tag, tag_parts};
 
     #[test]
     fn command_tags_split_into_command_and_count() {
@@ -407,5 +428,13 @@ mod tests {
         assert_eq!(tag_parts("COPY 1000000"), ("COPY", Some(1_000_000)));
         assert_eq!(tag_parts(""), ("", None));
         assert_eq!(parse_tag("MERGE 3"), ("MERGE".to_owned(), Some(3)));
+        assert_eq!(
+            split_tag("INSERT 0 7".into()),
+            ("INSERT".to_owned(), Some(7))
+        );
+        assert_eq!(
+            split_tag("CREATE INDEX".into()),
+            ("CREATE INDEX".to_owned(), None)
+        );
     }
 }

@@ -363,7 +363,7 @@ impl Statement {
             )
             .with_statement(&*self.inner.sql));
         }
-        if !Arc::ptr_eq(&self.inner.link, &self.inner.conn.link()) {
+        if !Arc::ptr_eq(&self.inner.link, &self.inner.conn.current()) {
             return Err(Error::client(
                 &OperationError,
                 "the statement belongs to a session that has since been replaced by a reconnect",
