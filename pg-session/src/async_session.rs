@@ -392,7 +392,9 @@ fn give_back(core: Arc<Core<Connection>>, conn: Connection, reset: bool) -> Opti
         return None;
     }
     if !reset && conn.transaction_status() == TransactionStatus::Idle {
-        forget_side_channel(&conn);
+        // Only a query of the session's own ran on it (the user never held it: no message
+        // hook), and nothing it did listens: notices are all it can have left.
+        conn.clear_notices();
         core.release(Some(conn), false);
         return None;
     }

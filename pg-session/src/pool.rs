@@ -75,10 +75,13 @@ struct State<C> {
 }
 
 impl<C: Pooled> State<C> {
-    /// Moves closed idle connections, and ones idle for the TTL, into `out`.
-    fn expire(&mut self, now: Instant, out: &mut Vec<C>) {
+    /// Moves idle connections idle for the TTL into `out`, and closed ones too when `closed`
+    /// (the sweep; a take finds a closed connection when it checks the one it took).
+    fn expire(&mut self, now: Instant, closed: bool, out: &mut Vec<C>) {
         let ttl = self.idle_ttl;
-        let gone = |idle: &Idle<C>| idle.conn.is_closed() || now.duration_since(idle.since) >= ttl;
+        let gone = |idle: &Idle<C>| {
+            now.duration_since(idle.since) >= ttl || (closed && idle.conn.is_closed())
+        };
         // Looked over on every acquire: nothing is allocated unless something expired.
         if !self.idle.iter().any(gone) {
             return;
@@ -209,7 +212,7 @@ impl<C: Pooled> Core<C> {
         let outcome = {
             let mut state = self.lock();
             let now = Instant::now();
-            state.expire(now, &mut expired);
+            state.expire(now, false, &mut expired);
             let slot = match in_line || state.waiting == 0 {
                 true => state.take(now),
                 false => None,
@@ -239,7 +242,7 @@ impl<C: Pooled> Core<C> {
         loop {
             let mut expired = Vec::new();
             let now = Instant::now();
-            state.expire(now, &mut expired);
+            state.expire(now, false, &mut expired);
             if !expired.is_empty() {
                 drop(state);
                 expired.into_iter().for_each(C::close);
@@ -347,7 +350,7 @@ impl<C: Pooled> Core<C> {
         let mut expired = Vec::new();
         let next = {
             let mut state = self.lock();
-            state.expire(Instant::now(), &mut expired);
+            state.expire(Instant::now(), true, &mut expired);
             let ttl = state.idle_ttl;
             state.idle.iter().map(|idle| idle.since + ttl).min()
         };
