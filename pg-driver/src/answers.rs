@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use futures::task::AtomicWaker;
 
-use crate::task::{Answer, Request};
+use crate::task::Answer;
 
 /// The task's end of a request's answers.
 pub(crate) type AnswerSender = Sender<Answer>;
@@ -77,11 +77,6 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
         waker: AtomicWaker::new(),
     });
     (Sender(channel.clone()), Receiver(channel))
-}
-
-/// The connection's requests to its task: the same channel, one sender (the link).
-pub(crate) fn requests() -> (Sender<Request>, Receiver<Request>) {
-    channel()
 }
 
 /// The producing end.

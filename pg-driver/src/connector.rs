@@ -250,7 +250,7 @@ impl Connector {
             shared.hooks.dispatch(None, &notice);
             shared.push_notice(notice);
         }
-        let (tx, rx) = crate::answers::requests();
+        let (tx, rx) = crate::answers::channel();
         tokio::spawn(Task::new(socket, read_buf, rx, shared.clone()));
         Ok(Link {
             tx,

@@ -315,15 +315,6 @@ impl Reader {
     pub(crate) fn buffered_rows(&mut self, rows: &mut Vec<Row>, limit: usize) {
         while !self.done && rows.len() < limit {
             match self.responses.next_frame_buffered() {
-                // DataRows straight into `rows`, the rest through `handle`.
-                Ok(Some(Frame::Message(Message::DataRow(body)))) => {
-                    match Row::from_data_row_body(self.columns.clone(), body) {
-                        Ok(row) => rows.push(row),
-                        Err(e) => {
-                            self.error.get_or_insert(protocol(e));
-                        }
-                    }
-                }
                 Ok(Some(frame)) => rows.extend(self.handle(frame).and_then(Item::into_row)),
                 Ok(None) => return,
                 Err(e) => {

@@ -63,7 +63,7 @@ pub async fn connect_over(
         shared.hooks.dispatch(None, &notice);
         shared.push_notice(notice);
     }
-    let (tx, rx) = crate::answers::requests();
+    let (tx, rx) = crate::answers::channel();
     tokio::spawn(Task::new(socket, established.read_buf, rx, shared.clone()));
     let link = Link {
         tx,

@@ -44,13 +44,23 @@ pub(crate) struct StatementInner {
 
 impl Drop for StatementInner {
     fn drop(&mut self) {
-        if self.owned && !self.link.shared.is_closed() {
-            let mut buf = BytesMut::new();
-            if frontend::close(b'S', &self.name, &mut buf).is_ok() {
-                frontend::sync(&mut buf);
-                // Nobody waits for the answer: the task reads and drops it.
-                let _ = self.link.request(buf.freeze(), 1, None);
-            }
+        if self.owned {
+            self.link.queue_close(&self.name);
+        }
+    }
+}
+
+impl Link {
+    /// Queues Close + Sync for the prepared statement `name`, unless the session is gone;
+    /// nobody waits for the answer (the task reads and drops it).
+    pub(crate) fn queue_close(&self, name: &str) {
+        if self.shared.is_closed() {
+            return;
+        }
+        let mut buf = BytesMut::new();
+        if frontend::close(b'S', name, &mut buf).is_ok() {
+            frontend::sync(&mut buf);
+            let _ = self.request(buf.freeze(), 1, None);
         }
     }
 }

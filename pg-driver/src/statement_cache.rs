@@ -11,10 +11,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 
-use bytes::BytesMut;
 use pg_exceptions::Error;
 use pg_types::Columns;
-use postgres_protocol::message::frontend;
 use postgres_types::Type;
 
 use crate::connection::Connection;
@@ -38,20 +36,8 @@ pub(crate) struct CacheEntry {
 
 impl Drop for CacheEntry {
     fn drop(&mut self) {
-        if self.reparse {
-            return;
-        }
-        let Some(link) = self.link.upgrade() else {
-            return;
-        };
-        if link.shared.is_closed() {
-            return;
-        }
-        let mut buf = BytesMut::new();
-        if frontend::close(b'S', &self.name, &mut buf).is_ok() {
-            frontend::sync(&mut buf);
-            // Nobody waits for the answer: the task reads and drops it.
-            let _ = link.request(buf.freeze(), 1, None);
+        if let Some(link) = self.link.upgrade().filter(|_| !self.reparse) {
+            link.queue_close(&self.name);
         }
     }
 }

@@ -82,6 +82,21 @@ impl Pump {
         }
     }
 
+    /// The next row (COPY pieces as rows, tags skipped); at the end, how the execution
+    /// ended: the first error, once, or None.
+    fn poll_row(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Row, Error>>> {
+        loop {
+            let Poll::Ready(item) = self.poll_item(cx) else {
+                return Poll::Pending;
+            };
+            match item {
+                Some(Item::Tag(_)) => {}
+                Some(item) => return Poll::Ready(item.into_row().map(Ok)),
+                None => return Poll::Ready(self.finish().map(Err)),
+            }
+        }
+    }
+
     /// The reader, between waits.
     fn reader(&mut self) -> Option<&mut Reader> {
         match self {
@@ -103,17 +118,7 @@ impl Stream for RowStream {
     type Item = Result<Row, Error>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let pump = &mut self.get_mut().0;
-        loop {
-            let Poll::Ready(item) = pump.poll_item(cx) else {
-                return Poll::Pending;
-            };
-            match item {
-                Some(Item::Tag(_)) => {}
-                Some(item) => return Poll::Ready(item.into_row().map(Ok)),
-                None => return Poll::Ready(pump.finish().map(Err)),
-            }
-        }
+        self.get_mut().0.poll_row(cx)
     }
 }
 
@@ -137,18 +142,13 @@ impl Stream for ChunkStream {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         // A chunk is what has arrived: it waits only for its first row.
-        let first = loop {
-            let Poll::Ready(item) = this.pump.poll_item(cx) else {
-                return Poll::Pending;
-            };
-            match item {
-                Some(Item::Tag(_)) => {}
-                Some(item) => break item.into_row(),
-                None => return Poll::Ready(this.pump.finish().map(Err)),
-            }
+        let first = match this.pump.poll_row(cx) {
+            Poll::Ready(Some(Ok(row))) => row,
+            Poll::Ready(other) => return Poll::Ready(other.map(|end| end.map(|row| vec![row]))),
+            Poll::Pending => return Poll::Pending,
         };
         let mut chunk = Vec::with_capacity(this.capacity.max(1));
-        chunk.extend(first);
+        chunk.push(first);
         if let Some(reader) = this.pump.reader() {
             reader.buffered_rows(&mut chunk, CHUNK_ROWS);
         }

@@ -69,7 +69,6 @@ struct State<C> {
     waiting: usize,
     max_size: usize,
     idle_ttl: Duration,
-    shut_down: bool,
     /// Since when no connection has been busy.
     idle_start: Option<Instant>,
 }
@@ -156,9 +155,9 @@ impl<C: Pooled> Drop for InLine<'_, C> {
 pub(crate) struct Core<C> {
     pub(crate) id: String,
     state: Mutex<State<C>>,
-    /// Set once the pool is shut down (and retired from the registry): holders of the pool
-    /// look it up again.
-    retired: std::sync::atomic::AtomicBool,
+    /// Set once the pool is shut down (and retired from the registry): connections coming
+    /// back are closed, and holders of the pool look it up again. Read without the lock.
+    shut_down: std::sync::atomic::AtomicBool,
     changed: Condvar,
     notify: Notify,
     pub(crate) stats: Stats,
@@ -175,10 +174,9 @@ impl<C: Pooled> Core<C> {
                 waiting: 0,
                 max_size: max_size.max(1),
                 idle_ttl,
-                shut_down: false,
                 idle_start: Some(Instant::now()),
             }),
-            retired: Default::default(),
+            shut_down: Default::default(),
             changed: Condvar::new(),
             notify: Notify::new(),
             stats: Stats::default(),
@@ -301,7 +299,7 @@ impl<C: Pooled> Core<C> {
 
     /// Whether the pool was shut down.
     pub(crate) fn is_retired(&self) -> bool {
-        self.retired.load(Ordering::Acquire)
+        self.shut_down.load(Ordering::Acquire)
     }
 
     /// Marks a busy connection as on its way back (being reset).
@@ -322,7 +320,7 @@ impl<C: Pooled> Core<C> {
             let now = Instant::now();
             let surplus = match conn {
                 Some(conn)
-                    if !state.shut_down && !conn.is_closed() && state.size() < state.max_size =>
+                    if !self.is_retired() && !conn.is_closed() && state.size() < state.max_size =>
                 {
                     // With other connections idle, a sweep is already due no later than this
                     // one expires (and each sweep schedules the next).
@@ -363,10 +361,9 @@ impl<C: Pooled> Core<C> {
 
     /// Closes every idle connection; busy ones are closed when they come back.
     pub(crate) fn shutdown(&self) {
-        self.retired.store(true, Ordering::Release);
+        self.shut_down.store(true, Ordering::Release);
         let idle = {
             let mut state = self.lock();
-            state.shut_down = true;
             std::mem::take(&mut state.idle)
         };
         idle.into_iter().for_each(|idle| idle.conn.close());
@@ -411,7 +408,7 @@ impl<C: Pooled> Core<C> {
             max_size: state.max_size,
             idle_ttl: state.idle_ttl,
             idle_duration: state.idle_start.map(|start| start.elapsed()),
-            shut_down: state.shut_down,
+            shut_down: self.is_retired(),
         }
     }
 }
