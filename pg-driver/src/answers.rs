@@ -29,11 +29,20 @@ struct Queue<T> {
     first: Option<T>,
     rest: VecDeque<T>,
     closed: bool,
+    /// The receiver said it has nothing to do (the request channel: the task has no request
+    /// in flight and nothing to write) and nothing was pushed since; see
+    /// [`Sender::send_or_write`].
+    idle: bool,
 }
 
 impl<T> Queue<T> {
+    fn is_empty(&self) -> bool {
+        self.first.is_none() && self.rest.is_empty()
+    }
+
     fn push(&mut self, item: T) {
-        if self.first.is_none() && self.rest.is_empty() {
+        self.idle = false;
+        if self.is_empty() {
             self.first = Some(item);
         } else {
             self.rest.push_back(item);
@@ -70,6 +79,7 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
             first: None,
             rest: VecDeque::new(),
             closed: false,
+            idle: false,
         }),
         sender_gone: AtomicBool::new(false),
         receiver_gone: AtomicBool::new(false),
@@ -94,6 +104,32 @@ impl<T> Sender<T> {
             self.0.queued.fetch_add(1, Ordering::Release);
         }
         self.0.waker.wake();
+        Ok(())
+    }
+
+    /// Queues `item` like [`Sender::send`]; when the receiver said it is idle and nothing is
+    /// queued, `write` first gets to deliver the item by other means (a handle writing its
+    /// request to the socket itself) while the queue is locked, so no other item overtakes
+    /// it. `write` says whether it delivered everything; if so the receiver is not woken: it
+    /// takes the item when the item's effect (the answer) wakes it.
+    pub(crate) fn send_or_write(
+        &self,
+        mut item: T,
+        write: impl FnOnce(&mut T) -> bool,
+    ) -> Result<(), T> {
+        let delivered = {
+            let mut queue = self.0.queue();
+            if queue.closed {
+                return Err(item);
+            }
+            let delivered = queue.idle && queue.is_empty() && write(&mut item);
+            queue.push(item);
+            self.0.queued.fetch_add(1, Ordering::Release);
+            delivered
+        };
+        if !delivered {
+            self.0.waker.wake();
+        }
         Ok(())
     }
 
@@ -138,6 +174,30 @@ impl<T> Receiver<T> {
             None if gone => Err(Empty::Closed),
             None => Err(Empty::Waiting),
         }
+    }
+
+    /// The next item if one is queued and `wanted` accepts it.
+    ///
+    /// Always takes the lock (no look at the count first): a sender that is delivering an
+    /// item by other means holds the lock until the item is queued, and the receiver may
+    /// see that delivery's effect before the sender is done.
+    pub(crate) fn try_recv_if(&mut self, wanted: impl FnOnce(&T) -> bool) -> Option<T> {
+        let mut queue = self.0.queue();
+        let front = queue.first.as_ref().or_else(|| queue.rest.front())?;
+        if !wanted(front) {
+            return None;
+        }
+        let item = queue.pop();
+        self.0.queued.fetch_sub(1, Ordering::Release);
+        item
+    }
+
+    /// Says the receiver has nothing to do, if nothing is queued; returns whether it said so.
+    /// Any push takes it back.
+    pub(crate) fn publish_idle(&self) -> bool {
+        let mut queue = self.0.queue();
+        queue.idle = queue.is_empty() && !queue.closed;
+        queue.idle
     }
 
     /// The next item; `None` once the sender is gone and everything was taken.
@@ -221,6 +281,32 @@ mod tests {
         drop(tx);
         assert_eq!(rx.try_recv().unwrap().unwrap(), &b"last"[..]);
         assert_eq!(rx.try_recv().unwrap_err(), Empty::Closed);
+    }
+
+    #[test]
+    fn an_item_is_written_only_when_the_receiver_is_idle_and_nothing_waits() {
+        let (tx, mut rx) = channel::<Vec<u8>>();
+        // Not idle yet: the item is queued untouched.
+        tx.send_or_write(vec![1], |_| panic!("written while busy"))
+            .unwrap();
+        assert!(!rx.publish_idle(), "an item waits");
+        assert_eq!(rx.try_recv(), Ok(vec![1]));
+        assert!(rx.publish_idle());
+        // Idle and empty: written, then queued for the receiver to take.
+        tx.send_or_write(vec![2, 3], |item| {
+            item.clear();
+            true
+        })
+        .unwrap();
+        // Any push ends the idle state: the next item waits behind the first.
+        tx.send_or_write(vec![4], |_| panic!("written behind another"))
+            .unwrap();
+        assert_eq!(rx.try_recv_if(|item| item.is_empty()), Some(vec![]));
+        assert_eq!(rx.try_recv_if(|item| item.is_empty()), None);
+        assert_eq!(rx.try_recv(), Ok(vec![4]));
+        rx.close();
+        assert!(!rx.publish_idle(), "closed");
+        assert_eq!(tx.send_or_write(vec![5], |_| true), Err(vec![5]));
     }
 
     #[test]

@@ -11,7 +11,6 @@ use crate::params::{ConnectParams, Host, LoadBalanceHosts, SslMode};
 use crate::shared::Shared;
 use crate::socket::Socket;
 use crate::startup::{self, Established, Startup};
-use crate::task::Task;
 use crate::tls::TlsFiles;
 use crate::transport::{self, Keepalive, PeerAddr};
 
@@ -250,8 +249,7 @@ impl Connector {
             shared.hooks.dispatch(None, &notice);
             shared.push_notice(notice);
         }
-        let (tx, rx) = crate::answers::channel();
-        tokio::spawn(Task::new(socket, read_buf, rx, shared.clone()));
+        let tx = crate::task::spawn(socket, read_buf, shared.clone());
         Ok(Link {
             tx,
             shared,

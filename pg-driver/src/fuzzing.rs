@@ -17,7 +17,6 @@ use crate::params::ConnectParams;
 use crate::shared::Shared;
 use crate::socket::Socket;
 use crate::startup::{self, AuthMethod, Established, Startup};
-use crate::task::Task;
 use crate::transport::PeerAddr;
 
 /// Opens a connection over `stream`, as [`Connector::connect`] does over a socket it opened.
@@ -63,8 +62,7 @@ pub async fn connect_over(
         shared.hooks.dispatch(None, &notice);
         shared.push_notice(notice);
     }
-    let (tx, rx) = crate::answers::channel();
-    tokio::spawn(Task::new(socket, established.read_buf, rx, shared.clone()));
+    let tx = crate::task::spawn(socket, established.read_buf, shared.clone());
     let link = Link {
         tx,
         shared,

@@ -18,7 +18,7 @@ const BODY_QUEUE: usize = 8;
 
 /// One established server session.
 pub(crate) struct Link {
-    pub(crate) tx: crate::answers::Sender<Request>,
+    pub(crate) tx: crate::task::Requests,
     pub(crate) shared: Arc<Shared>,
     pub(crate) backend_key: Option<(i32, i32)>,
     pub(crate) peer: PeerAddr,
@@ -151,7 +151,7 @@ impl Link {
             active: Some(self.session.in_flight()),
         };
         self.tx
-            .send(Request {
+            .submit(Request {
                 bytes,
                 body,
                 interrupt,
@@ -165,7 +165,7 @@ impl Link {
     /// Queues bytes that get no answer of their own.
     pub(crate) fn send(&self, bytes: Bytes) -> Result<(), Error> {
         self.tx
-            .send(Request {
+            .submit(Request {
                 bytes,
                 body: None,
                 interrupt: None,
@@ -178,7 +178,7 @@ impl Link {
     /// Queues a Terminate; the task closes the socket once it is written.
     pub(crate) fn terminate(&self) {
         let bytes = crate::simple::encode_terminate();
-        let _ = self.tx.send(Request {
+        let _ = self.tx.submit(Request {
             bytes,
             body: None,
             interrupt: None,

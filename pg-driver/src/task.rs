@@ -7,6 +7,9 @@
 //! (its future was dropped) has its answers read and discarded, which leaves the connection
 //! clean for the next request. NOTICE, NOTIFY and ParameterStatus messages are handled here,
 //! whichever request is in flight.
+//!
+//! While the task is idle, a handle writes its request to a TCP or unix socket itself
+//! ([`Requests::submit`]) and the task only reads the answer.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -24,7 +27,7 @@ use tokio::sync::mpsc;
 
 use crate::hooks::MessageHook;
 use crate::shared::{Notification, Shared};
-use crate::socket::Socket;
+use crate::socket::{DirectWriter, Socket, TaskSocket};
 
 /// What answers a request: raw backend messages, whole frames, in order.
 pub(crate) type Answer = Result<BytesMut, Error>;
@@ -96,6 +99,44 @@ pub(crate) struct Request {
     pub(crate) terminate: bool,
 }
 
+/// The handles' end of a connection task: where requests go, and the socket a request may be
+/// written to directly while the task is idle.
+pub(crate) struct Requests {
+    tx: crate::answers::Sender<Request>,
+    direct: DirectWriter,
+}
+
+impl Requests {
+    /// Hands `request` over. While the task has no request in flight and nothing to write,
+    /// the caller writes the request's bytes itself (under the queue's lock, so nothing
+    /// overtakes it) and the task, left asleep, takes the responder when the answer wakes
+    /// it: a round trip without a hop to the task. What the socket does not take at once
+    /// is left for the task. Fails when the task is gone.
+    pub(crate) fn submit(&self, request: Request) -> Result<(), TaskGone> {
+        let sent = if request.body.is_some() || request.terminate || !self.direct.is_some() {
+            self.tx.send(request)
+        } else {
+            self.tx.send_or_write(request, |request| {
+                let written = self.direct.try_write(&request.bytes);
+                request.bytes.advance(written);
+                request.bytes.is_empty()
+            })
+        };
+        sent.map_err(|_| TaskGone)
+    }
+}
+
+/// The connection's task has ended: nothing more can be sent.
+pub(crate) struct TaskGone;
+
+/// Starts the task of an established session on the current runtime.
+pub(crate) fn spawn(socket: Socket, read_buf: BytesMut, shared: Arc<Shared>) -> Requests {
+    let (tx, rx) = crate::answers::channel();
+    let (socket, direct) = socket.split();
+    tokio::spawn(Task::new(socket, read_buf, rx, shared));
+    Requests { tx, direct }
+}
+
 const READ_CHUNK: usize = 64 * 1024;
 /// The least room a read is offered: below it, the buffer grows by [`READ_CHUNK`]. Growing
 /// only then (not before every read) keeps small answers from costing an allocation each:
@@ -104,7 +145,7 @@ const READ_MIN: usize = 16 * 1024;
 const WRITE_HIGH_WATER: usize = 256 * 1024;
 
 pub(crate) struct Task {
-    socket: Socket,
+    socket: TaskSocket,
     read_buf: BytesMut,
     write_buf: BytesMut,
     requests: crate::answers::Receiver<Request>,
@@ -115,11 +156,13 @@ pub(crate) struct Task {
     shared: Arc<Shared>,
     terminating: bool,
     needs_flush: bool,
+    /// The request queue was told the task is idle (handles may write to the socket).
+    idle_published: bool,
 }
 
 impl Task {
-    pub(crate) fn new(
-        socket: Socket,
+    fn new(
+        socket: TaskSocket,
         read_buf: BytesMut,
         requests: crate::answers::Receiver<Request>,
         shared: Arc<Shared>,
@@ -136,6 +179,7 @@ impl Task {
             shared,
             terminating: false,
             needs_flush: false,
+            idle_published: false,
         }
     }
 
@@ -194,6 +238,7 @@ impl Task {
     }
 
     fn take(&mut self, request: Request) {
+        self.idle_published = false;
         self.write_buf.extend_from_slice(&request.bytes);
         if let Some(responder) = request.responder {
             self.pending.push_back(responder);
@@ -300,6 +345,14 @@ impl Task {
                         self.shared.set_status(self.read_buf[batch + 5]);
                     }
                     batch += len;
+                    if self.pending.is_empty() {
+                        // The answer to a request a handle wrote itself while the task was
+                        // idle: its responder waits at the head of the queue.
+                        let written = self.requests.try_recv_if(|r| r.bytes.is_empty());
+                        if let Some(request) = written {
+                            self.take(request);
+                        }
+                    }
                     let Some(front) = self.pending.front_mut() else {
                         // An answer nobody asked for: a FATAL error before the server hangs up.
                         let frame = self.read_buf.split_to(batch);
@@ -380,6 +433,16 @@ impl Task {
         Ok(())
     }
 
+    /// Nothing in flight, nothing to write: a handle may write the next request itself.
+    fn is_idle(&self) -> bool {
+        self.pending.is_empty()
+            && self.write_buf.is_empty()
+            && !self.needs_flush
+            && self.body.is_none()
+            && !self.terminating
+            && !self.requests_closed
+    }
+
     fn fail(&mut self, error: Error) {
         self.shared.mark_closed(Some(error));
         self.shared.mark_finished();
@@ -447,6 +510,9 @@ impl Future for Task {
                 Poll::Pending => {}
             }
             if !progressed {
+                if !this.idle_published && this.is_idle() {
+                    this.idle_published = this.requests.publish_idle();
+                }
                 return Poll::Pending;
             }
         }

@@ -162,7 +162,7 @@ pub(crate) fn request_unbegun(link: &Link, bytes: Bytes) -> Result<Responses, Er
         active: Some(link.session.in_flight()),
     };
     link.tx
-        .send(Request {
+        .submit(Request {
             bytes,
             body: None,
             interrupt: None,
