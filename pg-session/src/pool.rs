@@ -159,6 +159,10 @@ pub(crate) struct Core<C> {
     /// back are closed, and holders of the pool look it up again. Read without the lock.
     shut_down: std::sync::atomic::AtomicBool,
     changed: Condvar,
+    /// Threads waiting on `changed` (blocking acquires). Counted under the state's lock before
+    /// they wait, so a change made under the lock and then notified is never missed; with none,
+    /// nobody is notified (a condvar's notify is a system call even when nobody waits).
+    sleepers: std::sync::atomic::AtomicUsize,
     notify: Notify,
     pub(crate) stats: Stats,
 }
@@ -178,6 +182,7 @@ impl<C: Pooled> Core<C> {
             }),
             shut_down: Default::default(),
             changed: Condvar::new(),
+            sleepers: Default::default(),
             notify: Notify::new(),
             stats: Stats::default(),
         }
@@ -189,17 +194,25 @@ impl<C: Pooled> Core<C> {
 
     /// Wakes every waiter (connections closed, the size changed, the pool shut down).
     fn wake(&self) {
-        self.changed.notify_all();
+        if self.has_sleepers() {
+            self.changed.notify_all();
+        }
         self.notify.notify_waiters();
     }
 
     /// Wakes one waiter: one connection, or one slot, came free. Waking them all would have
     /// every waiter look and all but one go back to sleep, on every release.
     fn wake_one(&self) {
-        self.changed.notify_one();
+        if self.has_sleepers() {
+            self.changed.notify_one();
+        }
         // Held as a permit when nobody waits; a woken waiter that is dropped (its timeout
         // fired) passes the notification on.
         self.notify.notify_one();
+    }
+
+    fn has_sleepers(&self) -> bool {
+        self.sleepers.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
     /// One attempt: a slot, `Err(true)` to wait, `Err(false)` when the deadline has passed.
@@ -256,11 +269,15 @@ impl<C: Pooled> Core<C> {
             }
             // The lock is held from the look to the wait: no change goes unseen.
             let wait = deadline.saturating_duration_since(now).max(RETURN_STEP);
+            self.sleepers
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             state = self
                 .changed
                 .wait_timeout(state, wait)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
+            self.sleepers
+                .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
         }
     }
 

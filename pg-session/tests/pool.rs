@@ -112,10 +112,13 @@ fn a_full_pool_waits_for_the_acquire_timeout_then_names_itself() -> R {
         std::thread::sleep(Duration::from_millis(200));
         drop(held);
     });
+    let started = Instant::now();
     let waiting = Session::builder(&uri)
         .acquire_timeout(Duration::from_secs(10))
         .connect()?;
     assert_eq!(backend_of(&waiting), backend);
+    // Woken when it came back, not when the wait timed out.
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     releaser.join().unwrap();
     Ok(())
 }
