@@ -861,3 +861,77 @@ fn the_blocking_facade_round_trips_types() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn decimals_and_timestamps_read_as_the_server_writes_them() {
+    let db = common::connect().await;
+    // Each numeric with the server's text of it: what the direct decoder takes (most of
+    // these) and what it leaves to rust_decimal (huge, deep, special) must read the same.
+    let rows = db
+        .query(
+            "SELECT n, n::text AS text FROM (VALUES ('0'::numeric), ('0.000'), ('-0.50'), \
+             ('123.4500'), ('1e-20'), ('10000'), ('-99999999999999999999.99999'), \
+             ('12345678901234567890123456'), ('79228162514264337593543950335'), \
+             ('0.1234567890123456789012345678'), ('1.00000000000000000000000000001'), \
+             (NULL)) AS t(n)",
+            (),
+        )
+        .await
+        .unwrap()
+        .rows;
+    assert_eq!(rows.len(), 12);
+    for row in &rows {
+        let text: Option<String> = row.get("text");
+        let read: Option<Decimal> = row.get("n");
+        match text {
+            None => assert_eq!(read, None),
+            Some(text) => {
+                let expected = Decimal::from_str(&text)
+                    .or_else(|_| Decimal::from_scientific(&text))
+                    .unwrap_or_else(|_| Decimal::from_str_exact(&text).unwrap());
+                let read = read.unwrap();
+                assert_eq!(read, expected, "{text}");
+                if text.len() < 28 {
+                    assert_eq!(read.to_string(), text, "the server's scale kept");
+                }
+                assert_eq!(row.get::<Decimal>("n"), read);
+            }
+        }
+    }
+    let rows = db
+        .query(
+            "SELECT t, (extract(epoch FROM t) * 1000000)::int8 AS micros FROM (VALUES \
+             ('2000-01-01 00:00:00+00'::timestamptz), ('1970-01-01 00:00:00.000001+00'), \
+             ('1899-12-31 23:59:59.999999+00'), ('2262-04-11 23:47:16.854775+00'), \
+             ('4713-11-24 00:00:00+00 BC'), ('262000-06-15 12:00:00.5+00')) AS v(t)",
+            (),
+        )
+        .await
+        .unwrap()
+        .rows;
+    for row in &rows {
+        let micros: i64 = row.get("micros");
+        let instant: DateTime<Utc> = row.get("t");
+        assert_eq!(instant.timestamp_micros(), micros);
+        assert_eq!(row.get::<Option<DateTime<Utc>>>("t"), Some(instant));
+        let naive: NaiveDateTime = db
+            .query_first("SELECT $1::timestamptz AT TIME ZONE 'UTC'", (instant,))
+            .await
+            .unwrap();
+        assert_eq!(naive, instant.naive_utc());
+    }
+    // Beyond chrono's years, and the infinities: errors, not wrong instants.
+    let row = db
+        .query(
+            "SELECT '294276-12-31 23:59:59+00'::timestamptz AS far, \
+             'infinity'::timestamptz AS inf, '-infinity'::timestamptz AS ninf",
+            (),
+        )
+        .await
+        .unwrap()
+        .rows
+        .remove(0);
+    for name in ["far", "inf", "ninf"] {
+        assert!(row.try_get::<DateTime<Utc>>(name).is_err(), "{name}");
+    }
+}

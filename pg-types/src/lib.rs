@@ -48,6 +48,7 @@ mod display;
 mod encode;
 mod encode_container;
 mod error;
+mod fast_decode;
 mod geometry;
 mod numeric;
 mod range;
