@@ -118,7 +118,11 @@ fn a_full_pool_waits_for_the_acquire_timeout_then_names_itself() -> R {
         .connect()?;
     assert_eq!(backend_of(&waiting), backend);
     // Woken when it came back, not when the wait timed out.
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     releaser.join().unwrap();
     Ok(())
 }
