@@ -13,7 +13,8 @@
 //! digits become one integer mantissa at the value's display scale. Only values that
 //! decoder gives exactly are taken (at most 25 significant digits, a scale of at most 28,
 //! nothing beyond the scale, no negative zero); anything else — NaN, infinities, huge or
-//! malformed values — goes to rust_decimal's `FromSql`, so results and errors are its own.
+//! malformed values — goes to rust_decimal's `FromSql`, so results and errors are its own
+//! (except that its panics on some malformed values become errors).
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use postgres_types::{FromSql, Type};
@@ -76,16 +77,40 @@ pub(crate) fn timestamp_from_binary(raw: &[u8]) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_micros(micros.checked_add(POSTGRES_EPOCH_MICROS)?)
 }
 
-/// `T` read by a decoder of this module, when `T` is the Rust type it gives for `ty` (or its
-/// `Option`) and the value is on its path; `None` sends the caller to `T`'s own `FromSql`.
+/// What `FromSql` fails with.
+pub(crate) type DecodeError = Box<dyn std::error::Error + Sync + Send>;
+
+/// A numeric as a Decimal: directly when it is on that path, else through rust_decimal's
+/// `FromSql`, whose panics on some malformed values (a zero with a large weight overflows
+/// its power of ten) become an error: server bytes must not crash the reader.
+fn decimal(raw: &[u8]) -> Result<Decimal, DecodeError> {
+    if let Some(value) = decimal_from_binary(raw) {
+        return Ok(value);
+    }
+    std::panic::catch_unwind(|| Decimal::from_sql(&Type::NUMERIC, raw))
+        .unwrap_or_else(|_| Err("malformed numeric value".into()))
+}
+
+/// A timestamp directly when it is on that path; `None` leaves it to postgres-types (whose
+/// error for the infinities and years beyond chrono's is then the one given).
+fn timestamp<V>(raw: &[u8], convert: fn(DateTime<Utc>) -> V) -> Option<Result<V, DecodeError>> {
+    Some(Ok(convert(timestamp_from_binary(raw)?)))
+}
+
+/// `T` read by this module, when `T` is the Rust type it decodes `ty` into (or its `Option`):
+/// the value or the error. `None` sends the caller to `T`'s own `FromSql` (another type, a
+/// NULL read as a plain value, a timestamp off the direct path).
 #[inline]
-pub(crate) fn try_decode<'a, T: FromSql<'a>>(ty: &Type, raw: Option<&[u8]>) -> Option<T> {
+pub(crate) fn try_decode<'a, T: FromSql<'a>>(
+    ty: &Type,
+    raw: Option<&[u8]>,
+) -> Option<Result<T, DecodeError>> {
     if *ty == Type::NUMERIC {
-        decoded::<T, Decimal>(raw, decimal_from_binary)
+        decoded::<T, Decimal>(raw, |raw| Some(decimal(raw)))
     } else if *ty == Type::TIMESTAMPTZ {
-        decoded::<T, DateTime<Utc>>(raw, timestamp_from_binary)
+        decoded::<T, DateTime<Utc>>(raw, |raw| timestamp(raw, |utc| utc))
     } else if *ty == Type::TIMESTAMP {
-        decoded::<T, NaiveDateTime>(raw, |raw| Some(timestamp_from_binary(raw)?.naive_utc()))
+        decoded::<T, NaiveDateTime>(raw, |raw| timestamp(raw, |utc| utc.naive_utc()))
     } else {
         None
     }
@@ -95,21 +120,29 @@ pub(crate) fn try_decode<'a, T: FromSql<'a>>(ty: &Type, raw: Option<&[u8]>) -> O
 #[inline]
 fn decoded<'a, T: FromSql<'a>, V: Copy + 'static>(
     raw: Option<&[u8]>,
-    decode: impl FnOnce(&[u8]) -> Option<V>,
-) -> Option<T> {
+    decode: impl FnOnce(&[u8]) -> Option<Result<V, DecodeError>>,
+) -> Option<Result<T, DecodeError>> {
     let id = typeid::of::<T>();
     if id == typeid::of::<V>() {
-        let value = decode(raw?)?;
+        let value = match decode(raw?)? {
+            Ok(value) => value,
+            Err(e) => return Some(Err(e)),
+        };
         // SAFETY: T has V's type id, lifetimes erased, and V is 'static (no lifetime
         // parameters), so T is V. V is Copy: nothing is dropped twice.
-        Some(unsafe { std::mem::transmute_copy::<V, T>(&value) })
+        Some(Ok(unsafe { std::mem::transmute_copy::<V, T>(&value) }))
     } else if id == typeid::of::<Option<V>>() {
         let value = match raw {
             None => None,
-            Some(raw) => Some(decode(raw)?),
+            Some(raw) => match decode(raw)? {
+                Ok(value) => Some(value),
+                Err(e) => return Some(Err(e)),
+            },
         };
         // SAFETY: as above, T is Option<V>, which is Copy.
-        Some(unsafe { std::mem::transmute_copy::<Option<V>, T>(&value) })
+        Some(Ok(unsafe {
+            std::mem::transmute_copy::<Option<V>, T>(&value)
+        }))
     } else {
         None
     }
@@ -212,16 +245,30 @@ mod tests {
         Decimal::new(-12345, 2)
             .to_sql(&Type::NUMERIC, &mut raw)
             .unwrap();
-        let got: Option<Decimal> = try_decode(&Type::NUMERIC, Some(&raw));
+        let got = try_decode::<Decimal>(&Type::NUMERIC, Some(&raw)).map(Result::unwrap);
         assert_eq!(got, Some(Decimal::new(-12345, 2)));
-        let got: Option<Option<Decimal>> = try_decode(&Type::NUMERIC, Some(&raw));
+        let got = try_decode::<Option<Decimal>>(&Type::NUMERIC, Some(&raw)).map(Result::unwrap);
         assert_eq!(got, Some(Some(Decimal::new(-12345, 2))));
-        let got: Option<Option<Decimal>> = try_decode(&Type::NUMERIC, None);
+        let got = try_decode::<Option<Decimal>>(&Type::NUMERIC, None).map(Result::unwrap);
         assert_eq!(got, Some(None));
         // NULL as a plain Decimal, other types, other columns: the caller's FromSql decides.
-        assert_eq!(try_decode::<Decimal>(&Type::NUMERIC, None), None);
-        assert_eq!(try_decode::<f64>(&Type::NUMERIC, Some(&raw)), None);
-        assert_eq!(try_decode::<Decimal>(&Type::INT4, Some(&raw)), None);
+        assert!(try_decode::<Decimal>(&Type::NUMERIC, None).is_none());
+        assert!(try_decode::<f64>(&Type::NUMERIC, Some(&raw)).is_none());
+        assert!(try_decode::<Decimal>(&Type::INT4, Some(&raw)).is_none());
+        // Off the direct path: rust_decimal's value, its error, and an error for its panics.
+        let huge = numeric(&[7, 9228, 1625, 1426, 4337, 5935, 4395, 335], 7, 0, 0);
+        let got = try_decode::<Decimal>(&Type::NUMERIC, Some(&huge)).unwrap();
+        assert_eq!(got.unwrap(), Decimal::MAX);
+        let nan = numeric(&[], 0, 0xC000, 0);
+        assert!(
+            try_decode::<Decimal>(&Type::NUMERIC, Some(&nan))
+                .unwrap()
+                .is_err()
+        );
+        let overflowing = numeric(&[1], 8, 0, 0); // 10^32: rust_decimal panics on it
+        assert!(decimal_from_binary(&overflowing).is_none());
+        let got = try_decode::<Decimal>(&Type::NUMERIC, Some(&overflowing)).unwrap();
+        assert_eq!(got.unwrap_err().to_string(), "malformed numeric value");
     }
 
     #[test]
@@ -236,9 +283,9 @@ mod tests {
         ] {
             let utc = DateTime::<Utc>::from_sql(&Type::TIMESTAMPTZ, &raw(micros)).unwrap();
             assert_eq!(timestamp_from_binary(&raw(micros)), Some(utc));
-            let got: Option<NaiveDateTime> = try_decode(&Type::TIMESTAMP, Some(&raw(micros)));
+            let got = try_decode::<NaiveDateTime>(&Type::TIMESTAMP, Some(&raw(micros)));
             assert_eq!(
-                got,
+                got.map(Result::unwrap),
                 Some(NaiveDateTime::from_sql(&Type::TIMESTAMP, &raw(micros)).unwrap())
             );
         }
@@ -248,8 +295,8 @@ mod tests {
         );
         for infinity in [i64::MAX, i64::MIN] {
             assert_eq!(timestamp_from_binary(&raw(infinity)), None);
-            let got: Option<DateTime<Utc>> = try_decode(&Type::TIMESTAMPTZ, Some(&raw(infinity)));
-            assert_eq!(got, None, "left to postgres-types' error");
+            let got = try_decode::<DateTime<Utc>>(&Type::TIMESTAMPTZ, Some(&raw(infinity)));
+            assert!(got.is_none(), "left to postgres-types' error");
         }
         // chrono's first and last instants, and one microsecond beyond each.
         for edge in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
@@ -260,13 +307,10 @@ mod tests {
             }
         }
         assert_eq!(timestamp_from_binary(&[0; 7]), None, "short");
-        let got: Option<Option<DateTime<Utc>>> = try_decode(&Type::TIMESTAMPTZ, None);
-        assert_eq!(got, Some(None));
+        let got = try_decode::<Option<DateTime<Utc>>>(&Type::TIMESTAMPTZ, None);
+        assert_eq!(got.map(Result::unwrap), Some(None));
         // A timestamptz read as a NaiveDateTime is not this module's: FromSql refuses it.
-        assert_eq!(
-            try_decode::<NaiveDateTime>(&Type::TIMESTAMPTZ, Some(&raw(0))),
-            None
-        );
+        assert!(try_decode::<NaiveDateTime>(&Type::TIMESTAMPTZ, Some(&raw(0))).is_none());
     }
 
     proptest! {

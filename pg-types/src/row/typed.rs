@@ -176,8 +176,8 @@ impl Row {
             return Err(self.column_failed(i, type_io_error(message)));
         }
         // rust_decimal and chrono values from decoders of our own (a fraction of the work).
-        if let Some(value) = crate::fast_decode::try_decode::<T>(ty, raw) {
-            return Ok(value);
+        if let Some(decoded) = crate::fast_decode::try_decode::<T>(ty, raw) {
+            return decoded.map_err(|e| self.unreadable(i, type_name::<T>(), Some(&*e)));
         }
         match T::from_sql_nullable(ty, raw) {
             Ok(value) => Ok(value),
