@@ -1,6 +1,7 @@
 //! The byte stream under a connection: TCP, a unix socket, or TLS over TCP.
 
 use std::io;
+use std::os::fd::AsFd;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
@@ -101,73 +102,84 @@ impl AsyncWrite for Socket {
 /// per round trip. TLS keeps its session state in one place and stays whole.
 pub(crate) enum TaskSocket {
     Whole(Socket),
-    Tcp(tcp::OwnedReadHalf, Arc<tcp::OwnedWriteHalf>),
-    Unix(unix::OwnedReadHalf, Arc<unix::OwnedWriteHalf>),
+    Split(ReadHalf, Arc<WriteHalf>),
 }
 
-/// A handle's way to write to the task's socket. It does not keep the socket open: once the
-/// task ends, writes take nothing.
-pub(crate) enum DirectWriter {
-    None,
-    Tcp(Weak<tcp::OwnedWriteHalf>),
-    Unix(Weak<unix::OwnedWriteHalf>),
+/// The read half of a split socket.
+pub(crate) enum ReadHalf {
+    Tcp(tcp::OwnedReadHalf),
+    Unix(unix::OwnedReadHalf),
 }
+
+/// The write half of a split socket, shared by the task and (weakly) its handles.
+pub(crate) enum WriteHalf {
+    Tcp(tcp::OwnedWriteHalf),
+    Unix(unix::OwnedWriteHalf),
+}
+
+impl WriteHalf {
+    /// Writes what the socket takes now, without waiting.
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            WriteHalf::Tcp(w) => w.try_write(buf),
+            WriteHalf::Unix(w) => w.try_write(buf),
+        }
+    }
+
+    fn poll_write_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            WriteHalf::Tcp(w) => w.as_ref().poll_write_ready(cx),
+            WriteHalf::Unix(w) => w.as_ref().poll_write_ready(cx),
+        }
+    }
+
+    /// Shuts the sending direction down (the halves themselves cannot, through an `Arc`).
+    fn shutdown(&self) -> io::Result<()> {
+        let fd = match self {
+            WriteHalf::Tcp(w) => AsFd::as_fd(AsRef::<TcpStream>::as_ref(w)),
+            WriteHalf::Unix(w) => AsFd::as_fd(AsRef::<UnixStream>::as_ref(w)),
+        };
+        socket2::SockRef::from(&fd).shutdown(std::net::Shutdown::Write)
+    }
+}
+
+/// A handle's way to write to the task's socket (none for TLS). It does not keep the socket
+/// open: once the task ends, writes take nothing.
+pub(crate) struct DirectWriter(Option<Weak<WriteHalf>>);
 
 impl Socket {
     /// The task's transport and the handles' writer.
     pub(crate) fn split(self) -> (TaskSocket, DirectWriter) {
-        match self {
+        let (read, write) = match self {
             Socket::Tcp(s) => {
                 let (read, write) = s.into_split();
-                let write = Arc::new(write);
-                let direct = DirectWriter::Tcp(Arc::downgrade(&write));
-                (TaskSocket::Tcp(read, write), direct)
+                (ReadHalf::Tcp(read), WriteHalf::Tcp(write))
             }
             Socket::Unix(s) => {
                 let (read, write) = s.into_split();
-                let write = Arc::new(write);
-                let direct = DirectWriter::Unix(Arc::downgrade(&write));
-                (TaskSocket::Unix(read, write), direct)
+                (ReadHalf::Unix(read), WriteHalf::Unix(write))
             }
-            tls @ Socket::Tls(_) => (TaskSocket::Whole(tls), DirectWriter::None),
-        }
+            tls @ Socket::Tls(_) => return (TaskSocket::Whole(tls), DirectWriter(None)),
+        };
+        let write = Arc::new(write);
+        let direct = DirectWriter(Some(Arc::downgrade(&write)));
+        (TaskSocket::Split(read, write), direct)
     }
 }
 
 impl DirectWriter {
     /// Whether writes can take anything at all.
     pub(crate) fn is_some(&self) -> bool {
-        !matches!(self, DirectWriter::None)
+        self.0.is_some()
     }
 
     /// Writes what the socket takes now, without waiting, and returns how much that was. A
     /// failure takes nothing: the task meets it again when it writes the rest, and fails the
     /// connection as it would have.
     pub(crate) fn try_write(&self, buf: &[u8]) -> usize {
-        let written = match self {
-            DirectWriter::None => return 0,
-            DirectWriter::Tcp(w) => w.upgrade().map(|w| w.try_write(buf)),
-            DirectWriter::Unix(w) => w.upgrade().map(|w| w.try_write(buf)),
-        };
-        match written {
-            Some(Ok(n)) => n,
-            Some(Err(_)) | None => 0,
-        }
-    }
-}
-
-/// Writes through a shared write half: wait until the socket is writable, then try.
-fn poll_write_shared<S>(
-    stream: &S,
-    cx: &mut Context<'_>,
-    poll_ready: impl Fn(&S, &mut Context<'_>) -> Poll<io::Result<()>>,
-    try_write: impl Fn(&S) -> io::Result<usize>,
-) -> Poll<io::Result<usize>> {
-    loop {
-        std::task::ready!(poll_ready(stream, cx))?;
-        match try_write(stream) {
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            done => return Poll::Ready(done),
+        match self.0.as_ref().and_then(Weak::upgrade) {
+            Some(write) => write.try_write(buf).unwrap_or(0),
+            None => 0,
         }
     }
 }
@@ -180,8 +192,8 @@ impl AsyncRead for TaskSocket {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             TaskSocket::Whole(s) => Pin::new(s).poll_read(cx, buf),
-            TaskSocket::Tcp(r, _) => Pin::new(r).poll_read(cx, buf),
-            TaskSocket::Unix(r, _) => Pin::new(r).poll_read(cx, buf),
+            TaskSocket::Split(ReadHalf::Tcp(r), _) => Pin::new(r).poll_read(cx, buf),
+            TaskSocket::Split(ReadHalf::Unix(r), _) => Pin::new(r).poll_read(cx, buf),
         }
     }
 }
@@ -194,18 +206,13 @@ impl AsyncWrite for TaskSocket {
     ) -> Poll<io::Result<usize>> {
         match self.get_mut() {
             TaskSocket::Whole(s) => Pin::new(s).poll_write(cx, buf),
-            TaskSocket::Tcp(_, w) => poll_write_shared(
-                &**w,
-                cx,
-                |w, cx| w.as_ref().poll_write_ready(cx),
-                |w| w.try_write(buf),
-            ),
-            TaskSocket::Unix(_, w) => poll_write_shared(
-                &**w,
-                cx,
-                |w, cx| w.as_ref().poll_write_ready(cx),
-                |w| w.try_write(buf),
-            ),
+            TaskSocket::Split(_, w) => loop {
+                std::task::ready!(w.poll_write_ready(cx))?;
+                match w.try_write(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                    done => return Poll::Ready(done),
+                }
+            },
         }
     }
 
@@ -213,24 +220,14 @@ impl AsyncWrite for TaskSocket {
         match self.get_mut() {
             TaskSocket::Whole(s) => Pin::new(s).poll_flush(cx),
             // Sockets buffer nothing in user space.
-            TaskSocket::Tcp(..) | TaskSocket::Unix(..) => Poll::Ready(Ok(())),
+            TaskSocket::Split(..) => Poll::Ready(Ok(())),
         }
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let shutdown = |fd: std::os::fd::BorrowedFd<'_>| {
-            Poll::Ready(socket2::SockRef::from(&fd).shutdown(std::net::Shutdown::Write))
-        };
         match self.get_mut() {
             TaskSocket::Whole(s) => Pin::new(s).poll_shutdown(cx),
-            TaskSocket::Tcp(_, w) => {
-                let stream: &TcpStream = (**w).as_ref();
-                shutdown(std::os::fd::AsFd::as_fd(stream))
-            }
-            TaskSocket::Unix(_, w) => {
-                let stream: &UnixStream = (**w).as_ref();
-                shutdown(std::os::fd::AsFd::as_fd(stream))
-            }
+            TaskSocket::Split(_, w) => Poll::Ready(w.shutdown()),
         }
     }
 }
