@@ -185,6 +185,14 @@ impl Bench {
         Ok(self.rt.block_on(pg_driver::open(&self.iri))?)
     }
 
+    /// A connection of our driver with one more keyword set (`batch_inserts=off`).
+    pub fn ours_with(&self, keyword: &str, value: &str) -> Result<pg_driver::Connection> {
+        let mut keywords = pg_driver::params::Keywords::parse(&self.iri)?;
+        keywords.set(keyword, value)?;
+        let connector = pg_driver::Connector::new(keywords.resolve()?);
+        Ok(self.rt.block_on(connector.connect())?)
+    }
+
     /// A tokio-postgres client, its connection driven by a task on the runtime.
     pub fn tokio_postgres(&self) -> Result<tokio_postgres::Client> {
         let (client, connection) = self

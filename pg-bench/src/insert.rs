@@ -8,6 +8,9 @@ use crate::bench::{Bench, INSERT_TABLE};
 use crate::measure::{Result, Sample, Subject, in_process, interleave};
 use crate::report::Report;
 
+/// How our default load_rows runs this INSERT (pg-driver's batching, up to 250 rows a statement).
+const BATCHED: &str = "250 rows an INSERT";
+
 /// How many tokio-postgres executions are in flight at once in the pipelined subject.
 const WINDOW: usize = 1024;
 
@@ -46,6 +49,12 @@ pub fn run(bench: &Bench) -> Result<Report> {
     let ps = rt.block_on(ours.prepare(&sql))?;
     subjects.push(Subject::ours("ours load_rows", move || {
         timed(&mut || Ok(rt.block_on(ps.load_rows(params()))?))
+    }));
+    // The same load with batching off: one INSERT per row, as the peers run it.
+    let each = bench.ours_with("batch_inserts", "off")?;
+    let each = rt.block_on(each.prepare(&sql))?;
+    subjects.push(Subject::ours("ours load_rows row by row", move || {
+        timed(&mut || Ok(rt.block_on(each.load_rows(params()))?))
     }));
     subjects.push(Subject::ours("ours copy_in_values", move || {
         timed(&mut || {
@@ -104,7 +113,8 @@ pub fn run(bench: &Bench) -> Result<Report> {
         scenario: "insert",
         description: format!(
             "{n} INSERTs of (int4, text, numeric), each subject all or nothing \
-             (tokio-postgres inside BEGIN … COMMIT, pipelined {WINDOW} in flight; \
+             (ours load_rows batched {BATCHED}, row by row with batch_inserts=off; \
+             tokio-postgres inside BEGIN … COMMIT, pipelined {WINDOW} in flight; \
              asyncpg prepared executemany; COPY subjects binary)"
         ),
         unit: "rows/s",

@@ -63,8 +63,26 @@ impl Statement {
         params: &P,
         buf: &mut BytesMut,
     ) -> Result<(), Error> {
-        self.check_params(params)?;
+        self.encode_bind_rows(portal, &self.inner.name, std::slice::from_ref(&params), buf)
+    }
+
+    /// Appends one Bind of `statement` whose parameters are those of every set in `rows`, one
+    /// after the other (set `r`'s value `i` is parameter `r × n + i + 1`, `n` this statement's
+    /// parameter count): the Bind of a statement that repeats this one's parameters, as the
+    /// batched INSERTs of `load_rows` do. Each set is checked as [`Statement::encode_bind`]
+    /// checks its one.
+    pub(crate) fn encode_bind_rows<R: Params>(
+        &self,
+        portal: &str,
+        statement: &str,
+        rows: &[R],
+        buf: &mut BytesMut,
+    ) -> Result<(), Error> {
+        for params in rows {
+            self.check_params(params)?;
+        }
         let types = &self.inner.parameters;
+        let n = types.len();
         let failed_at = Cell::new(0usize);
         let columns = &self.inner.columns;
         // One code for all when every column (parameter) is binary, else one code each; the
@@ -77,21 +95,23 @@ impl Statement {
             result_formats = columns.iter().map(|c| c.format).collect();
             &result_formats
         };
-        let count = params.count();
+        let format = |index: usize| rows[index / n].format(index % n, &types[index % n]);
+        let count = n * rows.len();
         let formats: Vec<i16>;
-        let formats = if (0..count).all(|i| params.format(i, &types[i]) == 1) {
+        let formats = if (0..count).all(|i| format(i) == 1) {
             BINARY
         } else {
-            formats = (0..count).map(|i| params.format(i, &types[i])).collect();
+            formats = (0..count).map(format).collect();
             &formats
         };
         let result = frontend::bind(
             portal,
-            &self.inner.name,
+            statement,
             formats.iter().copied(),
             0..count,
             |index, buf| {
                 failed_at.set(index);
+                let (params, index) = (&rows[index / n], index % n);
                 let start = buf.len();
                 match params.encode(index, &types[index], buf)? {
                     postgres_types::IsNull::Yes => Ok(postgres_protocol::IsNull::Yes),
@@ -111,7 +131,7 @@ impl Statement {
         match result {
             Ok(()) => Ok(()),
             Err(frontend::BindError::Conversion(cause)) => {
-                let index = failed_at.get();
+                let index = failed_at.get() % n.max(1);
                 Err(Error::client(
                     &ParameterError,
                     format!(

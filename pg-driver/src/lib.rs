@@ -35,6 +35,7 @@ mod extras;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hooks;
+mod insert_batch;
 mod link;
 mod lobject;
 mod notify;

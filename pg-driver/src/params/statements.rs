@@ -1,5 +1,6 @@
-//! The driver's own keywords for transaction poolers (PgBouncer's `pool_mode=transaction`):
-//! `statement_cache` and `prepared_statements`.
+//! The driver's own keywords for how statements run: `statement_cache` and
+//! `prepared_statements` for transaction poolers (PgBouncer's `pool_mode=transaction`), and
+//! `batch_inserts`.
 //!
 //! A pooler in transaction mode hands each transaction to whichever server connection is
 //! free, so a statement prepared under a name in one transaction may not exist in the next.
@@ -7,13 +8,28 @@
 //! `prepared_statements=unnamed` makes [`Connection::prepare`](crate::Connection::prepare)
 //! describe the *unnamed* statement instead, and every execution parse it again in the same
 //! request as its Bind and Execute, so nothing relies on a named statement across
-//! transactions. They are kept in [`ConnectParams::extra`] (and written back into IRIs as
-//! such); libpq does not know them.
+//! transactions.
+//!
+//! `batch_inserts=off` stops [`Statement::load_rows`](crate::Statement::load_rows) from
+//! executing a plain `INSERT … VALUES ($1, …)` for many rows at a time (see
+//! [`ConnectParams::batch_inserts`]).
+//!
+//! These keywords are kept in [`ConnectParams::extra`] (and written back into IRIs as such);
+//! libpq does not know them.
 
 use super::{ConnectParams, Keywords, ParamsError};
 
 /// The keywords this module reads; they are this driver's, not libpq's.
-pub(crate) const KEYWORDS: &[&str] = &["statement_cache", "prepared_statements"];
+pub(crate) const KEYWORDS: &[&str] = &["statement_cache", "prepared_statements", "batch_inserts"];
+
+/// Reads an on/off value as libpq reads booleans.
+fn on_off(value: &str) -> Option<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Some(true),
+        "off" | "false" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
 
 /// How [`Connection::prepare`](crate::Connection::prepare) prepares statements.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -30,11 +46,7 @@ pub enum PreparedStatements {
 fn unnamed(keyword: &str, value: &str) -> Option<bool> {
     let value = value.trim().to_ascii_lowercase();
     match keyword {
-        "statement_cache" => match value.as_str() {
-            "on" | "true" | "yes" | "1" => Some(false),
-            "off" | "false" | "no" | "0" => Some(true),
-            _ => None,
-        },
+        "statement_cache" => on_off(&value).map(|on| !on),
         "prepared_statements" => match value.as_str() {
             "named" => Some(false),
             "unnamed" => Some(true),
@@ -46,13 +58,15 @@ fn unnamed(keyword: &str, value: &str) -> Option<bool> {
 
 /// Checks a value of one of [`KEYWORDS`].
 pub(crate) fn check(keyword: &str, value: &str) -> Result<(), ParamsError> {
-    let expected = match keyword {
-        "statement_cache" => "on or off",
-        _ => "named or unnamed",
+    let (valid, expected) = match keyword {
+        "statement_cache" | "batch_inserts" => (on_off(value).is_some(), "on or off"),
+        _ => (unnamed(keyword, value).is_some(), "named or unnamed"),
     };
-    unnamed(keyword, value)
-        .map(drop)
-        .ok_or_else(|| ParamsError::invalid(keyword, value, expected))
+    if valid {
+        Ok(())
+    } else {
+        Err(ParamsError::invalid(keyword, value, expected))
+    }
 }
 
 impl Keywords {
@@ -80,11 +94,25 @@ impl ConnectParams {
                 .and_then(|value| unnamed(keyword, value))
                 .unwrap_or(false)
         };
-        if KEYWORDS.iter().any(|k| asks(k)) {
+        if ["statement_cache", "prepared_statements"]
+            .iter()
+            .any(|k| asks(k))
+        {
             PreparedStatements::Unnamed
         } else {
             PreparedStatements::Named
         }
+    }
+}
+
+impl ConnectParams {
+    /// Whether [`Statement::load_rows`](crate::Statement::load_rows) may run a plain
+    /// `INSERT … VALUES ($1, …)` as INSERTs of many rows each: yes unless `batch_inserts=off`.
+    pub fn batch_inserts(&self) -> bool {
+        self.extra
+            .get("batch_inserts")
+            .and_then(|value| on_off(value))
+            .unwrap_or(true)
     }
 }
 
@@ -123,6 +151,13 @@ mod tests {
     fn bad_values_are_refused_and_good_ones_round_trip() {
         let e = error("host=h statement_cache=sometimes");
         assert!(e.to_string().contains("statement_cache"), "{e}");
+        let e = error("host=h batch_inserts=maybe");
+        assert!(e.to_string().contains("on or off"), "{e}");
+        assert!(params("host=h").batch_inserts());
+        assert!(params("host=h batch_inserts=on").batch_inserts());
+        assert!(!params("postgresql://h/db?batch_inserts=off").batch_inserts());
+        let p = params("pq://u@h/db?[batch_inserts]=off");
+        assert_eq!(p.to_iri(false), "pq://u@h/db?[batch_inserts]=off");
         let e = error("pq://h/db?[prepared_statements]=cached");
         assert!(e.to_string().contains("named or unnamed"), "{e}");
         let p = params("pq://u@h/db?[statement_cache]=off");
