@@ -53,7 +53,8 @@ struct Args {
     /// copy_out, copy_in, concurrent, cursor.
     #[arg(long, value_delimiter = ',')]
     scenario: Vec<String>,
-    /// Only the subjects whose names contain this (repeatable), e.g. for profiling one.
+    /// Only the subjects whose names contain this (repeatable), e.g. for profiling one;
+    /// `=NAME` for exactly that subject ("=deadpool-postgres", not its Clean twin).
     #[arg(long)]
     subject: Vec<String>,
     /// One JSON object per subject and line instead of the table.

@@ -33,7 +33,8 @@ pub struct Plan {
     pub warmup: usize,
     /// Timed runs of every subject, interleaved.
     pub reps: usize,
-    /// When not empty, only the subjects whose names contain one of these (for profiling).
+    /// When not empty, only the subjects whose names contain one of these (for profiling);
+    /// one written `=name` takes only the subject of exactly that name.
     pub only: Vec<String>,
     /// How long each run may wait for the machine to be idle before it starts (zero: no
     /// waiting).
@@ -42,7 +43,11 @@ pub struct Plan {
 
 impl Plan {
     fn includes(&self, subject: &str) -> bool {
-        self.only.is_empty() || self.only.iter().any(|o| subject.contains(o.as_str()))
+        self.only.is_empty()
+            || self.only.iter().any(|o| match o.strip_prefix('=') {
+                Some(exact) => subject == exact,
+                None => subject.contains(o.as_str()),
+            })
     }
 }
 
@@ -124,7 +129,8 @@ pub fn median(values: impl Iterator<Item = f64>) -> Option<f64> {
     })
 }
 
-/// Runs every subject `plan.warmup` times, then `plan.reps` times, interleaved: A B C A B C ….
+/// Runs every subject `plan.warmup` times, then `plan.reps` times, interleaved and rotated:
+/// A B C, B C A, C A B ….
 /// Each run first waits (up to `plan.idle_wait`) for the machine to be idle; a note counts the
 /// timed runs that started on a busy machine. A subject that fails is dropped from the rest of
 /// the run, and a note says why.
@@ -145,8 +151,14 @@ pub fn interleave(
         })
         .collect();
     let (mut busy, mut timed) = (0, 0);
+    let n = subjects.len();
     for round in 0..plan.warmup + plan.reps {
-        for (subject, outcome) in subjects.iter_mut().zip(outcomes.iter_mut()) {
+        // Each round starts one subject later (A B C, B C A, C A B…), so that no subject
+        // always runs after the same one: what a subject leaves behind on the machine or
+        // the server (a pool's idle connections, its backends' caches, stats to flush)
+        // weighs on every other in turn.
+        for i in (0..n).map(|i| (i + round) % n) {
+            let (subject, outcome) = (&mut subjects[i], &mut outcomes[i]);
             let Some(current) = outcome else { continue };
             let idle = crate::idle::wait(plan.idle_wait);
             if round >= plan.warmup {
@@ -245,6 +257,19 @@ mod tests {
     }
 
     #[test]
+    fn subjects_by_part_or_exact_name() {
+        let plan = |only: &[&str]| Plan {
+            only: only.iter().map(|o| o.to_string()).collect(),
+            ..Plan::default()
+        };
+        assert!(plan(&[]).includes("deadpool-postgres Clean"));
+        assert!(plan(&["deadpool"]).includes("deadpool-postgres Clean"));
+        assert!(plan(&["=deadpool-postgres"]).includes("deadpool-postgres"));
+        assert!(!plan(&["=deadpool-postgres"]).includes("deadpool-postgres Clean"));
+        assert!(!plan(&["ours"]).includes("deadpool-postgres"));
+    }
+
+    #[test]
     fn interleaves_and_drops_failures() {
         let order = std::cell::RefCell::new(Vec::new());
         let ok = |name: &'static str| {
@@ -269,7 +294,7 @@ mod tests {
             },
             &mut notes,
         );
-        assert_eq!(*order.borrow(), ["a", "b", "a", "b", "a", "b"]);
+        assert_eq!(*order.borrow(), ["a", "b", "b", "a", "a", "b"]);
         assert_eq!(outcomes.len(), 2);
         assert_eq!(outcomes[0].samples.len(), 2);
         assert_eq!(notes.len(), 1);

@@ -4,13 +4,15 @@
 //! idle one) until the connection is back in the idle list or gone, so opening, resetting and
 //! checking connections never lets the pool exceed its maximum size. A connection found dead
 //! gives its slot back at once: it never counts against the size. Blocking callers wait on a
-//! condition variable and async ones on a [`Notify`]; every change wakes both.
+//! condition variable; async ones stand in line, first come first served: a connection given
+//! back wakes the first in line, and only the first in line may take it (a newcomer, or the
+//! task that gave it back and asks again at once, queues behind).
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
 use std::time::{Duration, Instant};
-
-use tokio::sync::Notify;
 
 use crate::reaper;
 use crate::report::PoolReport;
@@ -64,9 +66,11 @@ struct State<C> {
     busy: usize,
     /// Of `busy`, connections being reset on their way back.
     returning: usize,
-    /// Async callers waiting in line: while there are some, a newcomer queues behind them
-    /// rather than take the connection a release woke one of them for.
-    waiting: usize,
+    /// Async callers waiting, in order of arrival: while there are some, a newcomer queues
+    /// behind them, and only the first may take what comes free.
+    line: VecDeque<Waiter>,
+    /// The ticket the next async caller to get in line gets.
+    next_ticket: u64,
     max_size: usize,
     idle_ttl: Duration,
     /// Since when no connection has been busy.
@@ -94,6 +98,20 @@ impl<C: Pooled> State<C> {
 
     fn size(&self) -> usize {
         self.busy + self.idle.len()
+    }
+
+    /// Whether a take would get something: an idle connection or room for a new one.
+    fn available(&self) -> bool {
+        !self.idle.is_empty() || self.size() < self.max_size
+    }
+
+    /// The waker of the first in line, taken (it registers again when it polls), when
+    /// something is available for it.
+    fn head_to_wake(&mut self) -> Option<Waker> {
+        match self.available() {
+            true => self.line.front_mut().and_then(|w| w.waker.take()),
+            false => None,
+        }
     }
 
     fn take(&mut self, now: Instant) -> Option<Slot<C>> {
@@ -142,13 +160,44 @@ impl Drop for Execution<'_> {
     }
 }
 
-/// Counts an async caller in line until it leaves (served, timed out or dropped).
-struct InLine<'a, C: Pooled>(&'a Core<C>);
+/// An async caller in line: its ticket, and how to wake it (set when it last polled).
+struct Waiter {
+    ticket: u64,
+    waker: Option<Waker>,
+}
+
+/// Keeps an async caller's place in line until it leaves: served (its place is gone already),
+/// or timed out or dropped (then its place goes, and when it was first, the next is woken if
+/// something is free).
+struct InLine<'a, C: Pooled> {
+    core: &'a Core<C>,
+    ticket: u64,
+}
 
 impl<C: Pooled> Drop for InLine<'_, C> {
     fn drop(&mut self) {
-        self.0.lock().waiting -= 1;
+        let next = {
+            let mut state = self.core.lock();
+            match state.line.iter().position(|w| w.ticket == self.ticket) {
+                Some(at) => {
+                    state.line.remove(at);
+                    if at == 0 { state.head_to_wake() } else { None }
+                }
+                None => None,
+            }
+        };
+        if let Some(waker) = next {
+            waker.wake();
+        }
     }
+}
+
+/// What one async attempt came to when it got nothing.
+enum Wait {
+    /// In line with this ticket.
+    InLine(u64),
+    /// The deadline passed.
+    Expired,
 }
 
 /// A pool of connections of type `C`.
@@ -163,7 +212,6 @@ pub(crate) struct Core<C> {
     /// they wait, so a change made under the lock and then notified is never missed; with none,
     /// nobody is notified (a condvar's notify is a system call even when nobody waits).
     sleepers: std::sync::atomic::AtomicUsize,
-    notify: Notify,
     pub(crate) stats: Stats,
 }
 
@@ -175,7 +223,8 @@ impl<C: Pooled> Core<C> {
                 idle: Vec::new(),
                 busy: 0,
                 returning: 0,
-                waiting: 0,
+                line: VecDeque::new(),
+                next_ticket: 0,
                 max_size: max_size.max(1),
                 idle_ttl,
                 idle_start: Some(Instant::now()),
@@ -183,7 +232,6 @@ impl<C: Pooled> Core<C> {
             shut_down: Default::default(),
             changed: Condvar::new(),
             sleepers: Default::default(),
-            notify: Notify::new(),
             stats: Stats::default(),
         }
     }
@@ -197,48 +245,69 @@ impl<C: Pooled> Core<C> {
         if self.has_sleepers() {
             self.changed.notify_all();
         }
-        self.notify.notify_waiters();
-    }
-
-    /// Wakes one waiter: one connection, or one slot, came free. Waking them all would have
-    /// every waiter look and all but one go back to sleep, on every release.
-    fn wake_one(&self) {
-        if self.has_sleepers() {
-            self.changed.notify_one();
-        }
-        // Held as a permit when nobody waits; a woken waiter that is dropped (its timeout
-        // fired) passes the notification on.
-        self.notify.notify_one();
+        let wakers: Vec<Waker> = {
+            let mut state = self.lock();
+            state
+                .line
+                .iter_mut()
+                .filter_map(|w| w.waker.take())
+                .collect()
+        };
+        wakers.into_iter().for_each(Waker::wake);
     }
 
     fn has_sleepers(&self) -> bool {
         self.sleepers.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
-    /// One attempt: a slot, `Err(true)` to wait, `Err(false)` when the deadline has passed.
-    /// A caller not yet `in_line` gets nothing while others wait (and counts itself in line
-    /// when it is told to wait).
-    fn attempt(&self, deadline: Instant, in_line: bool) -> Result<Slot<C>, bool> {
+    /// One async attempt. A caller not yet in line (`me` is `None`) takes only when nobody is
+    /// in line, else gets in line; one in line takes only when first, and otherwise leaves
+    /// `waker` to be woken by. Whoever takes while more is free wakes the next in line.
+    fn attempt(&self, deadline: Instant, me: Option<(u64, &Waker)>) -> Result<Slot<C>, Wait> {
         let mut expired = Vec::new();
+        let mut next = None;
         let outcome = {
             let mut state = self.lock();
             let now = Instant::now();
             state.expire(now, false, &mut expired);
-            let slot = match in_line || state.waiting == 0 {
-                true => state.take(now),
-                false => None,
+            let first = match me {
+                None => state.line.is_empty(),
+                Some((ticket, _)) => state.line.front().map(|w| w.ticket) == Some(ticket),
             };
-            match slot {
-                Some(slot) => Ok(slot),
-                None if state.returning > 0 || now < deadline => {
-                    if !in_line {
-                        state.waiting += 1;
+            match first.then(|| state.take(now)).flatten() {
+                Some(slot) => {
+                    if me.is_some() {
+                        state.line.pop_front();
                     }
-                    Err(true)
+                    next = state.head_to_wake();
+                    Ok(slot)
                 }
-                None => Err(false),
+                None if state.returning > 0 || now < deadline => match me {
+                    Some((ticket, waker)) => {
+                        if let Some(w) = state.line.iter_mut().find(|w| w.ticket == ticket) {
+                            match &w.waker {
+                                Some(old) if old.will_wake(waker) => {}
+                                _ => w.waker = Some(waker.clone()),
+                            }
+                        }
+                        Err(Wait::InLine(ticket))
+                    }
+                    None => {
+                        let ticket = state.next_ticket;
+                        state.next_ticket += 1;
+                        state.line.push_back(Waiter {
+                            ticket,
+                            waker: None,
+                        });
+                        Err(Wait::InLine(ticket))
+                    }
+                },
+                None => Err(Wait::Expired),
             }
         };
+        if let Some(waker) = next {
+            waker.wake();
+        }
         if !expired.is_empty() {
             expired.into_iter().for_each(C::close);
             self.wake();
@@ -282,36 +351,37 @@ impl<C: Pooled> Core<C> {
     }
 
     /// [`Core::acquire_blocking`] for async callers, first come first served: a caller that
-    /// has to wait gets in line, and a connection given back wakes the first in line.
+    /// has to wait gets in line, and a connection given back wakes the first in line, which
+    /// alone may take it.
     pub(crate) async fn acquire(&self, deadline: Instant) -> Option<Slot<C>> {
-        match self.attempt(deadline, false) {
+        let ticket = match self.attempt(deadline, None) {
             Ok(slot) => return Some(slot),
-            Err(false) => return None,
-            Err(true) => {}
-        }
-        let _in_line = InLine(self);
+            Err(Wait::Expired) => return None,
+            Err(Wait::InLine(ticket)) => ticket,
+        };
+        // From getting in line to the first poll below nothing awaits, so a release meanwhile
+        // (which finds no waker yet) is seen by that poll.
+        let _in_line = InLine { core: self, ticket };
         // One timer for the whole wait; past the deadline, steps while connections return.
         let mut timer = std::pin::pin!(tokio::time::sleep_until(deadline.into()));
-        loop {
-            let notified = self.notify.notified();
-            tokio::pin!(notified);
-            // Registered before looking, so a change between the look and the wait wakes us.
-            notified.as_mut().enable();
-            match self.attempt(deadline, true) {
-                Ok(slot) => return Some(slot),
-                Err(false) => return None,
-                Err(true) => {
-                    tokio::select! {
-                        biased;
-                        () = &mut notified => {}
-                        () = &mut timer => {
-                            let step = Instant::now() + RETURN_STEP;
-                            timer.as_mut().reset(step.into());
-                        }
+        std::future::poll_fn(
+            |cx| match self.attempt(deadline, Some((ticket, cx.waker()))) {
+                Ok(slot) => Poll::Ready(Some(slot)),
+                Err(Wait::Expired) => Poll::Ready(None),
+                Err(Wait::InLine(_)) => {
+                    if timer.as_mut().poll(cx).is_ready() {
+                        // The deadline (or a step past it) has come: look again at once (the
+                        // look fails the wait unless a connection is on its way back), and
+                        // again a step later.
+                        let step = Instant::now() + RETURN_STEP;
+                        timer.as_mut().reset(step.into());
+                        cx.waker().wake_by_ref();
                     }
+                    Poll::Pending
                 }
-            }
-        }
+            },
+        )
+        .await
     }
 
     /// Whether the pool was shut down.
@@ -328,7 +398,7 @@ impl<C: Pooled> Core<C> {
     /// or was found dead, or could not be reset: it is closed). `returning` says whether
     /// [`Core::returning`] was called for it.
     pub(crate) fn release(&self, conn: Option<C>, returning: bool) {
-        let surplus = {
+        let (surplus, next) = {
             let mut state = self.lock();
             state.busy -= 1;
             if returning {
@@ -352,12 +422,17 @@ impl<C: Pooled> Core<C> {
             if state.busy == 0 {
                 state.idle_start = Some(now);
             }
-            surplus
+            (surplus, state.head_to_wake())
         };
         if let Some(conn) = surplus {
             conn.close();
         }
-        self.wake_one();
+        if self.has_sleepers() {
+            self.changed.notify_one();
+        }
+        if let Some(waker) = next {
+            waker.wake();
+        }
     }
 
     /// Closes idle connections that are dead or past the TTL; the next expiry, if any.

@@ -345,3 +345,67 @@ async fn idle_connections_are_checked_with_a_round_trip_only_after_a_while() -> 
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn waiters_are_served_first_come_first_served() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let uri = uri(&sandbox, "async_fifo");
+    let session = AsyncSession::builder(&uri)
+        .pool_max_size(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .build()?;
+    // Four tasks share one connection: the one that gives it back and asks again at once
+    // queues behind the others, so they take turns.
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let tasks: Vec<_> = (0..4)
+        .map(|task| {
+            let (session, order) = (session.clone(), order.clone());
+            tokio::spawn(async move {
+                for _ in 0..5 {
+                    let results = session.query("SELECT 1", ()).await.unwrap();
+                    order.lock().unwrap().push(task);
+                    drop(results);
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let order = order.lock().unwrap().clone();
+    let turns: Vec<usize> = (0..20).map(|i| i % 4).collect();
+    assert_eq!(order, turns);
+    Ok(())
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_waiter_dropped_after_its_wake_up_passes_the_connection_on() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let uri = uri(&sandbox, "async_pass_on");
+    let session = AsyncSession::builder(&uri)
+        .pool_max_size(1)
+        .acquire_timeout(Duration::from_secs(30))
+        .build()?;
+    let held = session.query("SELECT 1", ()).await?;
+    let first = tokio::spawn({
+        let session = session.clone();
+        async move { session.query("SELECT 1", ()).await.map(drop) }
+    });
+    tokio::task::yield_now().await;
+    let second = tokio::spawn({
+        let session = session.clone();
+        async move { session.query("SELECT 2", ()).await.map(drop) }
+    });
+    tokio::task::yield_now().await;
+    // Giving the connection back wakes the first in line, which is gone before it looks.
+    drop(held);
+    first.abort();
+    let started = Instant::now();
+    let served = tokio::time::timeout(Duration::from_secs(5), second).await;
+    assert!(matches!(served, Ok(Ok(Ok(())))), "{served:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(first.await.unwrap_err().is_cancelled());
+    Ok(())
+}
