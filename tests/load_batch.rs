@@ -291,3 +291,44 @@ async fn wide_rows_stay_within_the_parameter_limit() {
     let batches = commands(&db, "wide").await;
     assert!((2..10).contains(&batches), "{batches} commands");
 }
+
+#[tokio::test]
+async fn values_sent_as_text_mix_with_binary_ones_in_a_batch() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE mixed (i int, j int, k numeric)")
+        .await
+        .unwrap();
+    let insert = db
+        .prepare("INSERT INTO mixed (i, j, k) VALUES ($1, $2, $3)")
+        .await
+        .unwrap();
+    // Every other row's j travels in text form (a value of a type without a codec here),
+    // so the batch's Bind carries a format code per parameter.
+    let values = (0..600).map(|i| {
+        let j = if i % 2 == 0 {
+            Value::Unknown {
+                type_oid: 23,
+                text: Some((i * 2).to_string()),
+                binary: None,
+            }
+        } else {
+            Value::Int4(i * 2)
+        };
+        vec![
+            Value::Int4(i),
+            j,
+            Value::Numeric(Decimal::new(i.into(), 1).into()),
+        ]
+    });
+    assert_eq!(insert.load_rows(values).await.unwrap(), 600);
+    let right = db
+        .query_first::<i64, _>(
+            "SELECT count(*) FROM mixed WHERE j = 2 * i AND k = i / 10.0",
+            (),
+        )
+        .await
+        .unwrap();
+    assert_eq!(right, 600);
+    assert!(commands(&db, "mixed").await < 10);
+}
