@@ -1,5 +1,5 @@
 //! `fetch`: streaming every row of the source table, each value decoded into a Rust value
-//! (i32, i64, &str, Decimal, DateTime<Utc>).
+//! (`i32`, `i64`, `&str`, `Decimal`, `DateTime<Utc>`).
 
 use chrono::{DateTime, Utc};
 use futures::{StreamExt, TryStreamExt};
