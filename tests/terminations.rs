@@ -96,3 +96,43 @@ async fn terminated_mid_transaction() {
         .unwrap();
     assert_eq!(count, 0, "work not reported committed is not there");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terminated_mid_batched_load() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE loading (i int, s text)")
+        .await
+        .unwrap();
+    // A plain INSERT, so load_rows runs it in multi-row batches; rows come slowly enough
+    // (a millisecond per hundred) that the load is under way when its backend goes.
+    let insert = db
+        .prepare("INSERT INTO loading (i, s) VALUES ($1, $2)")
+        .await
+        .unwrap();
+    let rows = (0..1_000_000).map(|i| {
+        if i % 100 == 0 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        (i, format!("row {i}"))
+    });
+    let loading = tokio::spawn(async move { insert.load_rows(rows).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    terminate(&db).await;
+    let error = tokio::time::timeout(BOUND, loading)
+        .await
+        .expect("no hang")
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        error.is_disconnection() || error.is_a(&pg_exceptions::AdminShutdownError),
+        "{error}"
+    );
+    let check = sandbox.connect().await.unwrap();
+    let count: i64 = check
+        .query_first("SELECT count(*) FROM loading", ())
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "an unfinished load leaves nothing");
+    assert!(db.closed());
+}
