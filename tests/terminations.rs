@@ -9,6 +9,15 @@ use futures::StreamExt;
 
 const BOUND: Duration = Duration::from_secs(5);
 
+/// The rows of `table`, counted on a fresh connection.
+async fn rows_in(sandbox: &pg_cluster::Sandbox<'_>, table: &str) -> i64 {
+    let check = sandbox.connect().await.unwrap();
+    check
+        .query_first(&format!("SELECT count(*) FROM {table}"), ())
+        .await
+        .unwrap()
+}
+
 async fn terminate(victim: &pg_driver::Connection) {
     let killer = common::connect().await;
     let pid = victim.backend_id().unwrap();
@@ -63,12 +72,11 @@ async fn terminated_mid_copy_in() {
         .unwrap()
         .unwrap_err();
     assert!(error.is_disconnection(), "{error}");
-    let check = sandbox.connect().await.unwrap();
-    let count: i64 = check
-        .query_first("SELECT count(*) FROM loading", ())
-        .await
-        .unwrap();
-    assert_eq!(count, 0, "an unfinished COPY leaves nothing");
+    assert_eq!(
+        rows_in(&sandbox, "loading").await,
+        0,
+        "an unfinished COPY leaves nothing"
+    );
 }
 
 #[tokio::test]
@@ -89,12 +97,11 @@ async fn terminated_mid_transaction() {
         error.is_disconnection() || error.is_a(&pg_exceptions::ConnectionDoesNotExistError),
         "{error}"
     );
-    let check = sandbox.connect().await.unwrap();
-    let count: i64 = check
-        .query_first("SELECT count(*) FROM work", ())
-        .await
-        .unwrap();
-    assert_eq!(count, 0, "work not reported committed is not there");
+    assert_eq!(
+        rows_in(&sandbox, "work").await,
+        0,
+        "work not reported committed is not there"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,11 +135,10 @@ async fn terminated_mid_batched_load() {
         error.is_disconnection() || error.is_a(&pg_exceptions::AdminShutdownError),
         "{error}"
     );
-    let check = sandbox.connect().await.unwrap();
-    let count: i64 = check
-        .query_first("SELECT count(*) FROM loading", ())
-        .await
-        .unwrap();
-    assert_eq!(count, 0, "an unfinished load leaves nothing");
+    assert_eq!(
+        rows_in(&sandbox, "loading").await,
+        0,
+        "an unfinished load leaves nothing"
+    );
     assert!(db.closed());
 }

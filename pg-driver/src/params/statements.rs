@@ -22,6 +22,9 @@ use super::{ConnectParams, Keywords, ParamsError};
 /// The keywords this module reads; they are this driver's, not libpq's.
 pub(crate) const KEYWORDS: &[&str] = &["statement_cache", "prepared_statements", "batch_inserts"];
 
+/// Of [`KEYWORDS`], those that ask for unnamed statements (either suffices).
+const UNNAMED_KEYWORDS: [&str; 2] = ["statement_cache", "prepared_statements"];
+
 /// Reads an on/off value as libpq reads booleans.
 fn on_off(value: &str) -> Option<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
@@ -42,12 +45,11 @@ pub enum PreparedStatements {
     Unnamed,
 }
 
-/// Reads one of [`KEYWORDS`]: `Some(true)` when it asks for unnamed statements.
+/// Reads one of [`UNNAMED_KEYWORDS`]: `Some(true)` when it asks for unnamed statements.
 fn unnamed(keyword: &str, value: &str) -> Option<bool> {
-    let value = value.trim().to_ascii_lowercase();
     match keyword {
-        "statement_cache" => on_off(&value).map(|on| !on),
-        "prepared_statements" => match value.as_str() {
+        "statement_cache" => on_off(value).map(|on| !on),
+        "prepared_statements" => match value.trim().to_ascii_lowercase().as_str() {
             "named" => Some(false),
             "unnamed" => Some(true),
             _ => None,
@@ -94,10 +96,7 @@ impl ConnectParams {
                 .and_then(|value| unnamed(keyword, value))
                 .unwrap_or(false)
         };
-        if ["statement_cache", "prepared_statements"]
-            .iter()
-            .any(|k| asks(k))
-        {
+        if UNNAMED_KEYWORDS.iter().any(|k| asks(k)) {
             PreparedStatements::Unnamed
         } else {
             PreparedStatements::Named
