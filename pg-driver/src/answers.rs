@@ -33,6 +33,11 @@ struct Queue<T> {
     /// in flight and nothing to write) and nothing was pushed since; see
     /// [`Sender::send_or_write`].
     idle: bool,
+    /// A sender is delivering an item by other means, outside the lock; the item goes to the
+    /// front of the queue once it is done, and until then the receiver takes nothing.
+    writing: bool,
+    /// The receiver found `writing` set and waits to be woken when the item is queued.
+    receiver_waits: bool,
 }
 
 impl<T> Queue<T> {
@@ -49,8 +54,23 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Puts `item` ahead of everything queued.
+    fn push_front(&mut self, item: T) {
+        self.idle = false;
+        if let Some(first) = self.first.replace(item) {
+            self.rest.push_front(first);
+        }
+    }
+
     fn pop(&mut self) -> Option<T> {
         self.first.take().or_else(|| self.rest.pop_front())
+    }
+
+    /// Whether the receiver may not take anything now (a sender is writing); if so, it is
+    /// woken when it may.
+    fn held(&mut self) -> bool {
+        self.receiver_waits |= self.writing;
+        self.writing
     }
 }
 
@@ -80,6 +100,8 @@ pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
             rest: VecDeque::new(),
             closed: false,
             idle: false,
+            writing: false,
+            receiver_waits: false,
         }),
         sender_gone: AtomicBool::new(false),
         receiver_gone: AtomicBool::new(false),
@@ -109,25 +131,50 @@ impl<T> Sender<T> {
 
     /// Queues `item` like [`Sender::send`]; when the receiver said it is idle and nothing is
     /// queued, `write` first gets to deliver the item by other means (a handle writing its
-    /// request to the socket itself) while the queue is locked, so no other item overtakes
-    /// it. `write` says whether it delivered everything; if so the receiver is not woken: it
-    /// takes the item when the item's effect (the answer) wakes it.
+    /// request to the socket itself). `write` runs outside the lock, so the receiver is never
+    /// kept waiting for it on a lock (a socket write can take as long as the server needs to
+    /// answer); while it runs the receiver takes nothing, and items sent meanwhile queue
+    /// behind this one. `write` says whether it delivered everything; if so the receiver is
+    /// not woken (unless it asked to be while `write` ran): it takes the item when the item's
+    /// effect (the answer) wakes it.
     pub(crate) fn send_or_write(
         &self,
         mut item: T,
         write: impl FnOnce(&mut T) -> bool,
     ) -> Result<(), T> {
-        let delivered = {
+        {
             let mut queue = self.0.queue();
             if queue.closed {
                 return Err(item);
             }
-            let delivered = queue.idle && queue.is_empty() && write(&mut item);
-            queue.push(item);
-            self.0.queued.fetch_add(1, Ordering::Release);
-            delivered
+            if !(queue.idle && queue.is_empty()) {
+                queue.push(item);
+                self.0.queued.fetch_add(1, Ordering::Release);
+                drop(queue);
+                self.0.waker.wake();
+                return Ok(());
+            }
+            queue.idle = false;
+            queue.writing = true;
+        }
+        let mut claim = Claim {
+            channel: &self.0,
+            done: false,
         };
-        if !delivered {
+        let delivered = write(&mut item);
+        claim.done = true;
+        let wake = {
+            let mut queue = self.0.queue();
+            queue.writing = false;
+            let waits = std::mem::take(&mut queue.receiver_waits);
+            if queue.closed {
+                return Err(item);
+            }
+            queue.push_front(item);
+            self.0.queued.fetch_add(1, Ordering::Release);
+            waits || !delivered
+        };
+        if wake {
             self.0.waker.wake();
         }
         Ok(())
@@ -136,6 +183,27 @@ impl<T> Sender<T> {
     /// Whether the receiver is gone or closed.
     pub(crate) fn is_closed(&self) -> bool {
         self.0.receiver_gone.load(Ordering::Acquire)
+    }
+}
+
+/// A sender's hold on the receiver while it writes (see [`Sender::send_or_write`]): should
+/// the write unwind, the receiver is let go on (the item is lost, and with it the answer's
+/// reader, who sees the connection end).
+struct Claim<'a, T> {
+    channel: &'a Channel<T>,
+    done: bool,
+}
+
+impl<T> Drop for Claim<'_, T> {
+    fn drop(&mut self) {
+        if !self.done {
+            {
+                let mut queue = self.channel.queue();
+                queue.writing = false;
+                queue.receiver_waits = false;
+            }
+            self.channel.waker.wake();
+        }
     }
 }
 
@@ -166,7 +234,11 @@ impl<T> Receiver<T> {
         if self.0.queued.load(Ordering::Acquire) == 0 {
             return Err(if gone { Empty::Closed } else { Empty::Waiting });
         }
-        match self.0.queue().pop() {
+        let mut queue = self.0.queue();
+        if queue.held() {
+            return Err(Empty::Waiting);
+        }
+        match queue.pop() {
             Some(item) => {
                 self.0.queued.fetch_sub(1, Ordering::Release);
                 Ok(item)
@@ -176,27 +248,38 @@ impl<T> Receiver<T> {
         }
     }
 
-    /// The next item if one is queued and `wanted` accepts it.
+    /// The next item if one is queued and `wanted` accepts it; `Pending` while a sender
+    /// delivers an item by other means (the receiver is woken once it is queued).
     ///
-    /// Always takes the lock (no look at the count first): a sender that is delivering an
-    /// item by other means holds the lock until the item is queued, and the receiver may
-    /// see that delivery's effect before the sender is done.
-    pub(crate) fn try_recv_if(&mut self, wanted: impl FnOnce(&T) -> bool) -> Option<T> {
+    /// Always takes the lock (no look at the count first): the receiver may see a delivery's
+    /// effect (an answer) before its sender is done and has queued the item.
+    pub(crate) fn poll_recv_if(
+        &mut self,
+        cx: &mut Context<'_>,
+        wanted: impl FnOnce(&T) -> bool,
+    ) -> Poll<Option<T>> {
+        // Registered first: a sender that finishes after the look below wakes this waker.
+        self.0.waker.register(cx.waker());
         let mut queue = self.0.queue();
-        let front = queue.first.as_ref().or_else(|| queue.rest.front())?;
+        if queue.held() {
+            return Poll::Pending;
+        }
+        let Some(front) = queue.first.as_ref().or_else(|| queue.rest.front()) else {
+            return Poll::Ready(None);
+        };
         if !wanted(front) {
-            return None;
+            return Poll::Ready(None);
         }
         let item = queue.pop();
         self.0.queued.fetch_sub(1, Ordering::Release);
-        item
+        Poll::Ready(item)
     }
 
     /// Says the receiver has nothing to do, if nothing is queued; returns whether it said so.
     /// Any push takes it back.
     pub(crate) fn publish_idle(&self) -> bool {
         let mut queue = self.0.queue();
-        queue.idle = queue.is_empty() && !queue.closed;
+        queue.idle = queue.is_empty() && !queue.closed && !queue.writing;
         queue.idle
     }
 
@@ -245,6 +328,7 @@ impl<T> Drop for Receiver<T> {
 mod tests {
     use super::*;
     use bytes::BytesMut;
+    use std::task::Waker;
 
     #[tokio::test]
     async fn answers_arrive_in_order_then_the_end() {
@@ -301,12 +385,63 @@ mod tests {
         // Any push ends the idle state: the next item waits behind the first.
         tx.send_or_write(vec![4], |_| panic!("written behind another"))
             .unwrap();
-        assert_eq!(rx.try_recv_if(|item| item.is_empty()), Some(vec![]));
-        assert_eq!(rx.try_recv_if(|item| item.is_empty()), None);
+        let waker = Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let written = rx.poll_recv_if(&mut cx, |item| item.is_empty());
+        assert_eq!(written, Poll::Ready(Some(vec![])));
+        let unwritten = rx.poll_recv_if(&mut cx, |item| item.is_empty());
+        assert_eq!(unwritten, Poll::Ready(None));
         assert_eq!(rx.try_recv(), Ok(vec![4]));
         rx.close();
         assert!(!rx.publish_idle(), "closed");
         assert_eq!(tx.send_or_write(vec![5], |_| true), Err(vec![5]));
+    }
+
+    /// Counts its wake-ups.
+    struct Wakes(AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn while_a_sender_writes_the_receiver_takes_nothing_and_is_woken_after() {
+        let (tx, mut rx) = channel::<Vec<u8>>();
+        let wakes = Arc::new(Wakes(AtomicUsize::new(0)));
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(rx.publish_idle());
+        let mut woken_before_the_end = 0;
+        tx.send_or_write(vec![1], |item| {
+            // The answer may come before the writer is done: the receiver waits for the item.
+            assert_eq!(rx.poll_recv_if(&mut cx, |_| true), Poll::Pending);
+            assert!(!rx.publish_idle(), "not idle while a sender writes");
+            // Sent meanwhile: queued behind the item being written, and held too (the send
+            // wakes the receiver, which looks again).
+            tx.send(vec![2]).unwrap();
+            assert_eq!(rx.poll_recv(&mut cx), Poll::Pending);
+            woken_before_the_end = wakes.0.load(Ordering::SeqCst);
+            item.clear();
+            true
+        })
+        .unwrap();
+        assert!(
+            wakes.0.load(Ordering::SeqCst) > woken_before_the_end,
+            "the waiting receiver is woken when the item is queued"
+        );
+        let written = rx.poll_recv_if(&mut cx, |item| item.is_empty());
+        assert_eq!(written, Poll::Ready(Some(vec![])));
+        assert_eq!(rx.try_recv(), Ok(vec![2]));
+
+        // Closed while the sender wrote: the item comes back.
+        assert!(rx.publish_idle());
+        let refused = tx.send_or_write(vec![3], |_| {
+            rx.close();
+            true
+        });
+        assert_eq!(refused, Err(vec![3]));
     }
 
     #[test]

@@ -108,10 +108,10 @@ pub(crate) struct Requests {
 
 impl Requests {
     /// Hands `request` over. While the task has no request in flight and nothing to write,
-    /// the caller writes the request's bytes itself (under the queue's lock, so nothing
-    /// overtakes it) and the task, left asleep, takes the responder when the answer wakes
-    /// it: a round trip without a hop to the task. What the socket does not take at once
-    /// is left for the task. Fails when the task is gone.
+    /// the caller writes the request's bytes itself (requests sent meanwhile queue behind
+    /// it, and the task takes nothing until it is queued) and the task, left asleep, takes
+    /// the responder when the answer wakes it: a round trip without a hop to the task. What
+    /// the socket does not take at once is left for the task. Fails when the task is gone.
     pub(crate) fn submit(&self, request: Request) -> Result<(), TaskGone> {
         let sent = if request.body.is_some() || request.terminate || !self.direct.is_some() {
             self.tx.send(request)
@@ -158,6 +158,8 @@ pub(crate) struct Task {
     needs_flush: bool,
     /// The request queue was told the task is idle (handles may write to the socket).
     idle_published: bool,
+    /// Read frames answer a request a handle is still writing (see [`Task::route`]).
+    stalled: bool,
 }
 
 impl Task {
@@ -180,6 +182,7 @@ impl Task {
             terminating: false,
             needs_flush: false,
             idle_published: false,
+            stalled: false,
         }
     }
 
@@ -287,6 +290,14 @@ impl Task {
     /// Reads what the socket has; `Ready(Err)` on a failure or end of stream.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Error>> {
         let mut progressed = false;
+        if self.stalled {
+            // Frames read earlier wait for the request a handle was writing.
+            self.route(cx)?;
+            if self.stalled {
+                return Poll::Ready(Ok(false));
+            }
+            progressed = true;
+        }
         loop {
             if self.throttled(cx) {
                 return Poll::Ready(Ok(progressed));
@@ -304,7 +315,11 @@ impl Task {
                 }
                 Poll::Ready(Ok(_)) => {
                     progressed = true;
-                    self.route()?;
+                    self.route(cx)?;
+                    if self.stalled {
+                        // Woken when the request is queued; reading on would only buffer.
+                        return Poll::Ready(Ok(true));
+                    }
                 }
                 Poll::Ready(Err(e)) => {
                     return Poll::Ready(Err(Error::client(
@@ -318,8 +333,10 @@ impl Task {
         }
     }
 
-    /// Hands the complete frames in the read buffer to their responders.
-    fn route(&mut self) -> Result<(), Error> {
+    /// Hands the complete frames in the read buffer to their responders; stops at an answer
+    /// whose request a handle is still writing, setting `stalled`.
+    fn route(&mut self, cx: &mut Context<'_>) -> Result<(), Error> {
+        self.stalled = false;
         let mut batch = 0usize;
         loop {
             let Some(header) = backend::Header::parse(&self.read_buf[batch..]).map_err(protocol)?
@@ -338,6 +355,21 @@ impl Task {
                     self.side_channel(frame)?;
                 }
                 tag => {
+                    if self.pending.is_empty() {
+                        // The answer to a request a handle wrote itself while the task was
+                        // idle: its responder waits at the head of the queue, or comes
+                        // there once the handle is done writing.
+                        match self.requests.poll_recv_if(cx, |r| r.bytes.is_empty()) {
+                            Poll::Ready(Some(request)) => self.take(request),
+                            Poll::Ready(None) => {}
+                            Poll::Pending => {
+                                // Nothing is batched: a finished answer sent its batch.
+                                debug_assert_eq!(batch, 0);
+                                self.stalled = true;
+                                return Ok(());
+                            }
+                        }
+                    }
                     if tag == b'Z' {
                         if len < 6 {
                             return Err(protocol(std::io::ErrorKind::InvalidData.into()));
@@ -345,14 +377,6 @@ impl Task {
                         self.shared.set_status(self.read_buf[batch + 5]);
                     }
                     batch += len;
-                    if self.pending.is_empty() {
-                        // The answer to a request a handle wrote itself while the task was
-                        // idle: its responder waits at the head of the queue.
-                        let written = self.requests.try_recv_if(|r| r.bytes.is_empty());
-                        if let Some(request) = written {
-                            self.take(request);
-                        }
-                    }
                     let Some(front) = self.pending.front_mut() else {
                         // An answer nobody asked for: a FATAL error before the server hangs up.
                         let frame = self.read_buf.split_to(batch);
