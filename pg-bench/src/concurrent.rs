@@ -42,6 +42,33 @@ pub fn run(bench: &Bench) -> Result<Report> {
         })
     }));
 
+    // deadpool's pool around our driver: what the pool layer costs, apart from the driver.
+    let params = pg_driver::ConnectParams::from_iri(&bench.uri).map_err(|e| e.to_string())?;
+    let ours_in_deadpool =
+        deadpool::managed::Pool::builder(Driver(pg_driver::Connector::new(params)))
+            .max_size(scale.pool_size)
+            .build()?;
+    subjects.push(Subject::peer("deadpool with our driver", move || {
+        in_process(false, || {
+            rt.block_on(all_tasks(tasks, |task| {
+                let pool = ours_in_deadpool.clone();
+                async move {
+                    for q in 0..per_task {
+                        let i = (task * per_task + q) as i32;
+                        let conn: deadpool::managed::Object<Driver> =
+                            pool.get().await.map_err(|e| format!("{e:?}"))?;
+                        let results = conn.query_cached(SQL, (i,)).await?;
+                        let v: i32 = results.rows[0].try_get(0)?;
+                        if v != i {
+                            return Err(format!("{v} for {i}").into());
+                        }
+                    }
+                    Ok(())
+                }
+            }))
+        })
+    }));
+
     for (name, method) in [
         ("deadpool-postgres", RecyclingMethod::Fast),
         ("deadpool-postgres Clean", RecyclingMethod::Clean),
@@ -82,7 +109,8 @@ pub fn run(bench: &Bench) -> Result<Report> {
         scenario: "concurrent",
         description: format!(
             "{tasks} tasks × {per_task} executions of {SQL} through a pool of {} connections \
-             (a connection taken from the pool per query; deadpool: prepare_cached)",
+             (a connection taken from the pool per query; deadpool: prepare_cached; deadpool with \
+             our driver: query_cached)",
             scale.pool_size
         ),
         unit: "queries/s",
@@ -90,6 +118,30 @@ pub fn run(bench: &Bench) -> Result<Report> {
         outcomes,
         notes,
     })
+}
+
+/// deadpool's manager of our driver's connections: checks like deadpool-postgres's `Fast`
+/// recycling (the connection is not known closed).
+struct Driver(pg_driver::Connector);
+
+impl deadpool::managed::Manager for Driver {
+    type Type = pg_driver::Connection;
+    type Error = pg_exceptions::Error;
+
+    async fn create(&self) -> std::result::Result<pg_driver::Connection, pg_exceptions::Error> {
+        self.0.connect().await
+    }
+
+    async fn recycle(
+        &self,
+        conn: &mut pg_driver::Connection,
+        _: &deadpool::managed::Metrics,
+    ) -> deadpool::managed::RecycleResult<pg_exceptions::Error> {
+        match conn.closed() {
+            true => Err(deadpool::managed::RecycleError::message("closed")),
+            false => Ok(()),
+        }
+    }
 }
 
 /// Spawns `tasks` tasks made by `task` and waits for them all; the first failure wins.

@@ -75,17 +75,25 @@ struct State<C> {
     idle_ttl: Duration,
     /// Since when no connection has been busy.
     idle_start: Option<Instant>,
+    /// When the reaper sweeps next, or earlier, as far as this pool asked it to.
+    sweep_at: Option<Instant>,
 }
 
 impl<C: Pooled> State<C> {
     /// Moves idle connections idle for the TTL into `out`, and closed ones too when `closed`
     /// (the sweep; a take finds a closed connection when it checks the one it took).
     fn expire(&mut self, now: Instant, closed: bool, out: &mut Vec<C>) {
-        let ttl = self.idle_ttl;
-        let gone = |idle: &Idle<C>| {
-            now.duration_since(idle.since) >= ttl || (closed && idle.conn.is_closed())
-        };
-        // Looked over on every acquire: nothing is allocated unless something expired.
+        // Idle since this or earlier: expired (none when the TTL reaches back before boot).
+        let cutoff = now.checked_sub(self.idle_ttl);
+        let stale = |idle: &Idle<C>| cutoff.is_some_and(|cutoff| idle.since <= cutoff);
+        if !closed {
+            // Looked over on every acquire. Oldest first (connections come back at the end
+            // and are taken from it): the expired ones lead.
+            let expired = self.idle.iter().take_while(|idle| stale(idle)).count();
+            out.extend(self.idle.drain(..expired).map(|idle| idle.conn));
+            return;
+        }
+        let gone = |idle: &Idle<C>| stale(idle) || idle.conn.is_closed();
         if !self.idle.iter().any(gone) {
             return;
         }
@@ -94,6 +102,14 @@ impl<C: Pooled> State<C> {
             .partition(|idle| !gone(idle));
         self.idle = keep;
         out.extend(drop.into_iter().map(|idle| idle.conn));
+    }
+
+    /// Asks the reaper to sweep the pool at `at`, unless a sweep is due by then already.
+    fn sweep_by(&mut self, now: Instant, at: Instant) {
+        if self.sweep_at.is_none_or(|due| due <= now || due > at) {
+            self.sweep_at = Some(at);
+            reaper::schedule(at);
+        }
     }
 
     fn size(&self) -> usize {
@@ -160,25 +176,28 @@ impl Drop for Execution<'_> {
     }
 }
 
-/// An async caller in line: its ticket, and how to wake it (set when it last polled).
+/// An async caller in line: its ticket, how to wake it (set when it last polled), and when
+/// it gives up.
 struct Waiter {
     ticket: u64,
     waker: Option<Waker>,
+    deadline: Instant,
 }
 
-/// Keeps an async caller's place in line until it leaves: served (its place is gone already),
-/// or timed out or dropped (then its place goes, and when it was first, the next is woken if
-/// something is free).
+/// Keeps an async caller's place in line until it leaves: served (its place is gone already,
+/// and `ticket` is `None`), or timed out or dropped (then its place goes, and when it was
+/// first, the next is woken if something is free).
 struct InLine<'a, C: Pooled> {
     core: &'a Core<C>,
-    ticket: u64,
+    ticket: Option<u64>,
 }
 
 impl<C: Pooled> Drop for InLine<'_, C> {
     fn drop(&mut self) {
+        let Some(ticket) = self.ticket else { return };
         let next = {
             let mut state = self.core.lock();
-            match state.line.iter().position(|w| w.ticket == self.ticket) {
+            match state.line.iter().position(|w| w.ticket == ticket) {
                 Some(at) => {
                     state.line.remove(at);
                     if at == 0 { state.head_to_wake() } else { None }
@@ -228,6 +247,7 @@ impl<C: Pooled> Core<C> {
                 max_size: max_size.max(1),
                 idle_ttl,
                 idle_start: Some(Instant::now()),
+                sweep_at: None,
             }),
             shut_down: Default::default(),
             changed: Condvar::new(),
@@ -260,30 +280,36 @@ impl<C: Pooled> Core<C> {
         self.sleepers.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
-    /// One async attempt. A caller not yet in line (`me` is `None`) takes only when nobody is
-    /// in line, else gets in line; one in line takes only when first, and otherwise leaves
-    /// `waker` to be woken by. Whoever takes while more is free wakes the next in line.
-    fn attempt(&self, deadline: Instant, me: Option<(u64, &Waker)>) -> Result<Slot<C>, Wait> {
+    /// One async attempt. A caller not yet in line (`ticket` is `None`) takes only when nobody
+    /// is in line, else gets in line; one in line takes only when first. Either way one that
+    /// has to wait leaves `waker` to be woken by. Whoever takes while more is free wakes the
+    /// next in line.
+    fn attempt(
+        &self,
+        deadline: Instant,
+        ticket: Option<u64>,
+        waker: &Waker,
+    ) -> Result<Slot<C>, Wait> {
         let mut expired = Vec::new();
         let mut next = None;
         let outcome = {
             let mut state = self.lock();
             let now = Instant::now();
             state.expire(now, false, &mut expired);
-            let first = match me {
+            let first = match ticket {
                 None => state.line.is_empty(),
-                Some((ticket, _)) => state.line.front().map(|w| w.ticket) == Some(ticket),
+                Some(ticket) => state.line.front().map(|w| w.ticket) == Some(ticket),
             };
             match first.then(|| state.take(now)).flatten() {
                 Some(slot) => {
-                    if me.is_some() {
+                    if ticket.is_some() {
                         state.line.pop_front();
                     }
                     next = state.head_to_wake();
                     Ok(slot)
                 }
-                None if state.returning > 0 || now < deadline => match me {
-                    Some((ticket, waker)) => {
+                None if state.returning > 0 || now < deadline => match ticket {
+                    Some(ticket) => {
                         if let Some(w) = state.line.iter_mut().find(|w| w.ticket == ticket) {
                             match &w.waker {
                                 Some(old) if old.will_wake(waker) => {}
@@ -297,8 +323,11 @@ impl<C: Pooled> Core<C> {
                         state.next_ticket += 1;
                         state.line.push_back(Waiter {
                             ticket,
-                            waker: None,
+                            waker: Some(waker.clone()),
+                            deadline,
                         });
+                        // The reaper wakes it when its deadline comes.
+                        state.sweep_by(now, deadline);
                         Err(Wait::InLine(ticket))
                     }
                 },
@@ -354,28 +383,36 @@ impl<C: Pooled> Core<C> {
     /// has to wait gets in line, and a connection given back wakes the first in line, which
     /// alone may take it.
     pub(crate) async fn acquire(&self, deadline: Instant) -> Option<Slot<C>> {
-        let ticket = match self.attempt(deadline, None) {
-            Ok(slot) => return Some(slot),
-            Err(Wait::Expired) => return None,
-            Err(Wait::InLine(ticket)) => ticket,
+        let mut place = InLine {
+            core: self,
+            ticket: None,
         };
-        // From getting in line to the first poll below nothing awaits, so a release meanwhile
-        // (which finds no waker yet) is seen by that poll.
-        let _in_line = InLine { core: self, ticket };
-        // One timer for the whole wait; past the deadline, steps while connections return.
-        let mut timer = std::pin::pin!(tokio::time::sleep_until(deadline.into()));
+        // The reaper wakes a waiter of a registered pool when its deadline comes (and steps
+        // past it while connections return). A pool shut down has left the registry, and
+        // without a reaper thread there is no sweep: then a timer of the waiter's own does.
+        let mut timer = std::pin::pin!(None::<tokio::time::Sleep>);
         std::future::poll_fn(
-            |cx| match self.attempt(deadline, Some((ticket, cx.waker()))) {
-                Ok(slot) => Poll::Ready(Some(slot)),
+            |cx| match self.attempt(deadline, place.ticket, cx.waker()) {
+                Ok(slot) => {
+                    // Served: the place in line is gone.
+                    place.ticket = None;
+                    Poll::Ready(Some(slot))
+                }
                 Err(Wait::Expired) => Poll::Ready(None),
-                Err(Wait::InLine(_)) => {
-                    if timer.as_mut().poll(cx).is_ready() {
-                        // The deadline (or a step past it) has come: look again at once (the
-                        // look fails the wait unless a connection is on its way back), and
-                        // again a step later.
-                        let step = Instant::now() + RETURN_STEP;
-                        timer.as_mut().reset(step.into());
-                        cx.waker().wake_by_ref();
+                Err(Wait::InLine(ticket)) => {
+                    place.ticket = Some(ticket);
+                    if self.is_retired() || !reaper::running() {
+                        if timer.is_none() {
+                            timer.set(Some(tokio::time::sleep_until(deadline.into())));
+                        }
+                        if let Some(mut sleep) = timer.as_mut().as_pin_mut()
+                            && sleep.as_mut().poll(cx).is_ready()
+                        {
+                            // Look again at once (the look fails the wait unless a connection is
+                            // on its way back), and again a step later.
+                            sleep.reset((Instant::now() + RETURN_STEP).into());
+                            cx.waker().wake_by_ref();
+                        }
                     }
                     Poll::Pending
                 }
@@ -411,8 +448,10 @@ impl<C: Pooled> Core<C> {
                 {
                     // With other connections idle, a sweep is already due no later than this
                     // one expires (and each sweep schedules the next).
-                    if state.idle.is_empty() {
-                        reaper::schedule(now + state.idle_ttl);
+                    if state.idle.is_empty()
+                        && let Some(due) = now.checked_add(state.idle_ttl)
+                    {
+                        state.sweep_by(now, due);
                     }
                     state.idle.push(Idle { conn, since: now });
                     None
@@ -435,15 +474,36 @@ impl<C: Pooled> Core<C> {
         }
     }
 
-    /// Closes idle connections that are dead or past the TTL; the next expiry, if any.
+    /// Closes idle connections that are dead or past the TTL, and wakes async waiters whose
+    /// deadline came (they fail, or look again a step later while connections are on their
+    /// way back); when the pool wants the next sweep, if ever.
     pub(crate) fn sweep(&self) -> Option<Instant> {
         let mut expired = Vec::new();
+        let mut due = Vec::new();
         let next = {
             let mut state = self.lock();
-            state.expire(Instant::now(), true, &mut expired);
+            let now = Instant::now();
+            state.expire(now, true, &mut expired);
             let ttl = state.idle_ttl;
-            state.idle.iter().map(|idle| idle.since + ttl).min()
+            let idle = state
+                .idle
+                .iter()
+                .filter_map(|idle| idle.since.checked_add(ttl));
+            let mut next = idle.min();
+            for waiter in state.line.iter_mut() {
+                let at = match waiter.deadline <= now {
+                    true => {
+                        due.extend(waiter.waker.take());
+                        now + RETURN_STEP
+                    }
+                    false => waiter.deadline,
+                };
+                next = Some(next.map_or(at, |next| next.min(at)));
+            }
+            state.sweep_at = next;
+            next
         };
+        due.into_iter().for_each(Waker::wake);
         if !expired.is_empty() {
             expired.into_iter().for_each(C::close);
             self.wake();
@@ -502,5 +562,79 @@ impl<C: Pooled> Core<C> {
             idle_duration: state.idle_start.map(|start| start.elapsed()),
             shut_down: self.is_retired(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    /// A stand-in for a connection: the pool's bookkeeping is all these tests look at.
+    struct Item;
+
+    impl Pooled for Item {
+        fn is_closed(&self) -> bool {
+            false
+        }
+        fn close(self) {}
+    }
+
+    fn pool(id: &str) -> Arc<Core<Item>> {
+        crate::registry::get_or_create::<Item>(id, 1, Duration::from_secs(600))
+    }
+
+    /// Takes the pool's one slot.
+    async fn fill(core: &Core<Item>) {
+        let far = Instant::now() + Duration::from_secs(60);
+        assert!(matches!(core.acquire(far).await, Some(Slot::Open)));
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_waiter_gives_up_at_its_deadline_woken_by_the_reaper() {
+        let core = pool("pool-test-deadline");
+        fill(&core).await;
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(150);
+        // Nothing else runs on this runtime to wake the waiter: the reaper thread must.
+        let waited = tokio::time::timeout(Duration::from_secs(10), core.acquire(deadline)).await;
+        // (A timeout polls its future once more when it runs out: the bound tells.)
+        assert!(matches!(waited, Ok(None)));
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(150) && waited < Duration::from_secs(5));
+        assert!(core.lock().line.is_empty(), "its place in line is gone");
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_waiter_past_its_deadline_gets_a_connection_on_its_way_back() {
+        let core = pool("pool-test-returning");
+        fill(&core).await;
+        core.returning();
+        let deadline = Instant::now() + Duration::from_millis(50);
+        let giver = {
+            let core = core.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(300));
+                core.release(Some(Item), true);
+            })
+        };
+        let waited = tokio::time::timeout(Duration::from_secs(10), core.acquire(deadline)).await;
+        assert!(matches!(waited, Ok(Some(Slot::Idle(Item, _)))));
+        giver.join().unwrap();
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_waiter_of_a_pool_shut_down_still_gives_up_at_its_deadline() {
+        let core = pool("pool-test-retired");
+        fill(&core).await;
+        core.shutdown();
+        let ops: Arc<dyn crate::registry::PoolOps> = core.clone();
+        crate::registry::remove(&ops);
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(100);
+        let waited = tokio::time::timeout(Duration::from_secs(10), core.acquire(deadline)).await;
+        assert!(matches!(waited, Ok(None)));
+        let waited = started.elapsed();
+        assert!(waited >= Duration::from_millis(100) && waited < Duration::from_secs(5));
     }
 }

@@ -1,6 +1,8 @@
 //! The process's one reaper thread: it closes idle connections when their pool's idle TTL
-//! runs out, in every pool, whether or not any session comes by again.
+//! runs out, in every pool, whether or not any session comes by again, and wakes async
+//! callers waiting for a connection when their acquire timeout runs out.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, Once, PoisonError};
 use std::time::Instant;
 
@@ -19,13 +21,22 @@ static REAPER: Reaper = Reaper {
 
 static STARTED: Once = Once::new();
 
+/// Whether the reaper thread runs (it is started by the first [`schedule`]).
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Whether the reaper thread runs: only then do async waiters rely on it for their deadlines.
+pub(crate) fn running() -> bool {
+    RUNNING.load(Ordering::Acquire)
+}
+
 /// Asks for a sweep of every pool at `at` (or earlier, if one is already due earlier).
 pub(crate) fn schedule(at: Instant) {
     STARTED.call_once(|| {
         // Without the thread, pools still drop expired connections whenever they are used.
-        let _ = std::thread::Builder::new()
+        let started = std::thread::Builder::new()
             .name("pg-session-reaper".into())
             .spawn(run);
+        RUNNING.store(started.is_ok(), Ordering::Release);
     });
     let mut next = REAPER.next.lock().unwrap_or_else(PoisonError::into_inner);
     if next.is_none_or(|next| at < next) {
