@@ -206,7 +206,7 @@ impl<F: RowForm> AsyncSession<F> {
                 && leaves_no_state(&conn, sql, &results).await);
         }
         let results = Results::new(results, sql, conn.backend_id())?;
-        Ok(results.holding(Box::new(conn)))
+        Ok(results.holding(conn))
     }
 
     /// Takes a connection of the read pool (of the session's own pool when reads are not
@@ -242,7 +242,7 @@ impl<F: RowForm> AsyncSession<F> {
         pid: &str,
         connector: &Connector,
     ) -> Result<PooledConnection, Error> {
-        let core = match pid == self.pid {
+        let mut core = match pid == self.pid {
             true => self.core(),
             false => self.core_of(pid),
         };
@@ -255,7 +255,7 @@ impl<F: RowForm> AsyncSession<F> {
                 }
                 Some(Slot::Idle(conn, idle_for)) => {
                     let lease = PooledConnection {
-                        core: core.clone(),
+                        core,
                         conn: Some(conn),
                         reset: true,
                     };
@@ -265,11 +265,11 @@ impl<F: RowForm> AsyncSession<F> {
                     {
                         return Ok(lease);
                     }
-                    lease.discard();
+                    core = lease.discard();
                 }
                 Some(Slot::Open) => {
                     // Gives the slot back if this future is dropped while connecting.
-                    let slot = OpenSlot(Some(core.clone()));
+                    let slot = OpenSlot(Some(core));
                     let conn = connector.connect().await?;
                     return Ok(PooledConnection {
                         core: slot.defuse(),
@@ -356,12 +356,13 @@ impl PooledConnection {
         matches!(check.await, Ok(Ok(()))) && conn.transaction_status() == TransactionStatus::Idle
     }
 
-    /// Closes the connection and frees its slot.
-    fn discard(mut self) {
+    /// Closes the connection and frees its slot; the pool, to try again.
+    fn discard(mut self) -> Arc<Core<Connection>> {
         if let Some(conn) = self.conn.take() {
             conn.close();
             self.core.release(None, false);
         }
+        self.core.clone()
     }
 
     /// The id of the pool the connection belongs to.
@@ -375,7 +376,7 @@ impl PooledConnection {
         if let Some(returning) = self
             .conn
             .take()
-            .and_then(|c| give_back(self.core.clone(), c, self.reset))
+            .and_then(|c| give_back(&self.core, c, self.reset))
         {
             returning.finish().await;
         }
@@ -385,7 +386,7 @@ impl PooledConnection {
 /// Starts giving `conn` back to the pool: a closed connection frees its slot at once, one
 /// that needs no `reset` goes back idle at once; any other is marked as on its way back,
 /// and the returned guard's [`Returning::finish`] resets it and puts it back.
-fn give_back(core: Arc<Core<Connection>>, conn: Connection, reset: bool) -> Option<Returning> {
+fn give_back(core: &Arc<Core<Connection>>, conn: Connection, reset: bool) -> Option<Returning> {
     if conn.closed() {
         conn.close();
         core.release(None, false);
@@ -400,7 +401,7 @@ fn give_back(core: Arc<Core<Connection>>, conn: Connection, reset: bool) -> Opti
     }
     core.returning();
     Some(Returning {
-        core,
+        core: core.clone(),
         conn: Some(conn),
     })
 }
@@ -482,20 +483,11 @@ impl Deref for PooledConnection {
 impl Drop for PooledConnection {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                if let Some(returning) = give_back(self.core.clone(), conn, self.reset) {
-                    drop(runtime.spawn(returning.finish()));
-                }
-            }
-            // No runtime to reset it on: it cannot be returned clean.
-            Err(_) if !self.reset && !conn.closed() => {
-                forget_side_channel(&conn);
-                self.core.release(Some(conn), false);
-            }
-            Err(_) => {
-                Pooled::close(conn);
-                self.core.release(None, false);
+        if let Some(returning) = give_back(&self.core, conn, self.reset) {
+            // Reset in a task of its own; with no runtime to reset it on, it cannot be
+            // returned clean: dropping `returning` closes it and frees its slot.
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                drop(runtime.spawn(returning.finish()));
             }
         }
     }

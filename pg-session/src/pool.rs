@@ -4,9 +4,10 @@
 //! idle one) until the connection is back in the idle list or gone, so opening, resetting and
 //! checking connections never lets the pool exceed its maximum size. A connection found dead
 //! gives its slot back at once: it never counts against the size. Blocking callers wait on a
-//! condition variable; async ones stand in line, first come first served: a connection given
-//! back wakes the first in line, and only the first in line may take it (a newcomer, or the
-//! task that gave it back and asks again at once, queues behind).
+//! condition variable; async ones stand in line, first come first served: as many at the
+//! head of the line may take as there are connections available, each connection given back
+//! wakes one of them, and a newcomer (or the task that gave a connection back and asks again
+//! at once) queues behind. The reaper thread wakes async waiters whose deadline came.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -67,7 +68,7 @@ struct State<C> {
     /// Of `busy`, connections being reset on their way back.
     returning: usize,
     /// Async callers waiting, in order of arrival: while there are some, a newcomer queues
-    /// behind them, and only the first may take what comes free.
+    /// behind them, and only as many at the head as there are connections available may take.
     line: VecDeque<Waiter>,
     /// The ticket the next async caller to get in line gets.
     next_ticket: u64,
@@ -83,6 +84,9 @@ impl<C: Pooled> State<C> {
     /// Moves idle connections idle for the TTL into `out`, and closed ones too when `closed`
     /// (the sweep; a take finds a closed connection when it checks the one it took).
     fn expire(&mut self, now: Instant, closed: bool, out: &mut Vec<C>) {
+        if self.idle.is_empty() {
+            return;
+        }
         // Idle since this or earlier: expired (none when the TTL reaches back before boot).
         let cutoff = now.checked_sub(self.idle_ttl);
         let stale = |idle: &Idle<C>| cutoff.is_some_and(|cutoff| idle.since <= cutoff);
@@ -90,7 +94,9 @@ impl<C: Pooled> State<C> {
             // Looked over on every acquire. Oldest first (connections come back at the end
             // and are taken from it): the expired ones lead.
             let expired = self.idle.iter().take_while(|idle| stale(idle)).count();
-            out.extend(self.idle.drain(..expired).map(|idle| idle.conn));
+            if expired > 0 {
+                out.extend(self.idle.drain(..expired).map(|idle| idle.conn));
+            }
             return;
         }
         let gone = |idle: &Idle<C>| stale(idle) || idle.conn.is_closed();
@@ -116,18 +122,28 @@ impl<C: Pooled> State<C> {
         self.busy + self.idle.len()
     }
 
-    /// Whether a take would get something: an idle connection or room for a new one.
-    fn available(&self) -> bool {
-        !self.idle.is_empty() || self.size() < self.max_size
+    /// How many takes would get something now: idle connections and room for new ones.
+    fn available(&self) -> usize {
+        self.idle.len() + self.max_size.saturating_sub(self.size())
     }
 
-    /// The waker of the first in line, taken (it registers again when it polls), when
-    /// something is available for it.
-    fn head_to_wake(&mut self) -> Option<Waker> {
-        match self.available() {
-            true => self.line.front_mut().and_then(|w| w.waker.take()),
-            false => None,
-        }
+    /// Where `ticket` stands in line; a newcomer (`None`) would stand last.
+    fn position(&self, ticket: Option<u64>) -> usize {
+        ticket
+            .and_then(|ticket| self.line.iter().position(|w| w.ticket == ticket))
+            .unwrap_or(self.line.len())
+    }
+
+    /// The waker, taken (it registers again when it polls), of the first in line who may take
+    /// now and was not woken yet: as many at the head of the line may take as there are
+    /// connections available, so each connection given back wakes a waiter of its own at
+    /// once, as a semaphore hands out permits.
+    fn next_to_wake(&mut self) -> Option<Waker> {
+        let available = self.available();
+        self.line
+            .iter_mut()
+            .take(available)
+            .find_map(|w| w.waker.take())
     }
 
     fn take(&mut self, now: Instant) -> Option<Slot<C>> {
@@ -185,8 +201,8 @@ struct Waiter {
 }
 
 /// Keeps an async caller's place in line until it leaves: served (its place is gone already,
-/// and `ticket` is `None`), or timed out or dropped (then its place goes, and when it was
-/// first, the next is woken if something is free).
+/// and `ticket` is `None`), or timed out or dropped (then its place goes, and one behind it
+/// that may now take is woken).
 struct InLine<'a, C: Pooled> {
     core: &'a Core<C>,
     ticket: Option<u64>,
@@ -200,7 +216,8 @@ impl<C: Pooled> Drop for InLine<'_, C> {
             match state.line.iter().position(|w| w.ticket == ticket) {
                 Some(at) => {
                     state.line.remove(at);
-                    if at == 0 { state.head_to_wake() } else { None }
+                    // Those behind move up: one of them may take what it was woken for.
+                    state.next_to_wake()
                 }
                 None => None,
             }
@@ -280,10 +297,10 @@ impl<C: Pooled> Core<C> {
         self.sleepers.load(std::sync::atomic::Ordering::SeqCst) > 0
     }
 
-    /// One async attempt. A caller not yet in line (`ticket` is `None`) takes only when nobody
-    /// is in line, else gets in line; one in line takes only when first. Either way one that
-    /// has to wait leaves `waker` to be woken by. Whoever takes while more is free wakes the
-    /// next in line.
+    /// One async attempt. As many at the head of the line may take as there are connections
+    /// available; a caller not yet in line (`ticket` is `None`) takes only when more are
+    /// available than stand in line, else gets in line. Either way one that has to wait
+    /// leaves `waker` to be woken by.
     fn attempt(
         &self,
         deadline: Instant,
@@ -296,21 +313,19 @@ impl<C: Pooled> Core<C> {
             let mut state = self.lock();
             let now = Instant::now();
             state.expire(now, false, &mut expired);
-            let first = match ticket {
-                None => state.line.is_empty(),
-                Some(ticket) => state.line.front().map(|w| w.ticket) == Some(ticket),
-            };
-            match first.then(|| state.take(now)).flatten() {
+            let position = state.position(ticket);
+            let may_take = position < state.available();
+            match may_take.then(|| state.take(now)).flatten() {
                 Some(slot) => {
-                    if ticket.is_some() {
-                        state.line.pop_front();
+                    if position < state.line.len() {
+                        state.line.remove(position);
                     }
-                    next = state.head_to_wake();
+                    next = state.next_to_wake();
                     Ok(slot)
                 }
                 None if state.returning > 0 || now < deadline => match ticket {
                     Some(ticket) => {
-                        if let Some(w) = state.line.iter_mut().find(|w| w.ticket == ticket) {
+                        if let Some(w) = state.line.get_mut(position) {
                             match &w.waker {
                                 Some(old) if old.will_wake(waker) => {}
                                 _ => w.waker = Some(waker.clone()),
@@ -380,8 +395,8 @@ impl<C: Pooled> Core<C> {
     }
 
     /// [`Core::acquire_blocking`] for async callers, first come first served: a caller that
-    /// has to wait gets in line, and a connection given back wakes the first in line, which
-    /// alone may take it.
+    /// has to wait gets in line, and each connection given back wakes one at the head of the
+    /// line that may take it.
     pub(crate) async fn acquire(&self, deadline: Instant) -> Option<Slot<C>> {
         let mut place = InLine {
             core: self,
@@ -461,7 +476,7 @@ impl<C: Pooled> Core<C> {
             if state.busy == 0 {
                 state.idle_start = Some(now);
             }
-            (surplus, state.head_to_wake())
+            (surplus, state.next_to_wake())
         };
         if let Some(conn) = surplus {
             conn.close();
@@ -588,6 +603,49 @@ mod tests {
     async fn fill(core: &Core<Item>) {
         let far = Instant::now() + Duration::from_secs(60);
         assert!(matches!(core.acquire(far).await, Some(Slot::Open)));
+    }
+
+    /// Counts its wake-ups.
+    struct Wakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn each_connection_given_back_wakes_a_waiter_of_its_own() {
+        let core = crate::registry::get_or_create::<Item>(
+            "pool-test-two-wakes",
+            2,
+            Duration::from_secs(600),
+        );
+        fill(&core).await;
+        fill(&core).await;
+        let far = Instant::now() + Duration::from_secs(60);
+        let mut waiters = [Box::pin(core.acquire(far)), Box::pin(core.acquire(far))];
+        let wakes = [0, 1].map(|_| Arc::new(Wakes(Default::default())));
+        let wakers = wakes.clone().map(std::task::Waker::from);
+        for (waiter, waker) in waiters.iter_mut().zip(&wakers) {
+            let mut cx = std::task::Context::from_waker(waker);
+            assert!(
+                waiter.as_mut().poll(&mut cx).is_pending(),
+                "the pool is full"
+            );
+        }
+        // Two connections come back before the first waiter runs: each wakes a waiter.
+        core.release(Some(Item), false);
+        core.release(Some(Item), false);
+        let woken = wakes.each_ref().map(|w| w.0.load(Ordering::SeqCst));
+        assert_eq!(woken, [1, 1]);
+        // The second takes without waiting for the first, and the first still gets one.
+        for at in [1, 0] {
+            let mut cx = std::task::Context::from_waker(&wakers[at]);
+            let taken = waiters[at].as_mut().poll(&mut cx);
+            assert!(matches!(taken, Poll::Ready(Some(Slot::Idle(Item, _)))));
+        }
+        assert!(core.lock().line.is_empty());
     }
 
     #[tokio::test(flavor = "current_thread")]

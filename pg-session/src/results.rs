@@ -1,6 +1,5 @@
 //! `queries.Results`: the rows of one query, held in memory, with the command tag.
 
-use std::any::Any;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -8,6 +7,7 @@ use indexmap::IndexMap;
 use pg_exceptions::Error;
 use pg_types::{Row, Value};
 
+use crate::async_session::PooledConnection;
 use crate::error::SessionError;
 
 /// A row as a mapping of column name to value (`queries`' `RealDictCursor` rows). A name
@@ -26,6 +26,10 @@ pub trait RowForm: sealed::Sealed + Send + Sync + 'static {
     type Item: fmt::Debug + Send + Sync + 'static;
     /// Converts a row the driver read, decoding every value.
     fn from_row(row: Row) -> Result<Self::Item, Error>;
+    /// Converts the rows of one query.
+    fn from_rows(rows: Vec<Row>) -> Result<Vec<Self::Item>, Error> {
+        rows.into_iter().map(Self::from_row).collect()
+    }
     /// The row as a mapping.
     fn to_record(item: &Self::Item) -> Result<Record, Error>;
 }
@@ -53,6 +57,9 @@ impl RowForm for Tuple {
     type Item = Row;
     fn from_row(row: Row) -> Result<Row, Error> {
         Ok(row)
+    }
+    fn from_rows(rows: Vec<Row>) -> Result<Vec<Row>, Error> {
+        Ok(rows)
     }
     fn to_record(item: &Row) -> Result<Record, Error> {
         row_record(item)
@@ -94,7 +101,7 @@ pub struct Results<F: RowForm = Mapping> {
     count: u64,
     backend_pid: Option<i32>,
     rownumber: AtomicUsize,
-    lease: Option<Box<dyn Any + Send + Sync>>,
+    lease: Option<PooledConnection>,
 }
 
 impl<F: RowForm> Results<F> {
@@ -109,10 +116,7 @@ impl<F: RowForm> Results<F> {
             count,
         } = results;
         let returned = rows.len() as u64;
-        let items = rows
-            .into_iter()
-            .map(F::from_row)
-            .collect::<Result<_, _>>()?;
+        let items = F::from_rows(rows)?;
         Ok(Results {
             items,
             query: query.to_owned(),
@@ -127,7 +131,7 @@ impl<F: RowForm> Results<F> {
     }
 
     /// Keeps `lease` (a pooled connection) until the results are freed or dropped.
-    pub(crate) fn holding(mut self, lease: Box<dyn Any + Send + Sync>) -> Results<F> {
+    pub(crate) fn holding(mut self, lease: PooledConnection) -> Results<F> {
         self.lease = Some(lease);
         self
     }
