@@ -127,10 +127,15 @@ impl<C: Pooled> State<C> {
         self.idle.len() + self.max_size.saturating_sub(self.size())
     }
 
+    /// Where `ticket` stands in line, if it is in line.
+    fn place(&self, ticket: u64) -> Option<usize> {
+        self.line.iter().position(|w| w.ticket == ticket)
+    }
+
     /// Where `ticket` stands in line; a newcomer (`None`) would stand last.
     fn position(&self, ticket: Option<u64>) -> usize {
         ticket
-            .and_then(|ticket| self.line.iter().position(|w| w.ticket == ticket))
+            .and_then(|ticket| self.place(ticket))
             .unwrap_or(self.line.len())
     }
 
@@ -213,7 +218,7 @@ impl<C: Pooled> Drop for InLine<'_, C> {
         let Some(ticket) = self.ticket else { return };
         let next = {
             let mut state = self.core.lock();
-            match state.line.iter().position(|w| w.ticket == ticket) {
+            match state.place(ticket) {
                 Some(at) => {
                     state.line.remove(at);
                     // Those behind move up: one of them may take what it was woken for.
