@@ -142,6 +142,8 @@ impl Link {
         // psycopg2's lazy BEGIN when autocommit is off; one relaxed load when it is on.
         self.session.begin_if_needed(self, &bytes)?;
         let (tx, rx) = crate::answers::channel();
+        // A plain request (no body, not streamed) may have its answer read by its handle.
+        let own = body.is_none() && throttle.is_none() && terminators == b"Z";
         let responder = Responder {
             tx,
             remaining: count,
@@ -150,15 +152,19 @@ impl Link {
             throttle: throttle.clone(),
             active: Some(self.session.in_flight()),
         };
-        self.tx
-            .submit(Request {
-                bytes,
-                body,
-                interrupt,
-                responder: Some(responder),
-                terminate: false,
-            })
-            .map_err(|_| self.shared.closed_error())?;
+        let request = Request {
+            bytes,
+            body,
+            interrupt,
+            responder: Some(responder),
+            terminate: false,
+        };
+        let closed = |_| self.shared.closed_error();
+        if !own {
+            self.tx.submit(request).map_err(closed)?;
+        } else if let Some(own) = self.tx.submit_reading(request).map_err(closed)? {
+            return Ok(Responses::own(rx, own, self.shared.clone()));
+        }
         Ok(Responses::new(rx, throttle))
     }
 

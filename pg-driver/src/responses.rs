@@ -4,17 +4,93 @@ use bytes::BytesMut;
 use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
 
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use crate::answers::AnswerReceiver;
 use crate::shared::Shared;
-use crate::task::{Throttle, protocol};
+use crate::task::{OwnAnswer, READ_CHUNK, READ_MIN, Throttle, protocol};
 
 /// The answers to one request, parsed on demand.
 pub(crate) struct Responses {
     rx: AnswerReceiver,
     buf: BytesMut,
     throttle: Option<Arc<Throttle>>,
+    /// Set while the request's own handle reads the answer from the socket (see
+    /// [`crate::task::Parked`]); the answers come through `rx` before and after.
+    direct: Option<Direct>,
+}
+
+/// Reading one's own answer with the task's lent reading end.
+struct Direct {
+    /// Taken when reading ends; a reader dropped before (its caller gave up) leaves the rest
+    /// of its answer to the task to read and drop.
+    own: Option<OwnAnswer>,
+    shared: Arc<Shared>,
+    /// How many bytes at the front of the lent buffer are whole frames of this answer, looked
+    /// at (terminators counted, transaction status recorded) and not yet handed over.
+    scanned: usize,
+}
+
+/// What a look at the lent buffer found.
+enum Scan {
+    /// The answer goes on past what is buffered.
+    More,
+    /// The answer ends at `scanned`.
+    Done,
+    /// Something the task deals with: a message of the side channel (a notice, a
+    /// notification, a parameter change) or a malformed header.
+    TaskWork,
+}
+
+impl Direct {
+    /// Looks at the whole frames after `scanned`, as the task's routing would.
+    fn scan(&mut self) -> Scan {
+        let Some((loan, responder)) = &mut self.own else {
+            return Scan::TaskWork;
+        };
+        let buf = &loan.get().buf;
+        loop {
+            let rest = &buf[self.scanned..];
+            let Some(header) = rest.get(..5) else {
+                return Scan::More;
+            };
+            let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+            if len < 4 {
+                return Scan::TaskWork;
+            }
+            if rest.len() <= len {
+                return Scan::More;
+            }
+            let tag = header[0];
+            match tag {
+                b'N' | b'A' | b'S' => return Scan::TaskWork,
+                b'Z' if len < 5 => return Scan::TaskWork,
+                b'Z' => self.shared.set_status(rest[5]),
+                _ => {}
+            }
+            self.scanned += len + 1;
+            if responder.terminators.contains(&tag) {
+                responder.remaining = responder.remaining.saturating_sub(1);
+                if responder.remaining == 0 {
+                    return Scan::Done;
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Direct {
+    fn drop(&mut self) {
+        if let Some((mut loan, responder)) = self.own.take() {
+            let parked = loan.get();
+            // The frames looked at were counted: nobody reads them now.
+            bytes::Buf::advance(&mut parked.buf, self.scanned);
+            parked.front = Some(responder);
+            loan.give_back(false);
+        }
+    }
 }
 
 impl Responses {
@@ -23,6 +99,102 @@ impl Responses {
             rx,
             buf: BytesMut::new(),
             throttle,
+            direct: None,
+        }
+    }
+
+    /// The answers to a request whose handle reads them itself, with the task's reading end.
+    pub(crate) fn own(rx: AnswerReceiver, own: OwnAnswer, shared: Arc<Shared>) -> Responses {
+        Responses {
+            rx,
+            buf: BytesMut::new(),
+            throttle: None,
+            direct: Some(Direct {
+                own: Some(own),
+                shared,
+                scanned: 0,
+            }),
+        }
+    }
+
+    /// Hands the frames looked at over to the parser.
+    fn take_scanned(&mut self) {
+        let Some(direct) = &mut self.direct else {
+            return;
+        };
+        if let Some((loan, _)) = &mut direct.own
+            && direct.scanned > 0
+        {
+            let chunk = loan.get().buf.split_to(direct.scanned);
+            direct.scanned = 0;
+            self.take(chunk);
+        }
+    }
+
+    /// Ends reading with the lent reading end: `done` when the answer is all here; otherwise
+    /// the task answers the rest, through `rx`.
+    fn end_direct(&mut self, done: bool) {
+        self.take_scanned();
+        let Some((mut loan, mut responder)) = self.direct.take().and_then(|mut d| d.own.take())
+        else {
+            return;
+        };
+        let parked = loan.get();
+        if done {
+            // Not in flight once the caller can see its last message.
+            responder.active = None;
+            drop(responder);
+            // The task reads what comes later (a notification, the server's goodbye): its
+            // waker, not this reader's, waits on the socket again. Something there already,
+            // or left in the buffer, is the task's to read now.
+            let mut cx = Context::from_waker(&parked.waker);
+            let quiet = parked.buf.is_empty() && parked.half.poll_read_ready(&mut cx).is_pending();
+            loan.give_back(quiet);
+        } else {
+            parked.front = Some(responder);
+            loan.give_back(false);
+        }
+    }
+
+    /// Reads with the lent reading end until frames of the answer are handed over, or the
+    /// answer ended, or the task must take over.
+    fn poll_direct(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            let Some(direct) = &mut self.direct else {
+                return Poll::Ready(());
+            };
+            match direct.scan() {
+                Scan::Done => {
+                    self.end_direct(true);
+                    return Poll::Ready(());
+                }
+                Scan::TaskWork => {
+                    self.end_direct(false);
+                    return Poll::Ready(());
+                }
+                Scan::More if direct.scanned > 0 => {
+                    self.take_scanned();
+                    return Poll::Ready(());
+                }
+                Scan::More => {}
+            }
+            let Some((loan, _)) = &mut direct.own else {
+                return Poll::Ready(());
+            };
+            let parked = loan.get();
+            if parked.buf.capacity() - parked.buf.len() < READ_MIN {
+                parked.buf.reserve(READ_CHUNK);
+            }
+            match tokio_util::io::poll_read_buf(Pin::new(&mut parked.half), cx, &mut parked.buf) {
+                Poll::Ready(Ok(n)) if n > 0 => {}
+                // The end, or a failure: the task meets it too when it reads, and fails the
+                // connection as it always does.
+                Poll::Ready(_) => {
+                    self.end_direct(false);
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
         }
     }
 
@@ -62,6 +234,17 @@ impl Responses {
         if let Some(item) = parse(&mut self.buf)? {
             return Ok(Some(item));
         }
+        if let Some(direct) = &mut self.direct {
+            // Only what was read already: no waiting, and no waker to leave with the socket.
+            match direct.scan() {
+                Scan::Done => self.end_direct(true),
+                Scan::TaskWork => self.end_direct(false),
+                Scan::More => self.take_scanned(),
+            }
+            if self.direct.is_some() {
+                return parse(&mut self.buf);
+            }
+        }
         match self.rx.try_recv() {
             Ok(Ok(chunk)) => {
                 self.take(chunk);
@@ -76,6 +259,10 @@ impl Responses {
         loop {
             if let Some(item) = parse(&mut self.buf)? {
                 return Ok(item);
+            }
+            if self.direct.is_some() {
+                std::future::poll_fn(|cx| self.poll_direct(cx)).await;
+                continue;
             }
             match self.rx.recv().await {
                 Some(Ok(chunk)) => self.take(chunk),

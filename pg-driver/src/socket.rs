@@ -102,7 +102,55 @@ impl AsyncWrite for Socket {
 /// per round trip. TLS keeps its session state in one place and stays whole.
 pub(crate) enum TaskSocket {
     Whole(Socket),
-    Split(ReadHalf, Arc<WriteHalf>),
+    /// The read half is `None` while the task has parked it for a handle to read its own
+    /// answer with (see [`crate::task::Parked`]).
+    Split(Option<ReadHalf>, Arc<WriteHalf>),
+}
+
+impl TaskSocket {
+    /// Takes the read half out, for parking; `None` when it cannot be lent (TLS) or is out.
+    pub(crate) fn lend(&mut self) -> Option<ReadHalf> {
+        match self {
+            TaskSocket::Split(read, _) => read.take(),
+            TaskSocket::Whole(_) => None,
+        }
+    }
+
+    /// Whether the read half is out (parked or lent).
+    pub(crate) fn is_lent(&self) -> bool {
+        matches!(self, TaskSocket::Split(None, _))
+    }
+
+    /// Puts the read half back.
+    pub(crate) fn restore(&mut self, half: ReadHalf) {
+        if let TaskSocket::Split(read, _) = self {
+            *read = Some(half);
+        }
+    }
+}
+
+impl ReadHalf {
+    /// Registers `cx`'s waker to be woken when the socket has something to read; ready at
+    /// once when it has.
+    pub(crate) fn poll_read_ready(&self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self {
+            ReadHalf::Tcp(r) => r.as_ref().poll_read_ready(cx),
+            ReadHalf::Unix(r) => r.as_ref().poll_read_ready(cx),
+        }
+    }
+}
+
+impl AsyncRead for ReadHalf {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            ReadHalf::Tcp(r) => Pin::new(r).poll_read(cx, buf),
+            ReadHalf::Unix(r) => Pin::new(r).poll_read(cx, buf),
+        }
+    }
 }
 
 /// The read half of a split socket.
@@ -163,7 +211,7 @@ impl Socket {
         };
         let write = Arc::new(write);
         let direct = DirectWriter(Some(Arc::downgrade(&write)));
-        (TaskSocket::Split(read, write), direct)
+        (TaskSocket::Split(Some(read), write), direct)
     }
 }
 
@@ -192,8 +240,9 @@ impl AsyncRead for TaskSocket {
     ) -> Poll<io::Result<()>> {
         match self.get_mut() {
             TaskSocket::Whole(s) => Pin::new(s).poll_read(cx, buf),
-            TaskSocket::Split(ReadHalf::Tcp(r), _) => Pin::new(r).poll_read(cx, buf),
-            TaskSocket::Split(ReadHalf::Unix(r), _) => Pin::new(r).poll_read(cx, buf),
+            TaskSocket::Split(Some(r), _) => Pin::new(r).poll_read(cx, buf),
+            // The task takes its read half back before it reads.
+            TaskSocket::Split(None, _) => Poll::Ready(Err(io::Error::other("read half lent"))),
         }
     }
 }

@@ -9,14 +9,18 @@
 //! whichever request is in flight.
 //!
 //! While the task is idle, a handle writes its request to a TCP or unix socket itself
-//! ([`Requests::submit`]) and the task only reads the answer.
+//! ([`Requests::submit`]) and the task only reads the answer. An idle task parks its read
+//! half and buffer ([`Parked`]); a handle that wrote its request borrows them and reads its
+//! own answer too ([`Requests::submit_reading`]), so a round trip neither wakes the task nor
+//! passes the answer through it. The task still takes and writes requests made meanwhile; it
+//! reads again once the loan ends.
 
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll, Waker, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures::task::AtomicWaker;
@@ -25,9 +29,10 @@ use postgres_protocol::message::backend;
 use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
 
+use crate::answers::{Loan, Sent};
 use crate::hooks::MessageHook;
 use crate::shared::{Notification, Shared};
-use crate::socket::{DirectWriter, Socket, TaskSocket};
+use crate::socket::{DirectWriter, ReadHalf, Socket, TaskSocket};
 
 /// What answers a request: raw backend messages, whole frames, in order.
 pub(crate) type Answer = Result<BytesMut, Error>;
@@ -99,10 +104,27 @@ pub(crate) struct Request {
     pub(crate) terminate: bool,
 }
 
+/// What an idle task leaves for a handle to read its own answer with: the socket's read half
+/// and the read buffer (empty when parked), and the task's waker, which the handle registers
+/// with the socket again when it is done so that the task sees what comes later
+/// (notifications, the server's goodbye).
+pub(crate) struct Parked {
+    pub(crate) half: ReadHalf,
+    pub(crate) buf: BytesMut,
+    pub(crate) waker: Waker,
+    /// A handle that gives up reading its answer (a notice came, or the socket failed) leaves
+    /// its responder here: the task answers it first, with what is left in `buf` and after.
+    pub(crate) front: Option<Responder>,
+}
+
+/// A request's answer, to be read by the handle that wrote the request: the loan of the
+/// task's reading end, and the request's responder.
+pub(crate) type OwnAnswer = (Loan<Request, Box<Parked>>, Responder);
+
 /// The handles' end of a connection task: where requests go, and the socket a request may be
 /// written to directly while the task is idle.
 pub(crate) struct Requests {
-    tx: crate::answers::Sender<Request>,
+    tx: crate::answers::Sender<Request, Box<Parked>>,
     direct: DirectWriter,
 }
 
@@ -113,16 +135,34 @@ impl Requests {
     /// the responder when the answer wakes it: a round trip without a hop to the task. What
     /// the socket does not take at once is left for the task. Fails when the task is gone.
     pub(crate) fn submit(&self, request: Request) -> Result<(), TaskGone> {
-        let sent = if request.body.is_some() || request.terminate || !self.direct.is_some() {
-            self.tx.send(request)
-        } else {
-            self.tx.send_or_write(request, |request| {
-                let written = self.direct.try_write(&request.bytes);
-                request.bytes.advance(written);
-                request.bytes.is_empty()
-            })
-        };
-        sent.map_err(|_| TaskGone)
+        self.send(request, false).map(|_| ())
+    }
+
+    /// [`Requests::submit`], and when the request was written directly and the task had
+    /// parked its reading end, the loan of it and the responder: the caller reads the answer
+    /// itself (see [`Parked`]).
+    pub(crate) fn submit_reading(&self, request: Request) -> Result<Option<OwnAnswer>, TaskGone> {
+        self.send(request, true)
+    }
+
+    fn send(&self, request: Request, read: bool) -> Result<Option<OwnAnswer>, TaskGone> {
+        if request.body.is_some() || request.terminate || !self.direct.is_some() {
+            return self.tx.send(request).map(|()| None).map_err(|_| TaskGone);
+        }
+        let sent = self.tx.send_or_write(request, read, |request| {
+            let written = self.direct.try_write(&request.bytes);
+            request.bytes.advance(written);
+            request.bytes.is_empty()
+        });
+        match sent {
+            Ok(Sent::Queued) => Ok(None),
+            Ok(Sent::Lent(loan, request)) => match request.responder {
+                Some(responder) => Ok(Some((loan, responder))),
+                // Nothing to read: the loan goes back at once.
+                None => Ok(None),
+            },
+            Err(_) => Err(TaskGone),
+        }
     }
 }
 
@@ -131,24 +171,24 @@ pub(crate) struct TaskGone;
 
 /// Starts the task of an established session on the current runtime.
 pub(crate) fn spawn(socket: Socket, read_buf: BytesMut, shared: Arc<Shared>) -> Requests {
-    let (tx, rx) = crate::answers::channel();
+    let (tx, rx) = crate::answers::channel::<Request, Box<Parked>>();
     let (socket, direct) = socket.split();
     tokio::spawn(Task::new(socket, read_buf, rx, shared));
     Requests { tx, direct }
 }
 
-const READ_CHUNK: usize = 64 * 1024;
+pub(crate) const READ_CHUNK: usize = 64 * 1024;
 /// The least room a read is offered: below it, the buffer grows by [`READ_CHUNK`]. Growing
 /// only then (not before every read) keeps small answers from costing an allocation each:
 /// the frames handed out still share the buffer, so growing it means a new one.
-const READ_MIN: usize = 16 * 1024;
+pub(crate) const READ_MIN: usize = 16 * 1024;
 const WRITE_HIGH_WATER: usize = 256 * 1024;
 
 pub(crate) struct Task {
     socket: TaskSocket,
     read_buf: BytesMut,
     write_buf: BytesMut,
-    requests: crate::answers::Receiver<Request>,
+    requests: crate::answers::Receiver<Request, Box<Parked>>,
     requests_closed: bool,
     body: Option<mpsc::Receiver<Bytes>>,
     interrupt: Option<Bytes>,
@@ -166,7 +206,7 @@ impl Task {
     fn new(
         socket: TaskSocket,
         read_buf: BytesMut,
-        requests: crate::answers::Receiver<Request>,
+        requests: crate::answers::Receiver<Request, Box<Parked>>,
         shared: Arc<Shared>,
     ) -> Task {
         Task {
@@ -290,6 +330,20 @@ impl Task {
     /// Reads what the socket has; `Ready(Err)` on a failure or end of stream.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Error>> {
         let mut progressed = false;
+        if self.socket.is_lent() {
+            match self.requests.unpark(cx) {
+                Ok(Some(parked)) => self.unpark(*parked),
+                Ok(None) => {
+                    // Given back after the task closed the queue: it is failing already.
+                    return Poll::Ready(Err(Error::client(
+                        &ConnectionFailureError,
+                        "the connection's socket was lost",
+                    )));
+                }
+                // A handle reads its answer; woken when the loan ends.
+                Err(crate::answers::Lent) => return Poll::Ready(Ok(false)),
+            }
+        }
         if self.stalled {
             // Frames read earlier wait for the request a handle was writing.
             self.route(cx)?;
@@ -331,6 +385,39 @@ impl Task {
                 Poll::Pending => return Poll::Ready(Ok(progressed)),
             }
         }
+    }
+
+    /// Takes the reading end back from where it was parked (or lent).
+    fn unpark(&mut self, parked: Parked) {
+        let Parked {
+            half, buf, front, ..
+        } = parked;
+        self.socket.restore(half);
+        self.read_buf = buf;
+        if let Some(responder) = front {
+            // Its answer comes before those of requests taken while the reading end was lent.
+            self.pending.push_front(responder);
+        }
+        // What the handle left unread is routed before the task reads more.
+        self.stalled = !self.read_buf.is_empty();
+        // Parked again once idle.
+        self.idle_published = false;
+    }
+
+    /// Parks the reading end for a handle to borrow, when it can be: split socket, nothing
+    /// buffered.
+    fn park(&mut self, cx: &Context<'_>) -> Option<Box<Parked>> {
+        if !self.read_buf.is_empty() || self.stalled {
+            return None;
+        }
+        let half = self.socket.lend()?;
+        // Boxed once here, so that lending and giving it back moves a pointer.
+        Some(Box::new(Parked {
+            half,
+            buf: std::mem::take(&mut self.read_buf),
+            waker: cx.waker().clone(),
+            front: None,
+        }))
     }
 
     /// Hands the complete frames in the read buffer to their responders; stops at an answer
@@ -535,7 +622,14 @@ impl Future for Task {
             }
             if !progressed {
                 if !this.idle_published && this.is_idle() {
-                    this.idle_published = this.requests.publish_idle();
+                    let mut parked = this.park(cx);
+                    this.idle_published = this.requests.publish_idle(&mut parked);
+                    // Not taken (not idle after all): the reading end comes back.
+                    if let Some(parked) = parked {
+                        let Parked { half, buf, .. } = *parked;
+                        this.socket.restore(half);
+                        this.read_buf = buf;
+                    }
                 }
                 return Poll::Pending;
             }
