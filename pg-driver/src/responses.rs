@@ -156,28 +156,31 @@ impl Responses {
         }
     }
 
+    /// Acts on what the lent buffer holds: hands the frames looked at over, and ends the loan
+    /// when the answer ended or the task must take over. Returns whether it did any of that.
+    fn look(&mut self) -> bool {
+        let Some(direct) = &mut self.direct else {
+            return true;
+        };
+        match direct.scan() {
+            Scan::Done => self.end_direct(true),
+            Scan::TaskWork => self.end_direct(false),
+            Scan::More if direct.scanned > 0 => self.take_scanned(),
+            Scan::More => return false,
+        }
+        true
+    }
+
     /// Reads with the lent reading end until frames of the answer are handed over, or the
     /// answer ended, or the task must take over.
     fn poll_direct(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         loop {
+            if self.look() {
+                return Poll::Ready(());
+            }
             let Some(direct) = &mut self.direct else {
                 return Poll::Ready(());
             };
-            match direct.scan() {
-                Scan::Done => {
-                    self.end_direct(true);
-                    return Poll::Ready(());
-                }
-                Scan::TaskWork => {
-                    self.end_direct(false);
-                    return Poll::Ready(());
-                }
-                Scan::More if direct.scanned > 0 => {
-                    self.take_scanned();
-                    return Poll::Ready(());
-                }
-                Scan::More => {}
-            }
             let Some((loan, _)) = &mut direct.own else {
                 return Poll::Ready(());
             };
@@ -234,13 +237,9 @@ impl Responses {
         if let Some(item) = parse(&mut self.buf)? {
             return Ok(Some(item));
         }
-        if let Some(direct) = &mut self.direct {
+        if self.direct.is_some() {
             // Only what was read already: no waiting, and no waker to leave with the socket.
-            match direct.scan() {
-                Scan::Done => self.end_direct(true),
-                Scan::TaskWork => self.end_direct(false),
-                Scan::More => self.take_scanned(),
-            }
+            self.look();
             if self.direct.is_some() {
                 return parse(&mut self.buf);
             }
