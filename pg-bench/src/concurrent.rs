@@ -18,29 +18,40 @@ pub fn run(bench: &Bench) -> Result<Report> {
     let mut notes = Vec::new();
     let mut subjects = Vec::new();
 
-    let session = pg_session::AsyncSession::builder(bench.uri.clone())
-        .pool_max_size(scale.pool_size)
-        .acquire_timeout(Duration::from_secs(60))
-        .row_form::<pg_session::Tuple>()
-        .build()?;
-    subjects.push(Subject::ours("ours pg-session AsyncSession", move || {
-        in_process(false, || {
-            rt.block_on(all_tasks(tasks, |task| {
-                let session = session.clone();
-                async move {
-                    for q in 0..per_task {
-                        let i = (task * per_task + q) as i32;
-                        let results = session.query(SQL, (i,)).await?;
-                        let v: i32 = results.items()[0].try_get(0)?;
-                        if v != i {
-                            return Err(format!("{v} for {i}").into());
+    // Both sessions share the URI's pool (one subject runs at a time); the pipelined one
+    // learns the statement on its first query, then runs it on shared connections.
+    for (name, depth) in [
+        ("ours pg-session AsyncSession", 1),
+        (
+            "ours pg-session AsyncSession pipelined",
+            tasks.div_ceil(scale.pool_size),
+        ),
+    ] {
+        let session = pg_session::AsyncSession::builder(bench.uri.clone())
+            .pool_max_size(scale.pool_size)
+            .acquire_timeout(Duration::from_secs(60))
+            .pipeline_depth(depth)
+            .row_form::<pg_session::Tuple>()
+            .build()?;
+        subjects.push(Subject::ours(name, move || {
+            in_process(false, || {
+                rt.block_on(all_tasks(tasks, |task| {
+                    let session = session.clone();
+                    async move {
+                        for q in 0..per_task {
+                            let i = (task * per_task + q) as i32;
+                            let results = session.query(SQL, (i,)).await?;
+                            let v: i32 = results.items()[0].try_get(0)?;
+                            if v != i {
+                                return Err(format!("{v} for {i}").into());
+                            }
                         }
+                        Ok(())
                     }
-                    Ok(())
-                }
-            }))
-        })
-    }));
+                }))
+            })
+        }));
+    }
 
     // deadpool's pool around our driver: what the pool layer costs, apart from the driver.
     let params = pg_driver::ConnectParams::from_iri(&bench.uri).map_err(|e| e.to_string())?;
@@ -110,8 +121,10 @@ pub fn run(bench: &Bench) -> Result<Report> {
         description: format!(
             "{tasks} tasks × {per_task} executions of {SQL} through a pool of {} connections \
              (a connection taken from the pool per query; deadpool: prepare_cached; deadpool with \
-             our driver: query_cached)",
-            scale.pool_size
+             our driver: query_cached; pipelined: pipeline_depth({}), the statement shares \
+             connections once the session saw it leave no state)",
+            scale.pool_size,
+            tasks.div_ceil(scale.pool_size)
         ),
         unit: "queries/s",
         work: (tasks * per_task) as f64,

@@ -10,8 +10,9 @@ use pg_exceptions::Error;
 
 use crate::config::env_uri;
 use crate::error::SessionError;
+use crate::lanes::{Lanes, Seat};
 use crate::options::{DEFAULT_ASYNC_MAX_SIZE, Options, pool_setters};
-use crate::pool::{Core, Execution, Pooled, Slot};
+use crate::pool::{Core, Execution, Pooled, Slot, deadline_after};
 use crate::registry;
 use crate::report::Pool;
 use crate::results::{Mapping, Results, RowForm};
@@ -43,6 +44,14 @@ use crate::session::{CHECK_TIMEOUT, callproc_sql};
 ///
 /// When every connection is busy and the pool is full, a query waits up to the acquire
 /// timeout (zero by default) and then fails with [`SessionError::PoolFull`].
+///
+/// With a [pipeline depth](AsyncSessionBuilder::pipeline_depth) above one, a statement the
+/// session saw leave no state (run on a connection of its own, it needed no reset by the rules
+/// above) runs on a shared connection next time, pipelined behind up to `depth - 1` others of
+/// the session's: their results hold no connection. Each still commits by itself, and a failure
+/// is its own. A slow statement delays those queued behind it on its connection; callers
+/// waiting for a connection of their own go first (shared connections take no one new while
+/// anyone waits).
 #[derive(Clone, Debug)]
 pub struct AsyncSession<F: RowForm = Mapping> {
     pid: String,
@@ -52,6 +61,8 @@ pub struct AsyncSession<F: RowForm = Mapping> {
     /// The session's pool once looked up (the registry is a process-wide map behind a lock;
     /// looking it up on every query cost more than the pool's own work).
     core: CoreCache,
+    /// The shared connections of pipelined statements (with a pipeline depth above one).
+    lanes: Option<Arc<Lanes>>,
     _form: PhantomData<fn() -> F>,
 }
 
@@ -106,6 +117,14 @@ impl<F: RowForm> AsyncSessionBuilder<F> {
         self
     }
 
+    /// How many statements may be in flight on one connection (default 1, off): above one,
+    /// statements the session saw leave no state are pipelined on shared connections (see
+    /// [`AsyncSession`]). Off with [`reset_always`](Self::reset_always).
+    pub fn pipeline_depth(mut self, depth: usize) -> Self {
+        self.options.pipeline_depth = depth.max(1);
+        self
+    }
+
     /// Rows in another form: `.row_form::<Tuple>()`.
     pub fn row_form<G: RowForm>(self) -> AsyncSessionBuilder<G> {
         AsyncSessionBuilder {
@@ -117,12 +136,15 @@ impl<F: RowForm> AsyncSessionBuilder<F> {
     /// The session; nothing connects until it is used.
     pub fn build(self) -> Result<AsyncSession<F>, Error> {
         let (write, reads) = crate::routing::routes("AsyncSession", &self.options)?;
+        let depth = self.options.pipeline_depth;
+        let lanes = (depth > 1 && !self.options.reset_always).then(|| Arc::new(Lanes::new(depth)));
         Ok(AsyncSession {
             pid: write.pid,
             options: Arc::new(self.options),
             connector: write.connector,
             reads,
             core: CoreCache::default(),
+            lanes,
             _form: PhantomData,
         })
     }
@@ -167,10 +189,34 @@ impl<F: RowForm> AsyncSession<F> {
     ///
     /// The statement is prepared once per connection and kept in the connection's statement
     /// cache ([`Connection::query_cached`]), so a query the pool has seen before costs one
-    /// round trip.
+    /// round trip. With a [pipeline depth](AsyncSessionBuilder::pipeline_depth), a statement
+    /// the session saw leave no state runs on a shared connection.
     pub async fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results<F>, Error> {
+        if let Some(lanes) = &self.lanes
+            && lanes.knows(sql)
+        {
+            let seat = self.seat(lanes).await?;
+            return run_seated(seat, sql, params).await;
+        }
         let conn = self.acquire().await?;
         self.run(conn, sql, params).await
+    }
+
+    /// A seat on a shared connection: on a new one when the pool has a connection free, else
+    /// on the least busy one with room, else on a new one once the pool hands one out.
+    async fn seat(&self, lanes: &Arc<Lanes>) -> Result<Seat, Error> {
+        let core = match self.lease(self.core(), &self.connector, None).await? {
+            Ok(lease) => return Ok(lanes.open(lease)),
+            Err(core) => core,
+        };
+        if let Some(seat) = lanes.join(&core) {
+            return Ok(seat);
+        }
+        let deadline = deadline_after(self.options.acquire_timeout);
+        match self.lease(core, &self.connector, Some(deadline)).await? {
+            Ok(lease) => Ok(lanes.open(lease)),
+            Err(core) => Err(pool_full(&core)),
+        }
     }
 
     /// Runs read-only work with `params` on a connection of the read pool when the session
@@ -204,6 +250,11 @@ impl<F: RowForm> AsyncSession<F> {
             conn.reset = !(conn.transaction_status() == TransactionStatus::Idle
                 && conn.parameter_changes() == settings
                 && leaves_no_state(&conn, sql, &results).await);
+            if !conn.reset
+                && let Some(lanes) = &self.lanes
+            {
+                lanes.learn(sql);
+            }
         }
         let results = Results::new(results, sql, conn.backend_id())?;
         Ok(results.holding(conn))
@@ -242,17 +293,32 @@ impl<F: RowForm> AsyncSession<F> {
         pid: &str,
         connector: &Connector,
     ) -> Result<PooledConnection, Error> {
-        let mut core = match pid == self.pid {
+        let core = match pid == self.pid {
             true => self.core(),
             false => self.core_of(pid),
         };
-        let deadline = Instant::now() + self.options.acquire_timeout;
+        let deadline = deadline_after(self.options.acquire_timeout);
+        match self.lease(core, connector, Some(deadline)).await? {
+            Ok(lease) => Ok(lease),
+            Err(core) => Err(pool_full(&core)),
+        }
+    }
+
+    /// Takes a working connection of `core`, waiting for one until `deadline`, or, without
+    /// one, only when one is free now; `Ok(Err(core))` when the pool had none.
+    async fn lease(
+        &self,
+        mut core: Arc<Core<Connection>>,
+        connector: &Connector,
+        deadline: Option<Instant>,
+    ) -> Result<Result<PooledConnection, Arc<Core<Connection>>>, Error> {
         loop {
-            match core.acquire(deadline).await {
-                None => {
-                    let pool_id = core.id.clone();
-                    return Err(SessionError::PoolFull { pool_id }.into());
-                }
+            let slot = match deadline {
+                Some(deadline) => core.acquire(deadline).await,
+                None => core.try_take(),
+            };
+            match slot {
+                None => return Ok(Err(core)),
                 Some(Slot::Idle(conn, idle_for)) => {
                     let lease = PooledConnection {
                         core,
@@ -263,7 +329,7 @@ impl<F: RowForm> AsyncSession<F> {
                         .healthy(idle_for >= self.options.check_idle_after)
                         .await
                     {
-                        return Ok(lease);
+                        return Ok(Ok(lease));
                     }
                     core = lease.discard();
                 }
@@ -271,11 +337,11 @@ impl<F: RowForm> AsyncSession<F> {
                     // Gives the slot back if this future is dropped while connecting.
                     let slot = OpenSlot(Some(core));
                     let conn = connector.connect().await?;
-                    return Ok(PooledConnection {
+                    return Ok(Ok(PooledConnection {
                         core: slot.defuse(),
                         conn: Some(conn),
                         reset: true,
-                    });
+                    }));
                 }
             }
         }
@@ -306,6 +372,30 @@ impl<F: RowForm> AsyncSession<F> {
     }
 }
 
+/// Runs one statement on a shared connection.
+async fn run_seated<F: RowForm, P: Params>(
+    seat: Seat,
+    sql: &str,
+    params: P,
+) -> Result<Results<F>, Error> {
+    let conn = seat.conn();
+    let results = {
+        let execution = Execution::start(&conn.core.stats);
+        execution.done(conn.query_cached(sql, params).await)
+    };
+    let backend = conn.backend_id();
+    seat.finish(results.is_ok());
+    Results::new(results?, sql, backend)
+}
+
+/// The pool-full error of `core`.
+fn pool_full(core: &Core<Connection>) -> Error {
+    SessionError::PoolFull {
+        pool_id: core.id.clone(),
+    }
+    .into()
+}
+
 /// A slot taken to open a connection in; given back unless defused.
 struct OpenSlot(Option<Arc<Core<Connection>>>);
 
@@ -330,10 +420,15 @@ pub struct PooledConnection {
     conn: Option<Connection>,
     /// Whether it must be reset on its way back: always for connections handed out by
     /// [`AsyncSession::acquire`], whose use the pool cannot see.
-    reset: bool,
+    pub(crate) reset: bool,
 }
 
 impl PooledConnection {
+    /// The pool the connection belongs to.
+    pub(crate) fn core(&self) -> &Arc<Core<Connection>> {
+        &self.core
+    }
+
     fn conn(&self) -> &Connection {
         self.conn
             .as_ref()

@@ -83,6 +83,7 @@
 mod async_session;
 mod config;
 mod error;
+mod lanes;
 mod options;
 mod pool;
 mod reaper;

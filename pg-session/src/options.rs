@@ -32,6 +32,9 @@ pub(crate) struct Options {
     /// Async sessions: how long a connection may sit idle before it is checked with a round
     /// trip when taken.
     pub(crate) check_idle_after: Duration,
+    /// Async sessions: how many statements known to leave no state may be in flight on one
+    /// connection at once (1: each has a connection of its own).
+    pub(crate) pipeline_depth: usize,
 }
 
 impl Options {
@@ -45,6 +48,7 @@ impl Options {
             readonly: crate::routing::ReadRoute::Same,
             reset_always: false,
             check_idle_after: DEFAULT_CHECK_IDLE_AFTER,
+            pipeline_depth: 1,
         }
     }
 

@@ -22,6 +22,15 @@ use crate::report::PoolReport;
 /// is on its way back (being reset): it is about to be idle, so failing would be spurious.
 const RETURN_STEP: Duration = Duration::from_millis(20);
 
+/// `timeout` from now, as the deadline of an acquire; one too long to add to the clock
+/// (`Duration::MAX`) waits a century, as good as for ever.
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 /// A connection the pool can keep.
 pub(crate) trait Pooled: Send + Sync + 'static {
     /// Whether the driver knows the connection is gone.
@@ -364,6 +373,31 @@ impl<C: Pooled> Core<C> {
         outcome
     }
 
+    /// Takes an idle connection or a slot if one is free now and nobody stands in line for
+    /// one; never waits.
+    pub(crate) fn try_take(&self) -> Option<Slot<C>> {
+        let mut expired = Vec::new();
+        let slot = {
+            let mut state = self.lock();
+            let now = Instant::now();
+            state.expire(now, false, &mut expired);
+            match state.line.len() < state.available() {
+                true => state.take(now),
+                false => None,
+            }
+        };
+        if !expired.is_empty() {
+            expired.into_iter().for_each(C::close);
+            self.wake();
+        }
+        slot
+    }
+
+    /// Whether async callers stand in line for a connection.
+    pub(crate) fn has_line(&self) -> bool {
+        !self.lock().line.is_empty()
+    }
+
     /// Takes an idle connection or a slot, waiting (blocking the thread) until `deadline`;
     /// `None` when the deadline passed first.
     pub(crate) fn acquire_blocking(&self, deadline: Instant) -> Option<Slot<C>> {
@@ -573,6 +607,7 @@ impl<C: Pooled> Core<C> {
             id: self.id.clone(),
             busy: state.busy,
             idle: state.idle.len(),
+            waiting: state.line.len(),
             executing,
             executions: self.stats.executions.load(Ordering::Relaxed),
             exceptions: self.stats.exceptions.load(Ordering::Relaxed),

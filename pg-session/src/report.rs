@@ -17,6 +17,8 @@ pub struct PoolReport {
     pub busy: usize,
     /// Connections waiting in the pool.
     pub idle: usize,
+    /// Async callers standing in line for a connection.
+    pub waiting: usize,
     /// Queries running now.
     pub executing: usize,
     /// Queries run through the pool, ever.

@@ -11,7 +11,7 @@ use pg_exceptions::{Error, Message};
 use crate::config::env_uri;
 use crate::error::SessionError;
 use crate::options::{Options, pool_setters};
-use crate::pool::{Core, Execution, Pooled, Slot};
+use crate::pool::{Core, Execution, Pooled, Slot, deadline_after};
 use crate::registry;
 use crate::report::Pool;
 use crate::results::{Mapping, Results, RowForm};
@@ -97,7 +97,7 @@ impl<F: RowForm> SessionBuilder<F> {
         let connector = Connector::from(write.connector);
         let pid = write.pid;
         let core = registry::get_or_create::<Connection>(&pid, max_size, idle_ttl);
-        let lease = Lease::acquire(core, &connector, Instant::now() + acquire_timeout)?;
+        let lease = Lease::acquire(core, &connector, deadline_after(acquire_timeout))?;
         let reads = read.map(|route| ReadSide {
             core: registry::get_or_create(&route.pid, max_size, idle_ttl),
             connector: Connector::from(route.connector),
@@ -317,7 +317,7 @@ impl ReadSide {
         if let Some(lease) = self.lease.get() {
             return Ok(lease);
         }
-        let deadline = Instant::now() + self.acquire_timeout;
+        let deadline = deadline_after(self.acquire_timeout);
         let lease = Lease::acquire(self.core.clone(), &self.connector, deadline)?;
         Ok(self.lease.get_or_init(|| lease))
     }

@@ -409,3 +409,24 @@ async fn a_waiter_dropped_after_its_wake_up_passes_the_connection_on() -> R {
     assert!(first.await.unwrap_err().is_cancelled());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_acquire_timeout_too_long_to_add_waits_as_long_as_it_takes() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_forever"))
+        .pool_max_size(1)
+        .acquire_timeout(Duration::MAX)
+        .build()?;
+    let held = session.query("SELECT 1 AS one", ()).await?;
+    let waiting = {
+        let session = session.clone();
+        tokio::spawn(async move { session.query("SELECT 2 AS two", ()).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!waiting.is_finished());
+    drop(held);
+    let two = waiting.await.unwrap()?;
+    assert_eq!(two.as_dict()?["two"], Value::Int4(2));
+    Ok(())
+}

@@ -257,3 +257,32 @@ fn autocommit_off_runs_in_a_lazily_opened_block() -> R {
     assert_eq!(count(&autocommitting)?, Value::Int8(2));
     Ok(())
 }
+
+#[test]
+fn an_acquire_timeout_too_long_to_add_waits_as_long_as_it_takes() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let uri = uri(&sandbox, "session_forever");
+    let first = Session::builder(&uri)
+        .pool_max_size(1)
+        .acquire_timeout(std::time::Duration::MAX)
+        .connect()?;
+    let waiter = std::thread::spawn({
+        let uri = uri.clone();
+        move || -> Result<i32, pg_exceptions::Error> {
+            let second = Session::builder(&uri)
+                .acquire_timeout(std::time::Duration::MAX)
+                .connect()?;
+            let results = second.query("SELECT 2 AS two", ())?;
+            Ok(match results.as_dict()?["two"] {
+                Value::Int4(two) => two,
+                _ => 0,
+            })
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert!(!waiter.is_finished(), "the pool's one connection is taken");
+    first.close();
+    assert_eq!(waiter.join().unwrap()?, 2);
+    Ok(())
+}

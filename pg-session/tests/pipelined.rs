@@ -1,0 +1,261 @@
+//! An async session with a pipeline depth: statements it saw leave no state share connections.
+//!
+//! Each test holds a lock on a table, so that a statement reading it stays in flight while
+//! the test looks at what the session does with the next ones.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{R, temporal, uri};
+use pg_driver::{ConnectParams, Connection, Connector};
+use pg_session::{AsyncSession, Pool, SessionError, Tuple};
+
+/// Reads the locked table; fails for a zero parameter.
+const COUNTED: &str = "SELECT (SELECT count(*) FROM pipelined)::int4 + 10 / $1::int4";
+
+async fn connect(uri: &str) -> Result<Connection, pg_exceptions::Error> {
+    Connector::new(ConnectParams::from_iri(uri)?)
+        .connect()
+        .await
+}
+
+/// A session of a pool of its own (`app`) with one connection.
+fn session(
+    uri: &str,
+    depth: usize,
+    timeout: Duration,
+) -> Result<AsyncSession<Tuple>, pg_exceptions::Error> {
+    AsyncSession::builder(uri)
+        .pool_max_size(1)
+        .pipeline_depth(depth)
+        .acquire_timeout(timeout)
+        .row_form::<Tuple>()
+        .build()
+}
+
+/// Waits (up to ten seconds) until `condition` holds; whether it did.
+async fn until(mut condition: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..1000 {
+        if condition().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    false
+}
+
+/// How many backends of `app` wait for a lock.
+async fn lock_waiters(watcher: &Connection, app: &str) -> i64 {
+    let sql = "SELECT count(*) FROM pg_stat_activity \
+               WHERE application_name = $1 AND wait_event_type = 'Lock'";
+    let results = watcher.query_cached(sql, (app,)).await.unwrap();
+    results.rows[0].try_get(0).unwrap()
+}
+
+/// A connection holding the table `pipelined` locked until it commits.
+async fn locker(uri: &str) -> Result<Connection, pg_exceptions::Error> {
+    let locker = connect(uri).await?;
+    locker
+        .execute("BEGIN; LOCK TABLE pipelined IN ACCESS EXCLUSIVE MODE")
+        .await?;
+    Ok(locker)
+}
+
+/// Waits until the pool's one connection is back idle.
+async fn until_idle(pool: &Pool) -> bool {
+    until(async || {
+        let report = pool.report();
+        (report.busy, report.idle) == (0, 1)
+    })
+    .await
+}
+
+/// Whether `query` fails at once as the pool is full (it might otherwise wait for the lock).
+async fn pool_full<T>(query: impl Future<Output = Result<T, pg_exceptions::Error>>) -> bool {
+    match tokio::time::timeout(Duration::from_secs(5), query).await {
+        Ok(Err(error)) => matches!(
+            SessionError::of(&error),
+            Some(SessionError::PoolFull { .. })
+        ),
+        _ => false,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_statements_seen_to_leave_no_state_are_pipelined() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let app = "pipe_known";
+    let session = session(&uri(&sandbox, app), 3, Duration::ZERO)?;
+    let pool = session.pool();
+
+    // First runs: each on a connection of its own, held by its results.
+    let first = session.query(COUNTED, (1,)).await?;
+    assert!(first.holds_connection());
+    assert_eq!(first[0].get::<i32>(0), 10);
+    drop(first);
+    for stateful in ["SET search_path TO public", "BEGIN"] {
+        drop(session.query(stateful, ()).await?);
+        assert!(until_idle(&pool).await, "reset after {stateful}");
+    }
+
+    let watcher = connect(&uri(&sandbox, "pipe_known_watch")).await?;
+    let locker = locker(&uri(&sandbox, "pipe_known_lock")).await?;
+    let spawn = |n: i32| {
+        let session = session.clone();
+        tokio::spawn(async move { session.query(COUNTED, (n,)).await })
+    };
+    let blocked = spawn(1);
+    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    // Two more join it on the one connection: the pool has no other, and no time to wait.
+    let behind = [spawn(2), spawn(5)];
+    assert!(until(async || pool.report().executing == 3).await);
+    assert_eq!(pool.report().busy, 1);
+
+    // A fourth would be one past the depth; the others were never seen to leave no state.
+    assert!(pool_full(session.query(COUNTED, (10,))).await);
+    for other in ["SET search_path TO public", "BEGIN", "SELECT 1"] {
+        assert!(pool_full(session.query(other, ())).await, "{other}");
+    }
+
+    locker.execute("COMMIT").await?;
+    let blocked = blocked.await.unwrap()?;
+    assert_eq!(blocked[0].get::<i32>(0), 10);
+    assert!(!blocked.holds_connection());
+    for (task, want) in behind.into_iter().zip([5, 2]) {
+        let results = task.await.unwrap()?;
+        assert_eq!(results[0].get::<i32>(0), want);
+        assert!(!results.holds_connection());
+        assert_eq!(results.backend_pid(), blocked.backend_pid());
+    }
+    assert!(until_idle(&pool).await);
+    let report = pool.report();
+    // Those that found no connection did not run.
+    assert_eq!((report.executions, report.exceptions), (6, 0));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_pipelined_statement_fails_alone_and_its_connection_is_reset() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let app = "pipe_fail";
+    let session = session(&uri(&sandbox, app), 4, Duration::ZERO)?;
+    let pool = session.pool();
+    drop(session.query(COUNTED, (1,)).await?);
+
+    let watcher = connect(&uri(&sandbox, "pipe_fail_watch")).await?;
+    let locker = locker(&uri(&sandbox, "pipe_fail_lock")).await?;
+    let spawn = |n: i32| {
+        let session = session.clone();
+        tokio::spawn(async move { session.query(COUNTED, (n,)).await })
+    };
+    let first = spawn(1);
+    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    let (failing, last) = (spawn(0), spawn(2));
+    assert!(until(async || pool.report().executing == 3).await);
+    locker.execute("COMMIT").await?;
+
+    assert_eq!(first.await.unwrap()?[0].get::<i32>(0), 10);
+    let error = failing.await.unwrap().unwrap_err();
+    assert_eq!(error.code(), "22012", "{error}");
+    assert_eq!(last.await.unwrap()?[0].get::<i32>(0), 5);
+
+    // The connection went back reset: the statements it had prepared are gone.
+    assert!(until_idle(&pool).await);
+    assert_eq!(pool.report().exceptions, 1);
+    let conn = session.acquire().await?;
+    let prepared = conn
+        .query_cached(
+            "SELECT count(*)::int4 FROM pg_prepared_statements WHERE statement = $1",
+            (COUNTED,),
+        )
+        .await?;
+    assert_eq!(prepared.rows[0].try_get::<i32>(0)?, 0);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_wanting_a_connection_of_their_own_go_first() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let app = "pipe_fair";
+    let session = session(&uri(&sandbox, app), 4, Duration::from_secs(30))?;
+    let pool = session.pool();
+    drop(session.query(COUNTED, (1,)).await?);
+
+    let watcher = connect(&uri(&sandbox, "pipe_fair_watch")).await?;
+    let locker = locker(&uri(&sandbox, "pipe_fair_lock")).await?;
+    let spawn = |n: i32| {
+        let session = session.clone();
+        tokio::spawn(async move { session.query(COUNTED, (n,)).await })
+    };
+    let blocked = spawn(1);
+    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    let own = {
+        let session = session.clone();
+        tokio::spawn(async move { session.acquire().await })
+    };
+    assert!(until(async || pool.report().waiting == 1).await);
+    // A pipelined statement now queues behind the caller in line rather than joining the
+    // shared connection, which could then keep that caller waiting for ever.
+    let behind = spawn(2);
+    assert!(until(async || pool.report().waiting == 2).await);
+
+    locker.execute("COMMIT").await?;
+    assert_eq!(blocked.await.unwrap()?[0].get::<i32>(0), 10);
+    let own = own.await.unwrap()?;
+    own.execute("SELECT 1").await?;
+    assert!(!behind.is_finished());
+    own.release().await;
+    let behind = behind.await.unwrap()?;
+    assert_eq!(behind[0].get::<i32>(0), 5);
+    assert!(!behind.holds_connection());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_giving_up_leaves_the_connection_to_be_reset() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let app = "pipe_give_up";
+    let session = session(&uri(&sandbox, app), 4, Duration::from_secs(30))?;
+    let pool = session.pool();
+    drop(session.query(COUNTED, (1,)).await?);
+
+    let watcher = connect(&uri(&sandbox, "pipe_give_up_watch")).await?;
+    let locker = locker(&uri(&sandbox, "pipe_give_up_lock")).await?;
+    let impatient = {
+        let session = session.clone();
+        tokio::spawn(async move {
+            tokio::time::timeout(Duration::from_millis(300), session.query(COUNTED, (1,))).await
+        })
+    };
+    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    assert!(impatient.await.unwrap().is_err(), "gave up");
+    locker.execute("COMMIT").await?;
+
+    // The connection went back reset once the statement given up ended: the statements
+    // it had prepared are gone.
+    assert!(until_idle(&pool).await);
+    let conn = session.acquire().await?;
+    let prepared = conn
+        .query_cached(
+            "SELECT count(*)::int4 FROM pg_prepared_statements WHERE statement = $1",
+            (COUNTED,),
+        )
+        .await?;
+    assert_eq!(prepared.rows[0].try_get::<i32>(0)?, 0);
+    conn.release().await;
+
+    // The next caller gets its own answer.
+    let next = session.query(COUNTED, (2,)).await?;
+    assert_eq!(next[0].get::<i32>(0), 5);
+    assert!(!next.holds_connection());
+    Ok(())
+}
