@@ -259,3 +259,48 @@ async fn a_caller_giving_up_leaves_the_connection_to_be_reset() -> R {
     assert!(!next.holds_connection());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backend_terminated_under_pipelined_statements_fails_them_and_is_replaced() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let app = "pipe_terminate";
+    let session = session(&uri(&sandbox, app), 4, Duration::ZERO)?;
+    let pool = session.pool();
+    let backend = {
+        let first = session.query(COUNTED, (1,)).await?;
+        first.backend_pid().expect("a backend pid")
+    };
+
+    let watcher = connect(&uri(&sandbox, "pipe_terminate_watch")).await?;
+    let locker = locker(&uri(&sandbox, "pipe_terminate_lock")).await?;
+    let spawn = |n: i32| {
+        let session = session.clone();
+        tokio::spawn(async move { session.query(COUNTED, (n,)).await })
+    };
+    let in_flight = [spawn(1), spawn(2), spawn(5)];
+    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    assert!(until(async || pool.report().executing == 3).await);
+    watcher
+        .query_cached("SELECT pg_terminate_backend($1)", (backend,))
+        .await?;
+    for task in in_flight {
+        let error = task.await.unwrap().unwrap_err();
+        // The statement running gets the server's goodbye; those behind it, the closed
+        // connection.
+        assert!(
+            error.code() == "57P01" || error.is_a(&pg_exceptions::ConnectionError),
+            "{error}"
+        );
+    }
+    locker.execute("COMMIT").await?;
+
+    // The dead connection left the pool; the next statement runs on a new one.
+    assert!(until(async || pool.report().busy == 0).await);
+    let next = session.query(COUNTED, (2,)).await?;
+    assert_eq!(next[0].get::<i32>(0), 5);
+    assert_ne!(next.backend_pid(), Some(backend));
+    assert_eq!(pool.report().exceptions, 3);
+    Ok(())
+}
