@@ -149,8 +149,8 @@ impl Seat {
         &self.lane.lease
     }
 
-    /// Leaves the seat once the statement ran: `ok` when it succeeded and left the connection
-    /// outside a transaction.
+    /// Leaves the seat once the statement ran, `ok` when it succeeded (a seat left otherwise,
+    /// or with the connection in a transaction, has the connection reset on its way back).
     pub(crate) fn finish(mut self, ok: bool) {
         self.finished = ok;
     }
