@@ -10,7 +10,7 @@ use pg_exceptions::Error;
 
 use crate::config::env_uri;
 use crate::error::SessionError;
-use crate::lanes::{Lanes, Seat};
+use crate::lanes::{Lanes, Place, Seat};
 use crate::options::{DEFAULT_ASYNC_MAX_SIZE, Options, pool_setters};
 use crate::pool::{Core, Execution, Pooled, Slot, deadline_after};
 use crate::registry;
@@ -195,7 +195,7 @@ impl<F: RowForm> AsyncSession<F> {
         if let Some(lanes) = &self.lanes
             && lanes.knows(sql)
         {
-            let seat = self.seat(lanes).await?;
+            let seat = self.seat(lanes, self.core(), &self.connector).await?;
             return run_seated(seat, sql, params).await;
         }
         let conn = self.acquire().await?;
@@ -203,18 +203,30 @@ impl<F: RowForm> AsyncSession<F> {
     }
 
     /// A seat on a shared connection: on a new one when the pool has a connection free, else
-    /// on the least busy one with room, else on a new one once the pool hands one out.
-    async fn seat(&self, lanes: &Arc<Lanes>) -> Result<Seat, Error> {
-        let core = match self.lease(self.core(), &self.connector, None).await? {
-            Ok(lease) => return Ok(lanes.open(lease)),
-            Err(core) => core,
-        };
-        if let Some(seat) = lanes.join(&core) {
-            return Ok(seat);
+    /// on the least busy one with room (once those being opened are), else on a new one once
+    /// the pool hands one out.
+    async fn seat(
+        &self,
+        lanes: &Arc<Lanes>,
+        mut core: Arc<Core<Connection>>,
+        connector: &Connector,
+    ) -> Result<Seat, Error> {
+        loop {
+            match lanes.place(&core) {
+                Place::Open(slot, opening) => match self.ready(core, connector, slot).await? {
+                    Ok(lease) => return Ok(opening.open(lease)),
+                    // Found dead and discarded: look again.
+                    Err(back) => core = back,
+                },
+                Place::Seat(seat) => return Ok(seat),
+                Place::Wait(opened) => opened.await,
+                Place::Line => break,
+            }
         }
+        let opening = lanes.opening();
         let deadline = deadline_after(self.options.acquire_timeout);
-        match self.lease(core, &self.connector, Some(deadline)).await? {
-            Ok(lease) => Ok(lanes.open(lease)),
+        match self.lease(core, connector, deadline).await? {
+            Ok(lease) => Ok(opening.open(lease)),
             Err(core) => Err(pool_full(&core)),
         }
     }
@@ -222,13 +234,26 @@ impl<F: RowForm> AsyncSession<F> {
     /// Runs read-only work with `params` on a connection of the read pool when the session
     /// routes reads ([`readonly_uri`](AsyncSessionBuilder::readonly_uri),
     /// [`standby_reads`](AsyncSessionBuilder::standby_reads)); otherwise the same as
-    /// [`AsyncSession::query`]. The results hold the connection until freed or dropped.
+    /// [`AsyncSession::query`]. The results hold the connection until freed or dropped,
+    /// unless the statement was pipelined on a shared connection of the read pool (see
+    /// [`pipeline_depth`](AsyncSessionBuilder::pipeline_depth)).
     pub async fn query_readonly<P: Params>(
         &self,
         sql: &str,
         params: P,
     ) -> Result<Results<F>, Error> {
-        let conn = self.acquire_readonly().await?;
+        let Some(route) = &self.reads else {
+            return self.query(sql, params).await;
+        };
+        if let Some(lanes) = &self.lanes
+            && lanes.knows(sql)
+        {
+            let seat = self
+                .seat(lanes, self.core_of(&route.pid), &route.connector)
+                .await?;
+            return run_seated(seat, sql, params).await;
+        }
+        let conn = self.acquire_in(&route.pid, &route.connector).await?;
         self.run(conn, sql, params).await
     }
 
@@ -298,51 +323,64 @@ impl<F: RowForm> AsyncSession<F> {
             false => self.core_of(pid),
         };
         let deadline = deadline_after(self.options.acquire_timeout);
-        match self.lease(core, connector, Some(deadline)).await? {
+        match self.lease(core, connector, deadline).await? {
             Ok(lease) => Ok(lease),
             Err(core) => Err(pool_full(&core)),
         }
     }
 
-    /// Takes a working connection of `core`, waiting for one until `deadline`, or, without
-    /// one, only when one is free now; `Ok(Err(core))` when the pool had none.
+    /// Takes a working connection of `core`, waiting for one until `deadline`;
+    /// `Ok(Err(core))` when the pool had none by then.
     async fn lease(
         &self,
         mut core: Arc<Core<Connection>>,
         connector: &Connector,
-        deadline: Option<Instant>,
+        deadline: Instant,
     ) -> Result<Result<PooledConnection, Arc<Core<Connection>>>, Error> {
         loop {
-            let slot = match deadline {
-                Some(deadline) => core.acquire(deadline).await,
-                None => core.try_take(),
+            let Some(slot) = core.acquire(deadline).await else {
+                return Ok(Err(core));
             };
-            match slot {
-                None => return Ok(Err(core)),
-                Some(Slot::Idle(conn, idle_for)) => {
-                    let lease = PooledConnection {
-                        core,
-                        conn: Some(conn),
-                        reset: true,
-                    };
-                    if lease
-                        .healthy(idle_for >= self.options.check_idle_after)
-                        .await
-                    {
-                        return Ok(Ok(lease));
-                    }
-                    core = lease.discard();
+            match self.ready(core, connector, slot).await? {
+                Ok(lease) => return Ok(Ok(lease)),
+                // Found dead and discarded: try again.
+                Err(back) => core = back,
+            }
+        }
+    }
+
+    /// The connection of a slot taken from `core`: an idle one checked (`Ok(Err(core))`
+    /// when found dead, and discarded), or a new one.
+    async fn ready(
+        &self,
+        core: Arc<Core<Connection>>,
+        connector: &Connector,
+        slot: Slot<Connection>,
+    ) -> Result<Result<PooledConnection, Arc<Core<Connection>>>, Error> {
+        match slot {
+            Slot::Idle(conn, idle_for) => {
+                let lease = PooledConnection {
+                    core,
+                    conn: Some(conn),
+                    reset: true,
+                };
+                match lease
+                    .healthy(idle_for >= self.options.check_idle_after)
+                    .await
+                {
+                    true => Ok(Ok(lease)),
+                    false => Ok(Err(lease.discard())),
                 }
-                Some(Slot::Open) => {
-                    // Gives the slot back if this future is dropped while connecting.
-                    let slot = OpenSlot(Some(core));
-                    let conn = connector.connect().await?;
-                    return Ok(Ok(PooledConnection {
-                        core: slot.defuse(),
-                        conn: Some(conn),
-                        reset: true,
-                    }));
-                }
+            }
+            Slot::Open => {
+                // Gives the slot back if this future is dropped while connecting.
+                let slot = OpenSlot(Some(core));
+                let conn = connector.connect().await?;
+                Ok(Ok(PooledConnection {
+                    core: slot.defuse(),
+                    conn: Some(conn),
+                    reset: true,
+                }))
             }
         }
     }
@@ -380,7 +418,7 @@ async fn run_seated<F: RowForm, P: Params>(
 ) -> Result<Results<F>, Error> {
     let conn = seat.conn();
     let results = {
-        let execution = Execution::start(&conn.core.stats);
+        let execution = Execution::start(&seat.core().stats);
         execution.done(conn.query_cached(sql, params).await)
     };
     let backend = conn.backend_id();

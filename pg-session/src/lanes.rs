@@ -4,8 +4,8 @@
 //!
 //! A lane is an ordinary lease of the pool: the pool counts it as one busy connection, and it
 //! goes back when its last statement is done. A statement opens a new lane when the pool has
-//! a connection free, joins the least busy lane with room when it has not, and otherwise
-//! stands in the pool's line like any caller. Lanes take no one new while callers stand in
+//! a connection free, joins the least busy lane with room when it has not, waits for a lane
+//! being opened when one is, and otherwise stands in the pool's line like any caller. Lanes take no one new while callers stand in
 //! line, so they drain and their connections go to the line in turn: a caller that wants a
 //! connection of its own (a transaction, a statement not known to leave no state) is never
 //! starved by a steady stream of pipelined ones.
@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use pg_driver::{Connection, TransactionStatus};
 
 use crate::async_session::PooledConnection;
-use crate::pool::Core;
+use crate::pool::{Core, Slot};
 
 /// At most this many statement texts are remembered as leaving no state; past it, statements
 /// not remembered run on connections of their own.
@@ -27,19 +27,31 @@ const REMEMBERED: usize = 1024;
 pub(crate) struct Lanes {
     depth: usize,
     state: Mutex<State>,
+    /// Told when a lane being opened opens, or fails to.
+    opened: tokio::sync::Notify,
 }
 
 #[derive(Default)]
 struct State {
     /// Lanes with statements in flight, each with how many.
     open: Vec<(Arc<Lane>, usize)>,
+    /// Lanes being opened: a connection taken from the pool (or asked for) that is being
+    /// checked or connected. A statement that finds no lane with room waits for them rather
+    /// than for the pool, which they emptied.
+    opening: usize,
     /// Statements seen to leave no state behind (see [`AsyncSession`](crate::AsyncSession)).
     stateless: HashSet<Box<str>>,
 }
 
 /// A connection taken from the pool and shared by the statements in flight on it.
 struct Lane {
-    lease: PooledConnection,
+    /// The pool's lease, given back by the last seat to leave, under the lanes' lock: a
+    /// statement that finds no lane then finds the connection in the pool (or on its way
+    /// back), never neither.
+    lease: Mutex<Option<PooledConnection>>,
+    /// A handle on the lease's connection, for the seats.
+    conn: Connection,
+    core: Arc<Core<Connection>>,
     /// The connection's count of reported setting changes when the lane opened.
     settings: u64,
     /// Set when a statement failed, was given up, or left the connection in a transaction:
@@ -47,12 +59,39 @@ struct Lane {
     spoiled: AtomicBool,
 }
 
-impl Drop for Lane {
-    fn drop(&mut self) {
-        // The lease goes back right after this, reset when anything may have left state.
-        self.lease.reset =
-            self.spoiled.load(Ordering::Relaxed) || self.lease.parameter_changes() != self.settings;
+impl Lane {
+    /// Gives the lease back to the pool, reset when anything may have left state.
+    fn give_back(&self) {
+        let lease = self
+            .lease
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(mut lease) = lease {
+            lease.reset = self.spoiled.load(Ordering::Relaxed)
+                || self.conn.parameter_changes() != self.settings;
+            drop(lease);
+        }
     }
+}
+
+/// Where a pipelined statement can go now.
+pub(crate) enum Place<'a> {
+    /// Open a lane on this slot of the pool (an idle connection to check, or room to open
+    /// one).
+    Open(Slot<Connection>, Opening),
+    /// Take this seat on an open lane.
+    Seat(Seat),
+    /// Wait for a lane being opened, then look again.
+    Wait(tokio::sync::futures::Notified<'a>),
+    /// Stand in the pool's line.
+    Line,
+}
+
+/// A lane being opened, counted until it [opens](Opening::open) or is dropped.
+pub(crate) struct Opening {
+    lanes: Arc<Lanes>,
+    open: bool,
 }
 
 /// One statement's place on a lane; leaving it gives the lane's connection back to the pool
@@ -68,6 +107,7 @@ impl Lanes {
         Lanes {
             depth,
             state: Mutex::default(),
+            opened: tokio::sync::Notify::new(),
         }
     }
 
@@ -88,46 +128,94 @@ impl Lanes {
         }
     }
 
-    /// A seat on the least busy open lane of `core` with room, unless callers stand in line
-    /// for a connection (the lanes drain for them).
-    pub(crate) fn join(self: &Arc<Self>, core: &Arc<Core<Connection>>) -> Option<Seat> {
+    /// Where a pipelined statement on `core` goes now: a connection free in the pool opens a
+    /// new lane; else a seat on the least busy open lane with room, unless callers stand in
+    /// line for a connection (the lanes drain for them); else a wait for a lane being opened
+    /// (it took the pool's last connection); else the line.
+    pub(crate) fn place(self: &Arc<Self>, core: &Arc<Core<Connection>>) -> Place<'_> {
         let lane = {
             let mut state = self.lock();
-            if state.open.is_empty() || core.has_line() {
-                return None;
+            if let Some(slot) = core.try_take() {
+                // Counted under the lock that the slot was taken under: anyone who finds the
+                // pool empty finds the opening.
+                state.opening += 1;
+                let opening = Opening {
+                    lanes: self.clone(),
+                    open: false,
+                };
+                return Place::Open(slot, opening);
             }
-            let (lane, count) = state
+            if core.has_line() {
+                return Place::Line;
+            }
+            let room = state
                 .open
                 .iter_mut()
                 .filter(|(lane, count)| {
                     *count < self.depth
-                        && Arc::ptr_eq(lane.lease.core(), core)
-                        && !lane.lease.closed()
+                        && Arc::ptr_eq(&lane.core, core)
+                        && !lane.conn.closed()
                         && !lane.spoiled.load(Ordering::Relaxed)
                 })
-                .min_by_key(|(_, count)| *count)?;
-            *count += 1;
-            lane.clone()
+                .min_by_key(|(_, count)| *count)
+                .map(|(lane, count)| {
+                    *count += 1;
+                    lane.clone()
+                });
+            match room {
+                Some(lane) => lane,
+                // Made under the lock: an opening that ends after it is not missed.
+                None if state.opening > 0 => return Place::Wait(self.opened.notified()),
+                None => return Place::Line,
+            }
         };
-        Some(Seat {
+        Place::Seat(Seat {
             lanes: self.clone(),
             lane,
             finished: false,
         })
     }
 
-    /// Opens a lane on `lease`, with a seat on it.
-    pub(crate) fn open(self: &Arc<Self>, lease: PooledConnection) -> Seat {
+    /// Counts a lane as being opened, from before its connection is asked for.
+    pub(crate) fn opening(self: &Arc<Self>) -> Opening {
+        self.lock().opening += 1;
+        Opening {
+            lanes: self.clone(),
+            open: false,
+        }
+    }
+}
+
+impl Opening {
+    /// Opens the lane on `lease`, with a seat on it.
+    pub(crate) fn open(mut self, lease: PooledConnection) -> Seat {
         let lane = Arc::new(Lane {
+            conn: Connection::clone(&lease),
+            core: lease.core().clone(),
             settings: lease.parameter_changes(),
-            lease,
+            lease: Mutex::new(Some(lease)),
             spoiled: AtomicBool::new(false),
         });
-        self.lock().open.push((lane.clone(), 1));
+        {
+            let mut state = self.lanes.lock();
+            state.open.push((lane.clone(), 1));
+            state.opening -= 1;
+        }
+        self.open = true;
+        self.lanes.opened.notify_waiters();
         Seat {
-            lanes: self.clone(),
+            lanes: self.lanes.clone(),
             lane,
             finished: false,
+        }
+    }
+}
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        if !self.open {
+            self.lanes.lock().opening -= 1;
+            self.lanes.opened.notify_waiters();
         }
     }
 }
@@ -145,8 +233,13 @@ impl std::fmt::Debug for Lanes {
 
 impl Seat {
     /// The lane's connection.
-    pub(crate) fn conn(&self) -> &PooledConnection {
-        &self.lane.lease
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.lane.conn
+    }
+
+    /// The pool of the lane's connection.
+    pub(crate) fn core(&self) -> &Core<Connection> {
+        &self.lane.core
     }
 
     /// Leaves the seat once the statement ran, `ok` when it succeeded (a seat left otherwise,
@@ -158,25 +251,22 @@ impl Seat {
 
 impl Drop for Seat {
     fn drop(&mut self) {
-        if !self.finished || self.lane.lease.transaction_status() != TransactionStatus::Idle {
+        if !self.finished || self.lane.conn.transaction_status() != TransactionStatus::Idle {
             self.lane.spoiled.store(true, Ordering::Relaxed);
         }
-        let emptied = {
-            let mut state = self.lanes.lock();
-            let at = state
-                .open
-                .iter()
-                .position(|(lane, _)| Arc::ptr_eq(lane, &self.lane));
-            match at {
-                Some(at) => {
-                    state.open[at].1 -= 1;
-                    (state.open[at].1 == 0).then(|| state.open.swap_remove(at).0)
-                }
-                None => None,
+        let mut state = self.lanes.lock();
+        let at = state
+            .open
+            .iter()
+            .position(|(lane, _)| Arc::ptr_eq(lane, &self.lane));
+        if let Some(at) = at {
+            state.open[at].1 -= 1;
+            if state.open[at].1 == 0 {
+                // The last seat: the lane closes and its connection goes back, both under
+                // the lock (the lanes' lock is taken before the pool's, never after).
+                state.open.swap_remove(at);
+                self.lane.give_back();
             }
-        };
-        // Outside the lock: when this was the last seat, dropping the lane (with this seat's
-        // own handle, right after) gives its connection back to the pool.
-        drop(emptied);
+        }
     }
 }

@@ -304,3 +304,64 @@ async fn a_backend_terminated_under_pipelined_statements_fails_them_and_is_repla
     assert_eq!(pool.report().exceptions, 3);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn as_many_callers_as_the_depth_never_find_the_pool_full() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    // One connection, no waiting for one: up to `depth` statements at once always fit, even
+    // while a lane whose last statement just ended is on its way back to the pool.
+    let session = session(&uri(&sandbox, "pipe_fit"), 4, Duration::ZERO)?;
+    let sql = "SELECT $1::int4 + 1";
+    drop(session.query(sql, (0,)).await?);
+    let tasks: Vec<_> = (0..4)
+        .map(|t: i32| {
+            let session = session.clone();
+            tokio::spawn(async move {
+                for i in 0..500 {
+                    let n = t * 1000 + i;
+                    let results = session.query(sql, (n,)).await?;
+                    assert_eq!(results[0].get::<i32>(0), n + 1);
+                    assert!(!results.holds_connection());
+                }
+                Ok::<(), pg_exceptions::Error>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap()?;
+    }
+    let report = session.pool().report();
+    assert_eq!((report.executions, report.exceptions), (2001, 0));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statements_arriving_while_a_shared_connection_opens_wait_for_it() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = session(&uri(&sandbox, "pipe_cold"), 4, Duration::ZERO)?;
+    let sql = "SELECT $1::int4 + 1";
+    drop(session.query(sql, (0,)).await?);
+    // A new pool, empty: the first statement opens a connection, and the others, finding
+    // the pool at its size, wait for that lane rather than fail.
+    session.pool().shutdown();
+    let tasks: Vec<_> = (1..=4)
+        .map(|n: i32| {
+            let session = session.clone();
+            tokio::spawn(async move { session.query(sql, (n,)).await })
+        })
+        .collect();
+    let mut backends = Vec::new();
+    for (task, n) in tasks.into_iter().zip(1..) {
+        let results = task.await.unwrap()?;
+        assert_eq!(results[0].get::<i32>(0), n + 1);
+        assert!(!results.holds_connection());
+        backends.push(results.backend_pid());
+    }
+    backends.dedup();
+    assert_eq!(backends.len(), 1, "one connection: {backends:?}");
+    let report = session.pool().report();
+    assert_eq!((report.executions, report.exceptions), (4, 0));
+    Ok(())
+}

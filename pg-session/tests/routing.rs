@@ -192,5 +192,38 @@ async fn async_sessions_route_reads_too() -> R {
     conn.release().await;
     let reads = session.readonly_pool().unwrap().report();
     assert_eq!((reads.busy, reads.idle), (0, 1));
+
+    // Pipelined, reads share the read pool's connections, and writes the primary's. A first
+    // run, on a connection of its own, shows the statement leaves no state, for both pools.
+    let pipelined = AsyncSession::builder(uri.replace("async_routing", "async_routing_pipe"))
+        .pool_max_size(1)
+        .standby_reads(true)
+        .pipeline_depth(4)
+        .build()?;
+    assert!(
+        pipelined
+            .query_readonly(WHERE, ())
+            .await?
+            .holds_connection()
+    );
+    assert!(!pipelined.query(WHERE, ()).await?.holds_connection());
+    let tasks: Vec<_> = (0..3)
+        .map(|_| {
+            let session = pipelined.clone();
+            tokio::spawn(async move {
+                let (read, written) =
+                    tokio::join!(session.query_readonly(WHERE, ()), session.query(WHERE, ()));
+                Ok::<_, Error>((read?, written?))
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (read, written) = task.await.unwrap()?;
+        assert!(recovering(&read.as_dict()?["standby"]));
+        assert!(!recovering(&written.as_dict()?["standby"]));
+        assert!(!read.holds_connection() && !written.holds_connection());
+    }
+    let reads = pipelined.readonly_pool().unwrap().report();
+    assert_eq!((reads.executions, reads.exceptions), (4, 0));
     Ok(())
 }
