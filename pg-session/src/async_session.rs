@@ -223,10 +223,9 @@ impl<F: RowForm> AsyncSession<F> {
                 Place::Line => break,
             }
         }
-        let opening = lanes.opening();
         let deadline = deadline_after(self.options.acquire_timeout);
         match self.lease(core, connector, deadline).await? {
-            Ok(lease) => Ok(opening.open(lease)),
+            Ok(lease) => Ok(lanes.open(lease)),
             Err(core) => Err(pool_full(&core)),
         }
     }

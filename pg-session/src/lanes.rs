@@ -35,10 +35,10 @@ pub(crate) struct Lanes {
 struct State {
     /// Lanes with statements in flight, each with how many.
     open: Vec<(Arc<Lane>, usize)>,
-    /// Lanes being opened: a connection taken from the pool (or asked for) that is being
-    /// checked or connected. A statement that finds no lane with room waits for them rather
-    /// than for the pool, which they emptied.
-    opening: usize,
+    /// Lanes being opened, by the address of their pool: a connection taken from the pool
+    /// that is being checked or connected. A statement that finds no lane with room waits
+    /// for those of its pool rather than for the pool, which they emptied.
+    opening: Vec<usize>,
     /// Statements seen to leave no state behind (see [`AsyncSession`](crate::AsyncSession)).
     stateless: HashSet<Box<str>>,
 }
@@ -91,6 +91,8 @@ pub(crate) enum Place<'a> {
 /// A lane being opened, counted until it [opens](Opening::open) or is dropped.
 pub(crate) struct Opening {
     lanes: Arc<Lanes>,
+    /// Its pool, held so that its address names no other while counted.
+    core: Arc<Core<Connection>>,
     open: bool,
 }
 
@@ -138,9 +140,10 @@ impl Lanes {
             if let Some(slot) = core.try_take() {
                 // Counted under the lock that the slot was taken under: anyone who finds the
                 // pool empty finds the opening.
-                state.opening += 1;
+                state.opening.push(address(core));
                 let opening = Opening {
                     lanes: self.clone(),
+                    core: core.clone(),
                     open: false,
                 };
                 return Place::Open(slot, opening);
@@ -165,7 +168,9 @@ impl Lanes {
             match room {
                 Some(lane) => lane,
                 // Made under the lock: an opening that ends after it is not missed.
-                None if state.opening > 0 => return Place::Wait(self.opened.notified()),
+                None if state.opening.contains(&address(core)) => {
+                    return Place::Wait(self.opened.notified());
+                }
                 None => return Place::Line,
             }
         };
@@ -176,12 +181,29 @@ impl Lanes {
         })
     }
 
-    /// Counts a lane as being opened, from before its connection is asked for.
-    pub(crate) fn opening(self: &Arc<Self>) -> Opening {
-        self.lock().opening += 1;
-        Opening {
+    /// Opens a lane on `lease`, a connection the pool's line handed out, with a seat on it.
+    pub(crate) fn open(self: &Arc<Self>, lease: PooledConnection) -> Seat {
+        let core = lease.core().clone();
+        self.lock().opening.push(address(&core));
+        let opening = Opening {
             lanes: self.clone(),
+            core,
             open: false,
+        };
+        opening.open(lease)
+    }
+}
+
+/// A pool's address, to tell pools apart.
+fn address(core: &Arc<Core<Connection>>) -> usize {
+    Arc::as_ptr(core) as usize
+}
+
+impl State {
+    /// Stops counting one lane of `core` as being opened.
+    fn opened(&mut self, core: &Arc<Core<Connection>>) {
+        if let Some(at) = self.opening.iter().position(|&a| a == address(core)) {
+            self.opening.swap_remove(at);
         }
     }
 }
@@ -199,7 +221,7 @@ impl Opening {
         {
             let mut state = self.lanes.lock();
             state.open.push((lane.clone(), 1));
-            state.opening -= 1;
+            state.opened(&self.core);
         }
         self.open = true;
         self.lanes.opened.notify_waiters();
@@ -214,7 +236,7 @@ impl Opening {
 impl Drop for Opening {
     fn drop(&mut self) {
         if !self.open {
-            self.lanes.lock().opening -= 1;
+            self.lanes.lock().opened(&self.core);
             self.lanes.opened.notify_waiters();
         }
     }
