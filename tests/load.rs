@@ -44,10 +44,12 @@ fn uri(application: &str) -> String {
     format!("{uri}{sep}application_name={application}")
 }
 
-fn session(application: &str) -> AsyncSession<Tuple> {
+/// A session of a pool of its own, pipelining `depth` statements a connection.
+fn session(application: &str, depth: usize) -> AsyncSession<Tuple> {
     AsyncSession::builder(uri(application))
         .pool_max_size(POOL)
         .acquire_timeout(ACQUIRE_TIMEOUT)
+        .pipeline_depth(depth)
         .row_form::<Tuple>()
         .build()
         .expect("a session")
@@ -160,7 +162,7 @@ async fn backends(application: &str) -> HashSet<i32> {
 async fn sixty_four_tasks_ten_thousand_queries_each_without_error() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let application = "load_clean";
-    let session = session(application);
+    let session = session(application, 1);
     let started = Instant::now();
     let mut outcome = tokio::time::timeout(CLEAN_LIMIT, load(&session, Path::Simple, QUERIES))
         .await
@@ -190,8 +192,21 @@ async fn sixty_four_tasks_ten_thousand_queries_each_without_error() {
 #[allow(clippy::await_holding_lock)]
 async fn the_pool_recovers_from_backends_terminated_under_load() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let application = "load_faults";
-    let session = session(application);
+    faults("load_faults", 1).await;
+}
+
+/// The same with pipelined statements: a terminated backend fails at most the `depth`
+/// statements in flight on its connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::await_holding_lock)]
+async fn the_pool_recovers_from_backends_terminated_under_pipelined_load() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    faults("load_faults_pipelined", TASKS / POOL).await;
+}
+
+/// The fault run, with `depth` statements pipelined a connection.
+async fn faults(application: &'static str, depth: usize) {
+    let session = session(application, depth);
     let running = Arc::new(std::sync::atomic::AtomicBool::new(true));
 
     let killer = tokio::spawn({
@@ -258,7 +273,7 @@ async fn the_pool_recovers_from_backends_terminated_under_load() {
         );
     }
     assert!(
-        outcome.failures.len() <= killed.len(),
+        outcome.failures.len() <= killed.len() * depth,
         "{} failures for {} terminated backends",
         outcome.failures.len(),
         killed.len()
