@@ -178,6 +178,14 @@ impl<F: RowForm> AsyncSession<F> {
         }
     }
 
+    /// The pool `pid`: the session's own (cached), or its read pool.
+    fn core_for(&self, pid: &str) -> Arc<Core<Connection>> {
+        match pid == self.pid {
+            true => self.core(),
+            false => self.core_of(pid),
+        }
+    }
+
     fn core_of(&self, pid: &str) -> Arc<Core<Connection>> {
         let Options {
             max_size, idle_ttl, ..
@@ -192,13 +200,25 @@ impl<F: RowForm> AsyncSession<F> {
     /// round trip. With a [pipeline depth](AsyncSessionBuilder::pipeline_depth), a statement
     /// the session saw leave no state runs on a shared connection.
     pub async fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results<F>, Error> {
+        self.query_in(&self.pid, &self.connector, sql, params).await
+    }
+
+    /// Runs `sql` on the pool `pid`: pipelined when the session pipelines and knows it leaves
+    /// no state, else on a connection of its own.
+    async fn query_in<P: Params>(
+        &self,
+        pid: &str,
+        connector: &Connector,
+        sql: &str,
+        params: P,
+    ) -> Result<Results<F>, Error> {
         if let Some(lanes) = &self.lanes
             && lanes.knows(sql)
         {
-            let seat = self.seat(lanes, self.core(), &self.connector).await?;
+            let seat = self.seat(lanes, self.core_for(pid), connector).await?;
             return run_seated(seat, sql, params).await;
         }
-        let conn = self.acquire().await?;
+        let conn = self.acquire_in(pid, connector).await?;
         self.run(conn, sql, params).await
     }
 
@@ -241,19 +261,13 @@ impl<F: RowForm> AsyncSession<F> {
         sql: &str,
         params: P,
     ) -> Result<Results<F>, Error> {
-        let Some(route) = &self.reads else {
-            return self.query(sql, params).await;
-        };
-        if let Some(lanes) = &self.lanes
-            && lanes.knows(sql)
-        {
-            let seat = self
-                .seat(lanes, self.core_of(&route.pid), &route.connector)
-                .await?;
-            return run_seated(seat, sql, params).await;
+        match &self.reads {
+            Some(route) => {
+                self.query_in(&route.pid, &route.connector, sql, params)
+                    .await
+            }
+            None => self.query(sql, params).await,
         }
-        let conn = self.acquire_in(&route.pid, &route.connector).await?;
-        self.run(conn, sql, params).await
     }
 
     /// Runs one query on a connection just taken, and decides whether it must be reset when
@@ -317,12 +331,8 @@ impl<F: RowForm> AsyncSession<F> {
         pid: &str,
         connector: &Connector,
     ) -> Result<PooledConnection, Error> {
-        let core = match pid == self.pid {
-            true => self.core(),
-            false => self.core_of(pid),
-        };
         let deadline = deadline_after(self.options.acquire_timeout);
-        match self.lease(core, connector, deadline).await? {
+        match self.lease(self.core_for(pid), connector, deadline).await? {
             Ok(lease) => Ok(lease),
             Err(core) => Err(pool_full(&core)),
         }
