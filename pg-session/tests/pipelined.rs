@@ -1,6 +1,6 @@
 //! An async session with a pipeline depth: statements it saw leave no state share connections.
 //!
-//! Each test holds a lock on a table, so that a statement reading it stays in flight while
+//! Most tests hold a lock on a table, so that a statement reading it stays in flight while
 //! the test looks at what the session does with the next ones.
 
 mod common;
@@ -20,7 +20,7 @@ async fn connect(uri: &str) -> Result<Connection, pg_exceptions::Error> {
         .await
 }
 
-/// A session of a pool of its own (`app`) with one connection.
+/// A session on `uri` (a pool of its own, by its application name) with one connection.
 fn session(
     uri: &str,
     depth: usize,
