@@ -8,8 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::{R, temporal, uri};
+use pg_cluster::Sandbox;
 use pg_driver::{ConnectParams, Connection, Connector};
-use pg_session::{AsyncSession, Pool, SessionError, Tuple};
+use pg_session::{AsyncSession, Pool, Results, SessionError, Tuple};
+use tokio::task::JoinHandle;
 
 /// Reads the locked table; fails for a zero parameter.
 const COUNTED: &str = "SELECT (SELECT count(*) FROM pipelined)::int4 + 10 / $1::int4";
@@ -45,21 +47,72 @@ async fn until(mut condition: impl AsyncFnMut() -> bool) -> bool {
     false
 }
 
-/// How many backends of `app` wait for a lock.
-async fn lock_waiters(watcher: &Connection, app: &str) -> i64 {
-    let sql = "SELECT count(*) FROM pg_stat_activity \
-               WHERE application_name = $1 AND wait_event_type = 'Lock'";
-    let results = watcher.query_cached(sql, (app,)).await.unwrap();
-    results.rows[0].try_get(0).unwrap()
+/// A sandbox of the throwaway cluster with the table `COUNTED` reads.
+fn sandbox_with_table() -> Result<Sandbox<'static>, pg_exceptions::Error> {
+    let sandbox = temporal().sandbox()?;
+    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    Ok(sandbox)
 }
 
-/// A connection holding the table `pipelined` locked until it commits.
-async fn locker(uri: &str) -> Result<Connection, pg_exceptions::Error> {
-    let locker = connect(uri).await?;
-    locker
-        .execute("BEGIN; LOCK TABLE pipelined IN ACCESS EXCLUSIVE MODE")
+/// The table `pipelined` locked by a connection of its own until released, and a watcher
+/// that sees the statements of the session of `app` waiting for the lock.
+struct Lock {
+    locker: Connection,
+    watcher: Connection,
+    app: String,
+}
+
+impl Lock {
+    async fn take(sandbox: &Sandbox<'_>, app: &str) -> Result<Lock, pg_exceptions::Error> {
+        let watcher = connect(&uri(sandbox, &format!("{app}_watch"))).await?;
+        let locker = connect(&uri(sandbox, &format!("{app}_lock"))).await?;
+        locker
+            .execute("BEGIN; LOCK TABLE pipelined IN ACCESS EXCLUSIVE MODE")
+            .await?;
+        Ok(Lock {
+            locker,
+            watcher,
+            app: app.to_owned(),
+        })
+    }
+
+    /// Waits until one statement of the session waits for the lock; whether one did.
+    async fn until_waited_for(&self) -> bool {
+        let sql = "SELECT count(*) FROM pg_stat_activity \
+                   WHERE application_name = $1 AND wait_event_type = 'Lock'";
+        until(async || {
+            let results = self.watcher.query_cached(sql, (&*self.app,)).await.unwrap();
+            results.rows[0].try_get::<i64>(0).unwrap() == 1
+        })
+        .await
+    }
+
+    async fn release(&self) -> R {
+        self.locker.execute("COMMIT").await
+    }
+}
+
+/// Runs `COUNTED` with `n` in a task of its own.
+fn spawn_counted(
+    session: &AsyncSession<Tuple>,
+    n: i32,
+) -> JoinHandle<Result<Results<Tuple>, pg_exceptions::Error>> {
+    let session = session.clone();
+    tokio::spawn(async move { session.query(COUNTED, (n,)).await })
+}
+
+/// How many statements `COUNTED` the connection the pool hands out next has prepared.
+async fn counted_prepared(session: &AsyncSession<Tuple>) -> Result<i32, pg_exceptions::Error> {
+    let conn = session.acquire().await?;
+    let prepared = conn
+        .query_cached(
+            "SELECT count(*)::int4 FROM pg_prepared_statements WHERE statement = $1",
+            (COUNTED,),
+        )
         .await?;
-    Ok(locker)
+    let count = prepared.rows[0].try_get::<i32>(0)?;
+    conn.release().await;
+    Ok(count)
 }
 
 /// Waits until the pool's one connection is back idle.
@@ -84,9 +137,7 @@ async fn pool_full<T>(query: impl Future<Output = Result<T, pg_exceptions::Error
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_statements_seen_to_leave_no_state_are_pipelined() -> R {
-    let pg = temporal();
-    let sandbox = pg.sandbox()?;
-    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let sandbox = sandbox_with_table()?;
     let app = "pipe_known";
     let session = session(&uri(&sandbox, app), 3, Duration::ZERO)?;
     let pool = session.pool();
@@ -101,16 +152,11 @@ async fn only_statements_seen_to_leave_no_state_are_pipelined() -> R {
         assert!(until_idle(&pool).await, "reset after {stateful}");
     }
 
-    let watcher = connect(&uri(&sandbox, "pipe_known_watch")).await?;
-    let locker = locker(&uri(&sandbox, "pipe_known_lock")).await?;
-    let spawn = |n: i32| {
-        let session = session.clone();
-        tokio::spawn(async move { session.query(COUNTED, (n,)).await })
-    };
-    let blocked = spawn(1);
-    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    let lock = Lock::take(&sandbox, app).await?;
+    let blocked = spawn_counted(&session, 1);
+    assert!(lock.until_waited_for().await);
     // Two more join it on the one connection: the pool has no other, and no time to wait.
-    let behind = [spawn(2), spawn(5)];
+    let behind = [spawn_counted(&session, 2), spawn_counted(&session, 5)];
     assert!(until(async || pool.report().executing == 3).await);
     assert_eq!(pool.report().busy, 1);
 
@@ -120,7 +166,7 @@ async fn only_statements_seen_to_leave_no_state_are_pipelined() -> R {
         assert!(pool_full(session.query(other, ())).await, "{other}");
     }
 
-    locker.execute("COMMIT").await?;
+    lock.release().await?;
     let blocked = blocked.await.unwrap()?;
     assert_eq!(blocked[0].get::<i32>(0), 10);
     assert!(!blocked.holds_connection());
@@ -139,25 +185,18 @@ async fn only_statements_seen_to_leave_no_state_are_pipelined() -> R {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_pipelined_statement_fails_alone_and_its_connection_is_reset() -> R {
-    let pg = temporal();
-    let sandbox = pg.sandbox()?;
-    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let sandbox = sandbox_with_table()?;
     let app = "pipe_fail";
     let session = session(&uri(&sandbox, app), 4, Duration::ZERO)?;
     let pool = session.pool();
     drop(session.query(COUNTED, (1,)).await?);
 
-    let watcher = connect(&uri(&sandbox, "pipe_fail_watch")).await?;
-    let locker = locker(&uri(&sandbox, "pipe_fail_lock")).await?;
-    let spawn = |n: i32| {
-        let session = session.clone();
-        tokio::spawn(async move { session.query(COUNTED, (n,)).await })
-    };
-    let first = spawn(1);
-    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
-    let (failing, last) = (spawn(0), spawn(2));
+    let lock = Lock::take(&sandbox, app).await?;
+    let first = spawn_counted(&session, 1);
+    assert!(lock.until_waited_for().await);
+    let (failing, last) = (spawn_counted(&session, 0), spawn_counted(&session, 2));
     assert!(until(async || pool.report().executing == 3).await);
-    locker.execute("COMMIT").await?;
+    lock.release().await?;
 
     assert_eq!(first.await.unwrap()?[0].get::<i32>(0), 10);
     let error = failing.await.unwrap().unwrap_err();
@@ -167,35 +206,21 @@ async fn a_failing_pipelined_statement_fails_alone_and_its_connection_is_reset()
     // The connection went back reset: the statements it had prepared are gone.
     assert!(until_idle(&pool).await);
     assert_eq!(pool.report().exceptions, 1);
-    let conn = session.acquire().await?;
-    let prepared = conn
-        .query_cached(
-            "SELECT count(*)::int4 FROM pg_prepared_statements WHERE statement = $1",
-            (COUNTED,),
-        )
-        .await?;
-    assert_eq!(prepared.rows[0].try_get::<i32>(0)?, 0);
+    assert_eq!(counted_prepared(&session).await?, 0);
     Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_wanting_a_connection_of_their_own_go_first() -> R {
-    let pg = temporal();
-    let sandbox = pg.sandbox()?;
-    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let sandbox = sandbox_with_table()?;
     let app = "pipe_fair";
     let session = session(&uri(&sandbox, app), 4, Duration::from_secs(30))?;
     let pool = session.pool();
     drop(session.query(COUNTED, (1,)).await?);
 
-    let watcher = connect(&uri(&sandbox, "pipe_fair_watch")).await?;
-    let locker = locker(&uri(&sandbox, "pipe_fair_lock")).await?;
-    let spawn = |n: i32| {
-        let session = session.clone();
-        tokio::spawn(async move { session.query(COUNTED, (n,)).await })
-    };
-    let blocked = spawn(1);
-    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    let lock = Lock::take(&sandbox, app).await?;
+    let blocked = spawn_counted(&session, 1);
+    assert!(lock.until_waited_for().await);
     let own = {
         let session = session.clone();
         tokio::spawn(async move { session.acquire().await })
@@ -203,10 +228,10 @@ async fn callers_wanting_a_connection_of_their_own_go_first() -> R {
     assert!(until(async || pool.report().waiting == 1).await);
     // A pipelined statement now queues behind the caller in line rather than joining the
     // shared connection, which could then keep that caller waiting for ever.
-    let behind = spawn(2);
+    let behind = spawn_counted(&session, 2);
     assert!(until(async || pool.report().waiting == 2).await);
 
-    locker.execute("COMMIT").await?;
+    lock.release().await?;
     assert_eq!(blocked.await.unwrap()?[0].get::<i32>(0), 10);
     let own = own.await.unwrap()?;
     own.execute("SELECT 1").await?;
@@ -220,38 +245,27 @@ async fn callers_wanting_a_connection_of_their_own_go_first() -> R {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_giving_up_leaves_the_connection_to_be_reset() -> R {
-    let pg = temporal();
-    let sandbox = pg.sandbox()?;
-    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let sandbox = sandbox_with_table()?;
     let app = "pipe_give_up";
     let session = session(&uri(&sandbox, app), 4, Duration::from_secs(30))?;
     let pool = session.pool();
     drop(session.query(COUNTED, (1,)).await?);
 
-    let watcher = connect(&uri(&sandbox, "pipe_give_up_watch")).await?;
-    let locker = locker(&uri(&sandbox, "pipe_give_up_lock")).await?;
+    let lock = Lock::take(&sandbox, app).await?;
     let impatient = {
         let session = session.clone();
         tokio::spawn(async move {
             tokio::time::timeout(Duration::from_millis(300), session.query(COUNTED, (1,))).await
         })
     };
-    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    assert!(lock.until_waited_for().await);
     assert!(impatient.await.unwrap().is_err(), "gave up");
-    locker.execute("COMMIT").await?;
+    lock.release().await?;
 
     // The connection went back reset once the statement given up ended: the statements
     // it had prepared are gone.
     assert!(until_idle(&pool).await);
-    let conn = session.acquire().await?;
-    let prepared = conn
-        .query_cached(
-            "SELECT count(*)::int4 FROM pg_prepared_statements WHERE statement = $1",
-            (COUNTED,),
-        )
-        .await?;
-    assert_eq!(prepared.rows[0].try_get::<i32>(0)?, 0);
-    conn.release().await;
+    assert_eq!(counted_prepared(&session).await?, 0);
 
     // The next caller gets its own answer.
     let next = session.query(COUNTED, (2,)).await?;
@@ -262,9 +276,7 @@ async fn a_caller_giving_up_leaves_the_connection_to_be_reset() -> R {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backend_terminated_under_pipelined_statements_fails_them_and_is_replaced() -> R {
-    let pg = temporal();
-    let sandbox = pg.sandbox()?;
-    sandbox.admin_sql("CREATE TABLE pipelined (n int)")?;
+    let sandbox = sandbox_with_table()?;
     let app = "pipe_terminate";
     let session = session(&uri(&sandbox, app), 4, Duration::ZERO)?;
     let pool = session.pool();
@@ -273,16 +285,11 @@ async fn a_backend_terminated_under_pipelined_statements_fails_them_and_is_repla
         first.backend_pid().expect("a backend pid")
     };
 
-    let watcher = connect(&uri(&sandbox, "pipe_terminate_watch")).await?;
-    let locker = locker(&uri(&sandbox, "pipe_terminate_lock")).await?;
-    let spawn = |n: i32| {
-        let session = session.clone();
-        tokio::spawn(async move { session.query(COUNTED, (n,)).await })
-    };
-    let in_flight = [spawn(1), spawn(2), spawn(5)];
-    assert!(until(async || lock_waiters(&watcher, app).await == 1).await);
+    let lock = Lock::take(&sandbox, app).await?;
+    let in_flight = [1, 2, 5].map(|n| spawn_counted(&session, n));
+    assert!(lock.until_waited_for().await);
     assert!(until(async || pool.report().executing == 3).await);
-    watcher
+    lock.watcher
         .query_cached("SELECT pg_terminate_backend($1)", (backend,))
         .await?;
     for task in in_flight {
@@ -294,7 +301,7 @@ async fn a_backend_terminated_under_pipelined_statements_fails_them_and_is_repla
             "{error}"
         );
     }
-    locker.execute("COMMIT").await?;
+    lock.release().await?;
 
     // The dead connection left the pool; the next statement runs on a new one.
     assert!(until(async || pool.report().busy == 0).await);
@@ -307,8 +314,7 @@ async fn a_backend_terminated_under_pipelined_statements_fails_them_and_is_repla
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn as_many_callers_as_the_depth_never_find_the_pool_full() -> R {
-    let pg = temporal();
-    let sandbox = pg.sandbox()?;
+    let sandbox = temporal().sandbox()?;
     // One connection, no waiting for one: up to `depth` statements at once always fit, even
     // while a lane whose last statement just ended is on its way back to the pool.
     let session = session(&uri(&sandbox, "pipe_fit"), 4, Duration::ZERO)?;
@@ -338,8 +344,7 @@ async fn as_many_callers_as_the_depth_never_find_the_pool_full() -> R {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statements_arriving_while_a_shared_connection_opens_wait_for_it() -> R {
-    let pg = temporal();
-    let sandbox = pg.sandbox()?;
+    let sandbox = temporal().sandbox()?;
     let session = session(&uri(&sandbox, "pipe_cold"), 4, Duration::ZERO)?;
     let sql = "SELECT $1::int4 + 1";
     drop(session.query(sql, (0,)).await?);
