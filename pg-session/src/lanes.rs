@@ -137,19 +137,20 @@ impl Lanes {
     pub(crate) fn place(self: &Arc<Self>, core: &Arc<Core<Connection>>) -> Place<'_> {
         let lane = {
             let mut state = self.lock();
-            if let Some(slot) = core.try_take() {
-                // Counted under the lock that the slot was taken under: anyone who finds the
-                // pool empty finds the opening.
-                state.opening.push(address(core));
-                let opening = Opening {
-                    lanes: self.clone(),
-                    core: core.clone(),
-                    open: false,
-                };
-                return Place::Open(slot, opening);
-            }
-            if core.has_line() {
-                return Place::Line;
+            match core.try_take() {
+                Ok(slot) => {
+                    // Counted under the lock that the slot was taken under: anyone who finds
+                    // the pool empty finds the opening.
+                    state.opening.push(address(core));
+                    let opening = Opening {
+                        lanes: self.clone(),
+                        core: core.clone(),
+                        open: false,
+                    };
+                    return Place::Open(slot, opening);
+                }
+                Err(true) => return Place::Line,
+                Err(false) => {}
             }
             let room = state
                 .open

@@ -374,28 +374,23 @@ impl<C: Pooled> Core<C> {
     }
 
     /// Takes an idle connection or a slot if one is free now and nobody stands in line for
-    /// one; never waits.
-    pub(crate) fn try_take(&self) -> Option<Slot<C>> {
+    /// one; never waits. Without one, `Err` says whether async callers stand in line.
+    pub(crate) fn try_take(&self) -> Result<Slot<C>, bool> {
         let mut expired = Vec::new();
-        let slot = {
+        let taken = {
             let mut state = self.lock();
             let now = Instant::now();
             state.expire(now, false, &mut expired);
             match state.line.len() < state.available() {
-                true => state.take(now),
-                false => None,
+                true => state.take(now).ok_or(!state.line.is_empty()),
+                false => Err(!state.line.is_empty()),
             }
         };
         if !expired.is_empty() {
             expired.into_iter().for_each(C::close);
             self.wake();
         }
-        slot
-    }
-
-    /// Whether async callers stand in line for a connection.
-    pub(crate) fn has_line(&self) -> bool {
-        !self.lock().line.is_empty()
+        taken
     }
 
     /// Takes an idle connection or a slot, waiting (blocking the thread) until `deadline`;
