@@ -137,9 +137,10 @@ async fn a_failing_producer_and_no_receivers_left() {
         CopyFault::Producer(error) => assert!(error.is_disconnection(), "{error}"),
         other => panic!("a producer fault, not {other}"),
     }
-    // The receiver is still whole; ending it keeps what it received.
-    let rows = copy.finish().await.unwrap();
-    assert_eq!(rows[0] as i64, count(&target, "t").await);
+    // The data is incomplete: ending the copy keeps nothing, and says why.
+    let error = copy.finish().await.unwrap_err();
+    assert!(error.is_disconnection(), "{error}");
+    assert_eq!(count(&target, "t").await, 0);
 
     // Every receiver failing leaves the copy with nowhere to go.
     let source = sandbox.connect().await.unwrap();
@@ -166,5 +167,126 @@ async fn a_failing_producer_and_no_receivers_left() {
     assert_eq!(
         target.query_first::<i32, _>("SELECT 1", ()).await.unwrap(),
         1
+    );
+}
+
+/// Receivers on connections of their own, each with an empty table `name{n}`; the last one's
+/// table has a unique index, so a repeated value fails its COPY.
+async fn receivers(
+    sandbox: &pg_cluster::Sandbox<'_>,
+    n: usize,
+) -> (Vec<pg_driver::Connection>, Vec<pg_driver::Statement>) {
+    let mut targets = Vec::new();
+    let mut statements = Vec::new();
+    for i in 0..n {
+        let db = sandbox.connect().await.unwrap();
+        let unique = if i + 1 == n { " UNIQUE" } else { "" };
+        db.execute(&format!("CREATE TABLE r{i} (i int{unique})"))
+            .await
+            .unwrap();
+        statements.push(db.prepare(&format!("COPY r{i} FROM STDIN")).await.unwrap());
+        targets.push(db);
+    }
+    (targets, statements)
+}
+
+/// Rows in `r0` … `r{n-1}`, each counted on its own connection.
+async fn counts(targets: &[pg_driver::Connection]) -> Vec<i64> {
+    let mut counts = Vec::new();
+    for (i, db) in targets.iter().enumerate() {
+        counts.push(count(db, &format!("r{i}")).await);
+    }
+    counts
+}
+
+#[tokio::test]
+async fn a_failed_transfer_commits_nothing_on_any_receiver() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let source = sandbox.connect().await.unwrap();
+    // A receiver fails at row 150000 (it repeats row 1); the others must not keep their part.
+    let producer = source
+        .prepare(
+            "COPY (SELECT CASE WHEN i = 150000 THEN 1 ELSE i END \
+             FROM generate_series(1, 200000) i) TO STDOUT",
+        )
+        .await
+        .unwrap();
+    let (targets, statements) = receivers(&sandbox, 3).await;
+    let error = transfer(&producer, &statements).await.unwrap_err();
+    assert!(error.is_a(&pg_exceptions::UniqueError), "{error}");
+    assert_eq!(counts(&targets).await, [0, 0, 0]);
+
+    // The producer fails: run() and finish() after the fault commit nothing either.
+    let killer = sandbox.connect().await.unwrap();
+    let source = sandbox.connect().await.unwrap();
+    let producer = source
+        .prepare("COPY (SELECT i FROM generate_series(1, 5000000) i) TO STDOUT")
+        .await
+        .unwrap();
+    let mut copy = CopyManager::new(&producer, &statements[..2]).unwrap();
+    copy.next().await.unwrap().unwrap();
+    let pid = source.backend_id().unwrap();
+    killer
+        .execute(&format!("SELECT pg_terminate_backend({pid})"))
+        .await
+        .unwrap();
+    let fault = loop {
+        match copy.next().await {
+            Some(Ok(_)) => continue,
+            Some(Err(fault)) => break fault,
+            None => panic!("the producer's loss went unnoticed"),
+        }
+    };
+    assert!(matches!(fault, CopyFault::Producer(_)), "{fault}");
+    let error = copy.finish().await.unwrap_err();
+    assert!(error.is_disconnection(), "{error}");
+    assert_eq!(counts(&targets[..2]).await, [0, 0]);
+}
+
+#[tokio::test]
+async fn an_abandoned_transfer_commits_nothing() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let source = sandbox.connect().await.unwrap();
+    let producer = source
+        .prepare("COPY (SELECT i FROM generate_series(1, 5000000) i) TO STDOUT")
+        .await
+        .unwrap();
+    let (targets, statements) = receivers(&sandbox, 2).await;
+    let mut others = Vec::new();
+    for _ in 0..2 {
+        others.push(sandbox.connect().await.unwrap());
+    }
+    // Counted on connections of their own, once the receivers had time to end their COPY (a
+    // request on a receiver's own connection would cut its COPY short whatever the manager
+    // did).
+    let settled = async || {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        counts(&others).await
+    };
+    // The manager dropped after some cycles.
+    let mut copy = CopyManager::new(&producer, &statements).unwrap();
+    for _ in 0..5 {
+        copy.next().await.unwrap().unwrap();
+    }
+    drop(copy);
+    assert_eq!(settled().await, [0, 0]);
+    // transfer() given up by a timeout.
+    let given_up = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        transfer(&producer, &statements),
+    )
+    .await;
+    assert!(
+        given_up.is_err(),
+        "the transfer finished within the timeout"
+    );
+    assert_eq!(settled().await, [0, 0]);
+    for db in &targets {
+        assert_eq!(db.query_first::<i32, _>("SELECT 7", ()).await.unwrap(), 7);
+    }
+    // The producer's connection is in sync too.
+    assert_eq!(
+        source.query_first::<i32, _>("SELECT 8", ()).await.unwrap(),
+        8
     );
 }

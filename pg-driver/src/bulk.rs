@@ -1,6 +1,6 @@
 //! `load_rows` and `load_chunks`: one statement executed for many parameter sets, pipelined.
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
@@ -124,37 +124,35 @@ impl Statement {
     }
 
     /// Streams what `encode_next` appends (until it answers `false`) while reading the
-    /// answers, then Sync; sums the row counts of the command tags. An error of `encode_next`
-    /// makes the server abort the implicit transaction, and is the one returned.
+    /// answers, then Sync; sums the row counts of the command tags. An error of `encode_next`,
+    /// or the future dropped before the end, makes the server fail the batch before its Sync
+    /// (outside a block nothing of it commits; inside one, the block is failed); the error of
+    /// `encode_next` is the one returned.
     async fn pipeline<F>(&self, mut encode_next: F) -> Result<u64, Error>
     where
         F: FnMut(&mut BytesMut) -> Result<bool, Error>,
     {
         let link = &self.inner.link;
-        let (mut responses, body) = link.request_body(bytes::Bytes::new(), 1, self.hook())?;
+        // Should the load stop before its Sync (an encoding failure, or its caller gave up),
+        // the task writes this instead: the server fails the batch, so nothing of it commits.
+        let mut abort = BytesMut::new();
+        frontend::execute(ABORT_PORTAL, 0, &mut abort).map_err(protocol)?;
+        frontend::sync(&mut abort);
+        let (mut responses, body) =
+            link.request_body(Bytes::new(), abort.freeze(), false, 1, self.hook())?;
         let producer = async move {
             let mut buf = BytesMut::with_capacity(BATCH_BYTES + 1024);
-            let mut outcome = Ok(());
             loop {
-                match encode_next(&mut buf) {
-                    Ok(true) => {}
-                    Ok(false) => break,
-                    Err(e) => {
-                        outcome = Err(e);
-                        break;
-                    }
+                if !encode_next(&mut buf)? {
+                    break;
                 }
                 if buf.len() >= BATCH_BYTES && body.send(buf.split().freeze()).await.is_err() {
-                    break; // the connection is gone; the reader reports it
+                    return Ok(()); // the connection is gone; the reader reports it
                 }
             }
-            if outcome.is_err() {
-                buf.clear();
-                frontend::execute(ABORT_PORTAL, 0, &mut buf).map_err(protocol)?;
-            }
             frontend::sync(&mut buf);
-            let _ = body.send(buf.freeze()).await;
-            outcome
+            let _ = body.finish(buf.freeze()).await;
+            Ok::<(), Error>(())
         };
         let consumer = async {
             let mut count = 0u64;
@@ -181,6 +179,7 @@ impl Statement {
                 None => Ok(count),
             }
         };
+        // An encoding failure drops the body, which aborts the batch.
         let (produced, consumed) = futures::join!(producer, consumer);
         // The producer's own failure explains the server's abort better than the abort does.
         produced?;

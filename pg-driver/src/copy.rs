@@ -85,12 +85,19 @@ impl Statement {
         self.encode_bind("", &params, &mut first)?;
         frontend::execute("", 0, &mut first).map_err(protocol)?;
         frontend::flush(&mut first);
-        let mut interrupt = BytesMut::new();
-        frontend::copy_fail("another request was made on the connection", &mut interrupt)
-            .map_err(protocol)?;
-        frontend::sync(&mut interrupt);
+        // Written instead of the rest when another request is made meanwhile (as in
+        // py-postgresql) or the caller gives up: the COPY is undone, and the Sync ends the
+        // request whether the server was in copy-in mode or had failed already.
+        let mut abort = BytesMut::new();
+        frontend::copy_fail(
+            "the COPY was interrupted: another request was made on the connection, or its \
+             caller went away",
+            &mut abort,
+        )
+        .map_err(protocol)?;
+        frontend::sync(&mut abort);
         let (mut responses, body) =
-            link.request_interruptible_body(first.freeze(), interrupt.freeze(), 1, self.hook())?;
+            link.request_body(first.freeze(), abort.freeze(), true, 1, self.hook())?;
 
         // The data goes only once the server is in copy-in mode: sent to anything else, CopyData
         // would be a protocol violation that ends the session.
@@ -135,7 +142,8 @@ impl Statement {
                             if buf.len() >= COPY_BATCH
                                 && body.send(buf.split().freeze()).await.is_err()
                             {
-                                break; // interrupted or lost: the reader says which
+                                // Interrupted or lost: the reader says which.
+                                return Ok(early);
                             }
                         }
                         Err(e) => {
@@ -150,8 +158,7 @@ impl Statement {
                 }
             }
             frontend::sync(&mut buf);
-            let _ = body.send(buf.freeze()).await;
-            drop(body);
+            let _ = body.finish(buf.freeze()).await;
             Ok::<_, Error>(early)
         };
         let consumer = async {

@@ -6,6 +6,11 @@
 //! is a [`CopyFault::Receiver`]: it leaves the set and the others go on; [`CopyManager::reconcile`]
 //! brings it back with a new COPY that receives from then on. A producer that fails is a
 //! [`CopyFault::Producer`]; when no receiver is left the copy fails ([`CopyFault::NoReceivers`]).
+//!
+//! A receiver's COPY commits only when the manager ends it on purpose ([`CopyManager::finish`],
+//! or the end of [`CopyManager::run`]): a transfer that fails (`run`, [`transfer`]), whose
+//! producer fails, or that is dropped or given up part-way fails every receiver's COPY
+//! (CopyFail), so nothing of it commits anywhere.
 
 use std::fmt;
 
@@ -89,18 +94,37 @@ pub struct Progress {
     pub bytes: u64,
 }
 
+/// What a receiver's COPY is fed: data, or the word that it is whole. A feed that ends
+/// without [`Feed::End`] (the manager failed, or was dropped) fails the COPY: it commits
+/// nothing.
+enum Feed {
+    Pieces(Vec<Bytes>),
+    End,
+}
+
+/// Why a receiver's COPY was failed: the transfer stopped before the end.
+#[derive(Debug)]
+struct Abandoned;
+
+impl fmt::Display for Abandoned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the copy was abandoned before its end")
+    }
+}
+
 struct Receiver {
     statement: Statement,
-    feed: Option<mpsc::Sender<Vec<Bytes>>>,
+    feed: Option<mpsc::Sender<Feed>>,
     task: Option<JoinHandle<Result<u64, Error>>>,
     rows: u64,
 }
 
 impl Receiver {
     fn start(&mut self) {
-        let (feed, pieces) = mpsc::channel::<Vec<Bytes>>(RECEIVER_QUEUE);
+        let (feed, pieces) = mpsc::channel::<Feed>(RECEIVER_QUEUE);
         let statement = self.statement.clone();
         let source = tokio_stream_of(pieces);
+        // A task of its own: dropped with the manager, it still ends its COPY (with CopyFail).
         self.task = Some(tokio::spawn(
             async move { statement.copy_in((), source).await },
         ));
@@ -109,7 +133,20 @@ impl Receiver {
 
     /// Ends the receiver's COPY (CopyDone) and waits for its row count.
     async fn finish(&mut self) -> Result<u64, Error> {
+        if let Some(feed) = self.feed.take() {
+            // A COPY that ended already (the server failed it) says why below.
+            let _ = feed.send(Feed::End).await;
+        }
+        self.join().await
+    }
+
+    /// Fails the receiver's COPY (CopyFail): nothing of it commits. Waits for it to end.
+    async fn abort(&mut self) {
         self.feed = None;
+        let _ = self.join().await;
+    }
+
+    async fn join(&mut self) -> Result<u64, Error> {
         match self.task.take() {
             Some(task) => task.await.map_err(|e| {
                 Error::client(&OperationError, "a copy receiver's task ended abnormally")
@@ -120,11 +157,33 @@ impl Receiver {
     }
 }
 
+/// A receiver's feed as its COPY's source: the pieces until [`Feed::End`]; a feed closed
+/// without it is an error, which makes the COPY fail.
 fn tokio_stream_of(
-    mut pieces: mpsc::Receiver<Vec<Bytes>>,
-) -> impl futures::Stream<Item = Result<Bytes, std::convert::Infallible>> {
-    futures::stream::poll_fn(move |cx| pieces.poll_recv(cx))
-        .flat_map(|cycle| futures::stream::iter(cycle.into_iter().map(Ok)))
+    mut feed: mpsc::Receiver<Feed>,
+) -> impl futures::Stream<Item = Result<Bytes, Abandoned>> {
+    let mut over = false;
+    futures::stream::poll_fn(move |cx| {
+        if over {
+            return std::task::Poll::Ready(None);
+        }
+        let next = std::task::ready!(feed.poll_recv(cx));
+        std::task::Poll::Ready(match next {
+            Some(Feed::Pieces(pieces)) => Some(Ok(pieces)),
+            Some(Feed::End) => {
+                over = true;
+                None
+            }
+            None => {
+                over = true;
+                Some(Err(Abandoned))
+            }
+        })
+    })
+    .flat_map(|cycle| match cycle {
+        Ok(pieces) => futures::stream::iter(pieces.into_iter().map(Ok).collect::<Vec<_>>()),
+        Err(abandoned) => futures::stream::iter(vec![Err(abandoned)]),
+    })
 }
 
 /// One COPY … TO STDOUT feeding COPY … FROM STDIN receivers.
@@ -134,6 +193,8 @@ pub struct CopyManager {
     faulted: Vec<usize>,
     total: Progress,
     done: bool,
+    /// The producer's failure: the data is incomplete, so no receiver may commit.
+    producer_failed: Option<Error>,
 }
 
 impl fmt::Debug for CopyManager {
@@ -167,6 +228,7 @@ impl CopyManager {
             faulted: Vec::new(),
             total: Progress::default(),
             done: false,
+            producer_failed: None,
         })
     }
 
@@ -201,6 +263,8 @@ impl CopyManager {
                 Ok(piece) => pieces.push(piece),
                 Err(error) => {
                     self.done = true;
+                    self.producer_failed = Some(error.clone());
+                    self.abort_all().await;
                     return Some(Err(CopyFault::Producer(error)));
                 }
             }
@@ -213,7 +277,7 @@ impl CopyManager {
         for index in self.receivers() {
             let receiver = &mut self.receivers[index];
             let Some(feed) = &receiver.feed else { continue };
-            if feed.send(pieces.clone()).await.is_err() {
+            if feed.send(Feed::Pieces(pieces.clone())).await.is_err() {
                 // Its COPY ended early: the server failed it.
                 let error = match receiver.finish().await {
                     Err(error) => error,
@@ -249,8 +313,15 @@ impl CopyManager {
     }
 
     /// Ends every receiver's COPY and returns their row counts, in receiver order (0 for a
-    /// faulted one); the first receiver error if any is still failing.
+    /// faulted one); the first receiver error if any is still failing. Called after a
+    /// receiver fault, it keeps what the other receivers received (the caller chose to go on
+    /// past the fault). After a producer fault the data is incomplete: every receiver's COPY
+    /// is failed, nothing commits, and the producer's error is returned.
     pub async fn finish(mut self) -> Result<Vec<u64>, Error> {
+        if let Some(error) = self.producer_failed.take() {
+            self.abort_all().await;
+            return Err(error);
+        }
         let mut first_error = None;
         for index in 0..self.receivers.len() {
             if self.faulted.contains(&index) {
@@ -270,10 +341,20 @@ impl CopyManager {
         }
     }
 
-    /// Runs the whole copy; a fault of any kind stops it.
+    /// Fails every receiver's COPY and waits for them: nothing commits.
+    async fn abort_all(&mut self) {
+        for receiver in &mut self.receivers {
+            receiver.abort().await;
+        }
+    }
+
+    /// Runs the whole copy; a fault of any kind stops it, and then no receiver commits.
     pub async fn run(mut self) -> Result<(Progress, Vec<u64>), Error> {
         while let Some(step) = self.next().await {
-            step?;
+            if let Err(fault) = step {
+                self.abort_all().await;
+                return Err(fault.into());
+            }
         }
         let total = self.total;
         Ok((total, self.finish().await?))

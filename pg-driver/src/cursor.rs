@@ -56,13 +56,13 @@ impl Drop for Inner {
             && let Ok(bytes) = close_portal(&self.name)
         {
             // Nobody waits for the answer: the task reads and drops it.
-            let _ = self.link.request(bytes, 1, None);
+            let _ = self.link.request_protocol(bytes, 1);
         }
     }
 }
 
 /// Close (portal) + Sync: an SQL cursor is a portal, and closing one that is gone is no error.
-fn close_portal(name: &str) -> Result<Bytes, Error> {
+pub(crate) fn close_portal(name: &str) -> Result<Bytes, Error> {
     let mut buf = BytesMut::new();
     frontend::close(b'P', name, &mut buf).map_err(protocol)?;
     frontend::sync(&mut buf);
@@ -248,7 +248,7 @@ impl Cursor {
             return Ok(());
         }
         let link = &self.inner.link;
-        let mut responses = link.request(close_portal(&self.inner.name)?, 1, None)?;
+        let mut responses = link.request_protocol(close_portal(&self.inner.name)?, 1)?;
         let mut first_error = None;
         loop {
             use postgres_protocol::message::backend::Message;

@@ -13,6 +13,7 @@ use crate::connection::Connection;
 use crate::cursor::Cursor;
 use crate::execute::Reader;
 use crate::hooks::HookSlot;
+use crate::link::Unclaimed;
 use crate::statement::{Statement, StatementInner};
 use crate::task::protocol;
 use pg_api::Params;
@@ -130,10 +131,14 @@ pub(crate) async fn declare(
     statement.encode_bind("", &origin.params, &mut buf)?;
     frontend::execute("", 0, &mut buf).map_err(protocol)?;
     frontend::sync(&mut buf);
+    // Registered before the DECLARE goes out: given up before the cursor's handle exists, the
+    // cursor (WITH HOLD, so it would live as long as the session) is closed.
+    let unclaimed = Unclaimed::new(link.clone(), crate::cursor::close_portal(&name)?);
     let responses = link.request(buf.freeze(), 1, None)?;
     let mut reader = Reader::new(&statement, responses);
     while reader.next().await.is_some() {}
     reader.finish()?;
+    unclaimed.claim();
     Ok(Cursor::new(conn, link, name, columns, Some(origin), true))
 }
 

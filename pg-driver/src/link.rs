@@ -10,7 +10,7 @@ use crate::hooks::MessageHook;
 use crate::responses::Responses;
 use crate::shared::Shared;
 use crate::startup::AuthMethod;
-use crate::task::{Request, Responder, Throttle};
+use crate::task::{BodyStream, Part, Request, Responder, Throttle};
 use crate::transport::PeerAddr;
 
 /// How many chunks of a streamed request body may wait for the task.
@@ -46,26 +46,24 @@ impl Link {
         format!("{prefix}{n}")
     }
 
-    /// Queues `bytes` and returns the reader of their answers, which end after `syncs`
-    /// ReadyForQuery messages.
+    /// Queues `bytes`, which run statements, and returns the reader of their answers, which
+    /// end after `syncs` ReadyForQuery messages. With autocommit off, a BEGIN goes first when
+    /// no block is open (psycopg2's lazy block).
     pub(crate) fn request(
         &self,
         bytes: Bytes,
         syncs: usize,
         hook: Option<MessageHook>,
     ) -> Result<Responses, Error> {
-        self.request_until(bytes, syncs, b"Z", hook)
+        self.request_full(Ask::statements(bytes, syncs, hook))
     }
 
-    /// Like [`Link::request`], with the answer ending after `count` messages of the given tags.
-    pub(crate) fn request_until(
-        &self,
-        bytes: Bytes,
-        count: usize,
-        terminators: &'static [u8],
-        hook: Option<MessageHook>,
-    ) -> Result<Responses, Error> {
-        self.request_with(bytes, count, terminators, hook, None)
+    /// Like [`Link::request`], for protocol messages that run no statement (Close, a bare
+    /// Sync): they never open autocommit off's lazy block.
+    pub(crate) fn request_protocol(&self, bytes: Bytes, syncs: usize) -> Result<Responses, Error> {
+        let mut ask = Ask::statements(bytes, syncs, None);
+        ask.statements = false;
+        self.request_full(ask)
     }
 
     /// Queues a request whose answer is streamed: the task stops reading while the consumer
@@ -76,86 +74,57 @@ impl Link {
         syncs: usize,
         hook: Option<MessageHook>,
     ) -> Result<Responses, Error> {
-        self.request_with(bytes, syncs, b"Z", hook, Some(Arc::default()))
+        let mut ask = Ask::statements(bytes, syncs, hook);
+        ask.throttle = Some(Arc::default());
+        self.request_full(ask)
     }
 
-    /// Queues a request whose bytes a producer streams through the returned sender; nothing
-    /// else is written on the connection until the sender is dropped.
+    /// Queues a request whose bytes a producer streams through the returned [`Body`]; nothing
+    /// else is written on the connection until the body ends. The request is sent whole only
+    /// by [`Body::finish`]: should the body be dropped before, the task writes `abort` instead
+    /// of the rest (see [`crate::task::BodyStream::abort`]), so nothing half-sent takes
+    /// effect and the answer still ends after `syncs` ReadyForQuery messages. With
+    /// `interruptible`, a request made meanwhile cuts the body short the same way.
     pub(crate) fn request_body(
         &self,
         bytes: Bytes,
+        abort: Bytes,
+        interruptible: bool,
         syncs: usize,
         hook: Option<MessageHook>,
-    ) -> Result<(Responses, mpsc::Sender<Bytes>), Error> {
-        let (body_tx, body_rx) = mpsc::channel(BODY_QUEUE);
-        let responses = self.request_full(bytes, Some(body_rx), None, syncs, b"Z", hook, None)?;
-        Ok((responses, body_tx))
+    ) -> Result<(Responses, Body), Error> {
+        let (tx, parts) = mpsc::channel(BODY_QUEUE);
+        let mut ask = Ask::statements(bytes, syncs, hook);
+        ask.body = Some(BodyStream {
+            parts,
+            abort,
+            interruptible,
+        });
+        Ok((self.request_full(ask)?, Body { tx }))
     }
 
-    /// Like [`Link::request_body`], for a body another request may cut short: `interrupt` is
-    /// written instead of the rest when one arrives (COPY FROM STDIN fails, as in py-postgresql).
-    pub(crate) fn request_interruptible_body(
-        &self,
-        bytes: Bytes,
-        interrupt: Bytes,
-        syncs: usize,
-        hook: Option<MessageHook>,
-    ) -> Result<(Responses, mpsc::Sender<Bytes>), Error> {
-        let (body_tx, body_rx) = mpsc::channel(BODY_QUEUE);
-        let responses = self.request_full(
-            bytes,
-            Some(body_rx),
-            Some(interrupt),
-            syncs,
-            b"Z",
-            hook,
-            None,
-        )?;
-        Ok((responses, body_tx))
-    }
-
-    fn request_with(
-        &self,
-        bytes: Bytes,
-        count: usize,
-        terminators: &'static [u8],
-        hook: Option<MessageHook>,
-        throttle: Option<Arc<Throttle>>,
-    ) -> Result<Responses, Error> {
-        self.request_full(bytes, None, None, count, terminators, hook, throttle)
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn request_full(
-        &self,
-        bytes: Bytes,
-        body: Option<mpsc::Receiver<Bytes>>,
-        interrupt: Option<Bytes>,
-        count: usize,
-        terminators: &'static [u8],
-        hook: Option<MessageHook>,
-        throttle: Option<Arc<Throttle>>,
-    ) -> Result<Responses, Error> {
+    fn request_full(&self, ask: Ask) -> Result<Responses, Error> {
         if self.shared.is_closed() {
             return Err(self.shared.closed_error());
         }
-        // psycopg2's lazy BEGIN when autocommit is off; one relaxed load when it is on.
-        self.session.begin_if_needed(self, &bytes)?;
+        if ask.statements {
+            // psycopg2's lazy BEGIN when autocommit is off; one relaxed load when it is on.
+            self.session.begin_if_needed(self)?;
+        }
         let (tx, rx) = crate::answers::channel();
         // A plain request (no body, not streamed) may have its answer read by its handle.
-        let own = body.is_none() && throttle.is_none() && terminators == b"Z";
+        let own = ask.body.is_none() && ask.throttle.is_none();
         let responder = Responder {
             tx,
-            remaining: count,
-            terminators,
-            hook,
-            throttle: throttle.clone(),
+            remaining: ask.syncs,
+            terminators: b"Z",
+            hook: ask.hook,
+            throttle: ask.throttle.clone(),
             active: Some(self.session.in_flight()),
         };
         let request = Request {
-            bytes,
-            body,
-            interrupt,
+            bytes: ask.bytes,
+            body: ask.body,
             responder: Some(responder),
             terminate: false,
         };
@@ -165,7 +134,7 @@ impl Link {
         } else if let Some(own) = self.tx.submit_reading(request).map_err(closed)? {
             return Ok(Responses::own(rx, own, self.shared.clone()));
         }
-        Ok(Responses::new(rx, throttle))
+        Ok(Responses::new(rx, ask.throttle))
     }
 
     /// Queues bytes that get no answer of their own.
@@ -174,7 +143,6 @@ impl Link {
             .submit(Request {
                 bytes,
                 body: None,
-                interrupt: None,
                 responder: None,
                 terminate: false,
             })
@@ -187,9 +155,96 @@ impl Link {
         let _ = self.tx.submit(Request {
             bytes,
             body: None,
-            interrupt: None,
             responder: None,
             terminate: true,
         });
+    }
+}
+
+/// What a request is, for [`Link::request_full`].
+struct Ask {
+    bytes: Bytes,
+    syncs: usize,
+    hook: Option<MessageHook>,
+    throttle: Option<Arc<Throttle>>,
+    body: Option<BodyStream>,
+    /// It runs statements: with autocommit off, they open the lazy block.
+    statements: bool,
+}
+
+impl Ask {
+    fn statements(bytes: Bytes, syncs: usize, hook: Option<MessageHook>) -> Ask {
+        Ask {
+            bytes,
+            syncs,
+            hook,
+            throttle: None,
+            body: None,
+            statements: true,
+        }
+    }
+}
+
+/// The producer's end of a request body (see [`Link::request_body`]).
+pub(crate) struct Body {
+    tx: mpsc::Sender<Part>,
+}
+
+/// The request a [`Body`] belongs to is over: the connection is gone, or another request cut
+/// the body short.
+#[derive(Debug)]
+pub(crate) struct BodyClosed;
+
+impl Body {
+    /// Queues more of the body: whole messages.
+    pub(crate) async fn send(&self, bytes: Bytes) -> Result<(), BodyClosed> {
+        self.tx
+            .send(Part::More(bytes))
+            .await
+            .map_err(|_| BodyClosed)
+    }
+
+    /// Queues the body's last part (its CopyDone and Sync, its Sync): the request is whole.
+    pub(crate) async fn finish(self, bytes: Bytes) -> Result<(), BodyClosed> {
+        self.tx
+            .send(Part::Last(bytes))
+            .await
+            .map_err(|_| BodyClosed)
+    }
+}
+
+/// A server object (a prepared statement, a cursor) or a setting that a request is making,
+/// until a handle takes charge of it: dropped unclaimed — its creator's future was given up
+/// after the request went out — it queues `undo` (a Close, a restore), so nothing of an
+/// abandoned creation outlives it. Made before the request is queued.
+pub(crate) struct Unclaimed {
+    link: Arc<Link>,
+    undo: Option<Bytes>,
+}
+
+impl Unclaimed {
+    /// Registers `undo` (a request ending in one Sync; it never opens autocommit off's lazy
+    /// block) for what the next request on `link` makes.
+    pub(crate) fn new(link: Arc<Link>, undo: Bytes) -> Unclaimed {
+        Unclaimed {
+            link,
+            undo: Some(undo),
+        }
+    }
+
+    /// A handle has taken charge: nothing to undo.
+    pub(crate) fn claim(mut self) {
+        self.undo = None;
+    }
+}
+
+impl Drop for Unclaimed {
+    fn drop(&mut self) {
+        if let Some(undo) = self.undo.take()
+            && !self.link.shared.is_closed()
+        {
+            // Nobody waits for the answer: the task reads and drops it.
+            let _ = self.link.request_protocol(undo, 1);
+        }
     }
 }

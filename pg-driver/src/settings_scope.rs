@@ -1,5 +1,5 @@
-//! Scoped settings: applied together with reading the values they replace, and put back when
-//! the scope ends — explicitly, after a closure, or by the guard's drop.
+//! Scoped settings: the values they replace are read, then the settings applied, and put back
+//! when the scope ends — explicitly, after a closure, or by the guard's drop.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -8,17 +8,13 @@ use pg_exceptions::Error;
 use postgres_types::Type;
 
 use crate::connection::Connection;
-use crate::link::Link;
+use crate::link::{Link, Unclaimed};
 use crate::settings::{SET_MANY, Settings, encode_one_shot, one_shot};
 
-/// Reads each setting's value, then sets it, row by row: the keys are distinct, so each value
-/// read is the one from before the scope.
-const APPLY: &str = "SELECT s.previous, pg_catalog.set_config(s.name, s.value, false) \
-     FROM (SELECT k.name, k.value, pg_catalog.current_setting(k.name, true) AS previous, k.n \
-           FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.text[]), \
-                           pg_catalog.unnest($2::pg_catalog.text[])) \
-                WITH ORDINALITY AS k(name, value, n) OFFSET 0) AS s \
-     ORDER BY s.n";
+/// Reads each setting's value (NULL for one that does not exist), in the order given.
+const READ: &str = "SELECT pg_catalog.current_setting(k.name, true) \
+     FROM pg_catalog.unnest($1::pg_catalog.text[]) WITH ORDINALITY AS k(name, n) \
+     ORDER BY k.n";
 
 /// Settings applied for a while (py-postgresql's `with db.settings(**values):`), made by
 /// [`Settings::scope`]. [`SettingsScope::restore`] puts the previous values back; a scope
@@ -49,9 +45,11 @@ fn restore_params(previous: &[(String, Option<String>)]) -> (Vec<&str>, Vec<Opti
 }
 
 impl Settings {
-    /// Applies the settings in one round trip, reading the values they replace, and returns
-    /// the guard that puts those back. A name given twice takes its last value (names are
-    /// compared as PostgreSQL does, without regard to case).
+    /// Reads the values the settings replace, applies the settings (two round trips), and
+    /// returns the guard that puts those back. A name given twice takes its last value (names
+    /// are compared as PostgreSQL does, without regard to case). Given up once the settings
+    /// are on their way (a timeout, `select!`), the previous values are put back as if the
+    /// guard had been dropped.
     pub async fn scope<I, K, V>(&self, pairs: I) -> Result<SettingsScope, Error>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -74,14 +72,23 @@ impl Settings {
         let previous = if names.is_empty() {
             Vec::new()
         } else {
-            let rows = one_shot(
+            // Read first, so that the restore is known before anything is set: a scope given
+            // up after its settings went out is undone.
+            let rows = one_shot(&self.conn, READ, &[(&names, Type::TEXT_ARRAY)]).await?;
+            let old: Vec<Option<String>> = rows
+                .into_iter()
+                .map(|row| row.into_iter().next().flatten())
+                .collect();
+            let previous: Vec<(String, Option<String>)> = names.iter().cloned().zip(old).collect();
+            let unclaimed = Unclaimed::new(link.clone(), restore_bytes(&previous)?);
+            one_shot(
                 &self.conn,
-                APPLY,
+                SET_MANY,
                 &[(&names, Type::TEXT_ARRAY), (&values, Type::TEXT_ARRAY)],
             )
             .await?;
-            let old = rows.into_iter().map(|row| row.into_iter().next().flatten());
-            names.into_iter().zip(old).collect()
+            unclaimed.claim();
+            previous
         };
         Ok(SettingsScope {
             conn: self.conn.clone(),
@@ -147,12 +154,17 @@ impl Drop for SettingsScope {
         if self.restored || self.previous.is_empty() || self.session_gone() {
             return;
         }
-        let (names, values) = restore_params(&self.previous);
-        let params: [(&(dyn postgres_types::ToSql + Sync), Type); 2] =
-            [(&names, Type::TEXT_ARRAY), (&values, Type::TEXT_ARRAY)];
-        if let Ok(bytes) = encode_one_shot(SET_MANY, &params) {
+        if let Ok(bytes) = restore_bytes(&self.previous) {
             // Nobody waits for the answer: the task reads and drops it before the next request.
             let _ = self.link.request(bytes, 1, None);
         }
     }
+}
+
+/// The request that puts `previous` back.
+fn restore_bytes(previous: &[(String, Option<String>)]) -> Result<bytes::Bytes, Error> {
+    let (names, values) = restore_params(previous);
+    let params: [(&(dyn postgres_types::ToSql + Sync), Type); 2] =
+        [(&names, Type::TEXT_ARRAY), (&values, Type::TEXT_ARRAY)];
+    encode_one_shot(SET_MANY, &params)
 }

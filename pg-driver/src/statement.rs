@@ -12,7 +12,7 @@ use postgres_types::{Kind, Type};
 
 use crate::connection::Connection;
 use crate::hooks::{HookSlot, MessageHook};
-use crate::link::Link;
+use crate::link::{Link, Unclaimed};
 use crate::task::protocol;
 use crate::typecache;
 use pg_api::Params;
@@ -57,12 +57,17 @@ impl Link {
         if self.shared.is_closed() {
             return;
         }
-        let mut buf = BytesMut::new();
-        if frontend::close(b'S', name, &mut buf).is_ok() {
-            frontend::sync(&mut buf);
-            let _ = self.request(buf.freeze(), 1, None);
-        }
+        let _ = self.request_protocol(close_statement(name), 1);
     }
+}
+
+/// Close (statement) + Sync. Closing a statement that does not exist is no error.
+pub(crate) fn close_statement(name: &str) -> Bytes {
+    let mut buf = BytesMut::new();
+    // A name the driver made, without NUL bytes: encoding cannot fail.
+    let _ = frontend::close(b'S', name, &mut buf);
+    frontend::sync(&mut buf);
+    buf.freeze()
 }
 
 impl std::fmt::Debug for Statement {
@@ -161,18 +166,26 @@ impl Connection {
         frontend::parse(&name, sql, std::iter::empty(), &mut buf).map_err(nul(sql))?;
         frontend::describe(b'S', &name, &mut buf).map_err(nul(sql))?;
         frontend::sync(&mut buf);
+        // Registered before the Parse goes out: given up before a handle holds the statement
+        // (here or in the statement cache, which takes unowned ones at once), it is closed.
+        let unclaimed = (!reparse).then(|| Unclaimed::new(link.clone(), close_statement(&name)));
         let described = describe(&link, buf.freeze(), sql)
             .await
             .map_err(|e| self.context(e))?;
-        self.statement(
-            link,
-            name,
-            sql.to_owned(),
-            described,
-            owned && !reparse,
-            reparse,
-        )
-        .await
+        let statement = self
+            .statement(
+                link,
+                name,
+                sql.to_owned(),
+                described,
+                owned && !reparse,
+                reparse,
+            )
+            .await?;
+        if let Some(unclaimed) = unclaimed {
+            unclaimed.claim();
+        }
+        Ok(statement)
     }
 
     /// Opens a statement prepared in SQL (`PREPARE name AS …`) by its name. It is never

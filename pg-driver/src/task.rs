@@ -90,15 +90,36 @@ impl Throttle {
     }
 }
 
+/// A piece of a streamed request body, whole messages only.
+pub(crate) enum Part {
+    /// More of the body.
+    More(Bytes),
+    /// The end of the body (its Sync, CopyDone…): only after it has the request been sent
+    /// whole.
+    Last(Bytes),
+}
+
+/// A request's streamed body: its parts, and how to finish the request when the body cannot
+/// be (see [`Request::body`]).
+pub(crate) struct BodyStream {
+    pub(crate) parts: mpsc::Receiver<Part>,
+    /// Written instead of the rest when the producer goes away before its [`Part::Last`]
+    /// (its caller gave up, or it failed): whatever makes the server undo what the body began
+    /// and answer with the terminators the request's responder counts (for a batch of
+    /// Bind/Execute, an Execute the server fails and Sync; for COPY FROM, CopyFail and Sync).
+    pub(crate) abort: Bytes,
+    /// Another request cuts the body short, with `abort` (COPY FROM STDIN, as py-postgresql
+    /// has it); otherwise requests wait for the body's end.
+    pub(crate) interruptible: bool,
+}
+
 /// One unit of work for the task.
 pub(crate) struct Request {
     pub(crate) bytes: Bytes,
     /// More bytes of the same request, streamed by a producer; no other request is written
-    /// until it ends, so nothing interleaves with a bulk load or a COPY.
-    pub(crate) body: Option<mpsc::Receiver<Bytes>>,
-    /// For a body that another request may cut short (COPY FROM STDIN, as py-postgresql has
-    /// it): what to write instead of the rest when one arrives (CopyFail and Sync).
-    pub(crate) interrupt: Option<Bytes>,
+    /// until it ends, so nothing interleaves with a bulk load or a COPY. The task finishes the
+    /// request whatever becomes of the producer: the body's last part, or its abort.
+    pub(crate) body: Option<BodyStream>,
     pub(crate) responder: Option<Responder>,
     /// Close the connection once these bytes are written.
     pub(crate) terminate: bool,
@@ -190,8 +211,7 @@ pub(crate) struct Task {
     write_buf: BytesMut,
     requests: crate::answers::Receiver<Request, Box<Parked>>,
     requests_closed: bool,
-    body: Option<mpsc::Receiver<Bytes>>,
-    interrupt: Option<Bytes>,
+    body: Option<BodyStream>,
     pending: VecDeque<Responder>,
     shared: Arc<Shared>,
     terminating: bool,
@@ -216,7 +236,6 @@ impl Task {
             requests,
             requests_closed: false,
             body: None,
-            interrupt: None,
             pending: VecDeque::new(),
             shared,
             terminating: false,
@@ -231,25 +250,27 @@ impl Task {
     fn poll_requests(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progressed = false;
         while self.write_buf.len() < WRITE_HIGH_WATER {
-            if self.body.is_some() && self.interrupt.is_some() && !self.requests_closed {
+            if self.body.as_ref().is_some_and(|b| b.interruptible) && !self.requests_closed {
                 // Another request cuts an interruptible body short.
                 if let Poll::Ready(Some(request)) = self.requests.poll_recv(cx) {
-                    if let Some(interrupt) = self.interrupt.take() {
-                        self.write_buf.extend_from_slice(&interrupt);
-                    }
-                    self.body = None;
+                    self.abort_body();
                     self.take(request);
                     progressed = true;
                     continue;
                 }
             }
             if let Some(body) = &mut self.body {
-                match body.poll_recv(cx) {
-                    Poll::Ready(Some(bytes)) => self.write_buf.extend_from_slice(&bytes),
-                    Poll::Ready(None) => {
-                        self.body = None;
-                        self.interrupt = None;
+                match body.parts.poll_recv(cx) {
+                    Poll::Ready(Some(Part::More(bytes))) => {
+                        self.write_buf.extend_from_slice(&bytes)
                     }
+                    Poll::Ready(Some(Part::Last(bytes))) => {
+                        self.write_buf.extend_from_slice(&bytes);
+                        self.body = None;
+                    }
+                    // The producer went away mid-body: the request still ends as the server
+                    // and its responder expect, and nothing of it takes effect.
+                    Poll::Ready(None) => self.abort_body(),
                     Poll::Pending => break,
                 }
                 progressed = true;
@@ -288,7 +309,13 @@ impl Task {
         }
         self.terminating = request.terminate;
         self.body = request.body;
-        self.interrupt = request.interrupt;
+    }
+
+    /// Ends the body being written with its abort instead of the rest.
+    fn abort_body(&mut self) {
+        if let Some(body) = self.body.take() {
+            self.write_buf.extend_from_slice(&body.abort);
+        }
     }
 
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<bool>> {

@@ -159,7 +159,7 @@ fn savepoint_rollback_sql(name: &str) -> String {
 async fn refresh_status(link: &Link) -> Result<TransactionStatus, Error> {
     let mut buf = BytesMut::new();
     frontend::sync(&mut buf);
-    let mut responses = link.request(buf.freeze(), 1, None)?;
+    let mut responses = link.request_protocol(buf.freeze(), 1)?;
     while !matches!(
         responses.next(&link.shared).await?,
         Message::ReadyForQuery(_)

@@ -109,18 +109,19 @@ impl SessionState {
         false
     }
 
-    /// Queues psycopg2's BEGIN before `bytes` when autocommit is off and they need a block.
+    /// Queues psycopg2's BEGIN before a request that runs statements when autocommit is off
+    /// and no block is open or on its way.
     #[inline]
-    pub(crate) fn begin_if_needed(&self, link: &Link, bytes: &[u8]) -> Result<(), Error> {
+    pub(crate) fn begin_if_needed(&self, link: &Link) -> Result<(), Error> {
         if self.autocommit() {
             return Ok(());
         }
-        self.begin_lazily(link, bytes)
+        self.begin_lazily(link)
     }
 
     #[cold]
-    fn begin_lazily(&self, link: &Link, bytes: &[u8]) -> Result<(), Error> {
-        if !matches!(bytes.first(), Some(b'Q' | b'P' | b'B')) || link.xacts.depth() > 0 {
+    fn begin_lazily(&self, link: &Link) -> Result<(), Error> {
+        if link.xacts.depth() > 0 {
             return Ok(());
         }
         let mut begin = lock(&self.begin);
@@ -165,7 +166,6 @@ pub(crate) fn request_unbegun(link: &Link, bytes: Bytes) -> Result<Responses, Er
         .submit(Request {
             bytes,
             body: None,
-            interrupt: None,
             responder: Some(responder),
             terminate: false,
         })
