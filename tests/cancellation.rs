@@ -28,7 +28,10 @@ async fn drop_when<F: Future>(future: F, mut ready: impl FnMut() -> bool) -> boo
         if ready() {
             return true;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never got far enough");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never got far enough"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -100,9 +103,16 @@ async fn load_dropped_mid_stream(batched: bool) {
     .await;
     assert!(dropped, "the load finished before it could be dropped");
     assert_in_sync(&db).await;
-    assert_eq!(committed(&table).await, 0, "nothing of the abandoned load commits");
+    assert_eq!(
+        committed(&table).await,
+        0,
+        "nothing of the abandoned load commits"
+    );
     // The statement still works, and a whole load commits.
-    assert_eq!(insert.load_rows((0..100).map(|i| (i, "y"))).await.unwrap(), 100);
+    assert_eq!(
+        insert.load_rows((0..100).map(|i| (i, "y"))).await.unwrap(),
+        100
+    );
     assert_eq!(committed(&table).await, 100);
 }
 
@@ -208,14 +218,24 @@ async fn cancelled_creations_leave_no_server_object() {
         dropped += drop_after(db.query("SELECT 2", ()), 1).await as usize;
         dropped += drop_after(db.query("SELECT 3", ()), 2).await as usize;
     }
-    let ps = db.prepare("SELECT i FROM generate_series(1, 10) i").await.unwrap();
+    let ps = db
+        .prepare("SELECT i FROM generate_series(1, 10) i")
+        .await
+        .unwrap();
     for _ in 0..20 {
         dropped += drop_after(ps.declare(()), 1).await as usize;
     }
     drop(ps);
     assert_in_sync(&db).await;
-    assert!(dropped > 40, "most creations were dropped unfinished: {dropped}");
-    assert_eq!(server_objects(&db).await, before, "no statement or cursor left behind");
+    assert!(
+        dropped > 40,
+        "most creations were dropped unfinished: {dropped}"
+    );
+    assert_eq!(
+        server_objects(&db).await,
+        before,
+        "no statement or cursor left behind"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
