@@ -645,3 +645,128 @@ async fn random_drops_with_autocommit_off() {
         )
         .await;
 }
+
+/// Operations through pg-session: statements on the pool (pipelined at depth > 1), and work
+/// on connections acquired from it.
+async fn session_operation(
+    session: &pg_session::AsyncSession<pg_session::Tuple>,
+    table: &str,
+    op: i64,
+    rng: &mut StdRng,
+    ledger: &Ledger,
+    seed: u64,
+) {
+    let n: i64 = rng.random_range(1..300) * if rng.random_range(0..4) == 0 { 200 } else { 1 };
+    let polls = drop_point(rng);
+    let insert = format!("INSERT INTO {table} VALUES ($1, $2)");
+    let (writes, outcome) = match rng.random_range(0..5) {
+        0 => {
+            let value = rng.random::<i64>();
+            let run = session.query("SELECT $1::int8", (value,));
+            let out = run_or_drop(run, polls, rng).await;
+            if let Some(Ok(results)) = &out {
+                assert_eq!(results.get(0).unwrap().get::<i64>(0), value, "seed {seed}");
+            }
+            (0, out.map(|r| r.map(drop)))
+        }
+        1 => {
+            let run = session.query(&insert, (op, 1i32));
+            (1, run_or_drop(run, polls, rng).await.map(|r| r.map(drop)))
+        }
+        2 => {
+            let run = async {
+                let conn = session.acquire().await?;
+                let rows = (0..n).map(|i| (op, i as i32));
+                conn.prepare(&insert).await?.load_rows(rows).await.map(drop)
+            };
+            (n, run_or_drop(run, polls, rng).await)
+        }
+        3 => {
+            let run = async {
+                let conn = session.acquire().await?;
+                let lines = (0..n).map(|i| format!("{op}\t{i}\n"));
+                let copy = conn.prepare(&format!("COPY {table} FROM STDIN")).await?;
+                copy.copy_in_rows(lines).await.map(drop)
+            };
+            (n, run_or_drop(run, polls, rng).await)
+        }
+        _ => {
+            let run = async {
+                let conn = session.acquire().await?;
+                let insert = insert.clone();
+                conn.xact()
+                    .run(|x| async move {
+                        let ps = x.prepare(&insert).await?;
+                        ps.load_rows((0..n).map(|i| (op, i as i32))).await.map(drop)
+                    })
+                    .await
+            };
+            (n, run_or_drop(run, polls, rng).await)
+        }
+    };
+    let outcome = match outcome {
+        None => Outcome::Dropped,
+        Some(Ok(())) => Outcome::Completed,
+        Some(Err(error)) => panic!("a session operation failed: {error} (seed {seed})"),
+    };
+    if writes > 0 {
+        ledger.record(op, writes, outcome);
+    }
+    if outcome == Outcome::Dropped {
+        let value = op * 7;
+        let echo = tokio::time::timeout(ECHO_BOUND, session.query("SELECT $1::int8", (value,)))
+            .await
+            .unwrap_or_else(|_| panic!("no echo within {ECHO_BOUND:?} (seed {seed})"))
+            .unwrap_or_else(|e| panic!("the echo failed: {e} (seed {seed})"));
+        assert_eq!(echo.get(0).unwrap().get::<i64>(0), value, "seed {seed}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn random_drops_through_pg_session() {
+    let seed = seed().wrapping_add(2000);
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    tables(&db, sandbox.schema()).await;
+    let table = format!("{}.plain", sandbox.schema());
+    let ledger = Arc::new(Ledger::default());
+    for depth in [1, 4] {
+        let app = format!("cancel_fuzz_{}_{depth}", std::process::id());
+        let session =
+            pg_session::AsyncSession::builder(format!("{}&application_name={app}", sandbox.uri()))
+                .pool_max_size(2)
+                .pipeline_depth(depth)
+                .acquire_timeout(Duration::from_secs(30))
+                .row_form::<pg_session::Tuple>()
+                .build()
+                .unwrap();
+        let mut tasks = Vec::new();
+        for t in 0..8u64 {
+            let (session, ledger, table) = (session.clone(), ledger.clone(), table.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut rng = StdRng::seed_from_u64(seed.wrapping_add(depth as u64 * 100 + t));
+                for i in 0..ops_per_task() {
+                    let op = ((depth * 100 + t as usize) * 100_000 + i) as i64;
+                    session_operation(&session, &table, op, &mut rng, &ledger, seed).await;
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        // Nothing of a given-up request holds a lock or a block open on the pool's backends.
+        let holding = db
+            .query_first::<i64, _>(
+                "SELECT count(*) FROM pg_stat_activity a
+                  WHERE a.application_name = $1
+                    AND (a.state LIKE 'idle in transaction%'
+                         OR EXISTS (SELECT 1 FROM pg_locks l
+                                     WHERE l.pid = a.pid AND l.locktype = 'advisory'))",
+                (app.as_str(),),
+            )
+            .await
+            .unwrap();
+        assert_eq!(holding, 0, "seed {seed}");
+    }
+    ledger.check(&db, &[&table], seed).await;
+}
