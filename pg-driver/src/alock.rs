@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use pg_exceptions::{Error, OperationError, ParameterError};
 
 use crate::link::Link;
-use crate::responses::Responses;
+use crate::wire::responses::Responses;
 use crate::{Connection, oneshot};
 use request::{InFlight, Undo, flags, send, unlock};
 pub use request::{LockId, LockMode};

@@ -8,7 +8,7 @@ use postgres_types::Type;
 
 use crate::insert_batch::InsertShape;
 use crate::statement::Statement;
-use crate::task::protocol;
+use crate::wire::task::protocol;
 use pg_api::Params;
 
 /// How many bytes of Bind/Execute messages are written at a time.
@@ -164,7 +164,7 @@ impl Statement {
                         count += crate::execute::tag_parts(tag).1.unwrap_or(0);
                     }
                     Ok(Message::ErrorResponse(body)) => {
-                        error.get_or_insert(crate::error::from_error_body(&body)?);
+                        error.get_or_insert(crate::wire::error::from_error_body(&body)?);
                     }
                     Ok(Message::ReadyForQuery(_)) => break,
                     Ok(_) => {}

@@ -5,15 +5,15 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use pg_exceptions::{Error, Message};
 
-use crate::cancel::CancelHandle;
 use crate::connector::Connector;
-use crate::hooks::MessageHook;
 use crate::link::Link;
-use crate::shared::{Notification, TransactionStatus};
 use crate::simple::{SimpleResult, simple_query};
-use crate::startup::AuthMethod;
-use crate::transport::PeerAddr;
 use crate::version::VersionInfo;
+use crate::wire::cancel::CancelHandle;
+use crate::wire::hooks::MessageHook;
+use crate::wire::shared::{Notification, TransactionStatus};
+use crate::wire::startup::AuthMethod;
+use crate::wire::transport::PeerAddr;
 
 /// A connection to a PostgreSQL server.
 ///

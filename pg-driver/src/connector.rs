@@ -5,14 +5,14 @@ use std::sync::Arc;
 use pg_exceptions::{ConnectionFailureError, Error, Message, Source};
 
 use crate::connection::Connection;
-use crate::hooks::{Driver, HookChain, HookSlot, MessageHook};
 use crate::link::Link;
 use crate::params::{ConnectParams, Host, LoadBalanceHosts, SslMode};
-use crate::shared::Shared;
-use crate::socket::Socket;
-use crate::startup::{self, Established, Startup};
-use crate::tls::TlsFiles;
-use crate::transport::{self, Keepalive, PeerAddr};
+use crate::wire::hooks::{Driver, HookChain, HookSlot, MessageHook};
+use crate::wire::shared::Shared;
+use crate::wire::socket::Socket;
+use crate::wire::startup::{self, Established, Startup};
+use crate::wire::tls::TlsFiles;
+use crate::wire::transport::{self, Keepalive, PeerAddr};
 
 /// An immutable description of a server and of how to reach it; it makes connections.
 ///
@@ -249,7 +249,7 @@ impl Connector {
             shared.hooks.dispatch(None, &notice);
             shared.push_notice(notice);
         }
-        let tx = crate::task::spawn(socket, read_buf, shared.clone());
+        let tx = crate::wire::task::spawn(socket, read_buf, shared.clone());
         Ok(Link {
             tx,
             shared,

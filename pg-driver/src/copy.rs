@@ -18,7 +18,7 @@ use postgres_types::IsNull;
 use crate::Connection;
 use crate::execute::{Item, parse_tag};
 use crate::statement::Statement;
-use crate::task::protocol;
+use crate::wire::task::protocol;
 use pg_api::Params;
 
 /// How many bytes of CopyData are written at a time.
@@ -107,7 +107,7 @@ impl Statement {
                 Ok(Message::CopyInResponse(_)) => break,
                 Ok(Message::BindComplete) => {}
                 Ok(Message::ErrorResponse(body)) => {
-                    early = Some(crate::error::from_error_body(&body)?);
+                    early = Some(crate::wire::error::from_error_body(&body)?);
                     break;
                 }
                 Ok(_) => {
@@ -170,7 +170,7 @@ impl Statement {
                         count = parse_tag(body.tag().map_err(protocol)?).1.unwrap_or(0);
                     }
                     Ok(Message::ErrorResponse(body)) => {
-                        error.get_or_insert(crate::error::from_error_body(&body)?);
+                        error.get_or_insert(crate::wire::error::from_error_body(&body)?);
                         server_failed.notify_one();
                     }
                     Ok(Message::ReadyForQuery(_)) => break,

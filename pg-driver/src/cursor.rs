@@ -22,7 +22,7 @@ use crate::cursor_declare::Origin;
 use crate::cursor_seek::Direction;
 use crate::link::Link;
 use crate::statement::described;
-use crate::task::protocol;
+use crate::wire::task::protocol;
 
 /// A scrollable cursor: py-postgresql's `Cursor`.
 ///
@@ -255,7 +255,7 @@ impl Cursor {
             match responses.next(&link.shared).await? {
                 Message::ReadyForQuery(_) => break,
                 Message::ErrorResponse(body) if first_error.is_none() => {
-                    first_error = Some(crate::error::from_error_body(&body)?);
+                    first_error = Some(crate::wire::error::from_error_body(&body)?);
                 }
                 _ => {}
             }

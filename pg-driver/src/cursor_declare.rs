@@ -12,10 +12,10 @@ use postgres_types::{IsNull, Type};
 use crate::connection::Connection;
 use crate::cursor::Cursor;
 use crate::execute::Reader;
-use crate::hooks::HookSlot;
 use crate::link::Unclaimed;
 use crate::statement::{Statement, StatementInner};
-use crate::task::protocol;
+use crate::wire::hooks::HookSlot;
+use crate::wire::task::protocol;
 use pg_api::Params;
 
 /// What a cursor was declared from, kept so that `clone_cursor` can declare it again.

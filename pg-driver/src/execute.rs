@@ -9,9 +9,9 @@ use pg_types::{Columns, Row};
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
-use crate::responses::{Frame, Responses};
 use crate::statement::Statement;
-use crate::task::protocol;
+use crate::wire::responses::{Frame, Responses};
+use crate::wire::task::protocol;
 use pg_api::Params;
 
 /// The outcome of running a statement to its end: its rows, and the command tag.
@@ -376,7 +376,7 @@ impl Reader {
                 }
             },
             Message::ErrorResponse(body) => {
-                let error = crate::error::from_error_body(&body).unwrap_or_else(|e| e);
+                let error = crate::wire::error::from_error_body(&body).unwrap_or_else(|e| e);
                 self.error.get_or_insert(error);
             }
             Message::ReadyForQuery(_) => self.done = true,

@@ -26,13 +26,13 @@ use postgres_types::Type;
 
 use crate::connection::Connection;
 use crate::link::Link;
-use crate::shared::{Notification, TransactionStatus};
 use crate::simple::simple_query;
+use crate::wire::shared::{Notification, TransactionStatus};
 use crate::xact_mode::{AccessMode, Isolation};
 
 mod session;
 
-pub(crate) use session::{InFlight, SessionState, in_block};
+pub(crate) use session::{SessionState, in_block};
 
 /// psycopg2's `ISOLATION_LEVEL_AUTOCOMMIT`: [`Connection::set_isolation_level`] turns
 /// autocommit on and leaves the isolation level as it is.

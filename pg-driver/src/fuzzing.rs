@@ -11,13 +11,13 @@ use tokio::net::UnixStream;
 
 use crate::connection::Connection;
 use crate::connector::Connector;
-use crate::hooks::{Driver, HookChain, HookSlot};
 use crate::link::Link;
 use crate::params::ConnectParams;
-use crate::shared::Shared;
-use crate::socket::Socket;
-use crate::startup::{self, AuthMethod, Established, Startup};
-use crate::transport::PeerAddr;
+use crate::wire::hooks::{Driver, HookChain, HookSlot};
+use crate::wire::shared::Shared;
+use crate::wire::socket::Socket;
+use crate::wire::startup::{self, AuthMethod, Established, Startup};
+use crate::wire::transport::PeerAddr;
 
 /// Opens a connection over `stream`, as [`Connector::connect`] does over a socket it opened.
 ///
@@ -62,7 +62,7 @@ pub async fn connect_over(
         shared.hooks.dispatch(None, &notice);
         shared.push_notice(notice);
     }
-    let tx = crate::task::spawn(socket, established.read_buf, shared.clone());
+    let tx = crate::wire::task::spawn(socket, established.read_buf, shared.clone());
     let link = Link {
         tx,
         shared,

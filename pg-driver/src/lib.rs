@@ -16,11 +16,9 @@
 #![warn(missing_docs)]
 
 mod alock;
-mod answers;
 mod api_impl;
 pub mod blocking;
 mod bulk;
-mod cancel;
 mod connection;
 mod connector;
 mod copy;
@@ -28,13 +26,11 @@ mod copyman;
 mod cursor;
 mod cursor_declare;
 mod cursor_seek;
-mod error;
 mod execute;
 mod extras;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod hooks;
 mod insert_batch;
 mod link;
 mod lobject;
@@ -44,28 +40,21 @@ mod oneshot;
 pub mod params;
 mod proc;
 mod query;
-mod responses;
 mod routing;
 mod settings;
 mod settings_scope;
-mod shared;
 mod simple;
-mod socket;
-mod startup;
 mod statement;
 mod statement_cache;
 mod streams;
-mod task;
-mod tls;
-mod transport;
 mod typecache;
 mod unnamed;
 pub mod version;
+mod wire;
 mod xact;
 mod xact_mode;
 
 pub use alock::{ALock, ALockGuard, LockId, LockMode};
-pub use cancel::CancelHandle;
 pub use connection::Connection;
 pub use connector::Connector;
 pub use copy::CopyStream;
@@ -78,7 +67,6 @@ pub use extras::{
     ISOLATION_LEVEL_READ_UNCOMMITTED, ISOLATION_LEVEL_REPEATABLE_READ,
     ISOLATION_LEVEL_SERIALIZABLE, PqTransactionStatus, SessionChange,
 };
-pub use hooks::{Driver, MessageHook, set_process_message_hook};
 pub use lobject::{LO_CHUNK, LargeObject};
 pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
 pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};
@@ -87,16 +75,18 @@ pub use pg_api::Params;
 pub use proc::{ProcId, ProcResult, StoredProcedure};
 pub use settings::Settings;
 pub use settings_scope::SettingsScope;
-pub use shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
 pub use simple::SimpleResult;
-pub use startup::AuthMethod;
 pub use statement::Statement;
 pub use statement_cache::STATEMENT_CACHE_CAPACITY;
 pub use streams::{
     CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
 };
-pub use transport::PeerAddr;
 pub use version::VersionInfo;
+pub use wire::cancel::CancelHandle;
+pub use wire::hooks::{Driver, MessageHook, set_process_message_hook};
+pub use wire::shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
+pub use wire::startup::AuthMethod;
+pub use wire::transport::PeerAddr;
 pub use xact::{Transaction, XactState};
 pub use xact_mode::{AccessMode, Isolation};
 

@@ -6,19 +6,19 @@ use bytes::Bytes;
 use pg_exceptions::Error;
 use tokio::sync::mpsc;
 
-use crate::hooks::MessageHook;
-use crate::responses::Responses;
-use crate::shared::Shared;
-use crate::startup::AuthMethod;
-use crate::task::{BodyStream, Part, Request, Responder, Throttle};
-use crate::transport::PeerAddr;
+use crate::wire::hooks::MessageHook;
+use crate::wire::responses::Responses;
+use crate::wire::shared::Shared;
+use crate::wire::startup::AuthMethod;
+use crate::wire::task::{Body, BodyStream, Request, Responder, Throttle};
+use crate::wire::transport::PeerAddr;
 
 /// How many chunks of a streamed request body may wait for the task.
 const BODY_QUEUE: usize = 8;
 
 /// One established server session.
 pub(crate) struct Link {
-    pub(crate) tx: crate::task::Requests,
+    pub(crate) tx: crate::wire::task::Requests,
     pub(crate) shared: Arc<Shared>,
     pub(crate) backend_key: Option<(i32, i32)>,
     pub(crate) peer: PeerAddr,
@@ -82,7 +82,7 @@ impl Link {
     /// Queues a request whose bytes a producer streams through the returned [`Body`]; nothing
     /// else is written on the connection until the body ends. The request is sent whole only
     /// by [`Body::finish`]: should the body be dropped before, the task writes `abort` instead
-    /// of the rest (see [`crate::task::BodyStream::abort`]), so nothing half-sent takes
+    /// of the rest (see [`crate::wire::task::BodyStream::abort`]), so nothing half-sent takes
     /// effect and the answer still ends after `syncs` ReadyForQuery messages. With
     /// `interruptible`, a request made meanwhile cuts the body short the same way.
     pub(crate) fn request_body(
@@ -111,7 +111,7 @@ impl Link {
             // psycopg2's lazy BEGIN when autocommit is off; one relaxed load when it is on.
             self.session.begin_if_needed(self)?;
         }
-        let (tx, rx) = crate::answers::channel();
+        let (tx, rx) = crate::wire::answers::channel();
         // A plain request (no body, not streamed) may have its answer read by its handle.
         let own = ask.body.is_none() && ask.throttle.is_none();
         let responder = Responder {
@@ -182,34 +182,6 @@ impl Ask {
             body: None,
             statements: true,
         }
-    }
-}
-
-/// The producer's end of a request body (see [`Link::request_body`]).
-pub(crate) struct Body {
-    tx: mpsc::Sender<Part>,
-}
-
-/// The request a [`Body`] belongs to is over: the connection is gone, or another request cut
-/// the body short.
-#[derive(Debug)]
-pub(crate) struct BodyClosed;
-
-impl Body {
-    /// Queues more of the body: whole messages.
-    pub(crate) async fn send(&self, bytes: Bytes) -> Result<(), BodyClosed> {
-        self.tx
-            .send(Part::More(bytes))
-            .await
-            .map_err(|_| BodyClosed)
-    }
-
-    /// Queues the body's last part (its CopyDone and Sync, its Sync): the request is whole.
-    pub(crate) async fn finish(self, bytes: Bytes) -> Result<(), BodyClosed> {
-        self.tx
-            .send(Part::Last(bytes))
-            .await
-            .map_err(|_| BodyClosed)
     }
 }
 

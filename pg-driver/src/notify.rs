@@ -15,7 +15,7 @@ use pg_exceptions::{Error, ParameterError};
 use postgres_types::{ToSql, Type};
 
 use crate::notifyman::{ManagerEvent, NotificationManager};
-use crate::shared::Notification;
+use crate::wire::shared::Notification;
 use crate::{Connection, oneshot};
 
 /// The longest channel name the server keeps (NAMEDATALEN - 1 bytes).

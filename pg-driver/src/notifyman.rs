@@ -10,7 +10,7 @@ use futures::Stream;
 use futures::stream::BoxStream;
 
 use crate::link::Link;
-use crate::shared::Notification;
+use crate::wire::shared::Notification;
 use crate::{Connection, oneshot};
 
 /// What a [`NotificationManager`] gives.

@@ -12,8 +12,8 @@ use postgres_protocol::message::frontend;
 use postgres_types::{ToSql, Type};
 
 use crate::link::Link;
-use crate::responses::Responses;
-use crate::task::protocol;
+use crate::wire::responses::Responses;
+use crate::wire::task::protocol;
 
 /// The rows of a one-shot statement, each value in the server's text form.
 pub(crate) type TextRows = Vec<Vec<Option<String>>>;
@@ -93,7 +93,7 @@ pub(crate) async fn read(link: &Link, responses: &mut Responses) -> Result<TextR
                 rows.push(row);
             }
             Ok(Message::ErrorResponse(body)) => {
-                error.get_or_insert(crate::error::from_error_body(&body)?);
+                error.get_or_insert(crate::wire::error::from_error_body(&body)?);
             }
             Ok(Message::ReadyForQuery(_)) => break,
             Ok(_) => {}

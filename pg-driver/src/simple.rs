@@ -7,7 +7,7 @@ use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
 use crate::link::Link;
-use crate::task::protocol;
+use crate::wire::task::protocol;
 
 /// One statement's result in text form.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -55,7 +55,7 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
                 }
                 Message::EmptyQueryResponse => results.push(std::mem::take(&mut current)),
                 Message::ErrorResponse(body) if first_error.is_none() => {
-                    first_error = Some(crate::error::from_error_body(&body)?);
+                    first_error = Some(crate::wire::error::from_error_body(&body)?);
                 }
                 Message::CopyInResponse(_) => {
                     let mut fail = BytesMut::new();

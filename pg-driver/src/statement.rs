@@ -11,10 +11,10 @@ use postgres_protocol::message::frontend;
 use postgres_types::{Kind, Type};
 
 use crate::connection::Connection;
-use crate::hooks::{HookSlot, MessageHook};
 use crate::link::{Link, Unclaimed};
-use crate::task::protocol;
 use crate::typecache;
+use crate::wire::hooks::{HookSlot, MessageHook};
+use crate::wire::task::protocol;
 use pg_api::Params;
 
 /// A prepared statement: py-postgresql's `PreparedStatement`.
@@ -126,7 +126,7 @@ async fn describe(link: &Link, bytes: Bytes, sql: &str) -> Result<Described, Err
                 described.fields = Some(fields);
             }
             Ok(Message::ErrorResponse(body)) => {
-                error.get_or_insert(crate::error::from_error_body(&body)?);
+                error.get_or_insert(crate::wire::error::from_error_body(&body)?);
             }
             Ok(Message::ReadyForQuery(_)) => break,
             Ok(_) => {}
@@ -364,7 +364,9 @@ impl Statement {
         loop {
             match responses.next(&self.inner.link.shared).await? {
                 Message::ReadyForQuery(_) => return Ok(()),
-                Message::ErrorResponse(body) => return Err(crate::error::from_error_body(&body)?),
+                Message::ErrorResponse(body) => {
+                    return Err(crate::wire::error::from_error_body(&body)?);
+                }
                 _ => {}
             }
         }

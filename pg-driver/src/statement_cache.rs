@@ -16,9 +16,9 @@ use pg_types::Columns;
 use postgres_types::Type;
 
 use crate::connection::Connection;
-use crate::hooks::HookSlot;
 use crate::link::Link;
 use crate::statement::{Statement, StatementInner};
+use crate::wire::hooks::HookSlot;
 use crate::{Params, Results, TransactionStatus};
 
 /// How many statements a session's cache keeps before it evicts the least recently used.

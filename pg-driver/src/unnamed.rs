@@ -21,7 +21,7 @@ use postgres_types::Type;
 use crate::connection::Connection;
 use crate::params::PreparedStatements;
 use crate::statement::Statement;
-use crate::task::protocol;
+use crate::wire::task::protocol;
 
 impl Connection {
     /// Whether this connection's statements are the unnamed one, parsed at every execution.

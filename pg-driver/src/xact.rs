@@ -15,8 +15,8 @@ use postgres_protocol::message::frontend;
 
 use crate::connection::Connection;
 use crate::link::Link;
-use crate::shared::TransactionStatus;
 use crate::simple::simple_query;
+use crate::wire::shared::TransactionStatus;
 use crate::xact_mode::{AccessMode, Characteristics, Isolation};
 
 mod end;

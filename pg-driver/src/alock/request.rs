@@ -9,7 +9,7 @@ use tokio::sync::OwnedMutexGuard;
 
 use crate::link::Link;
 use crate::oneshot;
-use crate::responses::Responses;
+use crate::wire::responses::Responses;
 
 /// An advisory lock identifier: one `bigint`, or a pair of `integer`s (the server keeps the two
 /// kinds apart: `Key(1)` and `Pair(0, 1)` are different locks).

@@ -22,13 +22,13 @@ use std::time::Duration;
 use pg_exceptions::{Error, Message, OperationError};
 use tokio::runtime::Runtime;
 
-use crate::cancel::CancelHandle;
-use crate::hooks::MessageHook;
 use crate::params::ConnectParams;
-use crate::shared::{Notification, TransactionStatus};
 use crate::simple::SimpleResult;
-use crate::startup::AuthMethod;
 use crate::version::VersionInfo;
+use crate::wire::cancel::CancelHandle;
+use crate::wire::hooks::MessageHook;
+use crate::wire::shared::{Notification, TransactionStatus};
+use crate::wire::startup::AuthMethod;
 
 pub use alock::{ALock, ALockGuard};
 pub use cursor::Cursor;

@@ -19,9 +19,9 @@ use postgres_types::{ToSql, Type};
 
 use crate::link::Link;
 use crate::oneshot::TextRows;
-use crate::responses::Responses;
-use crate::shared::TransactionStatus;
-use crate::task::{Request, Responder};
+use crate::wire::responses::Responses;
+use crate::wire::shared::TransactionStatus;
+use crate::wire::task::{InFlight, Request, Responder};
 use crate::xact_mode::Characteristics;
 
 /// The psycopg2 state of one server session.
@@ -47,15 +47,6 @@ impl Default for SessionState {
     }
 }
 
-/// Counts one request as in flight while it lives; the task drops it with the last message.
-pub(crate) struct InFlight(Arc<AtomicUsize>);
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
@@ -74,8 +65,7 @@ fn answered(responses: &mut Responses) -> bool {
 impl SessionState {
     /// A token counting one more request in flight.
     pub(crate) fn in_flight(&self) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::AcqRel);
-        InFlight(self.in_flight.clone())
+        InFlight::count(&self.in_flight)
     }
 
     /// Whether a request is in flight (psycopg2's ACTIVE).
@@ -134,7 +124,7 @@ impl SessionState {
             return Ok(());
         }
         let mut buf = BytesMut::new();
-        frontend::query("BEGIN", &mut buf).map_err(crate::task::protocol)?;
+        frontend::query("BEGIN", &mut buf).map_err(crate::wire::task::protocol)?;
         *begin = Some(request_unbegun(link, buf.freeze())?);
         Ok(())
     }
@@ -153,7 +143,7 @@ pub(crate) fn request_unbegun(link: &Link, bytes: Bytes) -> Result<Responses, Er
     if link.shared.is_closed() {
         return Err(link.shared.closed_error());
     }
-    let (tx, rx) = crate::answers::channel();
+    let (tx, rx) = crate::wire::answers::channel();
     let responder = Responder {
         tx,
         remaining: 1,

@@ -12,7 +12,7 @@ use super::wire::{self, Mode};
 use super::{CLOSED, LO_CHUNK, LargeObject, file_error};
 use crate::connection::Connection;
 use crate::link::Link;
-use crate::shared::TransactionStatus;
+use crate::wire::shared::TransactionStatus;
 
 /// The session, when large objects may be used on it now: inside a transaction block, or
 /// with autocommit off (the driver opens one before the statement).

@@ -9,7 +9,7 @@ use postgres_protocol::message::backend::Message;
 use postgres_types::{ToSql, Type};
 
 use crate::link::Link;
-use crate::task::protocol;
+use crate::wire::task::protocol;
 
 /// The server's `INV_WRITE` flag of `lo_open`.
 pub(super) const INV_WRITE: i32 = 0x0002_0000;
@@ -57,7 +57,7 @@ pub(super) async fn call(
                 values = Some(row);
             }
             Ok(Message::ErrorResponse(body)) => {
-                error.get_or_insert(crate::error::from_error_body(&body)?);
+                error.get_or_insert(crate::wire::error::from_error_body(&body)?);
             }
             Ok(Message::ReadyForQuery(_)) => break,
             Ok(_) => {}

@@ -8,8 +8,8 @@ use pg_exceptions::{ConnectionDoesNotExistError, Error, InFailedTransactionError
 
 use super::{Started, Transaction, XactState, operation, savepoint_rollback_sql};
 use crate::link::Link;
-use crate::shared::TransactionStatus;
 use crate::simple::simple_query;
+use crate::wire::shared::TransactionStatus;
 
 /// The error for a transaction whose session went away before it ended.
 fn lost(link: &Link) -> Error {

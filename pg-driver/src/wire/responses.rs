@@ -8,9 +8,9 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use crate::answers::AnswerReceiver;
-use crate::shared::Shared;
-use crate::task::{OwnAnswer, READ_CHUNK, READ_MIN, Throttle, protocol};
+use crate::wire::answers::AnswerReceiver;
+use crate::wire::shared::Shared;
+use crate::wire::task::{OwnAnswer, READ_CHUNK, READ_MIN, Throttle, protocol};
 
 /// The answers to one request, parsed on demand.
 pub(crate) struct Responses {
@@ -18,7 +18,7 @@ pub(crate) struct Responses {
     buf: BytesMut,
     throttle: Option<Arc<Throttle>>,
     /// Set while the request's own handle reads the answer from the socket (see
-    /// [`crate::task::Parked`]); the answers come through `rx` before and after.
+    /// [`crate::wire::task::Parked`]); the answers come through `rx` before and after.
     direct: Option<Direct>,
 }
 

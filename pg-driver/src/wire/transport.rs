@@ -10,8 +10,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::params::SslMode;
-use crate::socket::Socket;
-use crate::tls::{self, TlsFiles};
+use crate::wire::socket::Socket;
+use crate::wire::tls::{self, TlsFiles};
 
 /// Where a connection's bytes went: needed again to send a CancelRequest.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -29,17 +29,17 @@ use postgres_protocol::message::backend;
 use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
 
-use crate::answers::{Loan, Sent};
-use crate::hooks::MessageHook;
-use crate::shared::{Notification, Shared};
-use crate::socket::{DirectWriter, ReadHalf, Socket, TaskSocket};
+use crate::wire::answers::{Loan, Sent};
+use crate::wire::hooks::MessageHook;
+use crate::wire::shared::{Notification, Shared};
+use crate::wire::socket::{DirectWriter, ReadHalf, Socket, TaskSocket};
 
 /// What answers a request: raw backend messages, whole frames, in order.
 pub(crate) type Answer = Result<BytesMut, Error>;
 
 /// Where a request's answers go and when they end.
 pub(crate) struct Responder {
-    pub(crate) tx: crate::answers::AnswerSender,
+    pub(crate) tx: crate::wire::answers::AnswerSender,
     /// How many terminating messages end the answer.
     pub(crate) remaining: usize,
     /// Which message tags terminate: `Z` (ReadyForQuery) for requests ending in Sync or Query.
@@ -49,7 +49,25 @@ pub(crate) struct Responder {
     /// For streams: how much the consumer has yet to take, so the task can stop reading.
     pub(crate) throttle: Option<Arc<Throttle>>,
     /// Counts the request as in flight (psycopg2's ACTIVE) until its answer is handed over.
-    pub(crate) active: Option<crate::extras::InFlight>,
+    pub(crate) active: Option<InFlight>,
+}
+
+/// Counts one request as in flight while it lives (psycopg2's ACTIVE, kept by the object
+/// model); the task drops it with the request's last message.
+pub(crate) struct InFlight(Arc<AtomicUsize>);
+
+impl InFlight {
+    /// Counts one more request in `counter` until the token is dropped.
+    pub(crate) fn count(counter: &Arc<AtomicUsize>) -> InFlight {
+        counter.fetch_add(1, Ordering::AcqRel);
+        InFlight(counter.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// Backpressure between a streaming consumer and the task.
@@ -113,6 +131,34 @@ pub(crate) struct BodyStream {
     pub(crate) interruptible: bool,
 }
 
+/// The producer's end of a request body (see [`BodyStream`]).
+pub(crate) struct Body {
+    pub(crate) tx: mpsc::Sender<Part>,
+}
+
+/// The request a [`Body`] belongs to is over: the connection is gone, or another request cut
+/// the body short.
+#[derive(Debug)]
+pub(crate) struct BodyClosed;
+
+impl Body {
+    /// Queues more of the body: whole messages.
+    pub(crate) async fn send(&self, bytes: Bytes) -> Result<(), BodyClosed> {
+        self.tx
+            .send(Part::More(bytes))
+            .await
+            .map_err(|_| BodyClosed)
+    }
+
+    /// Queues the body's last part (its CopyDone and Sync, its Sync): the request is whole.
+    pub(crate) async fn finish(self, bytes: Bytes) -> Result<(), BodyClosed> {
+        self.tx
+            .send(Part::Last(bytes))
+            .await
+            .map_err(|_| BodyClosed)
+    }
+}
+
 /// One unit of work for the task.
 pub(crate) struct Request {
     pub(crate) bytes: Bytes,
@@ -145,7 +191,7 @@ pub(crate) type OwnAnswer = (Loan<Request, Box<Parked>>, Responder);
 /// The handles' end of a connection task: where requests go, and the socket a request may be
 /// written to directly while the task is idle.
 pub(crate) struct Requests {
-    tx: crate::answers::Sender<Request, Box<Parked>>,
+    tx: crate::wire::answers::Sender<Request, Box<Parked>>,
     direct: DirectWriter,
 }
 
@@ -192,7 +238,7 @@ pub(crate) struct TaskGone;
 
 /// Starts the task of an established session on the current runtime.
 pub(crate) fn spawn(socket: Socket, read_buf: BytesMut, shared: Arc<Shared>) -> Requests {
-    let (tx, rx) = crate::answers::channel::<Request, Box<Parked>>();
+    let (tx, rx) = crate::wire::answers::channel::<Request, Box<Parked>>();
     let (socket, direct) = socket.split();
     tokio::spawn(Task::new(socket, read_buf, rx, shared));
     Requests { tx, direct }
@@ -209,7 +255,7 @@ pub(crate) struct Task {
     socket: TaskSocket,
     read_buf: BytesMut,
     write_buf: BytesMut,
-    requests: crate::answers::Receiver<Request, Box<Parked>>,
+    requests: crate::wire::answers::Receiver<Request, Box<Parked>>,
     requests_closed: bool,
     body: Option<BodyStream>,
     pending: VecDeque<Responder>,
@@ -226,7 +272,7 @@ impl Task {
     fn new(
         socket: TaskSocket,
         read_buf: BytesMut,
-        requests: crate::answers::Receiver<Request, Box<Parked>>,
+        requests: crate::wire::answers::Receiver<Request, Box<Parked>>,
         shared: Arc<Shared>,
     ) -> Task {
         Task {
@@ -368,7 +414,7 @@ impl Task {
                     )));
                 }
                 // A handle reads its answer; woken when the loan ends.
-                Err(crate::answers::Lent) => return Poll::Ready(Ok(false)),
+                Err(crate::wire::answers::Lent) => return Poll::Ready(Ok(false)),
             }
         }
         if self.stalled {
@@ -564,7 +610,7 @@ impl Task {
     fn unsolicited(&mut self, mut frame: BytesMut) -> Result<(), Error> {
         while let Some(message) = backend::Message::parse(&mut frame).map_err(protocol)? {
             if let backend::Message::ErrorResponse(body) = message {
-                let error = crate::error::from_error_body(&body)?;
+                let error = crate::wire::error::from_error_body(&body)?;
                 self.shared.mark_closed(Some(error));
             }
         }

@@ -11,10 +11,10 @@ use postgres_protocol::authentication::sasl::{self, ChannelBinding, ScramSha256}
 use postgres_protocol::message::{backend, frontend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::error::from_error_body;
 use crate::params::ChannelBindingMode;
-use crate::socket::Socket;
-use crate::task::{message_from_fields, protocol};
+use crate::wire::error::from_error_body;
+use crate::wire::socket::Socket;
+use crate::wire::task::{message_from_fields, protocol};
 
 /// The largest message the server may send before the connection is ready.
 const STARTUP_MESSAGE_LIMIT: usize = 1 << 20;

@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use futures::task::AtomicWaker;
 
-use crate::task::Answer;
+use crate::wire::task::Answer;
 
 /// The task's end of a request's answers.
 pub(crate) type AnswerSender = Sender<Answer>;

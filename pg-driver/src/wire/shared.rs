@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError, RwLock};
 
 use pg_exceptions::{ConnectionDoesNotExistError, Error, Message};
 
-use crate::hooks::HookChain;
+use crate::wire::hooks::HookChain;
 pub use pg_api::TransactionStatus;
 
 /// An asynchronous notification from LISTEN / NOTIFY.

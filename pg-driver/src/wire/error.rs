@@ -4,7 +4,7 @@ use fallible_iterator::FallibleIterator;
 use pg_exceptions::Error;
 use postgres_protocol::message::backend::ErrorResponseBody;
 
-use crate::task::protocol;
+use crate::wire::task::protocol;
 
 /// The Error an ErrorResponse describes, with the class of its SQLSTATE and every field.
 pub(crate) fn from_error_body(body: &ErrorResponseBody) -> Result<Error, Error> {

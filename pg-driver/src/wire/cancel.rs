@@ -4,7 +4,7 @@ use bytes::BytesMut;
 use pg_exceptions::{ConnectionFailureError, Error, OperationError};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::transport::PeerAddr;
+use crate::wire::transport::PeerAddr;
 
 /// Cancels the query running on one connection; usable from any task or thread.
 #[derive(Clone, Debug)]
