@@ -15,7 +15,11 @@ use std::task::{Context, Poll};
 
 use futures::task::AtomicWaker;
 
-use crate::wire::task::Answer;
+use bytes::BytesMut;
+use pg_exceptions::Error;
+
+/// What answers a request: raw backend messages, whole frames, in order.
+pub(crate) type Answer = Result<BytesMut, Error>;
 
 /// The task's end of a request's answers.
 pub(crate) type AnswerSender = Sender<Answer>;

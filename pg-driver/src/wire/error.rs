@@ -4,8 +4,6 @@ use fallible_iterator::FallibleIterator;
 use pg_exceptions::Error;
 use postgres_protocol::message::backend::ErrorResponseBody;
 
-use crate::wire::task::protocol;
-
 /// The Error an ErrorResponse describes, with the class of its SQLSTATE and every field.
 pub(crate) fn from_error_body(body: &ErrorResponseBody) -> Result<Error, Error> {
     let mut fields = body.fields();
@@ -17,4 +15,13 @@ pub(crate) fn from_error_body(body: &ErrorResponseBody) -> Result<Error, Error> 
         ));
     }
     Ok(Error::from_fields(collected))
+}
+
+/// A malformed message from the server.
+pub(crate) fn protocol(e: std::io::Error) -> Error {
+    Error::client(
+        &pg_exceptions::ProtocolError,
+        "malformed message from the server",
+    )
+    .with_cause(e)
 }

@@ -103,7 +103,7 @@ impl AsyncWrite for Socket {
 pub(crate) enum TaskSocket {
     Whole(Socket),
     /// The read half is `None` while the task has parked it for a handle to read its own
-    /// answer with (see [`crate::wire::task::Parked`]).
+    /// answer with (see the connection task's `Parked`).
     Split(Option<ReadHalf>, Arc<WriteHalf>),
 }
 

@@ -24,7 +24,7 @@ use std::task::{Context, Poll, Waker, ready};
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures::task::AtomicWaker;
-use pg_exceptions::{ConnectionFailureError, Error, Message, ProtocolError};
+use pg_exceptions::{ConnectionFailureError, Error, Message};
 use postgres_protocol::message::backend;
 use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
@@ -34,8 +34,7 @@ use crate::wire::hooks::MessageHook;
 use crate::wire::shared::{Notification, Shared};
 use crate::wire::socket::{DirectWriter, ReadHalf, Socket, TaskSocket};
 
-/// What answers a request: raw backend messages, whole frames, in order.
-pub(crate) type Answer = Result<BytesMut, Error>;
+pub(crate) use crate::wire::error::protocol;
 
 /// Where a request's answers go and when they end.
 pub(crate) struct Responder {
@@ -640,10 +639,6 @@ impl Task {
             }
         }
     }
-}
-
-pub(crate) fn protocol(e: std::io::Error) -> Error {
-    Error::client(&ProtocolError, "malformed message from the server").with_cause(e)
 }
 
 /// Builds a Message from NoticeResponse fields.
