@@ -254,3 +254,87 @@ fn blocking_copy() {
         2
     );
 }
+
+/// Every execution method but the COPY feeders, on a COPY FROM STDIN statement: a clear error
+/// in bounded time, and the connection (and requests pipelined behind) in sync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_from_stdin_through_other_methods_ends_promptly() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE fed (i int)").await.unwrap();
+    let copy = db.prepare("COPY fed FROM STDIN").await.unwrap();
+    let bound = Duration::from_secs(5);
+    let within = async |what: &str,
+                        run: std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<(), pg_exceptions::Error>> + Send + '_>,
+    >| {
+        let error = tokio::time::timeout(bound, run)
+            .await
+            .unwrap_or_else(|_| panic!("{what} on COPY FROM STDIN hung"))
+            .expect_err(what);
+        assert!(error.is_a(&QueryCanceledError), "{what}: {error}");
+        assert!(error.message().contains("copy_in"), "{what}: {error}");
+    };
+    within("call", Box::pin(async { copy.call(()).await.map(drop) })).await;
+    within(
+        "first",
+        Box::pin(async { copy.first::<pg_driver::First, _>(()).await.map(drop) }),
+    )
+    .await;
+    within(
+        "rows",
+        Box::pin(async {
+            let mut rows = copy.rows(())?;
+            while let Some(row) = rows.next().await {
+                row?;
+            }
+            Ok(())
+        }),
+    )
+    .await;
+    within(
+        "chunks",
+        Box::pin(async {
+            let mut chunks = copy.chunks(())?;
+            while let Some(chunk) = chunks.next().await {
+                chunk?;
+            }
+            Ok(())
+        }),
+    )
+    .await;
+    within(
+        "query",
+        Box::pin(async { db.query("COPY fed FROM STDIN", ()).await.map(drop) }),
+    )
+    .await;
+    within(
+        "execute",
+        Box::pin(db.execute("SELECT 1; COPY fed FROM STDIN; SELECT 2")),
+    )
+    .await;
+    // Requests pipelined behind one get their own answers.
+    let (failed, echo) = futures::join!(
+        copy.call(()),
+        db.query_first::<i32, _>("SELECT $1::int4", (11,))
+    );
+    assert!(failed.is_err());
+    assert_eq!(echo.unwrap(), 11);
+    assert_eq!(copy.copy_in_rows(["1\n", "2\n"]).await.unwrap(), 2);
+    assert_eq!(counted(&db, "fed").await, 2);
+
+    // The blocking facade's thread comes back too.
+    let iri = sandbox.iri().to_owned();
+    std::thread::spawn(move || {
+        let db = pg_driver::blocking::open(&iri).unwrap();
+        let copy = db.prepare("COPY fed FROM STDIN").unwrap();
+        let error = copy.call(()).unwrap_err();
+        assert!(error.is_a(&QueryCanceledError), "{error}");
+        assert_eq!(
+            db.prepare("SELECT 3").unwrap().first::<i32, _>(()).unwrap(),
+            3
+        );
+    })
+    .join()
+    .unwrap();
+}

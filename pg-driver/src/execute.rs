@@ -171,7 +171,7 @@ impl Statement {
     /// (py-postgresql's calling a statement).
     pub async fn call<P: Params>(&self, params: P) -> Result<Results, Error> {
         let bytes = self.execution(params, 0)?;
-        let responses = self.inner.link.request(bytes, 1, self.hook())?;
+        let responses = self.request(bytes, false)?;
         let mut reader = Reader::new(self, responses);
         let mut results = Results::default();
         while let Some(item) = reader.next().await {
@@ -190,7 +190,7 @@ impl Statement {
         max_rows: i32,
     ) -> Result<(Vec<Row>, Option<String>), Error> {
         let bytes = self.execution(params, max_rows)?;
-        let responses = self.inner.link.request(bytes, 1, self.hook())?;
+        let responses = self.request(bytes, false)?;
         let mut reader = Reader::new(self, responses);
         let (mut rows, mut tag) = (Vec::new(), None);
         while let Some(item) = reader.next().await {
@@ -205,8 +205,34 @@ impl Statement {
     /// Starts a streamed execution: the answer is read as the consumer pulls it.
     pub(crate) fn stream<P: Params>(&self, params: P) -> Result<Reader, Error> {
         let bytes = self.execution(params, 0)?;
-        let responses = self.inner.link.request_stream(bytes, 1, self.hook())?;
+        let responses = self.request(bytes, true)?;
         Ok(Reader::new(self, responses))
+    }
+
+    /// Queues an execution of the statement (streamed or not). A COPY FROM STDIN executed
+    /// this way has no data to feed it: the server's request for the data is refused.
+    fn request(
+        &self,
+        bytes: Bytes,
+        stream: bool,
+    ) -> Result<crate::wire::responses::Responses, Error> {
+        let link = &self.inner.link;
+        // Only a COPY's text is looked at past its first bytes.
+        let copy = self
+            .inner
+            .sql
+            .trim_start()
+            .as_bytes()
+            .get(..4)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"copy"));
+        if copy && crate::copy::may_copy_in(&self.inner.sql) {
+            let refusal = crate::copy::copy_in_refusal(true);
+            return link.request_refusing_copy(bytes, self.hook(), stream, refusal);
+        }
+        match stream {
+            true => link.request_stream(bytes, 1, self.hook()),
+            false => link.request(bytes, 1, self.hook()),
+        }
     }
 }
 

@@ -66,6 +66,25 @@ impl Link {
         self.request_full(ask)
     }
 
+    /// Like [`Link::request`] (or [`Link::request_stream`] with `stream`), for a request that
+    /// may run COPY FROM STDIN with no data to give it: when the server asks for the data,
+    /// the task answers with `refusal` (CopyFail, and Sync for an extended-protocol request),
+    /// and nothing after the request is written until its answer ends.
+    pub(crate) fn request_refusing_copy(
+        &self,
+        bytes: Bytes,
+        hook: Option<MessageHook>,
+        stream: bool,
+        refusal: Bytes,
+    ) -> Result<Responses, Error> {
+        let mut ask = Ask::statements(bytes, 1, hook);
+        if stream {
+            ask.throttle = Some(Arc::default());
+        }
+        ask.copy_in = Some(refusal);
+        self.request_full(ask)
+    }
+
     /// Queues a request whose answer is streamed: the task stops reading while the consumer
     /// holds more than a bounded amount it has not taken.
     pub(crate) fn request_stream(
@@ -112,8 +131,9 @@ impl Link {
             self.session.begin_if_needed(self)?;
         }
         let (tx, rx) = crate::wire::answers::channel();
-        // A plain request (no body, not streamed) may have its answer read by its handle.
-        let own = ask.body.is_none() && ask.throttle.is_none();
+        // A plain request (no body, not streamed, no copy-in to refuse) may have its answer
+        // read by its handle.
+        let own = ask.body.is_none() && ask.throttle.is_none() && ask.copy_in.is_none();
         let responder = Responder {
             tx,
             remaining: ask.syncs,
@@ -121,6 +141,7 @@ impl Link {
             hook: ask.hook,
             throttle: ask.throttle.clone(),
             active: Some(self.session.in_flight()),
+            copy_in: ask.copy_in,
         };
         let request = Request {
             bytes: ask.bytes,
@@ -135,18 +156,6 @@ impl Link {
             return Ok(Responses::own(rx, own, self.shared.clone()));
         }
         Ok(Responses::new(rx, ask.throttle))
-    }
-
-    /// Queues bytes that get no answer of their own.
-    pub(crate) fn send(&self, bytes: Bytes) -> Result<(), Error> {
-        self.tx
-            .submit(Request {
-                bytes,
-                body: None,
-                responder: None,
-                terminate: false,
-            })
-            .map_err(|_| self.shared.closed_error())
     }
 
     /// Queues a Terminate; the task closes the socket once it is written.
@@ -168,6 +177,8 @@ struct Ask {
     hook: Option<MessageHook>,
     throttle: Option<Arc<Throttle>>,
     body: Option<BodyStream>,
+    /// What refuses a COPY FROM STDIN the request may run (see [`Link::request_refusing_copy`]).
+    copy_in: Option<Bytes>,
     /// It runs statements: with autocommit off, they open the lazy block.
     statements: bool,
 }
@@ -180,6 +191,7 @@ impl Ask {
             hook,
             throttle: None,
             body: None,
+            copy_in: None,
             statements: true,
         }
     }

@@ -26,7 +26,16 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
     frontend::query(sql, &mut buf).map_err(|e| {
         Error::client(&ParameterError, "the SQL text holds a NUL byte").with_cause(e)
     })?;
-    let mut responses = link.request(buf.freeze(), 1, None)?;
+    let mut responses = match crate::copy::may_copy_in(sql) {
+        // No data to give a COPY FROM STDIN here: the task refuses the server's request.
+        true => link.request_refusing_copy(
+            buf.freeze(),
+            None,
+            false,
+            crate::copy::copy_in_refusal(false),
+        )?,
+        false => link.request(buf.freeze(), 1, None)?,
+    };
     let mut results = Vec::new();
     let mut current = SimpleResult::default();
     let mut first_error: Option<Error> = None;
@@ -56,15 +65,6 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
                 Message::EmptyQueryResponse => results.push(std::mem::take(&mut current)),
                 Message::ErrorResponse(body) if first_error.is_none() => {
                     first_error = Some(crate::wire::error::from_error_body(&body)?);
-                }
-                Message::CopyInResponse(_) => {
-                    let mut fail = BytesMut::new();
-                    frontend::copy_fail(
-                        "COPY FROM STDIN needs a data source: use a statement's load_rows",
-                        &mut fail,
-                    )
-                    .map_err(protocol)?;
-                    link.send(fail.freeze())?;
                 }
                 Message::ReadyForQuery(_) => break,
                 _ => {}

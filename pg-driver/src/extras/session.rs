@@ -151,6 +151,7 @@ pub(crate) fn request_unbegun(link: &Link, bytes: Bytes) -> Result<Responses, Er
         hook: None,
         throttle: None,
         active: Some(link.session.in_flight()),
+        copy_in: None,
     };
     link.tx
         .submit(Request {

@@ -49,6 +49,13 @@ pub(crate) struct Responder {
     pub(crate) throttle: Option<Arc<Throttle>>,
     /// Counts the request as in flight (psycopg2's ACTIVE) until its answer is handed over.
     pub(crate) active: Option<InFlight>,
+    /// For a request that may run COPY FROM STDIN without a body to feed it (a COPY statement
+    /// called, or SQL text that may hold one): what to write when the server asks for the
+    /// data (CopyFail, and Sync for an extended-protocol request, whose own Sync the server
+    /// ignored in copy-in mode). Such a request is a barrier: nothing after it is written
+    /// until its answer ends, since in copy-in mode the server would take the next request's
+    /// messages for a protocol violation.
+    pub(crate) copy_in: Option<Bytes>,
 }
 
 /// Counts one request as in flight while it lives (psycopg2's ACTIVE, kept by the object
@@ -212,7 +219,11 @@ impl Requests {
     }
 
     fn send(&self, request: Request, read: bool) -> Result<Option<OwnAnswer>, TaskGone> {
-        if request.body.is_some() || request.terminate || !self.direct.is_some() {
+        let barrier = request
+            .responder
+            .as_ref()
+            .is_some_and(|r| r.copy_in.is_some());
+        if request.body.is_some() || request.terminate || barrier || !self.direct.is_some() {
             return self.tx.send(request).map(|()| None).map_err(|_| TaskGone);
         }
         let sent = self.tx.send_or_write(request, read, |request| {
@@ -265,6 +276,9 @@ pub(crate) struct Task {
     idle_published: bool,
     /// Read frames answer a request a handle is still writing (see [`Task::route`]).
     stalled: bool,
+    /// The last request taken may enter copy-in mode ([`Responder::copy_in`]): no other is
+    /// taken until its answer ends.
+    barrier: bool,
 }
 
 impl Task {
@@ -287,6 +301,7 @@ impl Task {
             needs_flush: false,
             idle_published: false,
             stalled: false,
+            barrier: false,
         }
     }
 
@@ -321,7 +336,7 @@ impl Task {
                 progressed = true;
                 continue;
             }
-            if self.terminating || self.requests_closed {
+            if self.terminating || self.requests_closed || self.barrier {
                 break;
             }
             match self.requests.poll_recv(cx) {
@@ -350,6 +365,7 @@ impl Task {
         self.idle_published = false;
         self.write_buf.extend_from_slice(&request.bytes);
         if let Some(responder) = request.responder {
+            self.barrier = responder.copy_in.is_some();
             self.pending.push_back(responder);
         }
         self.terminating = request.terminate;
@@ -529,6 +545,12 @@ impl Task {
                             }
                         }
                     }
+                    if tag == b'G'
+                        && let Some(fail) = self.pending.front_mut().and_then(|r| r.copy_in.take())
+                    {
+                        // Asked for COPY data the request does not have: refused at once.
+                        self.write_buf.extend_from_slice(&fail);
+                    }
                     if tag == b'Z' {
                         if len < 6 {
                             return Err(protocol(std::io::ErrorKind::InvalidData.into()));
@@ -551,6 +573,8 @@ impl Task {
                             self.send_batch(batch);
                             batch = 0;
                             self.pending.pop_front();
+                            // A barrier is the last request taken: its end lets others in.
+                            self.barrier &= !self.pending.is_empty();
                         }
                     }
                 }
