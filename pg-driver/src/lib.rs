@@ -87,7 +87,10 @@ pub use pg_api::Params;
 pub use proc::{ProcId, ProcResult, StoredProcedure};
 pub use settings::Settings;
 pub use settings_scope::SettingsScope;
-pub use shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
+pub use shared::{
+    DEFAULT_NOTICE_CAPACITY, DEFAULT_NOTIFICATION_CAPACITY, Notification, NotificationBatch,
+    TransactionStatus,
+};
 pub use simple::SimpleResult;
 pub use startup::AuthMethod;
 pub use statement::Statement;

@@ -42,6 +42,7 @@ mod error;
 mod iri;
 mod keywords;
 mod masked;
+mod notifications;
 mod options;
 pub mod pgpass;
 mod render;
