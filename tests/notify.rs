@@ -26,6 +26,7 @@ async fn next_notifications(db: &Connection, n: usize) -> Vec<Notification> {
         match stream.next().await {
             Some(NotifyEvent::Notification(notification)) => got.push(notification),
             Some(NotifyEvent::Idle) => {}
+            Some(NotifyEvent::Dropped(count)) => panic!("{count} dropped after {got:?}"),
             None => panic!("the stream ended after {got:?}"),
         }
     }
@@ -134,6 +135,7 @@ async fn idle_markers_come_at_each_timeout() {
                 assert_eq!(n.payload, "late");
                 break;
             }
+            NotifyEvent::Dropped(count) => panic!("{count} dropped"),
         }
         assert!(idles < 50);
     }
@@ -158,7 +160,7 @@ async fn a_zero_timeout_gives_what_is_pending_and_ends() {
         .iter()
         .map(|e| match e {
             NotifyEvent::Notification(n) => n.payload.as_str(),
-            NotifyEvent::Idle => panic!("no idle marker with a zero timeout"),
+            other => panic!("no {other:?} with a zero timeout"),
         })
         .collect();
     assert_eq!(payloads, ["1", "2"]);
@@ -300,6 +302,7 @@ async fn a_manager_waits_on_several_connections() {
         match manager.next_event().await.unwrap() {
             ManagerEvent::Notification(db, n) => got.push((db.backend_id(), n.payload)),
             ManagerEvent::Idle => {}
+            ManagerEvent::Dropped(_, count) => panic!("{count} dropped"),
         }
     }
     got.sort_by(|x, y| x.1.cmp(&y.1));

@@ -92,7 +92,11 @@ async fn a_notification_sent_after_an_answer_is_read_while_the_connection_idles(
             assert!(Instant::now() < deadline, "round {round}: never read");
             tokio::time::sleep(Duration::from_millis(2)).await;
         };
-        let payloads: Vec<&str> = got.iter().map(|n| n.payload.as_str()).collect();
+        let payloads: Vec<&str> = got
+            .notifications
+            .iter()
+            .map(|n| n.payload.as_str())
+            .collect();
         assert_eq!(payloads, [round.to_string()]);
     }
 }

@@ -1,8 +1,10 @@
 //! The command line: clap definitions of `pgapi` and its subcommands.
 
+use std::fmt;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
+use pg_exceptions::obscure_password;
 
 /// `pgapi`: run SQL, copy tables between databases, look up SQLSTATEs, manage clusters.
 #[derive(Debug, Parser)]
@@ -53,8 +55,8 @@ pub enum Format {
     Json,
 }
 
-/// Running SQL: the default command.
-#[derive(Debug, Args)]
+/// Running SQL: the default command. Its `Debug` shows the IRI's password as `***`.
+#[derive(Args)]
 pub struct RunArgs {
     /// The server: an IRI (pq://user@host:port/database, postgresql://…) or a key=value string.
     #[arg(value_name = "IRI")]
@@ -104,6 +106,32 @@ impl RunArgs {
     }
 }
 
+impl fmt::Debug for RunArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunArgs")
+            .field("iri", &self.iri.as_deref().map(obscure_password))
+            .field("command", &self.command)
+            .field("file", &self.file)
+            .field("csv", &self.csv)
+            .field("json", &self.json)
+            .field("settings", &self.settings)
+            .field("keep", &self.keep)
+            .finish()
+    }
+}
+
+impl fmt::Debug for CopyArgs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CopyArgs")
+            .field("source", &obscure_password(&self.source))
+            .field("destination", &obscure_password(&self.destination))
+            .field("table", &self.table)
+            .field("to", &self.to)
+            .field("binary", &self.binary)
+            .finish()
+    }
+}
+
 /// Parses `name=value` (the value may be empty or contain `=`).
 pub fn parse_setting(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
@@ -114,8 +142,8 @@ pub fn parse_setting(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// `pgapi copy`.
-#[derive(Debug, Args)]
+/// `pgapi copy`. Its `Debug` shows the IRIs' passwords as `***`.
+#[derive(Args)]
 pub struct CopyArgs {
     /// The source database's IRI.
     #[arg(value_name = "SRC_IRI")]
@@ -233,5 +261,33 @@ mod tests {
             }))
         ));
         assert!(Cli::try_parse_from(["pgapi", "exc"]).is_err());
+    }
+
+    /// Finding 11: the IRIs on the command line may carry a password; Debug hides it.
+    #[test]
+    fn debug_hides_passwords() {
+        let run = Cli::try_parse_from(["pgapi", "postgresql://u:Pw-7Zq%21s3cr3t@h/d", "-c", "x"])
+            .unwrap();
+        let copy = Cli::try_parse_from([
+            "pgapi",
+            "copy",
+            "pq://u:Pw-7Zq%21s3cr3t@a/x",
+            "host=b password=Pw-7Zq!s3cr3t",
+            "t",
+        ])
+        .unwrap();
+        for shown in [
+            format!("{run:?}"),
+            format!("{run:#?}"),
+            format!("{copy:?}"),
+            format!("{copy:#?}"),
+        ] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+            assert!(shown.contains("***"), "{shown}");
+        }
+        assert_eq!(
+            run.run.iri.as_deref(),
+            Some("postgresql://u:Pw-7Zq%21s3cr3t@h/d")
+        );
     }
 }

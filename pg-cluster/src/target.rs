@@ -27,20 +27,12 @@ pub(crate) fn to_postgresql_uri(iri: &str) -> String {
     }
 }
 
-/// The IRI with any password replaced by `***`, for messages.
+/// The IRI (or `key=value` string) with every password replaced by `***`, for messages and
+/// Debug: the user information's and any `password` / `sslpassword` parameter's
+/// ([`pg_exceptions::obscure_password`]; a `postgresql://` URI may carry the password as a
+/// query parameter, which masking the user information alone missed).
 pub(crate) fn redact(iri: &str) -> String {
-    let Some((scheme, rest)) = iri.split_once("://") else {
-        return iri.to_owned();
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => iri.to_owned(),
-        },
-        None => iri.to_owned(),
-    }
+    pg_exceptions::obscure_password(iri)
 }
 
 /// Inserts a query parameter before any `#fragment`.
@@ -65,6 +57,11 @@ mod tests {
         assert_eq!(redact("pq://u:secret@h:1/d?x=1"), "pq://u:***@h:1/d?x=1");
         assert_eq!(redact("pq://u@h/d"), "pq://u@h/d");
         assert_eq!(redact("nonsense"), "nonsense");
+        assert_eq!(
+            redact("postgresql://u@h/d?password=secret&sslmode=require"),
+            "postgresql://u@h/d?password=***&sslmode=require"
+        );
+        assert_eq!(redact("host=h password=secret"), "host=h password=***");
         assert_eq!(with_query_param("pq://h/d", "a=1"), "pq://h/d?a=1");
         assert_eq!(
             with_query_param("pq://h/d?b=2#s", "a=1"),

@@ -11,7 +11,7 @@ use crate::simple::{SimpleResult, simple_query};
 use crate::version::VersionInfo;
 use crate::wire::cancel::CancelHandle;
 use crate::wire::hooks::MessageHook;
-use crate::wire::shared::{Notification, TransactionStatus};
+use crate::wire::shared::{NotificationBatch, TransactionStatus};
 use crate::wire::startup::AuthMethod;
 use crate::wire::transport::PeerAddr;
 
@@ -281,8 +281,33 @@ impl Connection {
         self.current().shared.set_notice_capacity(capacity);
     }
 
-    /// Notifications received so far and not yet taken.
-    pub fn take_notifications(&self) -> Vec<Notification> {
+    /// Notifications received so far and not yet taken, oldest first, with how many were
+    /// dropped before them since the last take because the queue was full (see
+    /// [`Connection::set_notification_capacity`]).
+    pub fn take_notifications(&self) -> NotificationBatch {
         self.current().shared.take_notifications()
+    }
+
+    /// How many notifications wait to be taken; never more than
+    /// [`notification_capacity`](Connection::notification_capacity).
+    pub fn queued_notifications(&self) -> usize {
+        self.current().shared.queued_notifications()
+    }
+
+    /// How many untaken notifications the connection queues: the `notification_capacity`
+    /// connection keyword, else [`DEFAULT_NOTIFICATION_CAPACITY`](crate::DEFAULT_NOTIFICATION_CAPACITY),
+    /// unless changed with [`Connection::set_notification_capacity`].
+    pub fn notification_capacity(&self) -> usize {
+        self.current().shared.notification_capacity()
+    }
+
+    /// Changes how many untaken notifications the connection queues. When the queue is full,
+    /// each new notification drops the oldest; the next taker learns how many were dropped
+    /// ([`NotificationBatch::dropped`], [`NotifyEvent::Dropped`](crate::NotifyEvent::Dropped),
+    /// [`ManagerEvent::Dropped`](crate::ManagerEvent::Dropped)). A capacity below what is
+    /// queued drops the surplus, oldest first, at once; zero keeps none (every notification
+    /// is counted as dropped).
+    pub fn set_notification_capacity(&self, capacity: usize) {
+        self.current().shared.set_notification_capacity(capacity);
     }
 }

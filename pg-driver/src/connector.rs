@@ -244,6 +244,7 @@ impl Connector {
             driver: self.inner.driver.clone(),
         };
         let shared = Arc::new(Shared::new(parameters, hooks));
+        shared.set_notification_capacity(params.notification_capacity());
         shared.set_status(status);
         for notice in notices {
             shared.hooks.dispatch(None, &notice);

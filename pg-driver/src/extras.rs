@@ -27,7 +27,7 @@ use postgres_types::Type;
 use crate::connection::Connection;
 use crate::link::Link;
 use crate::simple::simple_query;
-use crate::wire::shared::{Notification, TransactionStatus};
+use crate::wire::shared::{NotificationBatch, TransactionStatus};
 use crate::xact_mode::{AccessMode, Isolation};
 
 mod session;
@@ -322,8 +322,9 @@ impl Connection {
     }
 
     /// Reads what the server holds for this session (a bare Sync, no statement), then takes
-    /// the notifications received so far: psycopg2's `conn.poll()` and `conn.notifies`.
-    pub async fn notifies(&self) -> Result<Vec<Notification>, Error> {
+    /// the notifications received so far: psycopg2's `conn.poll()` and `conn.notifies`, with
+    /// how many a full queue dropped before them ([`NotificationBatch::dropped`]).
+    pub async fn notifies(&self) -> Result<NotificationBatch, Error> {
         let link = self.link();
         crate::oneshot::sync(&link)
             .await

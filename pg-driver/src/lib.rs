@@ -84,7 +84,10 @@ pub use streams::{
 pub use version::VersionInfo;
 pub use wire::cancel::CancelHandle;
 pub use wire::hooks::{Driver, MessageHook, set_process_message_hook};
-pub use wire::shared::{DEFAULT_NOTICE_CAPACITY, Notification, TransactionStatus};
+pub use wire::shared::{
+    DEFAULT_NOTICE_CAPACITY, DEFAULT_NOTIFICATION_CAPACITY, Notification, NotificationBatch,
+    TransactionStatus,
+};
 pub use wire::startup::AuthMethod;
 pub use wire::transport::PeerAddr;
 pub use xact::{Transaction, XactState};

@@ -4,6 +4,18 @@
 //! connection is doing, and wait in the connection's shared state until taken: none is lost
 //! while other queries run. [`Connection::iternotifies`] waits for them; a
 //! [`crate::NotificationManager`] waits on several connections at once.
+//!
+//! The queue is bounded: it holds at most [`Connection::notification_capacity`]
+//! notifications ([`DEFAULT_NOTIFICATION_CAPACITY`](crate::DEFAULT_NOTIFICATION_CAPACITY)
+//! unless the `notification_capacity` connection keyword or
+//! [`Connection::set_notification_capacity`] says otherwise). When it is full, each new
+//! notification drops the oldest, and the drops are never silent: the next taker gets their
+//! count first ([`NotificationBatch::dropped`](crate::NotificationBatch::dropped),
+//! [`NotifyEvent::Dropped`], [`crate::ManagerEvent::Dropped`]). The oldest go because a
+//! listener that fell behind is better served by the newest (LISTEN/NOTIFY mostly says
+//! "this changed, look again"), and the count tells it to resynchronise; it is also what the
+//! notices queue does. The socket is read on whatever the queue holds: a backend whose client
+//! stops reading holds back the cluster-wide notification queue and the connection's answers.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -15,7 +27,7 @@ use pg_exceptions::{Error, ParameterError};
 use postgres_types::{ToSql, Type};
 
 use crate::notifyman::{ManagerEvent, NotificationManager};
-use crate::wire::shared::Notification;
+use crate::wire::shared::{Notification, NotificationBatch};
 use crate::{Connection, oneshot};
 
 /// The longest channel name the server keeps (NAMEDATALEN - 1 bytes).
@@ -28,6 +40,26 @@ pub enum NotifyEvent {
     Notification(Notification),
     /// The timeout passed with no notification.
     Idle,
+    /// The connection's queue was full: this many notifications, older than the ones that
+    /// follow, were dropped (see [`Connection::set_notification_capacity`]).
+    Dropped(u64),
+}
+
+impl IntoIterator for NotificationBatch {
+    type Item = NotifyEvent;
+    type IntoIter = std::iter::Chain<
+        std::option::IntoIter<NotifyEvent>,
+        std::iter::Map<std::vec::IntoIter<Notification>, fn(Notification) -> NotifyEvent>,
+    >;
+
+    /// [`NotifyEvent::Dropped`] first when any were dropped, then each notification.
+    fn into_iter(self) -> Self::IntoIter {
+        let dropped = (self.dropped > 0).then_some(NotifyEvent::Dropped(self.dropped));
+        let notification: fn(Notification) -> NotifyEvent = NotifyEvent::Notification;
+        dropped
+            .into_iter()
+            .chain(self.notifications.into_iter().map(notification))
+    }
 }
 
 /// Something [`Connection::notify`] can send: a channel name alone (an empty payload), a
@@ -211,7 +243,9 @@ impl Connection {
     /// With a timeout, [`NotifyEvent::Idle`] comes each time it passes without a notification;
     /// with `None` the stream waits for ever; with a zero timeout it gives what is pending (after
     /// one round trip, so that what the server holds for the session arrives) and ends. It ends
-    /// quietly, after what was pending, when the connection closes.
+    /// quietly, after what was pending, when the connection closes. When the connection's
+    /// queue overflowed, [`NotifyEvent::Dropped`] comes before the notifications that were
+    /// kept, with the number dropped.
     pub fn iternotifies(&self, timeout: Option<Duration>) -> NotificationStream {
         let manager = NotificationManager::new([self.clone()], timeout);
         NotificationStream(Box::pin(futures::stream::unfold(
@@ -222,6 +256,7 @@ impl Connection {
                         NotifyEvent::Notification(notification)
                     }
                     ManagerEvent::Idle => NotifyEvent::Idle,
+                    ManagerEvent::Dropped(_, count) => NotifyEvent::Dropped(count),
                 };
                 Some((event, manager))
             },

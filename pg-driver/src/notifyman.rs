@@ -10,7 +10,7 @@ use futures::Stream;
 use futures::stream::BoxStream;
 
 use crate::link::Link;
-use crate::wire::shared::Notification;
+use crate::wire::shared::{Notification, NotificationBatch};
 use crate::{Connection, oneshot};
 
 /// What a [`NotificationManager`] gives.
@@ -20,6 +20,26 @@ pub enum ManagerEvent {
     Notification(Connection, Notification),
     /// The timeout passed with no notification on any connection.
     Idle,
+    /// The connection's queue was full: this many of its notifications, older than its
+    /// ones that follow, were dropped (see [`Connection::set_notification_capacity`]).
+    Dropped(Connection, u64),
+}
+
+/// Appends a connection's batch to `pending`: its drop count first, then its notifications.
+pub(crate) fn queue_batch(
+    pending: &mut VecDeque<ManagerEvent>,
+    connection: &Connection,
+    batch: NotificationBatch,
+) {
+    if batch.dropped > 0 {
+        pending.push_back(ManagerEvent::Dropped(connection.clone(), batch.dropped));
+    }
+    pending.extend(
+        batch
+            .notifications
+            .into_iter()
+            .map(|n| ManagerEvent::Notification(connection.clone(), n)),
+    );
 }
 
 /// Waits for notifications on a set of connections (py-postgresql's `NotificationManager`).
@@ -28,7 +48,9 @@ pub enum ManagerEvent {
 /// comes each time it passes with no notification anywhere; with `None` it waits for ever; with
 /// a zero timeout it gives what is pending on every connection and ends. A connection that
 /// closes is dropped from the set once its pending notifications are given; the manager ends
-/// when none is left.
+/// when none is left. A connection whose queue overflowed gives [`ManagerEvent::Dropped`]
+/// before the notifications it kept. The manager takes a connection's queue only once it has
+/// given out what it took before, so it holds at most one queue's worth per connection.
 ///
 /// ```no_run
 /// # async fn f(a: pg_driver::Connection, b: pg_driver::Connection) {
@@ -37,6 +59,7 @@ pub enum ManagerEvent {
 /// while let Some(event) = manager.next_event().await {
 ///     match event {
 ///         ManagerEvent::Notification(db, n) => println!("{:?}: {n:?}", db.backend_id()),
+///         ManagerEvent::Dropped(db, count) => eprintln!("{:?} dropped {count}", db.backend_id()),
 ///         ManagerEvent::Idle => break,
 ///     }
 /// }
@@ -46,7 +69,7 @@ pub enum ManagerEvent {
 pub struct NotificationManager {
     connections: Vec<Connection>,
     timeout: Option<Duration>,
-    pending: VecDeque<(Connection, Notification)>,
+    pending: VecDeque<ManagerEvent>,
     swept: bool,
 }
 
@@ -89,8 +112,8 @@ impl NotificationManager {
     /// nothing: notifications stay queued.
     pub async fn next_event(&mut self) -> Option<ManagerEvent> {
         loop {
-            if let Some((connection, notification)) = self.pending.pop_front() {
-                return Some(ManagerEvent::Notification(connection, notification));
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
             }
             self.collect();
             if !self.pending.is_empty() {
@@ -110,9 +133,8 @@ impl NotificationManager {
                 }
                 timeout => match wait_any(&links, timeout).await {
                     Some(taken) => {
-                        for (connection, notifications) in self.connections.iter().zip(taken) {
-                            self.pending
-                                .extend(notifications.into_iter().map(|n| (connection.clone(), n)));
+                        for (connection, batch) in self.connections.iter().zip(taken) {
+                            queue_batch(&mut self.pending, connection, batch);
                         }
                     }
                     None => return Some(ManagerEvent::Idle),
@@ -124,9 +146,11 @@ impl NotificationManager {
     /// Takes what every connection has queued and drops the closed connections.
     fn collect(&mut self) {
         for connection in &self.connections {
-            let notifications = connection.take_notifications();
-            self.pending
-                .extend(notifications.into_iter().map(|n| (connection.clone(), n)));
+            queue_batch(
+                &mut self.pending,
+                connection,
+                connection.take_notifications(),
+            );
         }
         self.connections.retain(|c| !c.closed());
     }
@@ -160,13 +184,13 @@ impl std::fmt::Debug for ManagerStream {
     }
 }
 
-/// Waits until one of `links` has notifications queued or closes, or until the timeout passes.
-/// Returns what it took from each link (in the order of `links`), or None when the timeout
-/// passed with nothing. `links` must not be empty.
+/// Waits until one of `links` has notifications queued (or dropped) or closes, or until the
+/// timeout passes. Returns what it took from each link (in the order of `links`), or None when
+/// the timeout passed with nothing. `links` must not be empty.
 pub(crate) async fn wait_any(
     links: &[Arc<Link>],
     timeout: Option<Duration>,
-) -> Option<Vec<Vec<Notification>>> {
+) -> Option<Vec<NotificationBatch>> {
     let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
     let take = || {
         links

@@ -74,17 +74,29 @@ impl fmt::Debug for Context {
 
 const MASK: &str = "***";
 
+/// The connection keywords whose values are secrets, never shown: libpq's `password`, the
+/// client key's `sslpassword`, and the credentials `oauth_client_secret`, `scram_client_key`
+/// and `scram_server_key` (which authenticate as well as a password does).
+pub const SECRET_KEYWORDS: &[&str] = &[
+    "password",
+    "sslpassword",
+    "oauth_client_secret",
+    "scram_client_key",
+    "scram_server_key",
+];
+
+/// Whether `key` (a keyword, or a `pq://` driver parameter in brackets) names a secret.
 fn is_password_key(key: &str) -> bool {
     let key = key.trim().trim_start_matches('[').trim_end_matches(']');
-    key.eq_ignore_ascii_case("password") || key.eq_ignore_ascii_case("sslpassword")
+    SECRET_KEYWORDS.iter().any(|k| key.eq_ignore_ascii_case(k))
 }
 
 /// Hides the passwords of a connection string, for messages and logs.
 ///
 /// An IRI (`pq://user:secret@host/db`, `postgresql://…`) gets `***` in place of the
-/// password of its user information and of any `password` or `sslpassword` query parameter;
-/// a libpq conninfo string (`host=db password='se cret'`) gets `***` in place of the value
-/// of those keywords. Anything else is returned unchanged.
+/// password of its user information and of any query parameter named in [`SECRET_KEYWORDS`]
+/// (`password`, `sslpassword`, …); a libpq conninfo string (`host=db password='se cret'`)
+/// gets `***` in place of the value of those keywords. Anything else is returned unchanged.
 ///
 /// ```
 /// use pg_exceptions::obscure_password;
@@ -295,6 +307,10 @@ mod tests {
         assert_eq!(obscure_password("password="), "password=***");
         assert_eq!(obscure_password("password='unterminated"), "password=***");
         assert_eq!(obscure_password("sslpassword=k\\ ey"), "sslpassword=***");
+        assert_eq!(
+            obscure_password("host=h oauth_client_secret=s scram_client_key=k"),
+            "host=h oauth_client_secret=*** scram_client_key=***"
+        );
         assert_eq!(obscure_password("just words"), "just words");
         assert_eq!(obscure_password(""), "");
         assert_eq!(

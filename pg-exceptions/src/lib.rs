@@ -59,7 +59,7 @@ pub use class::{
     Ancestors, ErrorClass, Source, classes, is_valid_code, is_warning_code, lookup, lookup_any,
     lookup_name, lookup_warning,
 };
-pub use context::{Context, obscure_password};
+pub use context::{Context, SECRET_KEYWORDS, obscure_password};
 pub use describe::{describe, describe_class};
 pub use error::{Cause, Error};
 pub use fields::{Fields, field, field_label};

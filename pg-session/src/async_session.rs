@@ -410,7 +410,7 @@ impl<F: RowForm> AsyncSession<F> {
 
     /// The URI the session was made with.
     pub fn uri(&self) -> &str {
-        &self.options.uri
+        self.options.uri.as_str()
     }
 
     /// The session's pool (created if it does not exist yet).

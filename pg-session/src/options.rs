@@ -19,9 +19,32 @@ pub const DEFAULT_CHECK_IDLE_AFTER: Duration = Duration::from_secs(5);
 /// The environment variable that overrides [`DEFAULT_MAX_SIZE`], as in `queries`.
 pub const MAX_POOL_SIZE_VARIABLE: &str = "QUERIES_MAX_POOL_SIZE";
 
+/// A session URI (or `pq://` IRI, or `key=value` string) as given: it may hold a password,
+/// so its `Debug` shows it with every password replaced by `***`
+/// ([`pg_exceptions::obscure_password`]).
+#[derive(Clone)]
+pub(crate) struct SecretUri(String);
+
+impl SecretUri {
+    pub(crate) fn new(uri: String) -> SecretUri {
+        SecretUri(uri)
+    }
+
+    /// The URI as given, password included.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretUri {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&pg_exceptions::obscure_password(&self.0), f)
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
-    pub(crate) uri: String,
+    pub(crate) uri: SecretUri,
     pub(crate) max_size: usize,
     pub(crate) idle_ttl: Duration,
     pub(crate) acquire_timeout: Duration,
@@ -40,7 +63,7 @@ pub(crate) struct Options {
 impl Options {
     pub(crate) fn new(uri: String, max_size: usize) -> Options {
         Options {
-            uri,
+            uri: SecretUri::new(uri),
             max_size,
             idle_ttl: DEFAULT_IDLE_TTL,
             acquire_timeout: Duration::ZERO,

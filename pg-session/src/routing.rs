@@ -15,7 +15,7 @@ pub(crate) enum ReadRoute {
     #[default]
     Same,
     /// To a pool on this URI.
-    Uri(String),
+    Uri(crate::options::SecretUri),
     /// To standbys of the session's own host list.
     Standbys,
 }
@@ -50,7 +50,7 @@ pub(crate) fn routes(kind: &str, options: &Options) -> Result<(Route, Option<Rou
                 pid: pool_id(kind, uri),
                 connector: config::connector(uri)?,
             },
-            Some(read(read_uri, None)?),
+            Some(read(read_uri.as_str(), None)?),
         ),
         ReadRoute::Standbys => (
             Route {
@@ -90,7 +90,8 @@ macro_rules! routing_setters {
         /// prefer-standby` unless `uri` says otherwise) and are read-only sessions; see
         /// [the routing notes](crate#read-only-routing).
         pub fn readonly_uri(mut self, uri: impl Into<String>) -> Self {
-            self.options.readonly = crate::routing::ReadRoute::Uri(uri.into());
+            let uri = crate::options::SecretUri::new(uri.into());
+            self.options.readonly = crate::routing::ReadRoute::Uri(uri);
             self
         }
 

@@ -31,7 +31,7 @@ pub(crate) const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 /// there): use [`AsyncSession`](crate::AsyncSession).
 pub struct Session<F: RowForm = Mapping> {
     pid: String,
-    uri: String,
+    uri: crate::options::SecretUri,
     autocommit: bool,
     lease: Lease,
     reads: Option<ReadSide>,
@@ -254,7 +254,7 @@ impl<F: RowForm> Session<F> {
 
     /// The URI the session was made with.
     pub fn uri(&self) -> &str {
-        &self.uri
+        self.uri.as_str()
     }
 
     /// The driver connection underneath.

@@ -4,7 +4,7 @@
 use pg_exceptions::Error;
 
 use super::Connection;
-use crate::{Isolation, Notification, PqTransactionStatus, SessionChange};
+use crate::{Isolation, PqTransactionStatus, SessionChange};
 
 impl Connection {
     /// The transaction status in psycopg2's terms (ACTIVE while a request is in flight,
@@ -63,8 +63,9 @@ impl Connection {
     }
 
     /// Reads what the server holds for this session, then takes the notifications received
-    /// so far (psycopg2's `poll()` and `notifies`).
-    pub fn notifies(&self) -> Result<Vec<Notification>, Error> {
+    /// so far (psycopg2's `poll()` and `notifies`), with how many a full queue dropped
+    /// before them.
+    pub fn notifies(&self) -> Result<crate::NotificationBatch, Error> {
         self.block_on(self.as_async().notifies())?
     }
 }

@@ -27,7 +27,7 @@ use crate::simple::SimpleResult;
 use crate::version::VersionInfo;
 use crate::wire::cancel::CancelHandle;
 use crate::wire::hooks::MessageHook;
-use crate::wire::shared::{Notification, TransactionStatus};
+use crate::wire::shared::{NotificationBatch, TransactionStatus};
 use crate::wire::startup::AuthMethod;
 
 pub use alock::{ALock, ALockGuard};
@@ -288,9 +288,28 @@ impl Connection {
         self.conn.set_notice_capacity(capacity)
     }
 
-    /// Notifications received so far and not yet taken.
-    pub fn take_notifications(&self) -> Vec<Notification> {
+    /// Notifications received so far and not yet taken, with how many were dropped before
+    /// them (see [`crate::Connection::take_notifications`]). Only what the connection's task
+    /// read while its runtime was driven is there: [`Connection::notifies`] reads first.
+    pub fn take_notifications(&self) -> NotificationBatch {
         self.conn.take_notifications()
+    }
+
+    /// How many notifications wait to be taken; never more than the capacity.
+    pub fn queued_notifications(&self) -> usize {
+        self.conn.queued_notifications()
+    }
+
+    /// How many untaken notifications the connection queues (see
+    /// [`crate::Connection::notification_capacity`]).
+    pub fn notification_capacity(&self) -> usize {
+        self.conn.notification_capacity()
+    }
+
+    /// Changes how many untaken notifications the connection queues (see
+    /// [`crate::Connection::set_notification_capacity`]).
+    pub fn set_notification_capacity(&self, capacity: usize) {
+        self.conn.set_notification_capacity(capacity)
     }
 }
 

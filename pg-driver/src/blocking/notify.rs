@@ -15,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Connection, outside_runtime};
 use crate::link::Link;
 use crate::notifyman::wait_any;
-use crate::{Notification, NotifyEvent, NotifyItem, oneshot};
+use crate::{Notification, NotificationBatch, NotifyEvent, NotifyItem, oneshot};
 
 impl Connection {
     /// Starts listening on the channels (see [`crate::Connection::listen`]).
@@ -77,6 +77,7 @@ impl Iterator for Notifications {
         Some(match self.manager.next()? {
             ManagerEvent::Notification(_, notification) => NotifyEvent::Notification(notification),
             ManagerEvent::Idle => NotifyEvent::Idle,
+            ManagerEvent::Dropped(_, count) => NotifyEvent::Dropped(count),
         })
     }
 }
@@ -88,16 +89,37 @@ pub enum ManagerEvent {
     Notification(Connection, Notification),
     /// The timeout passed with no notification on any connection.
     Idle,
+    /// The connection's queue was full: this many of its notifications, older than its
+    /// ones that follow, were dropped (see [`Connection::set_notification_capacity`]).
+    Dropped(Connection, u64),
+}
+
+/// Appends a connection's batch to `pending`: its drop count first, then its notifications.
+fn queue_batch(
+    pending: &mut VecDeque<ManagerEvent>,
+    connection: &Connection,
+    batch: NotificationBatch,
+) {
+    if batch.dropped > 0 {
+        pending.push_back(ManagerEvent::Dropped(connection.clone(), batch.dropped));
+    }
+    pending.extend(
+        batch
+            .notifications
+            .into_iter()
+            .map(|n| ManagerEvent::Notification(connection.clone(), n)),
+    );
 }
 
 /// The blocking form of [`crate::NotificationManager`]: an iterator over the notifications of
-/// several blocking connections, with the same timeout rules. It ends when no connection is
-/// left open (and when moved into an async runtime, where it cannot block).
+/// several blocking connections, with the same timeout rules and the same overflow report
+/// ([`ManagerEvent::Dropped`] before the notifications a full queue kept). It ends when no
+/// connection is left open (and when moved into an async runtime, where it cannot block).
 #[derive(Debug)]
 pub struct NotificationManager {
     connections: Vec<Connection>,
     timeout: Option<Duration>,
-    pending: VecDeque<(Connection, Notification)>,
+    pending: VecDeque<ManagerEvent>,
     swept: bool,
 }
 
@@ -138,22 +160,24 @@ impl NotificationManager {
 
     fn collect(&mut self) {
         for connection in &self.connections {
-            let notifications = connection.take_notifications();
-            self.pending
-                .extend(notifications.into_iter().map(|n| (connection.clone(), n)));
+            queue_batch(
+                &mut self.pending,
+                connection,
+                connection.take_notifications(),
+            );
         }
         self.connections.retain(|c| !c.closed());
     }
 
     /// Waits on every connection, each runtime driven by a thread of its own (the caller's when
     /// there is one connection). None when the timeout passed with nothing.
-    fn wait(&self, timeout: Option<Duration>) -> Result<Option<Vec<Vec<Notification>>>, Error> {
+    fn wait(&self, timeout: Option<Duration>) -> Result<Option<Vec<NotificationBatch>>, Error> {
         if let [only] = &self.connections[..] {
             let links = [only.as_async().link()];
             return only.block_on(wait_any(&links, timeout));
         }
         let token = CancellationToken::new();
-        let results: Vec<Result<Option<Vec<Notification>>, Error>> = std::thread::scope(|scope| {
+        let results: Vec<Result<Option<NotificationBatch>, Error>> = std::thread::scope(|scope| {
             let threads: Vec<_> = self
                 .connections
                 .iter()
@@ -183,7 +207,7 @@ fn wait_one(
     connection: &Connection,
     timeout: Option<Duration>,
     token: CancellationToken,
-) -> Result<Option<Vec<Notification>>, Error> {
+) -> Result<Option<NotificationBatch>, Error> {
     let links: [Arc<Link>; 1] = [connection.as_async().link()];
     let woken = connection.block_on(async {
         tokio::select! {
@@ -202,8 +226,8 @@ impl Iterator for NotificationManager {
 
     fn next(&mut self) -> Option<ManagerEvent> {
         loop {
-            if let Some((connection, notification)) = self.pending.pop_front() {
-                return Some(ManagerEvent::Notification(connection, notification));
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
             }
             self.collect();
             if !self.pending.is_empty() {
@@ -225,9 +249,8 @@ impl Iterator for NotificationManager {
                 }
                 timeout => match self.wait(timeout).ok()? {
                     Some(taken) => {
-                        for (connection, notifications) in self.connections.iter().zip(taken) {
-                            self.pending
-                                .extend(notifications.into_iter().map(|n| (connection.clone(), n)));
+                        for (connection, batch) in self.connections.iter().zip(taken) {
+                            queue_batch(&mut self.pending, connection, batch);
                         }
                     }
                     None => return Some(ManagerEvent::Idle),

@@ -129,6 +129,10 @@ impl Keywords {
                 super::statements::check(k, value)?;
                 self.extra.insert(k.to_owned(), value.to_owned());
             }
+            super::notifications::KEYWORD => {
+                super::notifications::check(value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
             _ if PASSTHROUGH_KEYWORDS.contains(&k) => {
                 self.extra.insert(k.to_owned(), value.to_owned());
             }

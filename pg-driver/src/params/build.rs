@@ -103,6 +103,10 @@ impl Keywords {
                 super::statements::check(key, value)?;
                 continue;
             }
+            if key == super::notifications::KEYWORD {
+                super::notifications::check(value)?;
+                continue;
+            }
             let modelled = !PASSTHROUGH_KEYWORDS.contains(&key.as_str())
                 && Keywords::new().set_known(key, value).unwrap_or(true);
             if key.is_empty()

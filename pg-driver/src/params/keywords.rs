@@ -17,7 +17,10 @@ use super::{ChannelBindingMode, LoadBalanceHosts, Password, SslMode, TargetSessi
 /// `host`, `hostaddr` and `unix` form one group: a layer that sets any of
 /// them replaces all three of a lower layer, so an explicit host is never
 /// combined with a `hostaddr` from the environment.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` shows the password, and the values of secret keywords in `extra`
+/// (`sslpassword`, …), as `***`.
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Keywords {
     /// `host`: names, IP literals or socket directories (`/…`, `@…`); an

@@ -29,8 +29,10 @@
 //! # Ok::<(), pg_driver::params::ParamsError>(())
 //! ```
 //!
-//! Passwords live in [`Password`], whose `Debug` prints `***`; the password
-//! file is read by [`pgpass`].
+//! Passwords live in [`Password`], whose `Debug` prints `***`; the `Debug` of
+//! [`Keywords`] and [`ConnectParams`] masks the secret driver keywords kept in
+//! `extra` (`sslpassword`, …) too, and so does [`ConnectParams::to_iri`] when it
+//! obscures. The password file is read by [`pgpass`].
 
 mod apply;
 mod build;
@@ -39,6 +41,9 @@ mod env;
 mod error;
 mod iri;
 mod keywords;
+mod masked;
+mod notifications;
+pub use notifications::DEFAULT_NOTIFICATION_CAPACITY;
 mod options;
 pub mod pgpass;
 mod render;
@@ -192,7 +197,10 @@ pub(crate) fn is_socket_host(host: &str) -> bool {
 
 /// Everything needed to connect, with defaults applied. Made by
 /// [`Keywords::build`] (or [`ConnectParams::from_iri`]); immutable after.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Its `Debug` shows the password as `***`, and the values of secret driver keywords
+/// (`sslpassword`, … : [`pg_exceptions::SECRET_KEYWORDS`]) as well.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectParams {
     pub(crate) hosts: Vec<Host>,
     pub(crate) user: String,

@@ -48,7 +48,9 @@ impl ConnectParams {
     /// their defaults as `[name]=value`, settings as `name=value`, and a
     /// trailing `search_path` as the fragment. A single Unix socket is
     /// written as `[unix]=path`; other socket hosts as percent-encoded paths.
-    /// With `obscure_password` the password is written as `***`.
+    /// With `obscure_password` the password is written as `***`, and so are the values of
+    /// secret driver keywords (`[sslpassword]=***`, … :
+    /// [`pg_exceptions::SECRET_KEYWORDS`]).
     ///
     /// Parsing the unobscured result and building with the same
     /// [`Defaults`](super::Defaults) gives back equal parameters (for
@@ -151,7 +153,13 @@ impl ConnectParams {
             "passfile",
             self.passfile.as_deref().map(|p| path_text(p).into_owned()),
         );
-        driver.extend(self.extra.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        driver.extend(self.extra.iter().map(|(k, v)| {
+            let secret = obscure_password && super::masked::is_secret(k);
+            (
+                k.as_str(),
+                if secret { "***".to_owned() } else { v.clone() },
+            )
+        }));
         driver.sort();
 
         let mut settings = self.settings.as_slice();

@@ -7,10 +7,22 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::wire::transport::PeerAddr;
 
 /// Cancels the query running on one connection; usable from any task or thread.
-#[derive(Clone, Debug)]
+///
+/// Its `Debug` shows the server and the backend's pid, not the secret key that lets anyone
+/// holding it cancel the session's queries.
+#[derive(Clone)]
 pub struct CancelHandle {
     peer: PeerAddr,
     key: Option<(i32, i32)>,
+}
+
+impl std::fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelHandle")
+            .field("peer", &self.peer)
+            .field("pid", &self.key.map(|(pid, _)| pid))
+            .finish_non_exhaustive()
+    }
 }
 
 impl CancelHandle {

@@ -24,6 +24,49 @@ pub struct Notification {
 /// How many notices a connection keeps when not told otherwise.
 pub const DEFAULT_NOTICE_CAPACITY: usize = 50;
 
+pub use crate::params::DEFAULT_NOTIFICATION_CAPACITY;
+
+/// What a connection had queued: the notifications, oldest first, and how many older ones
+/// were dropped since the last take because the queue was full.
+///
+/// From [`Connection::take_notifications`](crate::Connection::take_notifications) and
+/// [`Connection::notifies`](crate::Connection::notifies). Every dropped notification arrived
+/// before every one kept (the queue drops its oldest), so `dropped` describes one gap, just
+/// before `notifications`. Iterating a batch gives [`NotifyEvent`](crate::NotifyEvent)s:
+/// [`Dropped`](crate::NotifyEvent::Dropped) first when any were, then the notifications.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotificationBatch {
+    /// How many notifications were dropped, before these, since the last take.
+    pub dropped: u64,
+    /// The notifications, oldest first.
+    pub notifications: Vec<Notification>,
+}
+
+impl NotificationBatch {
+    /// Whether there is nothing to report: no notification, none dropped.
+    pub fn is_empty(&self) -> bool {
+        self.dropped == 0 && self.notifications.is_empty()
+    }
+}
+
+/// The notifications waiting to be taken, at most the capacity.
+#[derive(Default)]
+struct NotificationQueue {
+    items: VecDeque<Notification>,
+    /// Dropped since the last take, for the oldest end being full.
+    dropped: u64,
+}
+
+impl NotificationQueue {
+    /// Drops the oldest until at most `capacity` remain, counting them.
+    fn trim(&mut self, capacity: usize) {
+        while self.items.len() > capacity {
+            self.items.pop_front();
+            self.dropped = self.dropped.saturating_add(1);
+        }
+    }
+}
+
 pub(crate) struct Shared {
     closed: AtomicBool,
     close_reason: Mutex<Option<Error>>,
@@ -32,7 +75,8 @@ pub(crate) struct Shared {
     parameters: RwLock<HashMap<String, String>>,
     notices: Mutex<VecDeque<Message>>,
     notice_capacity: AtomicUsize,
-    notifications: Mutex<VecDeque<Notification>>,
+    notifications: Mutex<NotificationQueue>,
+    notification_capacity: AtomicUsize,
     pub(crate) notified: tokio::sync::Notify,
     finished: AtomicBool,
     finished_notify: tokio::sync::Notify,
@@ -57,7 +101,8 @@ impl Shared {
             parameters: RwLock::new(parameters),
             notices: Mutex::new(VecDeque::new()),
             notice_capacity: AtomicUsize::new(DEFAULT_NOTICE_CAPACITY),
-            notifications: Mutex::new(VecDeque::new()),
+            notifications: Mutex::new(NotificationQueue::default()),
+            notification_capacity: AtomicUsize::new(DEFAULT_NOTIFICATION_CAPACITY),
             notified: tokio::sync::Notify::new(),
             finished: AtomicBool::new(false),
             finished_notify: tokio::sync::Notify::new(),
@@ -180,12 +225,52 @@ impl Shared {
         }
     }
 
+    /// Queues a notification; when the queue is full, the oldest is dropped and counted. The
+    /// socket is read on regardless: a backend whose client stops reading holds back the
+    /// cluster-wide notification queue, and every other answer of the connection.
     pub(crate) fn push_notification(&self, notification: Notification) {
-        lock(&self.notifications).push_back(notification);
+        let capacity = self.notification_capacity.load(Ordering::Relaxed);
+        let mut queue = lock(&self.notifications);
+        match capacity {
+            0 => queue.dropped = queue.dropped.saturating_add(1),
+            _ => {
+                queue.trim(capacity - 1);
+                queue.items.push_back(notification);
+            }
+        }
+        drop(queue);
         self.notified.notify_waiters();
     }
 
-    pub(crate) fn take_notifications(&self) -> Vec<Notification> {
-        lock(&self.notifications).drain(..).collect()
+    pub(crate) fn take_notifications(&self) -> NotificationBatch {
+        let mut queue = lock(&self.notifications);
+        NotificationBatch {
+            dropped: std::mem::take(&mut queue.dropped),
+            notifications: queue.items.drain(..).collect(),
+        }
+    }
+
+    /// How many notifications are queued now.
+    pub(crate) fn queued_notifications(&self) -> usize {
+        lock(&self.notifications).items.len()
+    }
+
+    pub(crate) fn notification_capacity(&self) -> usize {
+        self.notification_capacity.load(Ordering::Relaxed)
+    }
+
+    /// Changes the capacity; what a smaller one leaves over is dropped (oldest first) and
+    /// counted.
+    pub(crate) fn set_notification_capacity(&self, capacity: usize) {
+        self.notification_capacity
+            .store(capacity, Ordering::Relaxed);
+        let mut queue = lock(&self.notifications);
+        let dropped = queue.dropped;
+        queue.trim(capacity);
+        let changed = queue.dropped != dropped;
+        drop(queue);
+        if changed {
+            self.notified.notify_waiters();
+        }
     }
 }
