@@ -1,0 +1,175 @@
+//! A server that lies, played by a fake one on 127.0.0.1 (`support/fake_server.rs`): the
+//! things a real server never does, and which the client must refuse with a typed error in
+//! bounded time, never a panic or a hang.
+//!
+//! - SCRAM cut short: AuthenticationOk before the server proved it knows the password
+//!   (AuthenticationSASLFinal with a verified signature), and a wrong signature; under
+//!   `channel_binding=require` a method other than a completed SCRAM-SHA-256-PLUS.
+//! - `require_auth`: each method the list refuses, and a server that skips authentication
+//!   when the list requires some.
+//! - A message length of 2^31 or more (negative as a signed 32-bit length), on each of the
+//!   paths an answer is read by: the handle that wrote the request, and the connection task.
+
+#[allow(dead_code)]
+#[path = "support/fake_server.rs"]
+mod fake;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use fake::{FakeServer, Peer, msg, script};
+use futures::StreamExt;
+use pg_driver::Connection;
+use pg_driver::params::Keywords;
+use pg_exceptions::{ConnectionDoesNotExistError, Error, ProtocolError, Source};
+
+/// How long anything here may take; a hang fails the test instead of stalling CI.
+const BOUND: Duration = Duration::from_secs(5);
+
+async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
+    tokio::time::timeout(BOUND, future)
+        .await
+        .unwrap_or_else(|_| panic!("{what}: no answer within {BOUND:?}"))
+}
+
+async fn connect(what: &str, kw: Keywords) -> Result<Connection, Error> {
+    bounded(what, pg_driver::connect(kw)).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Negative message lengths.
+
+/// A length no server may send: 2^31 + 16, negative as the protocol's signed 32 bits.
+const NEGATIVE: u32 = 0x8000_0010;
+
+/// Answers simple queries: `SELECT 1` with one row, anything else with a header whose length
+/// is [`NEGATIVE`]; then waits for the client to hang up.
+async fn bad_answer_to_second_query(mut peer: Peer) -> std::io::Result<()> {
+    peer.trust().await?;
+    loop {
+        let (tag, body) = peer.recv().await?;
+        if tag != b'Q' {
+            continue;
+        }
+        if body.starts_with(b"SELECT 1\0") {
+            let mut out = msg::row_description("one");
+            out.extend(msg::data_row("1"));
+            out.extend(msg::command_complete("SELECT 1"));
+            out.extend(msg::ready(b'I'));
+            peer.send(&out).await?;
+        } else {
+            peer.send(&msg::header(b'T', NEGATIVE)).await?;
+            peer.closed_by_client().await;
+            return Ok(());
+        }
+    }
+}
+
+/// Checks that `e` is the protocol error and that the connection now knows it is closed.
+async fn failed_and_closed(what: &str, db: &Connection, e: Error) {
+    assert!(e.is_a(&ProtocolError), "{what}: {e}");
+    assert_eq!(e.source_kind(), Source::Client, "{what}");
+    let begun = Instant::now();
+    while !db.closed() {
+        assert!(
+            begun.elapsed() < BOUND,
+            "{what}: the connection is not marked closed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let again = bounded(what, db.simple("SELECT 1")).await.unwrap_err();
+    assert!(
+        again.is_a(&ConnectionDoesNotExistError) || again.is_a(&ProtocolError),
+        "{what}: {again}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_length_on_the_handles_own_read_path() {
+    let server = FakeServer::start(script(bad_answer_to_second_query)).await;
+    let db = connect("connect", server.keywords()).await.unwrap();
+    // A first round trip, so the task is idle and has parked its reading end: the next
+    // request's handle reads its own answer (the loan path).
+    let first = bounded("first query", db.simple("SELECT 1")).await.unwrap();
+    assert_eq!(first[0].rows[0][0].as_deref(), Some("1"));
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let e = bounded("the bad answer", db.simple("SELECT 2"))
+        .await
+        .unwrap_err();
+    failed_and_closed("loan path", &db, e).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_length_while_idle_closes_the_connection() {
+    let server = FakeServer::start(script(|mut peer: Peer| async move {
+        peer.trust().await?;
+        // Unasked, once the client is idle.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        peer.send(&msg::header(b'A', NEGATIVE)).await?;
+        peer.closed_by_client().await;
+        Ok(())
+    }))
+    .await;
+    let db = connect("connect", server.keywords()).await.unwrap();
+    let begun = Instant::now();
+    while !db.closed() {
+        assert!(
+            begun.elapsed() < BOUND,
+            "the connection is not marked closed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let e = bounded("after", db.simple("SELECT 1")).await.unwrap_err();
+    assert!(e.is_a(&ProtocolError), "the reason it closed: {e}");
+    failed_and_closed("idle", &db, e).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negative_length_in_a_streamed_answer() {
+    // Extended protocol: Parse/Describe/Sync is answered properly, then Bind/Execute/Sync of
+    // the stream gets BindComplete and the bad header.
+    let server = FakeServer::start(script(|mut peer: Peer| async move {
+        peer.trust().await?;
+        let mut out = Vec::new();
+        loop {
+            let (tag, _) = peer.recv().await?;
+            match tag {
+                b'P' => out.extend(msg::frame(b'1', &[])),
+                b'D' => {
+                    out.extend(msg::frame(b't', &[0, 0]));
+                    out.extend(msg::row_description("x"));
+                }
+                b'B' => out.extend(msg::frame(b'2', &[])),
+                b'E' => {
+                    out.extend(msg::data_row("a"));
+                    out.extend(msg::header(b'D', NEGATIVE));
+                    peer.send(&out).await?;
+                    peer.closed_by_client().await;
+                    return Ok(());
+                }
+                b'C' => out.extend(msg::frame(b'3', &[])),
+                b'S' => {
+                    out.extend(msg::ready(b'I'));
+                    peer.send(&std::mem::take(&mut out)).await?;
+                }
+                b'X' => return Ok(()),
+                _ => {}
+            }
+        }
+    }))
+    .await;
+    let db = connect("connect", server.keywords()).await.unwrap();
+    let ps = bounded("prepare", db.prepare("SELECT x FROM t"))
+        .await
+        .unwrap();
+    let mut rows = ps.rows(()).unwrap();
+    let mut error = None;
+    while let Some(row) = bounded("rows", rows.next()).await {
+        if let Err(e) = row {
+            error = Some(e);
+            break;
+        }
+    }
+    let e = error.expect("the stream fails");
+    failed_and_closed("stream", &db, e).await;
+}
