@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 
 use fake::{FakeServer, Peer, msg, script};
 use futures::StreamExt;
-use pg_driver::Connection;
-use pg_driver::params::Keywords;
-use pg_exceptions::{ConnectionDoesNotExistError, Error, ProtocolError, Source};
+use pg_driver::params::{ChannelBindingMode, Keywords};
+use pg_driver::{AuthMethod, Connection};
+use pg_exceptions::{ConnectionDoesNotExistError, Error, InsecurityError, ProtocolError, Source};
 
 /// How long anything here may take; a hang fails the test instead of stalling CI.
 const BOUND: Duration = Duration::from_secs(5);
@@ -34,6 +34,217 @@ async fn bounded<F: Future>(what: &str, future: F) -> F::Output {
 
 async fn connect(what: &str, kw: Keywords) -> Result<Connection, Error> {
     bounded(what, pg_driver::connect(kw)).await
+}
+
+fn refused(what: &str, result: Result<Connection, Error>) -> Error {
+    match result {
+        Ok(db) => panic!(
+            "{what}: connected (auth {:?}) but should have been refused",
+            db.auth_method()
+        ),
+        Err(e) => {
+            assert_eq!(e.source_kind(), Source::Client, "{what}: {e}");
+            assert!(!e.to_string().contains(fake::PASSWORD), "{what}: {e}");
+            e
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SCRAM completeness and channel binding.
+
+/// Offers `mechanisms`, reads the client-first message, and says AuthenticationOk at once.
+async fn ok_after_client_first(mut peer: Peer, mechanisms: &[&str]) -> std::io::Result<()> {
+    fake::scram_begin(&mut peer, mechanisms).await?;
+    peer.trust().await?;
+    peer.closed_by_client().await;
+    Ok(())
+}
+
+/// Offers `mechanisms`, answers the client-first message, reads the client-final one, and
+/// says AuthenticationOk without AuthenticationSASLFinal.
+async fn ok_after_client_final(mut peer: Peer, mechanisms: &[&str]) -> std::io::Result<()> {
+    let (_, _, first) = fake::scram_begin(&mut peer, mechanisms).await?;
+    peer.send(&msg::sasl_continue(&first)).await?;
+    peer.recv().await?;
+    peer.trust().await?;
+    peer.closed_by_client().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn channel_binding_require_refuses_plus_exchange_cut_short() {
+    const PLUS: &[&str] = &["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"];
+    for (what, server) in [
+        (
+            "AuthenticationOk after the client-first message",
+            FakeServer::start_tls(script(|peer| ok_after_client_first(peer, PLUS))).await,
+        ),
+        (
+            "AuthenticationOk after the client-final message",
+            FakeServer::start_tls(script(|peer| ok_after_client_final(peer, PLUS))).await,
+        ),
+    ] {
+        let kw = server
+            .keywords()
+            .channel_binding(ChannelBindingMode::Require);
+        let e = refused(what, connect(what, kw).await);
+        assert!(e.is_a(&InsecurityError), "{what}: {e}");
+        assert!(
+            e.message().contains("SCRAM") && e.message().contains("server"),
+            "{what}: {}",
+            e.message()
+        );
+    }
+}
+
+#[tokio::test]
+async fn scram_cut_short_is_refused_whatever_channel_binding_says() {
+    for (what, plus) in [("SCRAM-SHA-256", false), ("SCRAM-SHA-256-PLUS", true)] {
+        let mechanisms: &'static [&'static str] = if plus {
+            &["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"]
+        } else {
+            &["SCRAM-SHA-256"]
+        };
+        for cut in [false, true] {
+            let s = move |peer| async move {
+                match cut {
+                    false => ok_after_client_first(peer, mechanisms).await,
+                    true => ok_after_client_final(peer, mechanisms).await,
+                }
+            };
+            let server = match plus {
+                true => FakeServer::start_tls(script(s)).await,
+                false => FakeServer::start(script(s)).await,
+            };
+            for binding in [ChannelBindingMode::Prefer, ChannelBindingMode::Disable] {
+                let what = format!("{what}, cut after client-final: {cut}, {binding}");
+                let kw = server.keywords().channel_binding(binding);
+                let e = refused(&what, connect(&what, kw).await);
+                assert!(e.is_a(&InsecurityError), "{what}: {e}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn scram_wrong_server_signature_is_refused() {
+    for plus in [false, true] {
+        let mechanisms: &'static [&'static str] = if plus {
+            &["SCRAM-SHA-256-PLUS"]
+        } else {
+            &["SCRAM-SHA-256"]
+        };
+        let s = move |mut peer: Peer| async move {
+            fake::scram_complete(&mut peer, mechanisms, true).await?;
+            peer.closed_by_client().await;
+            Ok(())
+        };
+        let server = match plus {
+            true => FakeServer::start_tls(script(s)).await,
+            false => FakeServer::start(script(s)).await,
+        };
+        let what = format!("forged signature, PLUS: {plus}");
+        let e = refused(&what, connect(&what, server.keywords()).await);
+        assert!(e.is_a(&InsecurityError), "{what}: {e}");
+        assert!(e.message().contains("signature"), "{what}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn scram_out_of_order_messages_are_refused() {
+    // SASLFinal with no SASLContinue before it; SASLContinue before the client chose a
+    // mechanism; a second SASL offer in the middle of an exchange.
+    let final_first = FakeServer::start(script(|mut peer: Peer| async move {
+        fake::scram_begin(&mut peer, &["SCRAM-SHA-256"]).await?;
+        peer.send(&msg::sasl_final(b"v=AAAA")).await?;
+        peer.trust().await?;
+        peer.closed_by_client().await;
+        Ok(())
+    }))
+    .await;
+    let continue_first = FakeServer::start(script(|mut peer: Peer| async move {
+        peer.send(&msg::sasl_continue(b"r=x,s=AAAA,i=4096")).await?;
+        peer.closed_by_client().await;
+        Ok(())
+    }))
+    .await;
+    let offered_twice = FakeServer::start(script(|mut peer: Peer| async move {
+        fake::scram_begin(&mut peer, &["SCRAM-SHA-256"]).await?;
+        fake::scram_complete(&mut peer, &["SCRAM-SHA-256"], false).await?;
+        peer.closed_by_client().await;
+        Ok(())
+    }))
+    .await;
+    for (what, server) in [
+        ("SASLFinal before SASLContinue", final_first),
+        ("SASLContinue unasked", continue_first),
+        ("a second SASL offer", offered_twice),
+    ] {
+        let e = refused(what, connect(what, server.keywords()).await);
+        assert!(
+            e.is_a(&InsecurityError) || e.is_a(&ProtocolError),
+            "{what}: {e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn complete_scram_exchanges_are_accepted() {
+    // The fake server's SCRAM is right: a complete exchange, verified, logs in.
+    let plain = FakeServer::start(script(|mut peer: Peer| async move {
+        fake::scram_complete(&mut peer, &["SCRAM-SHA-256"], false).await?;
+        peer.closed_by_client().await;
+        Ok(())
+    }))
+    .await;
+    let db = connect("SCRAM-SHA-256", plain.keywords())
+        .await
+        .unwrap_or_else(|e| panic!("SCRAM-SHA-256: {e}"));
+    assert_eq!(db.auth_method(), AuthMethod::ScramSha256);
+    db.close();
+
+    let plus = FakeServer::start_tls(script(|mut peer: Peer| async move {
+        fake::scram_complete(&mut peer, &["SCRAM-SHA-256-PLUS", "SCRAM-SHA-256"], false).await?;
+        peer.closed_by_client().await;
+        Ok(())
+    }))
+    .await;
+    let kw = plus.keywords().channel_binding(ChannelBindingMode::Require);
+    let db = connect("SCRAM-SHA-256-PLUS", kw)
+        .await
+        .unwrap_or_else(|e| panic!("SCRAM-SHA-256-PLUS: {e}"));
+    assert_eq!(db.auth_method(), AuthMethod::ScramSha256Plus);
+    db.close();
+}
+
+#[tokio::test]
+async fn channel_binding_require_refuses_other_methods_before_answering() {
+    type Step = fn() -> Vec<u8>;
+    let cases: [(&str, Step); 3] = [
+        ("a cleartext password", msg::auth_cleartext),
+        ("an MD5 password", || msg::auth_md5(*b"salt")),
+        ("AuthenticationOk at once", msg::auth_ok),
+    ];
+    for (what, first) in cases {
+        let server = FakeServer::start_tls(script(move |mut peer: Peer| async move {
+            peer.send(&first()).await?;
+            if first() == msg::auth_ok() {
+                peer.finish_startup().await?;
+            }
+            peer.closed_by_client().await;
+            Ok(())
+        }))
+        .await;
+        let kw = server
+            .keywords()
+            .channel_binding(ChannelBindingMode::Require);
+        let e = refused(what, connect(what, kw).await);
+        assert!(e.is_a(&InsecurityError), "{what}: {e}");
+        assert!(e.message().contains("channel binding"), "{what}: {e}");
+        // No password went to a server that cannot bind it to the channel.
+        assert!(!server.seen_tags().contains(&b'p'), "{what}: answered");
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

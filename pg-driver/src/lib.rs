@@ -18,6 +18,7 @@
 mod alock;
 mod answers;
 mod api_impl;
+mod auth;
 pub mod blocking;
 mod bulk;
 mod cancel;
