@@ -21,7 +21,10 @@ use fake::{FakeServer, Peer, msg, script};
 use futures::StreamExt;
 use pg_driver::params::{ChannelBindingMode, Keywords};
 use pg_driver::{AuthMethod, Connection};
-use pg_exceptions::{ConnectionDoesNotExistError, Error, InsecurityError, ProtocolError, Source};
+use pg_exceptions::{
+    AuthenticationMethodError, ConnectionDoesNotExistError, Error, InsecurityError, ProtocolError,
+    Source,
+};
 
 /// How long anything here may take; a hang fails the test instead of stalling CI.
 const BOUND: Duration = Duration::from_secs(5);
@@ -244,6 +247,136 @@ async fn channel_binding_require_refuses_other_methods_before_answering() {
         assert!(e.message().contains("channel binding"), "{what}: {e}");
         // No password went to a server that cannot bind it to the channel.
         assert!(!server.seen_tags().contains(&b'p'), "{what}: answered");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// require_auth.
+
+/// A server that asks for `method` (or says AuthenticationOk at once for "none") and then
+/// accepts whatever the client answers.
+fn asking(method: &'static str) -> fake::Script {
+    script(move |mut peer: Peer| async move {
+        match method {
+            "password" | "md5" => {
+                let ask = match method {
+                    "password" => msg::auth_cleartext(),
+                    _ => msg::auth_md5(*b"salt"),
+                };
+                peer.send(&ask).await?;
+                peer.recv().await?;
+                peer.trust().await?;
+            }
+            "gss" => peer.send(&msg::auth_gss()).await?,
+            "sspi" => peer.send(&msg::auth_sspi()).await?,
+            "scram-sha-256" => fake::scram_complete(&mut peer, &["SCRAM-SHA-256"], false).await?,
+            _ => peer.trust().await?,
+        }
+        peer.closed_by_client().await;
+        Ok(())
+    })
+}
+
+fn require_auth(server: &FakeServer, list: &str) -> Keywords {
+    let mut kw = server.keywords();
+    kw.set("require_auth", list).expect("a valid require_auth");
+    kw
+}
+
+#[tokio::test]
+async fn require_auth_refuses_each_method_not_listed() {
+    // (the server's method, a require_auth that does not allow it)
+    let cases = [
+        ("password", "scram-sha-256"),
+        ("password", "md5,scram-sha-256"),
+        ("password", "!password"),
+        ("password", "none"),
+        ("md5", "scram-sha-256"),
+        ("md5", "password,none"),
+        ("md5", "!md5,!none"),
+        ("gss", "scram-sha-256"),
+        ("gss", "!gss"),
+        ("sspi", "password"),
+        ("sspi", "!sspi"),
+        ("scram-sha-256", "password,md5"),
+        ("scram-sha-256", "!scram-sha-256"),
+        ("scram-sha-256", "none"),
+    ];
+    for (method, list) in cases {
+        let server = FakeServer::start(asking(method)).await;
+        let what = format!("server asks for {method}, require_auth={list}");
+        let e = refused(&what, connect(&what, require_auth(&server, list)).await);
+        assert!(e.is_a(&AuthenticationMethodError), "{what}: {e}");
+        assert!(
+            e.message().contains("require_auth") && e.message().contains(list),
+            "{what}: {}",
+            e.message()
+        );
+        // Refused before anything was answered.
+        assert!(!server.seen_tags().contains(&b'p'), "{what}: answered");
+    }
+}
+
+#[tokio::test]
+async fn require_auth_refuses_a_server_that_skips_authentication() {
+    for list in [
+        "scram-sha-256",
+        "password",
+        "md5",
+        "md5,scram-sha-256",
+        "!none",
+        "!md5,!none",
+    ] {
+        let server = FakeServer::start(asking("none")).await;
+        let what = format!("AuthenticationOk at once, require_auth={list}");
+        let e = refused(&what, connect(&what, require_auth(&server, list)).await);
+        assert!(e.is_a(&AuthenticationMethodError), "{what}: {e}");
+        assert!(
+            e.message().contains("did not complete authentication"),
+            "{what}: {}",
+            e.message()
+        );
+    }
+    // Cut short SCRAM does not count as SCRAM, even where none would be allowed.
+    for list in ["scram-sha-256", "scram-sha-256,none"] {
+        let server = FakeServer::start(script(|peer| {
+            ok_after_client_final(peer, &["SCRAM-SHA-256"])
+        }))
+        .await;
+        let what = format!("SCRAM cut short, require_auth={list}");
+        let e = refused(&what, connect(&what, require_auth(&server, list)).await);
+        assert!(
+            e.is_a(&AuthenticationMethodError) || e.is_a(&InsecurityError),
+            "{what}: {e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn require_auth_accepts_what_it_allows() {
+    // (the server's method, a require_auth that allows it, the method reported)
+    let cases = [
+        ("password", "password", AuthMethod::Password),
+        ("password", "!md5", AuthMethod::Password),
+        ("md5", "md5,scram-sha-256", AuthMethod::Md5),
+        ("scram-sha-256", "scram-sha-256", AuthMethod::ScramSha256),
+        (
+            "scram-sha-256",
+            "!password,!md5,!none",
+            AuthMethod::ScramSha256,
+        ),
+        ("none", "none", AuthMethod::Trust),
+        ("none", "md5,none", AuthMethod::Trust),
+        ("none", "!scram-sha-256", AuthMethod::Trust),
+    ];
+    for (method, list, reported) in cases {
+        let server = FakeServer::start(asking(method)).await;
+        let what = format!("server asks for {method}, require_auth={list}");
+        let db = connect(&what, require_auth(&server, list))
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(db.auth_method(), reported, "{what}");
+        db.close();
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the client accepts of the server's side of authentication, as libpq's
-//! `check_expected_areq` does: `channel_binding=require` and SCRAM completeness.
+//! `check_expected_areq` does: `require_auth`, `channel_binding=require` and SCRAM
+//! completeness.
 //!
 //! Every request is checked before it is answered, so a password never goes to a server the
 //! client would refuse; AuthenticationOk is checked before the session is accepted. A SCRAM
@@ -7,10 +8,10 @@
 //! in it was verified: until then the server has not shown that it knows the password, and
 //! a SCRAM-SHA-256-PLUS exchange has not shown that the channel is bound.
 
-use pg_exceptions::{Error, InsecurityError, ProtocolError};
+use pg_exceptions::{AuthenticationMethodError, Error, InsecurityError, ProtocolError};
 use postgres_protocol::authentication::sasl::ScramSha256;
 
-use crate::params::ChannelBindingMode;
+use crate::params::{AuthRequirement, ChannelBindingMode, RequireAuth};
 use crate::startup::AuthMethod;
 
 /// What the server asked for.
@@ -42,6 +43,18 @@ impl Request {
             Request::Other => "an unsupported authentication method",
         }
     }
+
+    /// The `require_auth` method it is; `None` for one the list has no name for.
+    fn requirement(self) -> Option<AuthRequirement> {
+        match self {
+            Request::Cleartext => Some(AuthRequirement::Password),
+            Request::Md5 => Some(AuthRequirement::Md5),
+            Request::Sasl => Some(AuthRequirement::ScramSha256),
+            Request::Gss => Some(AuthRequirement::Gss),
+            Request::Sspi => Some(AuthRequirement::Sspi),
+            Request::Other => None,
+        }
+    }
 }
 
 /// Where a SCRAM exchange stands.
@@ -57,17 +70,34 @@ enum Scram {
 }
 
 /// The client's side of the rules, through one startup conversation.
-pub(crate) struct Guard {
+pub(crate) struct Guard<'a> {
+    require_auth: &'a RequireAuth,
     channel_binding: ChannelBindingMode,
     scram: Scram,
+    /// The client finished its side of an exchange: a password sent, or SCRAM verified.
+    finished: bool,
 }
 
-impl Guard {
-    pub(crate) fn new(channel_binding: ChannelBindingMode) -> Guard {
+impl<'a> Guard<'a> {
+    pub(crate) fn new(require_auth: &'a RequireAuth, channel_binding: ChannelBindingMode) -> Self {
         Guard {
+            require_auth,
             channel_binding,
             scram: Scram::Idle,
+            finished: false,
         }
+    }
+
+    /// The `require_auth` refusal: what libpq reports as "authentication method requirement
+    /// failed".
+    fn refused(&self, reason: &str) -> Error {
+        Error::client(
+            &AuthenticationMethodError,
+            format!(
+                "authentication method requirement require_auth=\"{}\" failed: {reason}",
+                self.require_auth
+            ),
+        )
     }
 
     /// Before answering `request`: refuses what the rules forbid, and a second SASL
@@ -78,6 +108,13 @@ impl Guard {
                 &ProtocolError,
                 "the server started SASL authentication again in the middle of an exchange",
             ));
+        }
+        let allowed = match request.requirement() {
+            Some(method) => self.require_auth.allows(method),
+            None => self.require_auth.allows_unnamed(),
+        };
+        if !allowed {
+            return Err(self.refused(&format!("the server asked for {}", request.described())));
         }
         // channel_binding=require: a method that cannot bind to the channel is refused before
         // it is answered (as libpq does): a server in the middle could relay the answer to the
@@ -92,6 +129,11 @@ impl Guard {
             ));
         }
         Ok(())
+    }
+
+    /// The client answered a password request: its side of the exchange is done.
+    pub(crate) fn password_sent(&mut self) {
+        self.finished = true;
     }
 
     /// The client sent its first SCRAM message.
@@ -126,6 +168,7 @@ impl Guard {
             .with_cause(e)
         })?;
         self.scram = Scram::Verified;
+        self.finished = true;
         Ok(())
     }
 
@@ -138,6 +181,10 @@ impl Guard {
                 "the server accepted the client before it finished SCRAM authentication, \
                  without proving that it knows the password (no server signature)",
             ));
+        }
+        // require_auth without `none`: the server must have run an exchange to its end.
+        if !self.finished && !self.require_auth.allows(AuthRequirement::None) {
+            return Err(self.refused("the server did not complete authentication"));
         }
         let bound = matches!(self.scram, Scram::Verified) && method == AuthMethod::ScramSha256Plus;
         if self.channel_binding == ChannelBindingMode::Require && !bound {

@@ -227,6 +227,7 @@ impl Connector {
             database: Some(params.database()),
             settings: params.settings(),
             channel_binding: params.channel_binding(),
+            require_auth: params.require_auth(),
         };
         let tls = socket.is_tls();
         let client_addr = socket.local_addr();

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::auth::{Guard, Request};
 use crate::error::from_error_body;
-use crate::params::ChannelBindingMode;
+use crate::params::{ChannelBindingMode, RequireAuth};
 use crate::socket::Socket;
 use crate::task::{message_from_fields, protocol};
 
@@ -27,6 +27,7 @@ pub(crate) struct Startup<'a> {
     pub(crate) database: Option<&'a str>,
     pub(crate) settings: &'a [(String, String)],
     pub(crate) channel_binding: ChannelBindingMode,
+    pub(crate) require_auth: &'a RequireAuth,
 }
 
 /// How the server authenticated the client.
@@ -160,7 +161,7 @@ pub(crate) async fn startup(
     conv.send(&packet).await?;
 
     let mut auth_method = AuthMethod::Trust;
-    let mut guard = Guard::new(startup.channel_binding);
+    let mut guard = Guard::new(startup.require_auth, startup.channel_binding);
     let mut parameters = HashMap::new();
     let mut backend_key = None;
     let mut notices = Vec::new();
@@ -173,6 +174,7 @@ pub(crate) async fn startup(
                 auth_method = AuthMethod::Password;
                 frontend::password_message(need_password(startup)?.as_bytes(), &mut out)
                     .map_err(protocol)?;
+                guard.password_sent();
             }
             backend::Message::AuthenticationMd5Password(body) => {
                 guard.check_request(Request::Md5)?;
@@ -183,6 +185,7 @@ pub(crate) async fn startup(
                     body.salt(),
                 );
                 frontend::password_message(hash.as_bytes(), &mut out).map_err(protocol)?;
+                guard.password_sent();
             }
             backend::Message::AuthenticationSasl(body) => {
                 guard.check_request(Request::Sasl)?;

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    ChannelBindingMode, Keywords, LoadBalanceHosts, ParamsError, Password, SslMode,
+    ChannelBindingMode, Keywords, LoadBalanceHosts, ParamsError, Password, RequireAuth, SslMode,
     TargetSessionAttrs,
 };
 
@@ -26,7 +26,6 @@ pub const PASSTHROUGH_KEYWORDS: &[&str] = &[
     "oauth_issuer",
     "oauth_scope",
     "replication",
-    "require_auth",
     "requirepeer",
     "scram_client_key",
     "scram_server_key",
@@ -105,6 +104,7 @@ impl Keywords {
                 self.channel_binding =
                     Some(parse_enum(k, value, ChannelBindingMode::parse, expected)?);
             }
+            "require_auth" => self.require_auth = Some(RequireAuth::parse(value)?),
             "target_session_attrs" => {
                 let expected = TargetSessionAttrs::EXPECTED;
                 let attrs = parse_enum(k, value, TargetSessionAttrs::parse, expected)?;

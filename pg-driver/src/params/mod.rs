@@ -31,6 +31,23 @@
 //!
 //! Passwords live in [`Password`], whose `Debug` prints `***`; the password
 //! file is read by [`pgpass`].
+//!
+//! `require_auth` (libpq 16; `PGREQUIREAUTH`, `[require_auth]` in a `pq://`
+//! IRI) is a [`RequireAuth`]: the authentication methods the server may use,
+//! or with `!` those it may not. The connection checks it before answering
+//! each request and again at AuthenticationOk, so a server that skips
+//! authentication while the list does not allow `none` is refused. Malformed
+//! lists (unknown methods, negated and plain items mixed, a method twice) are
+//! [`ParamsError::InvalidValue`].
+//!
+//! ```
+//! # use pg_driver::params::{AuthRequirement, Keywords, RequireAuth};
+//! let params = Keywords::parse("postgresql://app@db/app?require_auth=scram-sha-256")?.build()?;
+//! assert_eq!(params.require_auth(), &RequireAuth::only([AuthRequirement::ScramSha256]));
+//! assert_eq!(params.to_iri(false), "pq://app@db/app?[require_auth]=scram-sha-256");
+//! assert!(Keywords::parse("host=db require_auth=md5,!password").is_err());
+//! # Ok::<(), pg_driver::params::ParamsError>(())
+//! ```
 
 mod apply;
 mod build;
@@ -42,6 +59,7 @@ mod keywords;
 mod options;
 pub mod pgpass;
 mod render;
+mod require_auth;
 mod statements;
 
 #[cfg(test)]
@@ -60,6 +78,7 @@ pub use error::ParamsError;
 pub use keywords::Keywords;
 pub use options::{ChannelBindingMode, LoadBalanceHosts, SslMode, TargetSessionAttrs};
 pub use pgpass::PgpassWarning;
+pub use require_auth::{AuthRequirement, RequireAuth};
 pub use statements::PreparedStatements;
 
 /// A password. Its `Debug` output is `***`, so it never leaks into logs.
@@ -204,6 +223,7 @@ pub struct ConnectParams {
     pub(crate) ssl_cert: Option<PathBuf>,
     pub(crate) ssl_key: Option<PathBuf>,
     pub(crate) channel_binding: ChannelBindingMode,
+    pub(crate) require_auth: RequireAuth,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) keepalives: bool,
     pub(crate) keepalives_idle: Option<Duration>,
@@ -278,6 +298,11 @@ impl ConnectParams {
     /// `channel_binding`.
     pub fn channel_binding(&self) -> ChannelBindingMode {
         self.channel_binding
+    }
+    /// `require_auth`: the authentication methods the server may use (see
+    /// [`RequireAuth`]); [`RequireAuth::any`] unless set.
+    pub fn require_auth(&self) -> &RequireAuth {
+        &self.require_auth
     }
     /// `connect_timeout` per host, whole seconds and at least 2 (libpq's
     /// floor); `None` waits indefinitely.
