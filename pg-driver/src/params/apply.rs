@@ -12,7 +12,9 @@ use super::{
 };
 
 /// libpq keywords this layer accepts but has no typed field for; their values
-/// are kept in [`Keywords::extra`] for the driver to act on.
+/// are kept in [`Keywords::extra`]. The driver implements none of them: a
+/// connection reports those given as ignored (see
+/// [`ConnectParams::ignored_parameters`](super::ConnectParams::ignored_parameters)).
 pub const PASSTHROUGH_KEYWORDS: &[&str] = &[
     "authtype",
     "gssdelegation",

@@ -103,8 +103,12 @@ impl Keywords {
                 super::statements::check(key, value)?;
                 continue;
             }
-            let modelled = !PASSTHROUGH_KEYWORDS.contains(&key.as_str())
-                && Keywords::new().set_known(key, value).unwrap_or(true);
+            let passthrough = PASSTHROUGH_KEYWORDS.contains(&key.as_str());
+            if !passthrough && super::iri::is_tls_name(key) {
+                let keyword = key.clone();
+                return Err(ParamsError::UnknownTlsParameter { keyword });
+            }
+            let modelled = !passthrough && Keywords::new().set_known(key, value).unwrap_or(true);
             if key.is_empty()
                 || modelled
                 || matches!(key.as_str(), "unix" | "database" | "settings")

@@ -32,6 +32,14 @@
 //! Passwords live in [`Password`], whose `Debug` prints `***`; the password
 //! file is read by [`pgpass`].
 //!
+//! TLS is never weakened by a parameter the driver does not understand:
+//! py-postgresql's `[sslrootcrtfile]`, `[sslcrtfile]`, `[sslkeyfile]` and
+//! `[sslrootcrlfile]` mean libpq's `sslrootcert`, `sslcert`, `sslkey` and
+//! `sslcrl`; any other unknown `ssl…` name is
+//! [`ParamsError::UnknownTlsParameter`]. Parameters that are kept but not
+//! acted on ([`ConnectParams::ignored_parameters`]) are reported as
+//! IgnoredClientParameterWarning through the message hooks on connecting.
+//!
 //! `require_auth` (libpq 16; `PGREQUIREAUTH`, `[require_auth]` in a `pq://`
 //! IRI) is a [`RequireAuth`]: the authentication methods the server may use,
 //! or with `!` those it may not. The connection checks it before answering
@@ -54,6 +62,7 @@ mod build;
 mod conninfo;
 mod env;
 mod error;
+mod ignored;
 mod iri;
 mod keywords;
 mod options;
@@ -339,8 +348,10 @@ impl ConnectParams {
         self.passfile.as_deref()
     }
     /// Driver parameters this layer does not model: known libpq keywords
-    /// without a typed field (`sslcrl`, `gssencmode`, …) and unknown
-    /// bracketed `pq://` parameters.
+    /// without a typed field (`sslcrl`, `gssencmode`, …), this driver's own
+    /// statement keywords, and unknown bracketed `pq://` parameters (never an
+    /// `ssl…` one). See [`ConnectParams::ignored_parameters`] for which of them
+    /// the driver cannot honour.
     pub fn extra(&self) -> &BTreeMap<String, String> {
         &self.extra
     }
