@@ -495,3 +495,120 @@ fn the_blocking_facade_authenticates() {
         vec![Some("scram_user".to_owned()), Some("2".to_owned())]
     );
 }
+
+/// `keywords` with `require_auth` set as libpq's keyword.
+fn requiring(user: &str, password: Option<&str>, sslmode: SslMode, list: &str) -> Keywords {
+    let mut kw = keywords(user, password, sslmode);
+    kw.set("require_auth", list).expect("a valid require_auth");
+    kw
+}
+
+#[tokio::test]
+async fn require_auth_against_a_real_server() {
+    use AuthMethod::*;
+    use SslMode::{Disable, Require};
+    // (role, password, sslmode, require_auth, the method expected)
+    let accepted: [(&str, Option<&str>, SslMode, &str, AuthMethod); 8] = [
+        ("pw_user", Some(PASSWORD_PW), Disable, "password", Password),
+        ("md5_user", Some(MD5_PW), Disable, "md5", Md5),
+        ("md5_user", Some(MD5_PW), Disable, "!password", Md5),
+        (
+            "scram_user",
+            Some(SCRAM_PW),
+            Disable,
+            "scram-sha-256",
+            ScramSha256,
+        ),
+        (
+            "scram_user",
+            Some(SCRAM_PW),
+            Require,
+            "scram-sha-256",
+            ScramSha256Plus,
+        ),
+        ("scram_user", Some(SCRAM_PW), Disable, "!none", ScramSha256),
+        ("trusted", None, Disable, "none", Trust),
+        (
+            "trusted",
+            None,
+            Require,
+            "!password,!md5,!scram-sha-256",
+            Trust,
+        ),
+    ];
+    for (user, password, sslmode, list, method) in accepted {
+        let what = format!("{user}, sslmode={sslmode}, require_auth={list}");
+        let db = within(
+            &what,
+            pg_driver::connect(requiring(user, password, sslmode, list)),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!(db.auth_method(), method, "{what}");
+        assert_eq!(
+            scalar(&db, "SELECT current_user").await.as_deref(),
+            Some(user)
+        );
+        db.close();
+    }
+    // (role, password, require_auth): the server's method is not one the list allows, or it
+    // skips authentication while the list wants some.
+    let refused: [(&str, Option<&str>, &str); 6] = [
+        ("trusted", None, "scram-sha-256"),
+        ("trusted", None, "!none"),
+        ("md5_user", Some(MD5_PW), "scram-sha-256"),
+        ("pw_user", Some(PASSWORD_PW), "!password"),
+        ("scram_user", Some(SCRAM_PW), "md5,password,none"),
+        ("nossl_user", Some(NOSSL_PW), "password"),
+    ];
+    for (user, password, list) in refused {
+        let what = format!("{user}, require_auth={list}");
+        let result = within(
+            &what,
+            pg_driver::connect(requiring(user, password, Disable, list)),
+        )
+        .await;
+        let e = expect_err(result, &what);
+        assert!(
+            e.is_a(&pg_exceptions::AuthenticationMethodError),
+            "{what}: {e}"
+        );
+        assert_eq!(e.source_kind(), Source::Client, "{what}");
+        assert!(e.message().contains(list), "{what}: {}", e.message());
+    }
+
+    // The other spellings: a postgresql:// query parameter, a pq:// driver parameter, a
+    // connection string and PGREQUIREAUTH.
+    let port = fixture().pg.port();
+    let base = format!("sslmode=disable&passfile={NO_PASSFILE}");
+    let spellings = [
+        format!("postgresql://trusted@127.0.0.1:{port}/test?{base}&require_auth=scram-sha-256"),
+        format!(
+            "pq://trusted@127.0.0.1:{port}/test?[sslmode]=disable&[passfile]={NO_PASSFILE}&[require_auth]=md5"
+        ),
+        format!(
+            "host=127.0.0.1 port={port} user=trusted dbname=test sslmode=disable passfile={NO_PASSFILE} require_auth=password"
+        ),
+    ];
+    for text in &spellings {
+        let kw = Keywords::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let e = expect_err(within(text, pg_driver::connect(kw)).await, text);
+        assert!(
+            e.is_a(&pg_exceptions::AuthenticationMethodError),
+            "{text}: {e}"
+        );
+    }
+    let env = |name: &str| (name == "PGREQUIREAUTH").then(|| "scram-sha-256".to_owned());
+    let kw = keywords("trusted", None, Disable).with_env(env).unwrap();
+    let e = expect_err(
+        within("PGREQUIREAUTH", pg_driver::connect(kw)).await,
+        "PGREQUIREAUTH",
+    );
+    assert!(e.is_a(&pg_exceptions::AuthenticationMethodError), "{e}");
+    let env = |name: &str| (name == "PGREQUIREAUTH").then(|| "none,scram-sha-256".to_owned());
+    let kw = keywords("trusted", None, Disable).with_env(env).unwrap();
+    let db = within("PGREQUIREAUTH=none", pg_driver::connect(kw))
+        .await
+        .unwrap();
+    db.close();
+}

@@ -721,3 +721,183 @@ async fn a_server_without_tls() {
         );
     }
 }
+
+/// A `pq://` IRI for `user` on the TLS cluster with `query` (driver parameters) appended: the
+/// way py-postgresql users write TLS files (`[sslrootcrtfile]`, `[sslcrtfile]`,
+/// `[sslkeyfile]`).
+fn pq_iri(user: &str, host: &str, query: &str) -> String {
+    format!(
+        "pq://{user}@{host}:{}/test?[passfile]={NO_PASSFILE}&[connect_timeout]=20&{query}",
+        fixture().pg.port()
+    )
+}
+
+/// A path as a `pq://` query value.
+fn iri_path(path: &Path) -> String {
+    path.display()
+        .to_string()
+        .replace('%', "%25")
+        .replace('&', "%26")
+        .replace('#', "%23")
+        .replace(' ', "%20")
+}
+
+fn parsed(iri: &str) -> Keywords {
+    Keywords::parse(iri).unwrap_or_else(|e| panic!("{iri}: {e}"))
+}
+
+#[tokio::test]
+async fn py_postgresql_tls_file_parameters_are_honoured() {
+    let f = fixture();
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let rogue = write(dir.path(), "rogue-ca.crt", &f.rogue_ca.cert.cert);
+    let right = ca();
+
+    // [sslrootcrtfile] naming a CA that did not sign the server's certificate: verification
+    // fails, for require as for verify-ca (libpq: require with a root certificate verifies).
+    for sslmode in ["require", "verify-ca", "verify-full"] {
+        let what = format!("[sslmode]={sslmode}&[sslrootcrtfile]=<another CA>");
+        let iri = pq_iri(
+            "scram_user",
+            "localhost",
+            &format!("[sslmode]={sslmode}&[sslrootcrtfile]={}", iri_path(&rogue)),
+        );
+        let kw = parsed(&iri).password(SCRAM_PW);
+        let e = fail(&what, kw.clone()).await;
+        assert_eq!(kw.sslrootcert.as_deref(), Some(rogue.as_path()), "{what}");
+        assert!(e.is_a(&InsecurityError), "{what}: {}", report(&e));
+        assert!(
+            report(&e).contains("UnknownIssuer"),
+            "{what}: {}",
+            report(&e)
+        );
+    }
+    // The right CA: verified, and connected.
+    let iri = pq_iri(
+        "scram_user",
+        "localhost",
+        &format!(
+            "[sslmode]=verify-full&[sslrootcrtfile]={}",
+            iri_path(&right)
+        ),
+    );
+    let db = connect(
+        "[sslrootcrtfile]=<the server's CA>",
+        parsed(&iri).password(SCRAM_PW),
+    )
+    .await;
+    assert_eq!(db.security(), Some("tls"));
+    db.close();
+
+    // [sslcrtfile] and [sslkeyfile]: the client certificate the server's `cert` rule wants.
+    let pem = issue(
+        &f.client_ca,
+        "certuser",
+        &[],
+        ExtendedKeyUsagePurpose::ClientAuth,
+    );
+    let cert = write(dir.path(), "certuser.crt", &pem.cert);
+    let key = write(dir.path(), "certuser.key", &pem.key);
+    let iri = pq_iri(
+        "certuser",
+        "localhost",
+        &format!(
+            "[sslmode]=verify-full&[sslrootcrtfile]={}&[sslcrtfile]={}&[sslkeyfile]={}",
+            iri_path(&right),
+            iri_path(&cert),
+            iri_path(&key)
+        ),
+    );
+    let db = connect("[sslcrtfile] and [sslkeyfile]", parsed(&iri)).await;
+    assert_eq!(
+        scalar(&db, "SELECT current_user").await.as_deref(),
+        Some("certuser")
+    );
+    db.close();
+}
+
+#[tokio::test]
+async fn unknown_tls_parameters_are_refused() {
+    for query in [
+        "[sslmode]=require&[sslfoo]=bar",
+        "[sslrootcrt]=ca.pem",
+        "[ssl]=on",
+    ] {
+        let iri = pq_iri("scram_user", "127.0.0.1", query);
+        let e = Keywords::parse(&iri).expect_err(&iri);
+        let key = &query[query.rfind('[').unwrap() + 1..query.rfind(']').unwrap()];
+        assert!(e.to_string().contains(key), "{iri}: {e}");
+        assert!(e.to_string().contains("TLS"), "{iri}: {e}");
+        let e = within(&iri, pg_driver::open(&iri)).await.expect_err(&iri);
+        assert!(
+            e.is_a(&pg_exceptions::ClientCannotConnectError),
+            "{iri}: {}",
+            report(&e)
+        );
+    }
+}
+
+#[tokio::test]
+async fn ignored_client_parameters_warn_through_the_message_hooks() {
+    use std::sync::{Arc, Mutex};
+    let heard = Arc::new(Mutex::new(Vec::<pg_exceptions::Message>::new()));
+    let hook = {
+        let heard = heard.clone();
+        Arc::new(move |m: &pg_exceptions::Message| {
+            heard.lock().unwrap().push(m.clone());
+            true
+        })
+    };
+    // A libpq keyword the driver keeps but cannot act on, and a bracketed parameter nobody
+    // knows; the secret-looking value must not show in the warning.
+    let iri = pq_iri(
+        "scram_user",
+        "127.0.0.1",
+        "[sslmode]=require&[krbsrvname]=kerberos-secret&[frobnicate]=hush",
+    );
+    let params = parsed(&iri).password(SCRAM_PW).build().expect("valid");
+    let connector = pg_driver::Connector::new(params).with_message_hook(hook.clone());
+    let db = within("connect", connector.connect())
+        .await
+        .unwrap_or_else(|e| panic!("{}", report(&e)));
+    db.close();
+    let warnings: Vec<_> = heard
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.class() == &pg_exceptions::IgnoredClientParameterWarning)
+        .cloned()
+        .collect();
+    for name in ["krbsrvname", "frobnicate"] {
+        assert!(
+            warnings.iter().any(|m| m.message().contains(name)),
+            "a warning names {name}: {warnings:?}"
+        );
+    }
+    for m in &warnings {
+        assert_eq!(m.code(), "01-CP");
+        assert!(
+            !m.message().contains("secret") && !m.message().contains("hush"),
+            "{m:?}"
+        );
+    }
+    // Parameters the driver honours give no warning.
+    heard.lock().unwrap().clear();
+    let iri = pq_iri(
+        "scram_user",
+        "127.0.0.1",
+        "[sslmode]=require&[statement_cache]=off",
+    );
+    let params = parsed(&iri).password(SCRAM_PW).build().expect("valid");
+    let connector = pg_driver::Connector::new(params).with_message_hook(hook);
+    let db = within("connect", connector.connect()).await.unwrap();
+    db.close();
+    assert!(
+        !heard
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.class() == &pg_exceptions::IgnoredClientParameterWarning),
+        "no warning for honoured parameters"
+    );
+}

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use pg_exceptions::{ConnectionFailureError, Error, Message, Source};
+use pg_exceptions::{
+    ConnectionFailureError, Error, IgnoredClientParameterWarning, Message, Source,
+};
 
 use crate::connection::Connection;
 use crate::link::Link;
@@ -104,9 +106,34 @@ impl Connector {
         Ok(Connection::from_link(self.clone(), link))
     }
 
-    /// Opens a session on the first host that suits: see [`crate::routing`].
+    /// Opens a session on the first host that suits: see [`crate::routing`]. Parameters the
+    /// driver cannot honour are reported first, each as an IgnoredClientParameterWarning
+    /// through the message hooks (py-postgresql's warning for them).
     pub(crate) async fn establish(&self) -> Result<Link, Error> {
+        let ignored = self.inner.params.ignored_parameters();
+        if !ignored.is_empty() {
+            let hooks = self.hooks();
+            for name in ignored {
+                // The name only: a value may be a secret (sslpassword, oauth_client_secret).
+                let text = format!(
+                    "the connection parameter \"{name}\" is ignored: the driver cannot honour it"
+                );
+                hooks.dispatch(
+                    None,
+                    &Message::new("WARNING", IgnoredClientParameterWarning.code(), text),
+                );
+            }
+        }
         crate::routing::establish(self).await
+    }
+
+    /// The hook chain of a connection that has none of its own yet.
+    fn hooks(&self) -> HookChain {
+        HookChain {
+            connection: HookSlot::default(),
+            connector: self.inner.hook.clone(),
+            driver: self.inner.driver.clone(),
+        }
     }
 
     pub(crate) async fn attempt_host(&self, host: &Host) -> Result<Link, Error> {
@@ -227,6 +254,7 @@ impl Connector {
             database: Some(params.database()),
             settings: params.settings(),
             channel_binding: params.channel_binding(),
+            require_auth: params.require_auth(),
         };
         let tls = socket.is_tls();
         let client_addr = socket.local_addr();
@@ -238,11 +266,7 @@ impl Connector {
             status,
             auth_method,
         } = startup::startup(&mut socket, &startup, end_point).await?;
-        let hooks = HookChain {
-            connection: HookSlot::default(),
-            connector: self.inner.hook.clone(),
-            driver: self.inner.driver.clone(),
-        };
+        let hooks = self.hooks();
         let shared = Arc::new(Shared::new(parameters, hooks));
         shared.set_notification_capacity(params.notification_capacity());
         shared.set_status(status);
@@ -273,12 +297,7 @@ impl Connector {
             Ok(found) => found.map(|p| p.expose().to_owned()),
             Err(warning) => {
                 let message = Message::new("WARNING", "01-00", warning.to_string());
-                HookChain {
-                    connection: HookSlot::default(),
-                    connector: self.inner.hook.clone(),
-                    driver: self.inner.driver.clone(),
-                }
-                .dispatch(None, &message);
+                self.hooks().dispatch(None, &message);
                 None
             }
         }

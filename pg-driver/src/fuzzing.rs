@@ -48,6 +48,7 @@ pub async fn connect_over(
             database: Some(params.database()),
             settings: params.settings(),
             channel_binding: params.channel_binding(),
+            require_auth: params.require_auth(),
         };
         startup::startup(&mut socket, &startup, None).await?
     };

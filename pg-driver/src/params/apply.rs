@@ -7,12 +7,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{
-    ChannelBindingMode, Keywords, LoadBalanceHosts, ParamsError, Password, SslMode,
+    ChannelBindingMode, Keywords, LoadBalanceHosts, ParamsError, Password, RequireAuth, SslMode,
     TargetSessionAttrs,
 };
 
 /// libpq keywords this layer accepts but has no typed field for; their values
-/// are kept in [`Keywords::extra`] for the driver to act on.
+/// are kept in [`Keywords::extra`]. The driver implements none of them: a
+/// connection reports those given as ignored (see
+/// [`ConnectParams::ignored_parameters`](super::ConnectParams::ignored_parameters)).
 pub const PASSTHROUGH_KEYWORDS: &[&str] = &[
     "authtype",
     "gssdelegation",
@@ -26,7 +28,6 @@ pub const PASSTHROUGH_KEYWORDS: &[&str] = &[
     "oauth_issuer",
     "oauth_scope",
     "replication",
-    "require_auth",
     "requirepeer",
     "scram_client_key",
     "scram_server_key",
@@ -105,6 +106,7 @@ impl Keywords {
                 self.channel_binding =
                     Some(parse_enum(k, value, ChannelBindingMode::parse, expected)?);
             }
+            "require_auth" => self.require_auth = Some(RequireAuth::parse(value)?),
             "target_session_attrs" => {
                 let expected = TargetSessionAttrs::EXPECTED;
                 let attrs = parse_enum(k, value, TargetSessionAttrs::parse, expected)?;

@@ -107,8 +107,12 @@ impl Keywords {
                 super::notifications::check(value)?;
                 continue;
             }
-            let modelled = !PASSTHROUGH_KEYWORDS.contains(&key.as_str())
-                && Keywords::new().set_known(key, value).unwrap_or(true);
+            let passthrough = PASSTHROUGH_KEYWORDS.contains(&key.as_str());
+            if !passthrough && super::iri::is_tls_name(key) {
+                let keyword = key.clone();
+                return Err(ParamsError::UnknownTlsParameter { keyword });
+            }
+            let modelled = !passthrough && Keywords::new().set_known(key, value).unwrap_or(true);
             if key.is_empty()
                 || modelled
                 || matches!(key.as_str(), "unix" | "database" | "settings")
@@ -141,6 +145,7 @@ impl Keywords {
             ssl_cert: self.sslcert,
             ssl_key: self.sslkey,
             channel_binding: self.channel_binding.unwrap_or_default(),
+            require_auth: self.require_auth.unwrap_or_default(),
             connect_timeout: whole_seconds(self.connect_timeout)
                 .map(|t| t.max(Duration::from_secs(2))),
             keepalives: self.keepalives.unwrap_or(true),
@@ -251,6 +256,7 @@ impl ConnectParams {
         kw.sslcert = self.ssl_cert.clone();
         kw.sslkey = self.ssl_key.clone();
         kw.channel_binding = Some(self.channel_binding);
+        kw.require_auth = Some(self.require_auth.clone());
         kw.connect_timeout = Some(self.connect_timeout.unwrap_or_default());
         kw.keepalives = Some(self.keepalives);
         kw.keepalives_idle = Some(self.keepalives_idle.unwrap_or_default());

@@ -42,6 +42,13 @@ pub enum ParamsError {
         /// The keyword as written.
         keyword: String,
     },
+    /// A TLS parameter (a name starting with `ssl`) the driver does not know: refused rather
+    /// than ignored, since ignoring it could weaken TLS silently (`pq://` driver parameters,
+    /// and [`Keywords::extra`](super::Keywords::extra)).
+    UnknownTlsParameter {
+        /// The parameter as written.
+        keyword: String,
+    },
     /// A value that does not fit its keyword.
     InvalidValue {
         /// The keyword (or environment variable's keyword).
@@ -124,6 +131,11 @@ impl fmt::Display for ParamsError {
             Self::UnknownKeyword { keyword } => {
                 write!(f, "unknown connection keyword {keyword:?}")
             }
+            Self::UnknownTlsParameter { keyword } => write!(
+                f,
+                "unknown TLS parameter {keyword:?}: the driver does not connect with a TLS \
+                 setting it cannot honour"
+            ),
             Self::InvalidValue {
                 keyword, expected, ..
             } if keyword == "password" => {

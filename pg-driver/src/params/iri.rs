@@ -5,8 +5,12 @@
 //! They differ in the query and the rest:
 //!
 //! * `pq://`: a query key in brackets (`[sslmode]=require`) is a driver
-//!   parameter (libpq keyword, or `unix`, `database`; unknown ones are kept
-//!   in [`Keywords::extra`]); any other key is a startup-packet setting. A
+//!   parameter (libpq keyword, or `unix`, `database`, or py-postgresql's
+//!   `sslrootcrtfile`, `sslcrtfile`, `sslkeyfile`, `sslrootcrlfile`, which
+//!   mean `sslrootcert`, `sslcert`, `sslkey`, `sslcrl`; unknown ones are kept
+//!   in [`Keywords::extra`], except an unknown `ssl…` name, which is
+//!   [`ParamsError::UnknownTlsParameter`]); any other key is a startup-packet
+//!   setting. A
 //!   `#fragment` is the `search_path`, comma-separated. Netloc and path win
 //!   over bracketed duplicates. A stray `%` not starting an escape is kept
 //!   literally, as py-postgresql does.
@@ -319,7 +323,14 @@ fn pq_query(kw: &mut Keywords, query: &str, at: usize) -> Result<(), ParamsError
                     "database" => kw.dbname = Some(value),
                     "settings" => {}
                     _ => {
+                        let key = match py_postgresql_tls_name(&key) {
+                            Some(libpq) => libpq.to_owned(),
+                            None => key,
+                        };
                         if !kw.set_known(&key, &value)? {
+                            if is_tls_name(&key) {
+                                return Err(ParamsError::UnknownTlsParameter { keyword: key });
+                            }
                             kw.extra.insert(key, value);
                         }
                     }
@@ -335,4 +346,25 @@ fn pq_query(kw: &mut Keywords, query: &str, at: usize) -> Result<(), ParamsError
         offset += pair.len() + 1;
     }
     Ok(())
+}
+
+/// py-postgresql's names for the TLS files, and the libpq keywords they mean.
+const PY_POSTGRESQL_TLS: &[(&str, &str)] = &[
+    ("sslrootcrtfile", "sslrootcert"),
+    ("sslcrtfile", "sslcert"),
+    ("sslkeyfile", "sslkey"),
+    ("sslrootcrlfile", "sslcrl"),
+];
+
+/// The libpq keyword a py-postgresql TLS driver parameter means.
+fn py_postgresql_tls_name(key: &str) -> Option<&'static str> {
+    PY_POSTGRESQL_TLS
+        .iter()
+        .find(|(py, _)| *py == key)
+        .map(|(_, libpq)| *libpq)
+}
+
+/// Whether a parameter name is a TLS one (`ssl…`, in any case), which must not be ignored.
+pub(crate) fn is_tls_name(key: &str) -> bool {
+    key.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("ssl"))
 }

@@ -5,7 +5,9 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{ChannelBindingMode, LoadBalanceHosts, Password, SslMode, TargetSessionAttrs};
+use super::{
+    ChannelBindingMode, LoadBalanceHosts, Password, RequireAuth, SslMode, TargetSessionAttrs,
+};
 
 /// One layer of connection parameters, as libpq's keywords: each field is
 /// `None` until the layer sets it. IRIs, connection strings and the
@@ -56,6 +58,8 @@ pub struct Keywords {
     pub sslkey: Option<PathBuf>,
     /// `channel_binding`.
     pub channel_binding: Option<ChannelBindingMode>,
+    /// `require_auth`: the authentication methods the server may use.
+    pub require_auth: Option<RequireAuth>,
     /// `connect_timeout`; zero means "wait indefinitely".
     pub connect_timeout: Option<Duration>,
     /// `keepalives`.
@@ -181,6 +185,13 @@ impl Keywords {
         self
     }
 
+    /// Sets `require_auth`: which authentication methods the server may use (see
+    /// [`RequireAuth`]).
+    pub fn require_auth(mut self, methods: RequireAuth) -> Self {
+        self.require_auth = Some(methods);
+        self
+    }
+
     /// Sets `connect_timeout` (rounded up to whole seconds, at least 2;
     /// zero waits indefinitely).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -245,6 +256,7 @@ impl Keywords {
             sslcert,
             sslkey,
             channel_binding,
+            require_auth,
             connect_timeout
         );
         take!(

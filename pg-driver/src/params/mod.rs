@@ -33,12 +33,38 @@
 //! [`Keywords`] and [`ConnectParams`] masks the secret driver keywords kept in
 //! `extra` (`sslpassword`, …) too, and so does [`ConnectParams::to_iri`] when it
 //! obscures. The password file is read by [`pgpass`].
+//!
+//! TLS is never weakened by a parameter the driver does not understand:
+//! py-postgresql's `[sslrootcrtfile]`, `[sslcrtfile]`, `[sslkeyfile]` and
+//! `[sslrootcrlfile]` mean libpq's `sslrootcert`, `sslcert`, `sslkey` and
+//! `sslcrl`; any other unknown `ssl…` name is
+//! [`ParamsError::UnknownTlsParameter`]. Parameters that are kept but not
+//! acted on ([`ConnectParams::ignored_parameters`]) are reported as
+//! IgnoredClientParameterWarning through the message hooks on connecting.
+//!
+//! `require_auth` (libpq 16; `PGREQUIREAUTH`, `[require_auth]` in a `pq://`
+//! IRI) is a [`RequireAuth`]: the authentication methods the server may use,
+//! or with `!` those it may not. The connection checks it before answering
+//! each request and again at AuthenticationOk, so a server that skips
+//! authentication while the list does not allow `none` is refused. Malformed
+//! lists (unknown methods, negated and plain items mixed, a method twice) are
+//! [`ParamsError::InvalidValue`].
+//!
+//! ```
+//! # use pg_driver::params::{AuthRequirement, Keywords, RequireAuth};
+//! let params = Keywords::parse("postgresql://app@db/app?require_auth=scram-sha-256")?.build()?;
+//! assert_eq!(params.require_auth(), &RequireAuth::only([AuthRequirement::ScramSha256]));
+//! assert_eq!(params.to_iri(false), "pq://app@db/app?[require_auth]=scram-sha-256");
+//! assert!(Keywords::parse("host=db require_auth=md5,!password").is_err());
+//! # Ok::<(), pg_driver::params::ParamsError>(())
+//! ```
 
 mod apply;
 mod build;
 mod conninfo;
 mod env;
 mod error;
+mod ignored;
 mod iri;
 mod keywords;
 mod masked;
@@ -47,6 +73,7 @@ pub use notifications::DEFAULT_NOTIFICATION_CAPACITY;
 mod options;
 pub mod pgpass;
 mod render;
+mod require_auth;
 mod statements;
 
 #[cfg(test)]
@@ -65,6 +92,7 @@ pub use error::ParamsError;
 pub use keywords::Keywords;
 pub use options::{ChannelBindingMode, LoadBalanceHosts, SslMode, TargetSessionAttrs};
 pub use pgpass::PgpassWarning;
+pub use require_auth::{AuthRequirement, RequireAuth};
 pub use statements::PreparedStatements;
 
 /// A password. Its `Debug` output is `***`, so it never leaks into logs.
@@ -212,6 +240,7 @@ pub struct ConnectParams {
     pub(crate) ssl_cert: Option<PathBuf>,
     pub(crate) ssl_key: Option<PathBuf>,
     pub(crate) channel_binding: ChannelBindingMode,
+    pub(crate) require_auth: RequireAuth,
     pub(crate) connect_timeout: Option<Duration>,
     pub(crate) keepalives: bool,
     pub(crate) keepalives_idle: Option<Duration>,
@@ -287,6 +316,11 @@ impl ConnectParams {
     pub fn channel_binding(&self) -> ChannelBindingMode {
         self.channel_binding
     }
+    /// `require_auth`: the authentication methods the server may use (see
+    /// [`RequireAuth`]); [`RequireAuth::any`] unless set.
+    pub fn require_auth(&self) -> &RequireAuth {
+        &self.require_auth
+    }
     /// `connect_timeout` per host, whole seconds and at least 2 (libpq's
     /// floor); `None` waits indefinitely.
     pub fn connect_timeout(&self) -> Option<Duration> {
@@ -322,8 +356,10 @@ impl ConnectParams {
         self.passfile.as_deref()
     }
     /// Driver parameters this layer does not model: known libpq keywords
-    /// without a typed field (`sslcrl`, `gssencmode`, …) and unknown
-    /// bracketed `pq://` parameters.
+    /// without a typed field (`sslcrl`, `gssencmode`, …), this driver's own
+    /// statement keywords, and unknown bracketed `pq://` parameters (never an
+    /// `ssl…` one). See [`ConnectParams::ignored_parameters`] for which of them
+    /// the driver cannot honour.
     pub fn extra(&self) -> &BTreeMap<String, String> {
         &self.extra
     }

@@ -131,6 +131,10 @@ impl ConnectParams {
             "channel_binding",
             differs(cb, ChannelBindingMode::default().as_str()),
         );
+        put(
+            "require_auth",
+            (!self.require_auth.is_any()).then(|| self.require_auth.to_string()),
+        );
         put("connect_timeout", self.connect_timeout.map(secs));
         put("keepalives", (!self.keepalives).then(|| "0".to_owned()));
         put("keepalives_idle", self.keepalives_idle.map(secs));

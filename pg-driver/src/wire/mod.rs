@@ -10,6 +10,7 @@
 //! ([`task::BodyStream`]).
 
 pub(crate) mod answers;
+pub(crate) mod auth;
 pub(crate) mod cancel;
 pub(crate) mod error;
 pub(crate) mod hooks;

@@ -57,7 +57,10 @@ impl Direct {
                 return Scan::More;
             };
             let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-            if len < 4 {
+            // The length is a signed 32-bit number: below 4, or 2^31 and over (negative), no
+            // frame follows. The task's parser fails the connection with a ProtocolError;
+            // waiting here for 2 GiB that never come would hang the caller instead.
+            if !(4..=i32::MAX as usize).contains(&len) {
                 return Scan::TaskWork;
             }
             if rest.len() <= len {

@@ -11,7 +11,8 @@ use postgres_protocol::authentication::sasl::{self, ChannelBinding, ScramSha256}
 use postgres_protocol::message::{backend, frontend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::params::ChannelBindingMode;
+use crate::params::{ChannelBindingMode, RequireAuth};
+use crate::wire::auth::{Guard, Request};
 use crate::wire::error::from_error_body;
 use crate::wire::socket::Socket;
 use crate::wire::task::{message_from_fields, protocol};
@@ -26,6 +27,7 @@ pub(crate) struct Startup<'a> {
     pub(crate) database: Option<&'a str>,
     pub(crate) settings: &'a [(String, String)],
     pub(crate) channel_binding: ChannelBindingMode,
+    pub(crate) require_auth: &'a RequireAuth,
 }
 
 /// How the server authenticated the client.
@@ -113,21 +115,6 @@ fn need_password<'a>(startup: &Startup<'a>) -> Result<&'a str, Error> {
     })
 }
 
-/// Under `channel_binding=require`, refuses a password method that cannot bind to the channel
-/// before answering it (as libpq does): a server in the middle could relay the answer to the
-/// real server and log in with it.
-fn refuse_unbound(startup: &Startup<'_>, method: &str) -> Result<(), Error> {
-    if startup.channel_binding == ChannelBindingMode::Require {
-        return Err(Error::client(
-            &InsecurityError,
-            format!(
-                "channel binding is required, but the server asked for {method}, which cannot bind to the channel"
-            ),
-        ));
-    }
-    Ok(())
-}
-
 fn method_error(name: &str) -> Error {
     Error::client(
         &AuthenticationMethodError,
@@ -174,31 +161,23 @@ pub(crate) async fn startup(
     conv.send(&packet).await?;
 
     let mut auth_method = AuthMethod::Trust;
-    let mut scram: Option<ScramSha256> = None;
+    let mut guard = Guard::new(startup.require_auth, startup.channel_binding);
     let mut parameters = HashMap::new();
     let mut backend_key = None;
     let mut notices = Vec::new();
     loop {
         let mut out = BytesMut::new();
         match conv.receive().await? {
-            backend::Message::AuthenticationOk => {
-                if startup.channel_binding == ChannelBindingMode::Require
-                    && auth_method != AuthMethod::ScramSha256Plus
-                {
-                    return Err(Error::client(
-                        &InsecurityError,
-                        "channel binding is required, but the server authenticated the client without it",
-                    ));
-                }
-            }
+            backend::Message::AuthenticationOk => guard.check_ok(auth_method)?,
             backend::Message::AuthenticationCleartextPassword => {
-                refuse_unbound(startup, "a cleartext password")?;
+                guard.check_request(Request::Cleartext)?;
                 auth_method = AuthMethod::Password;
                 frontend::password_message(need_password(startup)?.as_bytes(), &mut out)
                     .map_err(protocol)?;
+                guard.password_sent();
             }
             backend::Message::AuthenticationMd5Password(body) => {
-                refuse_unbound(startup, "an MD5 password")?;
+                guard.check_request(Request::Md5)?;
                 auth_method = AuthMethod::Md5;
                 let hash = postgres_protocol::authentication::md5_hash(
                     startup.user.as_bytes(),
@@ -206,8 +185,10 @@ pub(crate) async fn startup(
                     body.salt(),
                 );
                 frontend::password_message(hash.as_bytes(), &mut out).map_err(protocol)?;
+                guard.password_sent();
             }
             backend::Message::AuthenticationSasl(body) => {
+                guard.check_request(Request::Sasl)?;
                 let mut offered = Vec::new();
                 let mut mechanisms = body.mechanisms();
                 while let Some(m) =
@@ -250,35 +231,30 @@ pub(crate) async fn startup(
                 let client = ScramSha256::new(need_password(startup)?.as_bytes(), binding);
                 frontend::sasl_initial_response(mechanism, client.message(), &mut out)
                     .map_err(protocol)?;
-                scram = Some(client);
+                guard.scram_started(client);
             }
             backend::Message::AuthenticationSaslContinue(body) => {
-                let client = scram.as_mut().ok_or_else(|| unexpected("SASLContinue"))?;
-                client.update(body.data()).map_err(|e| {
-                    Error::client(&ProtocolError, "invalid SCRAM server-first message")
-                        .with_cause(e)
-                })?;
-                frontend::sasl_response(client.message(), &mut out).map_err(protocol)?;
+                let answer = guard.scram_continue(body.data())?;
+                frontend::sasl_response(&answer, &mut out).map_err(protocol)?;
             }
-            backend::Message::AuthenticationSaslFinal(body) => {
-                let client = scram.as_mut().ok_or_else(|| unexpected("SASLFinal"))?;
-                client.finish(body.data()).map_err(|e| {
-                    Error::client(
-                        &InsecurityError,
-                        "the server's SCRAM signature is wrong: it does not know the password",
-                    )
-                    .with_cause(e)
-                })?;
+            backend::Message::AuthenticationSaslFinal(body) => guard.scram_final(body.data())?,
+            backend::Message::AuthenticationKerberosV5 => {
+                guard.check_request(Request::Other)?;
+                return Err(method_error("Kerberos V5"));
             }
-            backend::Message::AuthenticationKerberosV5 => return Err(method_error("Kerberos V5")),
             backend::Message::AuthenticationScmCredential => {
+                guard.check_request(Request::Other)?;
                 return Err(method_error("SCM credential"));
             }
             backend::Message::AuthenticationGss
             | backend::Message::AuthenticationGssContinue(_) => {
+                guard.check_request(Request::Gss)?;
                 return Err(method_error("GSSAPI"));
             }
-            backend::Message::AuthenticationSspi => return Err(method_error("SSPI")),
+            backend::Message::AuthenticationSspi => {
+                guard.check_request(Request::Sspi)?;
+                return Err(method_error("SSPI"));
+            }
             backend::Message::BackendKeyData(body) => {
                 backend_key = Some((body.process_id(), body.secret_key()));
             }

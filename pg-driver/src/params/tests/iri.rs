@@ -2,8 +2,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::params;
-use crate::params::{Host, SslMode, TargetSessionAttrs};
+use super::{defaults, error, params};
+use crate::params::{Host, Keywords, ParamsError, SslMode, TargetSessionAttrs};
 
 fn tcp(host: &str, port: u16) -> Host {
     Host::tcp(host, port)
@@ -181,4 +181,65 @@ fn libpq_query_keywords() {
     assert_eq!(p.setting("application_name"), Some("fb"));
     let p = params("postgresql://?fallback_application_name=fb&application_name=app");
     assert_eq!(p.setting("application_name"), Some("app"));
+}
+
+#[test]
+fn py_postgresql_tls_file_names_mean_libpq_keywords() {
+    let p = params(
+        "pq://h/db?[sslmode]=verify-full&[sslrootcrtfile]=/ca.pem&[sslcrtfile]=/c.pem\
+         &[sslkeyfile]=/k.pem&[sslrootcrlfile]=/crl.pem",
+    );
+    assert_eq!(p.ssl_root_cert(), Some(std::path::Path::new("/ca.pem")));
+    assert_eq!(p.ssl_cert(), Some(std::path::Path::new("/c.pem")));
+    assert_eq!(p.ssl_key(), Some(std::path::Path::new("/k.pem")));
+    assert_eq!(
+        p.extra().get("sslcrl").map(String::as_str),
+        Some("/crl.pem")
+    );
+    // Written back under libpq's names, which read back the same.
+    let iri = p.to_iri(false);
+    assert!(iri.contains("[sslrootcert]=/ca.pem"), "{iri}");
+    assert_eq!(params(&iri), p);
+}
+
+#[test]
+fn unknown_tls_parameters_are_errors() {
+    for text in [
+        "pq://h/db?[sslfoo]=1",
+        "pq://h/db?[SSLRootCert]=ca.pem",
+        "pq://h/db?[ssl]=true",
+        "postgresql://h/db?sslfoo=1",
+        "host=h sslrootcrtfile=ca.pem",
+    ] {
+        let e = error(text);
+        assert!(
+            matches!(
+                e,
+                ParamsError::UnknownTlsParameter { .. } | ParamsError::UnknownKeyword { .. }
+            ),
+            "{text}: {e:?}"
+        );
+    }
+    let e = error("pq://h/db?[sslfoo]=1");
+    assert_eq!(
+        e.to_string(),
+        "unknown TLS parameter \"sslfoo\": the driver does not connect with a TLS setting it \
+         cannot honour"
+    );
+    // Pushed into the extras directly, it is refused when built.
+    let mut kw = Keywords::new().host("h");
+    kw.extra.insert("sslverify".into(), "none".into());
+    let e = kw.build_with(&defaults()).unwrap_err();
+    assert!(
+        matches!(e, ParamsError::UnknownTlsParameter { .. }),
+        "{e:?}"
+    );
+    // Other unknown bracketed parameters are kept (and reported as ignored on connecting).
+    assert_eq!(
+        params("pq://h/db?[frobnicate]=1")
+            .extra()
+            .get("frobnicate")
+            .map(String::as_str),
+        Some("1")
+    );
 }

@@ -9,6 +9,7 @@ mod keywords;
 mod pgpass;
 mod prop;
 mod render;
+mod require_auth;
 
 use super::{ConnectParams, Defaults, Keywords, ParamsError};
 
