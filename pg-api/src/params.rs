@@ -1,13 +1,15 @@
 //! Statement parameters: anything that can encode its values for the statement's types.
 
 use bytes::BytesMut;
-use pg_types::Value;
+use pg_types::{Row, Value};
 use postgres_types::{Format, IsNull, Kind, ToSql, Type, WrongType};
 
 type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
 /// A set of parameters for one execution: a slice or `Vec` of `&dyn ToSql` values, a tuple of
-/// `ToSql` values (up to 12), or a slice or `Vec` of [`Value`]s.
+/// `ToSql` values (up to 12), a slice or `Vec` of [`Value`]s, or a [`Row`] (rows of one
+/// connection loaded into another: a value whose column has the parameter's type goes as the
+/// bytes it arrived in, text or binary; others through [`Value`]).
 ///
 /// ```
 /// use pg_api::Params;
@@ -118,6 +120,32 @@ impl Params for [Value] {
     }
     fn format(&self, index: usize, ty: &Type) -> i16 {
         format(&self[index], ty)
+    }
+}
+
+impl Params for Row {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
+        if self.column(index).is_some_and(|c| c.type_ == *ty) {
+            // As it came: the server's own encoding of the same type, in the format `format`
+            // names.
+            return Ok(match self.raw(index)? {
+                None => IsNull::Yes,
+                Some(bytes) => {
+                    buf.extend_from_slice(bytes);
+                    IsNull::No
+                }
+            });
+        }
+        to_sql(&self.value(index)?, ty, buf)
+    }
+    fn format(&self, index: usize, ty: &Type) -> i16 {
+        match self.column(index) {
+            Some(column) if column.type_ == *ty => column.format,
+            _ => self.value(index).map_or(1, |value| format(&value, ty)),
+        }
     }
 }
 
