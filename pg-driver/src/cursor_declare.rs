@@ -116,6 +116,7 @@ pub(crate) async fn declare(
             columns: Columns::new(Vec::new()),
             owned: false,
             reparse: false,
+            target: None,
             hook: HookSlot::default(),
             cached: None,
         }),

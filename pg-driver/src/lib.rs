@@ -36,7 +36,9 @@ mod extras;
 pub mod fuzzing;
 mod hooks;
 mod insert_batch;
+mod insert_target;
 mod link;
+mod load_error;
 mod lobject;
 mod notify;
 mod notifyman;
@@ -79,6 +81,7 @@ pub use extras::{
     ISOLATION_LEVEL_SERIALIZABLE, PqTransactionStatus, SessionChange,
 };
 pub use hooks::{Driver, MessageHook, set_process_message_hook};
+pub use load_error::{ROW, ROWS, failed_row};
 pub use lobject::{LO_CHUNK, LargeObject};
 pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
 pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};
