@@ -1,18 +1,21 @@
 //! Which table a batched INSERT of `load_rows` writes to.
 //!
-//! A prepared INSERT keeps the table its name meant when it was prepared, until PostgreSQL
-//! parses it again: when `search_path` changed since (a session's first temporary table
-//! changes it too) or an object it uses changed (`ALTER`, `DROP`), the next execution reads
-//! the name with the `search_path` of that moment. A batch must write where the statement's
-//! own execution would, so it does not name the table as the statement spells it:
+//! A prepared INSERT keeps the table its name meant when it was prepared until PostgreSQL
+//! parses it again, and then reads the name with the `search_path` of that moment. It does
+//! so at the next execution after `search_path` changed (a session's first temporary table
+//! changes it too), after something the statement uses changed (`ALTER`, `DROP`, even
+//! `ANALYZE`), and after any schema of the database was made or dropped (PostgreSQL then
+//! forgets every session's plans). So neither the table as prepared nor the name's meaning
+//! now says alone where the statement writes, and a batch must write exactly there:
 //!
 //! - `prepare` asks `to_regclass` for the table's OID in its own round trip (pipelined after
 //!   Parse/Describe, only for statements `InsertShape` accepts);
-//! - a load batches only when that OID is still what the name means now (then the statement
-//!   means it too: a statement meaning another table would need that table to come before
-//!   this one in the path when it was last parsed and not now, and whatever removed it from
-//!   there made the statement be parsed again), and names it by the catalog's schema and
-//!   name, quoted; otherwise it goes row by row through the statement itself.
+//! - a load batches only while that OID is still what the name means. Then the statement
+//!   means it too: for it to mean another table, that table must have come before this one
+//!   in the path when the statement was last parsed and not now — and whatever took it away
+//!   (a drop, a rename, a new `search_path`) made the statement be parsed again. The batch
+//!   names the table by the catalog's schema and name, quoted. Otherwise the load goes row
+//!   by row through the statement itself, which is right whatever PostgreSQL decides.
 //!
 //! Statements parsed again for every execution (`statement_cache=off`) mean what the name
 //! means when the load runs. A statement whose OID is unknown (`statement_from_id`) loads

@@ -167,7 +167,8 @@ impl Statement {
     }
 
     /// Executes the statement for every parameter set, pipelined; all or nothing outside a
-    /// transaction block.
+    /// transaction block. An error names the row it happened at (see
+    /// [`crate::Statement::load_rows`] and [`crate::failed_row`]).
     pub fn load_rows<I>(&self, rows: I) -> Result<u64, Error>
     where
         I: IntoIterator,
