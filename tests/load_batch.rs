@@ -4,6 +4,9 @@
 //! transaction, so row by row gives every row its own and batches share one per batch.
 
 mod common;
+#[allow(dead_code)]
+#[path = "support/proxy.rs"]
+mod proxy;
 
 use pg_driver::params::Keywords;
 use pg_driver::{Connection, Connector};
@@ -102,6 +105,14 @@ async fn errors_in_a_batched_load_leave_nothing() {
         .await
         .unwrap_err();
     assert!(error.is_a(&UniqueError), "{error}");
+    // The server says nothing of the row: the error names the batch's (loaded row 1500 is
+    // the seventh batch's).
+    assert_eq!(pg_driver::failed_row(&error), None, "{error}");
+    let batch = error
+        .contexts()
+        .iter()
+        .find(|c| c.label() == pg_driver::ROWS);
+    assert_eq!(batch.map(|c| c.text()), Some("1500 to 1749"), "{error}");
     // A duplicate within one batch.
     let error = insert
         .load_rows(rows(1000..1100).map(|(i, t, n)| (if i == 1050 { 1000 } else { i }, t, n)))
@@ -123,6 +134,7 @@ async fn errors_in_a_batched_load_leave_nothing() {
     let error = insert.load_rows(values).await.unwrap_err();
     assert!(error.is_a(&ParameterError), "{error}");
     assert!(error.to_string().contains("$1"), "{error}");
+    assert_eq!(pg_driver::failed_row(&error), Some(2777), "{error}");
     assert_eq!(count(&db, "loaded").await, 1000);
 
     // Inside a transaction block the load is the block's: rolled back with it, or kept.
@@ -331,4 +343,315 @@ async fn values_sent_as_text_mix_with_binary_ones_in_a_batch() {
         .unwrap();
     assert_eq!(right, 600);
     assert!(commands(&db, "mixed").await < 10);
+}
+
+/// A database of the test's own, dropped at the end. A prepared statement's table can
+/// change when PostgreSQL parses it again, which a new schema anywhere in the database makes
+/// every session do (other tests' sandboxes): in a database of their own, the tests of which
+/// table a load writes to see only what they do themselves.
+struct OwnDatabase {
+    name: String,
+}
+
+impl OwnDatabase {
+    fn new() -> OwnDatabase {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("load_batch_{}_{n}", std::process::id());
+        let sql = format!("CREATE DATABASE {}", pg_string::quote_ident(&name));
+        common::temporal().admin_sql(&sql).unwrap();
+        OwnDatabase { name }
+    }
+
+    async fn connect(&self) -> Connection {
+        let keywords = Keywords::parse(common::temporal().iri()).unwrap();
+        Connector::new(keywords.database(&self.name).build().unwrap())
+            .connect()
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for OwnDatabase {
+    fn drop(&mut self) {
+        let sql = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            pg_string::quote_ident(&self.name)
+        );
+        if let Err(e) = common::temporal().admin_sql(&sql) {
+            eprintln!("could not drop {}: {e}", self.name);
+        }
+    }
+}
+
+/// Loads 100 rows, then 31, then runs the statement once, each time noting which of
+/// `tables` (each `(i int)`) the rows went to; `None` for rows spread over several.
+async fn destinations(
+    db: &Connection,
+    insert: &pg_driver::Statement,
+    tables: &[&str],
+) -> [Option<usize>; 3] {
+    let mut went = [None; 3];
+    for (step, rows) in [100, 31, 1].into_iter().enumerate() {
+        let mut before = Vec::new();
+        for table in tables {
+            before.push(count(db, table).await);
+        }
+        match rows {
+            1 => drop(insert.call((-1,)).await.unwrap()),
+            n => assert_eq!(
+                insert.load_rows((0..n).map(|i| (i,))).await.unwrap(),
+                n as u64
+            ),
+        }
+        let mut grown = Vec::new();
+        for (index, table) in tables.iter().enumerate() {
+            if count(db, table).await != before[index] {
+                grown.push(index);
+            }
+        }
+        went[step] = match grown.as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        };
+    }
+    went
+}
+
+/// Finding 5: a batched load wrote to whatever the table's name meant when the load ran,
+/// while the statement's own executions (`call`, row by row) wrote to the table it was
+/// prepared against. Here a temporary table of the same name comes along after `prepare`.
+#[tokio::test]
+async fn a_temp_table_made_after_prepare_does_not_capture_batched_loads() {
+    let own = OwnDatabase::new();
+    let db = own.connect().await;
+    db.execute("CREATE TEMP TABLE earlier (i int); CREATE TABLE public.t (i int)")
+        .await
+        .unwrap();
+    let insert = db.prepare("INSERT INTO t (i) VALUES ($1)").await.unwrap();
+    // pg_temp comes first in search_path: `t` now names the temporary table. The statement
+    // is not parsed again (nothing it uses changed) and keeps public.t.
+    db.execute("CREATE TEMP TABLE t (i int)").await.unwrap();
+    let tables = ["public.t", "pg_temp.t"];
+    assert_eq!(destinations(&db, &insert, &tables).await, [Some(0); 3]);
+
+    // A session's first temporary table changes its search_path, which makes PostgreSQL
+    // parse the statement again: then it writes to the temporary table, and so do loads.
+    let db = own.connect().await;
+    let insert = db.prepare("INSERT INTO t (i) VALUES ($1)").await.unwrap();
+    db.execute("CREATE TEMP TABLE t (i int)").await.unwrap();
+    assert_eq!(destinations(&db, &insert, &tables).await, [Some(1); 3]);
+}
+
+/// Finding 5, the other way a name changes its meaning: a table made after `prepare` in a
+/// schema earlier in `search_path`.
+#[tokio::test]
+async fn a_table_made_after_prepare_earlier_in_search_path_does_not_capture_batched_loads() {
+    let own = OwnDatabase::new();
+    let db = own.connect().await;
+    db.execute(
+        "CREATE SCHEMA early; CREATE SCHEMA late; CREATE TABLE late.t (i int);
+         SET search_path = early, late",
+    )
+    .await
+    .unwrap();
+    let insert = db.prepare("INSERT INTO t VALUES ($1)").await.unwrap();
+    db.execute("CREATE TABLE early.t (i int)").await.unwrap();
+    let tables = ["late.t", "early.t"];
+    assert_eq!(destinations(&db, &insert, &tables).await, [Some(0); 3]);
+
+    // Once something the statement uses changes, PostgreSQL parses it again, with the
+    // search_path of the moment: it writes to early.t, and so do loads.
+    db.execute("ALTER TABLE late.t ADD COLUMN j int")
+        .await
+        .unwrap();
+    assert_eq!(destinations(&db, &insert, &tables).await, [Some(1); 3]);
+    // A search_path of its own: parsed again, late.t.
+    db.execute("SET search_path = late").await.unwrap();
+    assert_eq!(destinations(&db, &insert, &tables).await, [Some(0); 3]);
+
+    // Where the name means the prepared table again, loads go in batches.
+    db.execute("DROP TABLE early.t; SET search_path = early, late; TRUNCATE late.t")
+        .await
+        .unwrap();
+    assert_eq!(destinations(&db, &insert, &["late.t"]).await, [Some(0); 3]);
+    assert!(commands(&db, "late.t").await < 40);
+}
+
+/// A statement whose table was dropped and made again still loads (row by row: the table
+/// it was prepared against is gone, and the statement's own executions decide).
+#[tokio::test]
+async fn a_table_made_again_under_its_name_still_loads() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE t (i int)").await.unwrap();
+    let insert = db.prepare("INSERT INTO t VALUES ($1)").await.unwrap();
+    db.execute("DROP TABLE t; CREATE TABLE t (i int)")
+        .await
+        .unwrap();
+    assert_eq!(insert.load_rows((0..100).map(|i| (i,))).await.unwrap(), 100);
+    assert_eq!(count(&db, "t").await, 100);
+    // A statement opened by its name knows no table: row by row.
+    db.execute("PREPARE by_name (int) AS INSERT INTO t VALUES ($1)")
+        .await
+        .unwrap();
+    let by_name = db.statement_from_id("by_name").await.unwrap();
+    db.execute("TRUNCATE t").await.unwrap();
+    assert_eq!(
+        by_name.load_rows((0..100).map(|i| (i,))).await.unwrap(),
+        100
+    );
+    assert_eq!(commands(&db, "t").await, 100);
+}
+
+/// Preparing costs one round trip, INSERT or not; only an INSERT that may be batched sends
+/// anything more (its table's lookup, in the same round trip).
+#[tokio::test]
+async fn prepare_stays_one_round_trip() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let (syncs, parses) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (s, p) = (syncs.clone(), parses.clone());
+    let plan: proxy::Plan = Arc::new(move |way, tag, _: &[u8]| {
+        if way == proxy::Way::ToServer {
+            match tag {
+                b'S' => s.fetch_add(1, Ordering::SeqCst),
+                b'P' => p.fetch_add(1, Ordering::SeqCst),
+                _ => 0,
+            };
+        }
+        proxy::Action::Forward
+    });
+    let t = common::temporal();
+    let proxy =
+        proxy::Proxy::start(format!("{}:{}", t.host(), t.port()).parse().unwrap(), plan).await;
+    let iri = format!(
+        "pq://{}@127.0.0.1:{}/{}?[sslmode]=disable",
+        t.user(),
+        proxy.port,
+        t.database()
+    );
+    let db = Connector::new(Keywords::parse(&iri).unwrap().build().unwrap())
+        .connect()
+        .await
+        .unwrap();
+    db.execute("CREATE TEMP TABLE counted (i int, t text)")
+        .await
+        .unwrap();
+    // Statements are kept: a dropped one's Close would count.
+    let mut kept = Vec::new();
+    let mut cost = async |sql: &str| {
+        let before = (syncs.load(Ordering::SeqCst), parses.load(Ordering::SeqCst));
+        kept.push(db.prepare(sql).await.unwrap());
+        (
+            syncs.load(Ordering::SeqCst) - before.0,
+            parses.load(Ordering::SeqCst) - before.1,
+        )
+    };
+    assert_eq!(cost("SELECT $1::int4, 'x'::text").await, (1, 1));
+    assert_eq!(cost("UPDATE counted SET i = $1").await, (1, 1));
+    assert_eq!(cost("INSERT INTO counted SELECT $1").await, (1, 1));
+    assert_eq!(cost("INSERT INTO counted VALUES ($1, $2)").await, (1, 2));
+    drop(kept);
+    // The query interface's statements run once, never loaded: nothing is looked up.
+    let before = parses.load(Ordering::SeqCst);
+    db.query("INSERT INTO counted VALUES ($1, $2)", (1, "one".to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(parses.load(Ordering::SeqCst) - before, 1);
+}
+
+/// The context layer that names the row of a load an error happened in.
+fn row_of(error: &pg_exceptions::Error) -> Option<&str> {
+    error
+        .contexts()
+        .iter()
+        .find(|c| c.label() == "row")
+        .map(|c| c.text())
+}
+
+/// Whether `report` names parameter `$2` (and not `$20`, …).
+fn names_second_parameter(report: &str) -> bool {
+    report
+        .match_indices("parameter $2")
+        .any(|(at, m)| !report[at + m.len()..].starts_with(|c: char| c.is_ascii_digit()))
+}
+
+/// Loads of 100 rows (batched, then row by row: the same errors either way) where row 57's
+/// second value fails, on the client and on the server.
+async fn row_57_fails(db: &Connection, how: &str) {
+    db.execute("DROP TABLE IF EXISTS r57; CREATE TABLE r57 (i int, t text, j int)")
+        .await
+        .unwrap();
+    let insert = db
+        .prepare("INSERT INTO r57 (i, t) VALUES ($1, $2)")
+        .await
+        .unwrap();
+    // On the client: text cannot hold NUL.
+    let values = (0..100).map(|i| (i, if i == 57 { "a\0b" } else { "ok" }.to_owned()));
+    let error = insert.load_rows(values).await.unwrap_err();
+    assert!(error.is_a(&ParameterError), "{how}: {error}");
+    let report = error.to_string();
+    assert!(names_second_parameter(&report), "{how}: {report}");
+    assert_eq!(row_of(&error), Some("57"), "{how}: {report}");
+
+    // On the server: a value sent as text that the server's input function refuses.
+    let insert = db
+        .prepare("INSERT INTO r57 (t, i) VALUES ($1, $2)")
+        .await
+        .unwrap();
+    let values = (0..100).map(|i| {
+        let j = if i == 57 {
+            "99999999999".to_owned()
+        } else {
+            i.to_string()
+        };
+        vec![
+            Value::Text(format!("row {i}")),
+            Value::Unknown {
+                type_oid: 23,
+                text: Some(j),
+                binary: None,
+            },
+        ]
+    });
+    let error = insert.load_rows(values).await.unwrap_err();
+    let report = error.to_string();
+    assert_eq!(error.code(), "22003", "{how}: {report}");
+    assert!(names_second_parameter(&report), "{how}: {report}");
+    assert!(!report.contains("$116"), "{how}: {report}");
+    assert_eq!(row_of(&error), Some("57"), "{how}: {report}");
+    assert_eq!(count(db, "r57").await, 0);
+}
+
+/// Finding 9: an error in a batched load named the batch's parameter (`$116`: row 57's
+/// second of the batch's), not the statement's (`$2`), and no row.
+#[tokio::test]
+async fn a_batched_load_error_names_the_users_parameter_and_its_row() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    row_57_fails(&db, "batched").await;
+}
+
+/// Row-by-row loads name the row as well.
+#[tokio::test]
+async fn a_row_by_row_load_error_names_its_row() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let iri = format!("{}&[batch_inserts]=off", sandbox.iri());
+    let params = Keywords::parse(&iri).unwrap().build().unwrap();
+    let db = Connector::new(params).connect().await.unwrap();
+    row_57_fails(&db, "batch_inserts=off").await;
+    // A short load, row by row whatever the settings.
+    let db = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE short (i int)").await.unwrap();
+    let insert = db.prepare("INSERT INTO short VALUES ($1)").await.unwrap();
+    let values = (0..20).map(|i| {
+        vec![Value::Unknown {
+            type_oid: 23,
+            text: Some(if i == 17 { "x".into() } else { i.to_string() }),
+            binary: None,
+        }]
+    });
+    let error = insert.load_rows(values).await.unwrap_err();
+    assert_eq!(row_of(&error), Some("17"), "{error}");
 }

@@ -4,9 +4,9 @@ use bytes::{Bytes, BytesMut};
 use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
-use postgres_types::Type;
 
 use crate::insert_batch::InsertShape;
+use crate::load_error::LoadRows;
 use crate::statement::Statement;
 use crate::wire::task::protocol;
 use pg_api::Params;
@@ -33,12 +33,17 @@ impl Statement {
     ///
     /// A plain `INSERT INTO t (…) VALUES ($1, …)` into an ordinary table without triggers,
     /// rules or row-level security runs as INSERTs of up to 250 rows each, where the
-    /// server's work per row is far less; the rows and the outcome are the same (the
-    /// conditions, and the little that differs, are in the crate's `insert_batch` notes;
-    /// `batch_inserts=off` turns it off).
+    /// server's work per row is far less; the rows, the table they go to and the outcome
+    /// are the same (the conditions, and the little that differs, are in the crate's
+    /// `insert_batch` notes; `batch_inserts=off` turns it off).
     ///
     /// A parameter set that cannot be encoded stops the load and rolls it back (outside a
     /// transaction block; inside one, the block is failed).
+    ///
+    /// An error names the row it happened at, by its 0-based index among `rows`
+    /// ([`failed_row`](crate::failed_row)), and the statement's own parameters (`$1`…), also
+    /// when the rows went in batches. An error the server reports for a batch as a whole (a
+    /// constraint violated) names the batch's rows instead ([`ROWS`](crate::ROWS)).
     pub async fn load_rows<I>(&self, rows: I) -> Result<u64, Error>
     where
         I: IntoIterator,
@@ -55,15 +60,20 @@ impl Statement {
         };
         let per = BATCH_ROWS.min(usize::from(u16::MAX) / n);
         let first: Vec<I::Item> = rows.by_ref().take(per).collect();
-        if first.len() < MIN_BATCHED || !self.batchable(&shape).await {
+        let table = match first.len() < MIN_BATCHED {
+            true => None,
+            false => self.batch_target(&shape).await,
+        };
+        let Some(table) = table else {
             return self.load_each(first.into_iter().chain(rows)).await;
-        }
+        };
         // The batch statement is the unnamed one, parsed again only when the batch's size
         // changes (for the last, short one).
-        let full = shape.render(per, n);
+        let full = shape.render(&table, per, n);
+        let load = LoadRows::batched(&shape, &table, per, n);
         let mut pending = first;
         let mut parsed = 0;
-        self.pipeline(|buf| {
+        self.pipeline(&load, |buf| {
             if pending.is_empty() {
                 return Ok(false);
             }
@@ -72,14 +82,15 @@ impl Statement {
                 let sql = if k == per {
                     full.clone()
                 } else {
-                    shape.render(k, n)
+                    shape.render(&table, k, n)
                 };
                 let types = self.inner.parameters.iter().cycle().take(k * n);
                 frontend::parse("", &sql, types.map(|t| t.oid()), buf).map_err(protocol)?;
                 parsed = k;
             }
-            self.encode_bind_rows("", "", &pending, buf)?;
+            self.encode_bind_rows("", "", &pending, Some(load.written()), buf)?;
             frontend::execute("", 0, buf).map_err(protocol)?;
+            load.wrote(k);
             pending.clear();
             pending.extend(rows.by_ref().take(per));
             Ok(true)
@@ -87,26 +98,11 @@ impl Statement {
         .await
     }
 
-    /// Whether the target of `shape` is a table whose INSERTs can be batched: an ordinary
-    /// table that has never had triggers, rules or row-level security (servers before 9.6,
-    /// without `to_regclass(text)`, are not asked). Any failure answers no: the row-by-row
-    /// load that follows reports it.
-    async fn batchable(&self, shape: &InsertShape) -> bool {
-        const SQL: &str = "SELECT c.relkind = 'r' AND NOT c.relhastriggers \
-            AND NOT c.relhasrules AND NOT c.relrowsecurity \
-            FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)";
-        if self.inner.conn.server_version().unwrap_or(0) < 90600 {
-            return false;
-        }
-        let target = shape.target();
-        let rows = crate::oneshot::run(&self.inner.link, SQL, &[(Type::TEXT, &target)]).await;
-        matches!(rows.as_deref(), Ok([row]) if row.first() == Some(&Some("t".to_owned())))
-    }
-
     /// Each parameter set's own Bind/Execute (after Parse at the head of each batch written,
     /// for the unnamed statement of `statement_cache=off`).
     async fn load_each<I: Iterator<Item: Params>>(&self, mut rows: I) -> Result<u64, Error> {
-        self.pipeline(|buf| {
+        let load = LoadRows::each();
+        self.pipeline(&load, |buf| {
             let Some(params) = rows.next() else {
                 return Ok(false);
             };
@@ -115,7 +111,10 @@ impl Statement {
             if self.inner.reparse && buf.is_empty() {
                 self.encode_parse(buf)?;
             }
-            self.encode_bind("", &params, buf)?;
+            let row = Some(load.written());
+            let statement = &*self.inner.name;
+            self.encode_bind_rows("", statement, std::slice::from_ref(&params), row, buf)?;
+            load.wrote(1);
             frontend::execute("", 0, buf)
                 .map_err(protocol)
                 .map(|()| true)
@@ -128,7 +127,10 @@ impl Statement {
     /// or the future dropped before the end, makes the server fail the batch before its Sync
     /// (outside a block nothing of it commits; inside one, the block is failed); the error of
     /// `encode_next` is the one returned.
-    async fn pipeline<F>(&self, mut encode_next: F) -> Result<u64, Error>
+    ///
+    /// The server's first error is the one returned, with the row it happened at (`load`
+    /// says how executions stand for rows).
+    async fn pipeline<F>(&self, load: &LoadRows<'_>, mut encode_next: F) -> Result<u64, Error>
     where
         F: FnMut(&mut BytesMut) -> Result<bool, Error>,
     {
@@ -156,15 +158,20 @@ impl Statement {
         };
         let consumer = async {
             let mut count = 0u64;
+            // Executions complete: the next one's error is about the row (or batch) after.
+            let mut done = 0u64;
             let mut error = None;
             loop {
                 match responses.next(&link.shared).await {
                     Ok(Message::CommandComplete(body)) => {
                         let tag = body.tag().map_err(protocol)?;
                         count += crate::execute::tag_parts(tag).1.unwrap_or(0);
+                        done += 1;
                     }
-                    Ok(Message::ErrorResponse(body)) => {
-                        error.get_or_insert(crate::wire::error::from_error_body(&body)?);
+                    Ok(Message::EmptyQueryResponse) => done += 1,
+                    Ok(Message::ErrorResponse(body)) if error.is_none() => {
+                        let e = crate::wire::error::from_error_body(&body)?;
+                        error = Some(load.locate(e.with_statement(&*self.inner.sql), done));
                     }
                     Ok(Message::ReadyForQuery(_)) => break,
                     Ok(_) => {}
@@ -183,7 +190,10 @@ impl Statement {
         let (produced, consumed) = futures::join!(producer, consumer);
         // The producer's own failure explains the server's abort better than the abort does.
         produced?;
-        consumed.map_err(|e| self.inner.conn.context(e.with_statement(&*self.inner.sql)))
+        consumed.map_err(|e| match e.statement() {
+            Some(_) => self.inner.conn.context(e),
+            None => self.inner.conn.context(e.with_statement(&*self.inner.sql)),
+        })
     }
 
     /// Like [`Statement::load_rows`], taking the parameter sets in batches.

@@ -117,6 +117,7 @@ pub(crate) async fn declare(
             columns: Columns::new(Vec::new()),
             owned: false,
             reparse: false,
+            target: None,
             hook: HookSlot::default(),
             cached: None,
         }),

@@ -63,23 +63,30 @@ impl Statement {
         params: &P,
         buf: &mut BytesMut,
     ) -> Result<(), Error> {
-        self.encode_bind_rows(portal, &self.inner.name, std::slice::from_ref(&params), buf)
+        let rows = std::slice::from_ref(&params);
+        self.encode_bind_rows(portal, &self.inner.name, rows, None, buf)
     }
 
     /// Appends one Bind of `statement` whose parameters are those of every set in `rows`, one
     /// after the other (set `r`'s value `i` is parameter `r × n + i + 1`, `n` this statement's
     /// parameter count): the Bind of a statement that repeats this one's parameters, as the
     /// batched INSERTs of `load_rows` do. Each set is checked as [`Statement::encode_bind`]
-    /// checks its one.
+    /// checks its one. With `first_row`, the sets are a load's rows from that one on, and an
+    /// error names the row of the set it is about ([`ROW`](crate::ROW)).
     pub(crate) fn encode_bind_rows<R: Params>(
         &self,
         portal: &str,
         statement: &str,
         rows: &[R],
+        first_row: Option<usize>,
         buf: &mut BytesMut,
     ) -> Result<(), Error> {
-        for params in rows {
-            self.check_params(params)?;
+        let at_row = |error: Error, index: usize| match first_row {
+            Some(first) => crate::load_error::at_row(error, first + index),
+            None => error,
+        };
+        for (index, params) in rows.iter().enumerate() {
+            self.check_params(params).map_err(|e| at_row(e, index))?;
         }
         let types = &self.inner.parameters;
         let n = types.len();
@@ -131,8 +138,8 @@ impl Statement {
         match result {
             Ok(()) => Ok(()),
             Err(frontend::BindError::Conversion(cause)) => {
-                let index = failed_at.get() % n.max(1);
-                Err(Error::client(
+                let (row, index) = (failed_at.get() / n.max(1), failed_at.get() % n.max(1));
+                let error = Error::client(
                     &ParameterError,
                     format!(
                         "parameter ${} cannot be encoded as {}: {cause}",
@@ -140,7 +147,8 @@ impl Statement {
                         types[index].name()
                     ),
                 )
-                .with_statement(&*self.inner.sql))
+                .with_statement(&*self.inner.sql);
+                Err(at_row(error, row))
             }
             Err(frontend::BindError::Serialization(e)) => Err(protocol(e)),
         }

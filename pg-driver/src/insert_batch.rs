@@ -16,33 +16,76 @@
 //! - the target is an ordinary table (not partitioned, a view or foreign) that has never had
 //!   triggers (so no foreign keys either: their checks run after each statement, and would
 //!   see a batch's later rows), rules or row-level security, as `pg_class` says when the load
-//!   starts (one query, in the load's transaction; not when the load has few rows).
+//!   starts (one query before it; not when the load has few rows);
+//! - the target is the table the statement itself writes to: the one it was prepared
+//!   against, still what its name means (`insert_target.rs`). The batches name it by its
+//!   schema and name from the catalog, quoted, never by the statement's text.
 //!
 //! What still differs: one statement per batch (so `statement_timeout`, `log_statement` and
 //! `pg_stat_statements` count batches), and a column default or `CHECK` calling a function
-//! that reads the table itself would see the batch's earlier rows missing. The connection
-//! keyword `batch_inserts=off` turns batching off.
+//! that reads the table itself would see the batch's earlier rows missing. An error names
+//! the statement's own parameters and the row it happened at, as row by row
+//! (`load_error.rs`). The connection keyword `batch_inserts=off` turns batching off.
 
 use std::fmt::Write;
 
 /// An INSERT of one row of parameters that `load_rows` may repeat for many rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InsertShape {
-    /// The statement up to and including `VALUES`, as written.
-    head: String,
-    /// The target relation's name as written, for `to_regclass`.
+    /// The statement up to its target's name, as written.
+    before: String,
+    /// The statement from after the target's name up to and including `VALUES`, as written.
+    after: String,
+    /// The target's name, its parts as written (quoted ones with their quotes) joined by
+    /// `.`, without the white space or comments between them: what `to_regclass` reads
+    /// exactly as the parser read the statement.
     target: String,
+    /// Where the target's name starts in the statement (a 0-based character index).
+    target_at: usize,
+    /// Where the row's `(` is in the statement (a 0-based character index).
+    row_at: usize,
     /// The row's values.
     values: Vec<Element>,
 }
 
-/// One value of the row.
+/// One value of the row, and where it starts in the statement (a 0-based character index).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Element {
+struct Element {
+    kind: ElementKind,
+    at: usize,
+}
+
+/// What a value of the row is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ElementKind {
     /// Parameter `$number` (from 1), then its casts as written (`::int8`).
     Parameter { number: usize, casts: String },
     /// `NULL` or `DEFAULT` and its casts, as written.
     Fixed(String),
+}
+
+/// Where a character of a rendered batch statement comes from in the statement as written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Origin {
+    /// The 1-based character position in the statement as written.
+    pub(crate) position: usize,
+    /// The batch's row (0-based) whose values the character is part of, if it is.
+    pub(crate) row: Option<usize>,
+}
+
+/// A piece of a rendered batch statement, for mapping positions back (see
+/// [`InsertShape::origin`]); positions are 0-based character indexes.
+struct Piece {
+    /// Where the piece starts in the rendered statement.
+    start: usize,
+    /// Where it ends (exclusive).
+    end: usize,
+    /// Whether it is the statement's text copied as written from `user` on (else it
+    /// stands for what is at `user`: the table's name, a renumbered parameter).
+    copied: bool,
+    user: usize,
+    /// The batch's row it belongs to.
+    row: Option<usize>,
 }
 
 /// A token of the statement text.
@@ -184,18 +227,22 @@ impl InsertShape {
         }
         // name [. name [. name]]
         let target_start = peek(at)?.1;
-        if !is_name(next(&mut at)) {
+        let mut target = String::new();
+        if !is_name(peek(at)) {
             return None;
         }
+        target.push_str(text(next(&mut at)?));
         for _ in 0..2 {
             if peek(at).map(|t| t.0) == Some(Token::Punct('.')) {
                 at += 1;
-                if !is_name(next(&mut at)) {
+                if !is_name(peek(at)) {
                     return None;
                 }
+                target.push('.');
+                target.push_str(text(next(&mut at)?));
             }
         }
-        let target = sql[target_start..tokens[at - 1].2].to_owned();
+        let target_end = tokens[at - 1].2;
         if is_word(peek(at), "as") {
             at += 1;
             if !is_name(next(&mut at)) {
@@ -227,22 +274,24 @@ impl InsertShape {
         if !is_word(next(&mut at), "values") {
             return None;
         }
-        let head = sql[..tokens[at - 1].2].to_owned();
-        if next(&mut at)?.0 != Token::Punct('(') {
+        let head_end = tokens[at - 1].2;
+        let (open, row_start, _) = *next(&mut at)?;
+        if open != Token::Punct('(') {
             return None;
         }
+        let chars = |byte: usize| sql[..byte].chars().count();
         let mut values = Vec::new();
         loop {
             let (first, start, _) = *next(&mut at)?;
             let mut element = match first {
-                Token::Parameter(number) => Element::Parameter {
+                Token::Parameter(number) => ElementKind::Parameter {
                     number,
                     casts: String::new(),
                 },
                 Token::Word(w)
                     if w.eq_ignore_ascii_case("null") || w.eq_ignore_ascii_case("default") =>
                 {
-                    Element::Fixed(String::new())
+                    ElementKind::Fixed(String::new())
                 }
                 _ => return None,
             };
@@ -253,10 +302,13 @@ impl InsertShape {
             }
             let end = tokens[at - 1].2;
             match &mut element {
-                Element::Parameter { casts, .. } => *casts = sql[casts_start..end].to_owned(),
-                Element::Fixed(text) => *text = sql[start..end].to_owned(),
+                ElementKind::Parameter { casts, .. } => *casts = sql[casts_start..end].to_owned(),
+                ElementKind::Fixed(text) => *text = sql[start..end].to_owned(),
             }
-            values.push(element);
+            values.push(Element {
+                kind: element,
+                at: chars(start),
+            });
             match next(&mut at)?.0 {
                 Token::Punct(',') => continue,
                 Token::Punct(')') => break,
@@ -272,42 +324,114 @@ impl InsertShape {
         }
         if !values
             .iter()
-            .any(|v| matches!(v, Element::Parameter { .. }))
+            .any(|v| matches!(v.kind, ElementKind::Parameter { .. }))
         {
             return None;
         }
         Some(InsertShape {
-            head,
+            before: sql[..target_start].to_owned(),
+            after: sql[target_end..head_end].to_owned(),
             target,
+            target_at: chars(target_start),
+            row_at: chars(row_start),
             values,
         })
     }
 
-    /// The target relation's name, as written.
+    /// The target relation's name as the statement spells it (its parts as written, joined
+    /// by `.`), for `to_regclass`.
     pub(crate) fn target(&self) -> &str {
         &self.target
     }
 
-    /// The INSERT of `rows` rows, row `r`'s parameter `$k` becoming `$(r × parameters + k)`.
-    pub(crate) fn render(&self, rows: usize, parameters: usize) -> String {
-        let mut sql = String::with_capacity(self.head.len() + rows * 8 * self.values.len());
-        sql.push_str(&self.head);
+    /// The INSERT into `table` (a name already quoted, put in place of the statement's) of
+    /// `rows` rows, row `r`'s parameter `$k` becoming `$(r × parameters + k)`.
+    pub(crate) fn render(&self, table: &str, rows: usize, parameters: usize) -> String {
+        self.render_into(table, rows, parameters, None)
+    }
+
+    /// Where the 1-based character `position` of [`InsertShape::render`]`(table, rows,
+    /// parameters)` comes from in the statement as written: for the server's error
+    /// positions, which count in the statement it ran. `None` past its end.
+    pub(crate) fn origin(
+        &self,
+        table: &str,
+        rows: usize,
+        parameters: usize,
+        position: usize,
+    ) -> Option<Origin> {
+        let at = position.checked_sub(1)?;
+        let mut pieces = Vec::new();
+        self.render_into(table, rows, parameters, Some(&mut pieces));
+        let piece = pieces.iter().find(|p| p.start <= at && at < p.end)?;
+        let user = match piece.copied {
+            true => piece.user + (at - piece.start),
+            false => piece.user,
+        };
+        Some(Origin {
+            position: user + 1,
+            row: piece.row,
+        })
+    }
+
+    /// [`InsertShape::render`], noting each piece's origin in `pieces` when asked.
+    fn render_into(
+        &self,
+        table: &str,
+        rows: usize,
+        parameters: usize,
+        mut pieces: Option<&mut Vec<Piece>>,
+    ) -> String {
+        let mut sql = String::with_capacity(
+            self.before.len() + table.len() + self.after.len() + rows * 8 * self.values.len(),
+        );
+        let mut chars = 0;
+        let mut push = |sql: &mut String, text: &str, copied: bool, user: usize, row| {
+            sql.push_str(text);
+            if let Some(pieces) = pieces.as_deref_mut() {
+                let start = chars;
+                chars += text.chars().count();
+                pieces.push(Piece {
+                    start,
+                    end: chars,
+                    copied,
+                    user,
+                    row,
+                });
+            }
+        };
+        push(&mut sql, &self.before, true, 0, None);
+        push(&mut sql, table, false, self.target_at, None);
+        let after = self.target_at + self.target.chars().count();
+        push(&mut sql, &self.after, true, after, None);
+        let mut number = String::new();
         for r in 0..rows {
-            sql.push_str(if r == 0 { " (" } else { ", (" });
+            let opening = if r == 0 { " (" } else { ", (" };
+            push(&mut sql, opening, false, self.row_at, Some(r));
             for (i, value) in self.values.iter().enumerate() {
                 if i > 0 {
-                    sql.push_str(", ");
+                    push(&mut sql, ", ", false, value.at, Some(r));
                 }
-                match value {
-                    Element::Parameter { number, casts } => {
-                        let _ = write!(sql, "${}{casts}", r * parameters + number);
+                match &value.kind {
+                    ElementKind::Parameter { number: k, casts } => {
+                        number.clear();
+                        let _ = write!(number, "${}{casts}", r * parameters + k);
+                        push(&mut sql, &number, false, value.at, Some(r));
                     }
-                    Element::Fixed(text) => sql.push_str(text),
+                    ElementKind::Fixed(text) => push(&mut sql, text, true, value.at, Some(r)),
                 }
             }
-            sql.push(')');
+            push(&mut sql, ")", false, self.row_at, Some(r));
         }
         sql
+    }
+}
+
+/// The text of a name's token, as written.
+fn text<'a>(token: &(Token<'a>, usize, usize)) -> &'a str {
+    match token.0 {
+        Token::Word(w) | Token::Quoted(w) | Token::Number(w) => w,
+        Token::Parameter(_) | Token::Punct(_) => "",
     }
 }
 
@@ -381,7 +505,7 @@ mod tests {
     use super::*;
 
     fn render(sql: &str, rows: usize, parameters: usize) -> Option<String> {
-        InsertShape::parse(sql).map(|s| s.render(rows, parameters))
+        InsertShape::parse(sql).map(|s| s.render(s.target(), rows, parameters))
     }
 
     #[test]
@@ -414,9 +538,50 @@ mod tests {
         .unwrap();
         assert_eq!(shape.target(), "\"Odd \"\"Schema\".\"T\"");
         assert_eq!(
-            shape.render(2, 1),
+            shape.render(shape.target(), 2, 1),
             "/* load */ INSERT INTO \"Odd \"\"Schema\".\"T\" (\"a b\") -- one\n VALUES ($1), ($2)"
         );
+    }
+
+    #[test]
+    fn the_table_is_rendered_by_the_name_given() {
+        let shape =
+            InsertShape::parse("INSERT INTO Sch /* c */ . \"T\" AS x (a) VALUES ($1::int4)")
+                .unwrap();
+        // What to_regclass reads: the parts as written, nothing between them.
+        assert_eq!(shape.target(), "Sch.\"T\"");
+        assert_eq!(
+            shape.render("\"sch\".\"T\"", 2, 1),
+            "INSERT INTO \"sch\".\"T\" AS x (a) VALUES ($1::int4), ($2::int4)"
+        );
+    }
+
+    #[test]
+    fn positions_in_a_batch_map_to_the_statement_as_written() {
+        //         1234567890123456789012345678901234567890
+        let sql = "INSERT INTO t (a, b) VALUES ($1, $2::int4)";
+        let shape = InsertShape::parse(sql).unwrap();
+        let table = "\"sandbox\".\"t\"";
+        let batch = shape.render(table, 3, 2);
+        assert_eq!(
+            batch,
+            "INSERT INTO \"sandbox\".\"t\" (a, b) VALUES ($1, $2::int4), ($3, $4::int4), \
+             ($5, $6::int4)"
+        );
+        let origin = |needle: &str| {
+            let byte = batch.find(needle).unwrap();
+            shape.origin(table, 3, 2, batch[..byte].chars().count() + 1)
+        };
+        let at = |position, row| Some(Origin { position, row });
+        assert_eq!(origin("INSERT"), at(1, None));
+        assert_eq!(origin("\"t\""), at(13, None));
+        assert_eq!(origin("(a,"), at(15, None));
+        assert_eq!(origin("VALUES"), at(22, None));
+        // Row 2's second value, `$6::int4`, is the statement's `$2::int4`.
+        assert_eq!(origin("$6"), at(34, Some(2)));
+        assert_eq!(origin("$3"), at(30, Some(1)));
+        assert_eq!(shape.origin(table, 3, 2, batch.chars().count() + 1), None);
+        assert_eq!(shape.origin(table, 3, 2, 0), None);
     }
 
     #[test]

@@ -32,7 +32,9 @@ mod extras;
 #[doc(hidden)]
 pub mod fuzzing;
 mod insert_batch;
+mod insert_target;
 mod link;
+mod load_error;
 mod lobject;
 mod notify;
 mod notifyman;
@@ -67,6 +69,7 @@ pub use extras::{
     ISOLATION_LEVEL_READ_UNCOMMITTED, ISOLATION_LEVEL_REPEATABLE_READ,
     ISOLATION_LEVEL_SERIALIZABLE, PqTransactionStatus, SessionChange,
 };
+pub use load_error::{ROW, ROWS, failed_row};
 pub use lobject::{LO_CHUNK, LargeObject};
 pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
 pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};

@@ -14,7 +14,7 @@ use crate::{
 impl Connection {
     /// Runs `sql` once with `params` and returns its rows and command tag.
     pub async fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results, Error> {
-        self.prepare(sql).await?.call(params).await
+        self.prepare_once(sql).await?.call(params).await
     }
 
     /// The first result of `sql` by py-postgresql's rules, or typed (`query_first::<i64, _>`).
@@ -23,12 +23,12 @@ impl Connection {
         sql: &str,
         params: P,
     ) -> Result<T, Error> {
-        self.prepare(sql).await?.first::<T, P>(params).await
+        self.prepare_once(sql).await?.first::<T, P>(params).await
     }
 
     /// The rows of `sql`, streamed.
     pub async fn query_rows<P: Params>(&self, sql: &str, params: P) -> Result<RowStream, Error> {
-        self.prepare(sql).await?.rows(params)
+        self.prepare_once(sql).await?.rows(params)
     }
 
     /// The rows of `sql`, in batches.
@@ -37,7 +37,7 @@ impl Connection {
         sql: &str,
         params: P,
     ) -> Result<ChunkStream, Error> {
-        self.prepare(sql).await?.chunks(params)
+        self.prepare_once(sql).await?.chunks(params)
     }
 
     /// The first column of the rows of `sql`, streamed.
@@ -46,7 +46,7 @@ impl Connection {
         sql: &str,
         params: P,
     ) -> Result<ColumnStream, Error> {
-        self.prepare(sql).await?.column(params)
+        self.prepare_once(sql).await?.column(params)
     }
 
     /// Runs `sql` for every parameter set, pipelined; all or nothing outside a transaction.

@@ -37,6 +37,9 @@ pub(crate) struct StatementInner {
     pub(crate) owned: bool,
     /// The unnamed statement, parsed again in every execution's request (`statement_cache=off`).
     pub(crate) reparse: bool,
+    /// For an INSERT `load_rows` may batch, the OID of its table when it was prepared
+    /// (`insert_target.rs`).
+    pub(crate) target: Option<u32>,
     pub(crate) hook: HookSlot,
     /// The statement cache's entry this handle shares (which closes the statement).
     pub(crate) cached: Option<Arc<crate::statement_cache::CacheEntry>>,
@@ -85,6 +88,8 @@ impl std::fmt::Debug for Statement {
 struct Described {
     parameters: Vec<u32>,
     fields: Option<Vec<RawField>>,
+    /// The OID of an INSERT's table, when the request looked it up (`insert_target.rs`).
+    target: Option<u32>,
 }
 
 struct RawField {
@@ -96,13 +101,19 @@ struct RawField {
     type_modifier: i32,
 }
 
-async fn describe(link: &Link, bytes: Bytes, sql: &str) -> Result<Described, Error> {
+/// Sends a request of Parse (or not) and Describe of statement `name`, and maybe the lookup
+/// of its table (`insert_target.rs`), and reads what it tells. When the lookup fails after
+/// the statement was parsed, the statement is closed and the lookup's error returned.
+async fn describe(link: &Link, bytes: Bytes, name: &str, sql: &str) -> Result<Described, Error> {
     let mut responses = link.request(bytes, 1, None)?;
     let mut described = Described {
         parameters: Vec::new(),
         fields: None,
+        target: None,
     };
     let mut error = None;
+    // Whether the Describe was answered: an error after it is the lookup's.
+    let mut answered = false;
     loop {
         match responses.next(&link.shared).await {
             Ok(Message::ParameterDescription(body)) => {
@@ -124,8 +135,14 @@ async fn describe(link: &Link, bytes: Bytes, sql: &str) -> Result<Described, Err
                     .collect()
                     .map_err(protocol)?;
                 described.fields = Some(fields);
+                answered = true;
             }
+            Ok(Message::NoData) => answered = true,
+            Ok(Message::DataRow(body)) => described.target = crate::insert_target::oid(&body)?,
             Ok(Message::ErrorResponse(body)) => {
+                if answered && error.is_none() && !name.is_empty() {
+                    link.queue_close(name);
+                }
                 error.get_or_insert(crate::wire::error::from_error_body(&body)?);
             }
             Ok(Message::ReadyForQuery(_)) => break,
@@ -146,16 +163,22 @@ impl Connection {
     /// the unnamed statement is described, and each execution parses it again in its own
     /// request: see [`PreparedStatements`](crate::params::PreparedStatements).
     pub async fn prepare(&self, sql: &str) -> Result<Statement, Error> {
-        self.prepare_as(sql, true).await
+        self.prepare_as(sql, true, true).await
     }
 
     /// A prepared statement that is not closed when its handles are dropped (the statement
     /// cache closes it).
     pub(crate) async fn prepare_unowned(&self, sql: &str) -> Result<Statement, Error> {
-        self.prepare_as(sql, false).await
+        self.prepare_as(sql, false, true).await
     }
 
-    async fn prepare_as(&self, sql: &str, owned: bool) -> Result<Statement, Error> {
+    /// A prepared statement for the query interface's single execution: never loaded, so
+    /// an INSERT's table is not looked up (`insert_target.rs`).
+    pub(crate) async fn prepare_once(&self, sql: &str) -> Result<Statement, Error> {
+        self.prepare_as(sql, true, false).await
+    }
+
+    async fn prepare_as(&self, sql: &str, owned: bool, loads: bool) -> Result<Statement, Error> {
         let link = self.link();
         let reparse = self.unnamed_statements();
         let name = match reparse {
@@ -165,11 +188,14 @@ impl Connection {
         let mut buf = BytesMut::new();
         frontend::parse(&name, sql, std::iter::empty(), &mut buf).map_err(nul(sql))?;
         frontend::describe(b'S', &name, &mut buf).map_err(nul(sql))?;
+        if loads && !reparse {
+            crate::insert_target::encode_lookup(self, sql, &mut buf)?;
+        }
         frontend::sync(&mut buf);
         // Registered before the Parse goes out: given up before a handle holds the statement
         // (here or in the statement cache, which takes unowned ones at once), it is closed.
         let unclaimed = (!reparse).then(|| Unclaimed::new(link.clone(), close_statement(&name)));
-        let described = describe(&link, buf.freeze(), sql)
+        let described = describe(&link, buf.freeze(), &name, sql)
             .await
             .map_err(|e| self.context(e))?;
         let statement = self
@@ -195,7 +221,7 @@ impl Connection {
         let mut buf = BytesMut::new();
         frontend::describe(b'S', name, &mut buf).map_err(nul(name))?;
         frontend::sync(&mut buf);
-        let described = describe(&link, buf.freeze(), name)
+        let described = describe(&link, buf.freeze(), "", name)
             .await
             .map_err(|e| self.context(e))?;
         let lookup = format!(
@@ -250,6 +276,7 @@ impl Connection {
                 columns: Columns::new(columns),
                 owned,
                 reparse,
+                target: described.target,
                 hook: HookSlot::default(),
                 cached: None,
             }),
@@ -283,6 +310,7 @@ impl Statement {
                 columns,
                 owned: false,
                 reparse: false,
+                target: None,
                 hook: HookSlot::default(),
                 cached: None,
             }),

@@ -31,6 +31,8 @@ pub(crate) struct CacheEntry {
     parameters: Arc<[Type]>,
     columns: Arc<Columns>,
     reparse: bool,
+    /// The OID of an INSERT's table when it was prepared (`insert_target.rs`).
+    target: Option<u32>,
     link: Weak<Link>,
 }
 
@@ -140,6 +142,7 @@ impl Connection {
             parameters: fresh.inner.parameters.clone(),
             columns: fresh.inner.columns.clone(),
             reparse: fresh.inner.reparse,
+            target: fresh.inner.target,
             link: Arc::downgrade(&link),
         });
         let gone = link.cache().insert(sql, entry.clone());
@@ -194,6 +197,7 @@ impl Connection {
                 columns: entry.columns.clone(),
                 owned: false,
                 reparse: entry.reparse,
+                target: entry.target,
                 hook: HookSlot::default(),
                 cached: Some(entry),
             }),

@@ -27,6 +27,16 @@ impl Connection {
         })
     }
 
+    /// A statement for one execution of the query interface (see
+    /// [`crate::Connection::query`]).
+    fn prepare_once(&self, sql: &str) -> Result<Statement, Error> {
+        let ps = self.block_on(self.as_async().prepare_once(sql))??;
+        Ok(Statement {
+            ps,
+            conn: self.clone(),
+        })
+    }
+
     /// A statement from the session's statement cache: see
     /// [`crate::Connection::prepare_cached`].
     pub fn prepare_cached(&self, sql: &str) -> Result<Statement, Error> {
@@ -54,27 +64,27 @@ impl Connection {
 
     /// Runs `sql` once with `params` (a single-use statement).
     pub fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results, Error> {
-        self.prepare(sql)?.call(params)
+        self.prepare_once(sql)?.call(params)
     }
 
     /// The first result of `sql`, by py-postgresql's rules or typed.
     pub fn query_first<T: FromFirst, P: Params>(&self, sql: &str, params: P) -> Result<T, Error> {
-        self.prepare(sql)?.first::<T, P>(params)
+        self.prepare_once(sql)?.first::<T, P>(params)
     }
 
     /// The rows of `sql`, read as the iterator is pulled.
     pub fn query_rows<P: Params>(&self, sql: &str, params: P) -> Result<Rows, Error> {
-        self.prepare(sql)?.rows(params)
+        self.prepare_once(sql)?.rows(params)
     }
 
     /// The rows of `sql` in batches.
     pub fn query_chunks<P: Params>(&self, sql: &str, params: P) -> Result<Chunks, Error> {
-        self.prepare(sql)?.chunks(params)
+        self.prepare_once(sql)?.chunks(params)
     }
 
     /// The first column of the rows of `sql`.
     pub fn query_column<P: Params>(&self, sql: &str, params: P) -> Result<Column, Error> {
-        self.prepare(sql)?.column(params)
+        self.prepare_once(sql)?.column(params)
     }
 
     /// Runs `sql` for every parameter set, pipelined.
@@ -157,7 +167,8 @@ impl Statement {
     }
 
     /// Executes the statement for every parameter set, pipelined; all or nothing outside a
-    /// transaction block.
+    /// transaction block. An error names the row it happened at (see
+    /// [`crate::Statement::load_rows`] and [`crate::failed_row`]).
     pub fn load_rows<I>(&self, rows: I) -> Result<u64, Error>
     where
         I: IntoIterator,
