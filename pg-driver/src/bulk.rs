@@ -1,14 +1,15 @@
 //! `load_rows` and `load_chunks`: one statement executed for many parameter sets, pipelined.
 
 use bytes::{Bytes, BytesMut};
-use pg_exceptions::Error;
+use futures::{Stream, StreamExt};
+use pg_exceptions::{Error, ParameterError};
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
 use crate::insert_batch::InsertShape;
 use crate::load_error::LoadRows;
 use crate::statement::Statement;
-use crate::wire::task::protocol;
+use crate::wire::task::{Body, protocol};
 use pg_api::Params;
 
 /// How many bytes of Bind/Execute messages are written at a time.
@@ -49,90 +50,138 @@ impl Statement {
         I: IntoIterator,
         I::Item: Params,
     {
-        let mut rows = rows.into_iter();
+        self.load_stream(futures::stream::iter(rows.into_iter().map(Ok)))
+            .await
+    }
+
+    /// Like [`Statement::load_rows`], with the parameter sets from a stream, as they come
+    /// (rows of another connection: `dst.load_stream(src.rows(())?)`, a [`Row`] being a
+    /// parameter set). The whole load is still one request ending in one Sync: an error of
+    /// the stream stops it, nothing of it commits (outside a transaction block), and that
+    /// error is returned.
+    ///
+    /// [`Row`]: pg_types::Row
+    pub async fn load_stream<S, P>(&self, rows: S) -> Result<u64, Error>
+    where
+        S: Stream<Item = Result<P, Error>>,
+        P: Params,
+    {
+        if crate::copy::may_copy_in(&self.inner.sql) {
+            return self.copy_lines(rows).await;
+        }
+        let mut rows = std::pin::pin!(rows);
         let n = self.inner.parameters.len();
         let shape = match self.inner.conn.connector().params().batch_inserts() {
             true if n > 0 => InsertShape::parse(&self.inner.sql),
             _ => None,
         };
         let Some(shape) = shape else {
-            return self.load_each(rows).await;
+            return self.load_each(Vec::new(), rows).await;
         };
         let per = BATCH_ROWS.min(usize::from(u16::MAX) / n);
-        let first: Vec<I::Item> = rows.by_ref().take(per).collect();
+        let first = take(&mut rows, per).await?;
         let table = match first.len() < MIN_BATCHED {
             true => None,
             false => self.batch_target(&shape).await,
         };
         let Some(table) = table else {
-            return self.load_each(first.into_iter().chain(rows)).await;
+            return self.load_each(first, rows).await;
         };
         // The batch statement is the unnamed one, parsed again only when the batch's size
         // changes (for the last, short one).
         let full = shape.render(&table, per, n);
         let load = LoadRows::batched(&shape, &table, per, n);
-        let mut pending = first;
-        let mut parsed = 0;
-        self.pipeline(&load, |buf| {
-            if pending.is_empty() {
-                return Ok(false);
+        let (shape, table, load) = (&shape, &table, &load);
+        self.pipeline_from(load, |body| async move {
+            let mut buf = BytesMut::with_capacity(BATCH_BYTES + 1024);
+            let mut pending = first;
+            let mut parsed = 0;
+            while !pending.is_empty() {
+                let k = pending.len();
+                if parsed != k {
+                    let sql = if k == per {
+                        full.clone()
+                    } else {
+                        shape.render(table, k, n)
+                    };
+                    let types = self.inner.parameters.iter().cycle().take(k * n);
+                    frontend::parse("", &sql, types.map(|t| t.oid()), &mut buf)
+                        .map_err(protocol)?;
+                    parsed = k;
+                }
+                self.encode_bind_rows("", "", &pending, Some(load.written()), &mut buf)?;
+                frontend::execute("", 0, &mut buf).map_err(protocol)?;
+                load.wrote(k);
+                if buf.len() >= BATCH_BYTES && body.send(buf.split().freeze()).await.is_err() {
+                    return Ok(()); // the connection is gone; the reader reports it
+                }
+                pending = take(&mut rows, per).await?;
             }
-            let k = pending.len();
-            if parsed != k {
-                let sql = if k == per {
-                    full.clone()
-                } else {
-                    shape.render(&table, k, n)
-                };
-                let types = self.inner.parameters.iter().cycle().take(k * n);
-                frontend::parse("", &sql, types.map(|t| t.oid()), buf).map_err(protocol)?;
-                parsed = k;
-            }
-            self.encode_bind_rows("", "", &pending, Some(load.written()), buf)?;
-            frontend::execute("", 0, buf).map_err(protocol)?;
-            load.wrote(k);
-            pending.clear();
-            pending.extend(rows.by_ref().take(per));
-            Ok(true)
+            frontend::sync(&mut buf);
+            let _ = body.finish(buf.freeze()).await;
+            Ok(())
         })
         .await
     }
 
     /// Each parameter set's own Bind/Execute (after Parse at the head of each batch written,
-    /// for the unnamed statement of `statement_cache=off`).
-    async fn load_each<I: Iterator<Item: Params>>(&self, mut rows: I) -> Result<u64, Error> {
-        let load = LoadRows::each();
-        self.pipeline(&load, |buf| {
-            let Some(params) = rows.next() else {
-                return Ok(false);
-            };
-            // The unnamed statement is parsed again at the head of every batch, so each one
-            // written stands on its own.
-            if self.inner.reparse && buf.is_empty() {
-                self.encode_parse(buf)?;
+    /// for the unnamed statement of `statement_cache=off`): those of `first`, then the
+    /// stream's.
+    async fn load_each<S, P>(
+        &self,
+        first: Vec<P>,
+        mut rows: std::pin::Pin<&mut S>,
+    ) -> Result<u64, Error>
+    where
+        S: Stream<Item = Result<P, Error>>,
+        P: Params,
+    {
+        let load = &LoadRows::each();
+        self.pipeline_from(load, |body| async move {
+            let mut buf = BytesMut::with_capacity(BATCH_BYTES + 1024);
+            let mut first = first.into_iter();
+            loop {
+                let params = match first.next() {
+                    Some(params) => params,
+                    None => match rows.next().await {
+                        Some(params) => params?,
+                        None => break,
+                    },
+                };
+                // The unnamed statement is parsed again at the head of every batch, so each
+                // one written stands on its own.
+                if self.inner.reparse && buf.is_empty() {
+                    self.encode_parse(&mut buf)?;
+                }
+                let row = Some(load.written());
+                let statement = &*self.inner.name;
+                self.encode_bind_rows("", statement, std::slice::from_ref(&params), row, &mut buf)?;
+                load.wrote(1);
+                frontend::execute("", 0, &mut buf).map_err(protocol)?;
+                if buf.len() >= BATCH_BYTES && body.send(buf.split().freeze()).await.is_err() {
+                    return Ok(()); // the connection is gone; the reader reports it
+                }
             }
-            let row = Some(load.written());
-            let statement = &*self.inner.name;
-            self.encode_bind_rows("", statement, std::slice::from_ref(&params), row, buf)?;
-            load.wrote(1);
-            frontend::execute("", 0, buf)
-                .map_err(protocol)
-                .map(|()| true)
+            frontend::sync(&mut buf);
+            let _ = body.finish(buf.freeze()).await;
+            Ok(())
         })
         .await
     }
 
-    /// Streams what `encode_next` appends (until it answers `false`) while reading the
-    /// answers, then Sync; sums the row counts of the command tags. An error of `encode_next`,
-    /// or the future dropped before the end, makes the server fail the batch before its Sync
-    /// (outside a block nothing of it commits; inside one, the block is failed); the error of
-    /// `encode_next` is the one returned.
+    /// Streams what `produce` writes into the request's body while reading the answers; sums
+    /// the row counts of the command tags. `produce` ends the body with [`Body::finish`] (the
+    /// Sync); returning before, with an error (an encoding failure, the source's) or not, or
+    /// the future dropped before the end, drops the body, and the task writes its abort: the
+    /// server fails the batch before its Sync (outside a block nothing of it commits; inside
+    /// one, the block is failed). The error of `produce` is the one returned.
     ///
     /// The server's first error is the one returned, with the row it happened at (`load`
     /// says how executions stand for rows).
-    async fn pipeline<F>(&self, load: &LoadRows<'_>, mut encode_next: F) -> Result<u64, Error>
+    async fn pipeline_from<F, Fut>(&self, load: &LoadRows<'_>, produce: F) -> Result<u64, Error>
     where
-        F: FnMut(&mut BytesMut) -> Result<bool, Error>,
+        F: FnOnce(Body) -> Fut,
+        Fut: std::future::Future<Output = Result<(), Error>>,
     {
         let link = &self.inner.link;
         // Should the load stop before its Sync (an encoding failure, or its caller gave up),
@@ -142,20 +191,7 @@ impl Statement {
         frontend::sync(&mut abort);
         let (mut responses, body) =
             link.request_body(Bytes::new(), abort.freeze(), false, 1, self.hook())?;
-        let producer = async move {
-            let mut buf = BytesMut::with_capacity(BATCH_BYTES + 1024);
-            loop {
-                if !encode_next(&mut buf)? {
-                    break;
-                }
-                if buf.len() >= BATCH_BYTES && body.send(buf.split().freeze()).await.is_err() {
-                    return Ok(()); // the connection is gone; the reader reports it
-                }
-            }
-            frontend::sync(&mut buf);
-            let _ = body.finish(buf.freeze()).await;
-            Ok::<(), Error>(())
-        };
+        let producer = produce(body);
         let consumer = async {
             let mut count = 0u64;
             // Executions complete: the next one's error is about the row (or batch) after.
@@ -196,6 +232,52 @@ impl Statement {
         })
     }
 
+    /// `load_rows` on a COPY … FROM STDIN statement (py-postgresql's): each parameter set is
+    /// one value, a line of COPY data (text or bytes, in the statement's format).
+    async fn copy_lines<S, P>(&self, rows: S) -> Result<u64, Error>
+    where
+        S: Stream<Item = Result<P, Error>>,
+        P: Params,
+    {
+        let failure = std::sync::Mutex::new(None);
+        let lines = rows.map(|row| {
+            row.and_then(|row| copy_line(&row)).map_err(|e| {
+                let message = e.message().to_owned();
+                *failure
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(e);
+                message
+            })
+        });
+        let result = self.copy_in((), lines).await;
+        let failure = failure
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match (result, failure) {
+            // The source's own error explains the CopyFail better than the server's answer.
+            (Err(_), Some(error)) => Err(error),
+            (result, _) => result,
+        }
+    }
+
+    /// Like [`Statement::load_stream`], taking the parameter sets in batches, as another
+    /// connection's [`Statement::chunks`] gives them (`dst.load_chunk_stream(src.chunks(())?)`).
+    pub async fn load_chunk_stream<S, C>(&self, chunks: S) -> Result<u64, Error>
+    where
+        S: Stream<Item = Result<C, Error>>,
+        C: IntoIterator,
+        C::Item: Params,
+    {
+        let rows = chunks.flat_map(|chunk| {
+            let rows: Box<dyn Iterator<Item = Result<C::Item, Error>>> = match chunk {
+                Ok(chunk) => Box::new(chunk.into_iter().map(Ok)),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            };
+            futures::stream::iter(rows)
+        });
+        self.load_stream(rows).await
+    }
+
     /// Like [`Statement::load_rows`], taking the parameter sets in batches.
     pub async fn load_chunks<I>(&self, chunks: I) -> Result<u64, Error>
     where
@@ -205,4 +287,47 @@ impl Statement {
     {
         self.load_rows(chunks.into_iter().flatten()).await
     }
+}
+
+/// The COPY data line a parameter set of one value holds: its bytes (`bytea`) or its text.
+fn copy_line<P: Params>(row: &P) -> Result<Bytes, Error> {
+    let refused = |why: &str| {
+        Error::client(
+            &ParameterError,
+            format!("load_rows on a COPY … FROM STDIN statement takes one line a row: {why}"),
+        )
+    };
+    if row.count() != 1 {
+        return Err(refused(&format!("a row of {} values", row.count())));
+    }
+    let mut buf = BytesMut::new();
+    let encoded = match row.encode(0, &postgres_types::Type::BYTEA, &mut buf) {
+        Ok(encoded) => Ok(encoded),
+        Err(_) => {
+            buf.clear();
+            row.encode(0, &postgres_types::Type::TEXT, &mut buf)
+        }
+    };
+    match encoded {
+        Ok(postgres_types::IsNull::No) => Ok(buf.freeze()),
+        Ok(postgres_types::IsNull::Yes) => Err(refused("a NULL line")),
+        Err(e) => Err(refused(&format!(
+            "a value that is neither bytes nor text ({e})"
+        ))),
+    }
+}
+
+/// Up to `n` parameter sets from the stream (fewer at its end); its error stops the load.
+async fn take<S, P>(rows: &mut std::pin::Pin<&mut S>, n: usize) -> Result<Vec<P>, Error>
+where
+    S: Stream<Item = Result<P, Error>>,
+{
+    let mut taken = Vec::with_capacity(n);
+    while taken.len() < n {
+        match rows.next().await {
+            Some(params) => taken.push(params?),
+            None => break,
+        }
+    }
+    Ok(taken)
 }

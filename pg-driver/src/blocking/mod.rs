@@ -7,6 +7,7 @@
 mod alock;
 mod cursor;
 mod extras;
+mod feed;
 mod lobject;
 mod notify;
 mod proc;

@@ -174,7 +174,41 @@ impl Statement {
         I: IntoIterator,
         I::Item: Params,
     {
-        self.conn.block_on(self.ps.load_rows(rows))?
+        // The rows are taken on this thread, outside the runtime: they may be another blocking
+        // connection's.
+        let rows = rows.into_iter().map(Ok);
+        super::feed::pump(&self.conn, rows, |feed| self.ps.load_stream(feed))?
+    }
+
+    /// Like [`Statement::load_rows`], from parameter sets that may fail, as another
+    /// connection's [`Statement::rows`] gives them (`dst.load_stream(src.rows(())?)`, a
+    /// [`Row`] being a parameter set): the first error stops the load, nothing of it
+    /// commits (outside a transaction block), and that error is returned. See
+    /// [`crate::Statement::load_stream`].
+    pub fn load_stream<I, P>(&self, rows: I) -> Result<u64, Error>
+    where
+        I: IntoIterator<Item = Result<P, Error>>,
+        P: Params,
+    {
+        super::feed::pump(&self.conn, rows, |feed| self.ps.load_stream(feed))?
+    }
+
+    /// Like [`Statement::load_stream`], in batches, as another connection's
+    /// [`Statement::chunks`] gives them (`dst.load_chunk_stream(src.chunks(())?)`).
+    pub fn load_chunk_stream<I, C>(&self, chunks: I) -> Result<u64, Error>
+    where
+        I: IntoIterator<Item = Result<C, Error>>,
+        C: IntoIterator,
+        C::Item: Params,
+    {
+        let rows = chunks.into_iter().flat_map(|chunk| {
+            let rows: Box<dyn Iterator<Item = Result<C::Item, Error>>> = match chunk {
+                Ok(chunk) => Box::new(chunk.into_iter().map(Ok)),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            };
+            rows
+        });
+        self.load_stream(rows)
     }
 
     /// Like [`Statement::load_rows`], in batches.
@@ -184,7 +218,7 @@ impl Statement {
         I::Item: IntoIterator,
         <I::Item as IntoIterator>::Item: Params,
     {
-        self.conn.block_on(self.ps.load_chunks(chunks))?
+        self.load_rows(chunks.into_iter().flatten())
     }
 
     /// The output of a `COPY … TO STDOUT` statement, piece by piece.
