@@ -66,7 +66,7 @@ impl Statement {
         S: Stream<Item = Result<P, Error>>,
         P: Params,
     {
-        if crate::copy::may_copy_in(&self.inner.sql) {
+        if crate::copy_in::may_copy_in(&self.inner.sql) {
             return self.copy_lines(rows).await;
         }
         let mut rows = std::pin::pin!(rows);
@@ -330,4 +330,47 @@ where
         }
     }
     Ok(taken)
+}
+
+impl Statement {
+    /// The table this INSERT's batches may write to, by its schema and name (quoted, for
+    /// the batch's SQL), or `None` when they may not: it is not
+    /// an ordinary table that has never had triggers, rules or row-level security (servers
+    /// before 9.6 are not asked), or it is not (or no longer) the table the statement means
+    /// (see the module notes). Any failure answers `None`: the row-by-row load that follows
+    /// reports it.
+    pub(crate) async fn batch_target(&self, shape: &InsertShape) -> Option<String> {
+        const SQL: &str = "SELECT c.relkind = 'r' AND NOT c.relhastriggers \
+            AND NOT c.relhasrules AND NOT c.relrowsecurity, n.nspname, c.relname \
+            FROM pg_catalog.pg_class c \
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+            WHERE c.oid = pg_catalog.to_regclass($1) AND ($2::pg_catalog.oid IS NULL OR c.oid = $2)";
+        if self.inner.conn.server_version().unwrap_or(0) < crate::insert_target::TO_REGCLASS {
+            return None;
+        }
+        let prepared = match (self.inner.reparse, self.inner.target) {
+            (true, _) => None,
+            (false, Some(oid)) => Some(oid),
+            (false, None) => return None,
+        };
+        let target = shape.target();
+        let params: [(postgres_types::Type, &(dyn postgres_types::ToSql + Sync)); 2] = [
+            (postgres_types::Type::TEXT, &target),
+            (postgres_types::Type::OID, &prepared),
+        ];
+        let rows = crate::oneshot::run(&self.inner.link, SQL, &params)
+            .await
+            .ok()?;
+        match rows.as_slice() {
+            [row] => match row.as_slice() {
+                [Some(ok), Some(schema), Some(table)] if ok == "t" => Some(format!(
+                    "{}.{}",
+                    pg_string::quote_ident(schema),
+                    pg_string::quote_ident(table)
+                )),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }

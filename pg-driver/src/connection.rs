@@ -15,6 +15,16 @@ use crate::wire::shared::{NotificationBatch, TransactionStatus};
 use crate::wire::startup::AuthMethod;
 use crate::wire::transport::PeerAddr;
 
+impl Connector {
+    /// Opens a new connection: each host in turn, each of its addresses, as the sslmode says,
+    /// until a server suits `target_session_attrs` (see [`crate::params::TargetSessionAttrs`];
+    /// `load_balance_hosts=random` shuffles hosts and addresses first).
+    pub async fn connect(&self) -> Result<Connection, Error> {
+        let link = self.establish().await?;
+        Ok(Connection::from_link(self.clone(), link))
+    }
+}
+
 /// A connection to a PostgreSQL server.
 ///
 /// `Connection` is a handle: `Clone` gives another handle on the same server session, and

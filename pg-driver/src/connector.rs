@@ -6,7 +6,6 @@ use pg_exceptions::{
     ConnectionFailureError, Error, IgnoredClientParameterWarning, Message, Source,
 };
 
-use crate::connection::Connection;
 use crate::link::Link;
 use crate::params::{ConnectParams, Host, LoadBalanceHosts, SslMode};
 use crate::wire::hooks::{Driver, HookChain, HookSlot, MessageHook};
@@ -98,18 +97,10 @@ impl Connector {
         self.inner.params.to_iri(true)
     }
 
-    /// Opens a new connection: each host in turn, each of its addresses, as the sslmode says,
-    /// until a server suits `target_session_attrs` (see [`crate::params::TargetSessionAttrs`];
-    /// `load_balance_hosts=random` shuffles hosts and addresses first).
-    pub async fn connect(&self) -> Result<Connection, Error> {
-        let link = self.establish().await?;
-        Ok(Connection::from_link(self.clone(), link))
-    }
-
-    /// Opens a session on the first host that suits: see [`crate::routing`]. Parameters the
-    /// driver cannot honour are reported first, each as an IgnoredClientParameterWarning
-    /// through the message hooks (py-postgresql's warning for them).
-    pub(crate) async fn establish(&self) -> Result<Link, Error> {
+    /// Reports the parameters the driver cannot honour, each as an
+    /// IgnoredClientParameterWarning through the message hooks (py-postgresql's warning for
+    /// them), before a connection is made.
+    pub(crate) fn warn_ignored(&self) {
         let ignored = self.inner.params.ignored_parameters();
         if !ignored.is_empty() {
             let hooks = self.hooks();
@@ -124,7 +115,6 @@ impl Connector {
                 );
             }
         }
-        crate::routing::establish(self).await
     }
 
     /// The hook chain of a connection that has none of its own yet.
@@ -163,7 +153,7 @@ impl Connector {
                         .collect(),
                 };
                 if self.inner.params.load_balance_hosts() == LoadBalanceHosts::Random {
-                    crate::routing::shuffle(&mut addrs);
+                    shuffle(&mut addrs);
                 }
                 let mut last = None;
                 for addr in addrs {
@@ -302,4 +292,10 @@ impl Connector {
             }
         }
     }
+}
+
+/// Shuffles hosts or addresses (`load_balance_hosts=random`).
+pub(crate) fn shuffle<T>(items: &mut [T]) {
+    use rand::seq::SliceRandom;
+    items.shuffle(&mut rand::rng());
 }

@@ -233,8 +233,8 @@ impl Statement {
             .as_bytes()
             .get(..4)
             .is_some_and(|w| w.eq_ignore_ascii_case(b"copy"));
-        if copy && crate::copy::may_copy_in(&self.inner.sql) {
-            let refusal = crate::copy::copy_in_refusal(true);
+        if copy && crate::copy_in::may_copy_in(&self.inner.sql) {
+            let refusal = crate::copy_in::copy_in_refusal(true);
             return link.request_refusing_copy(bytes, self.hook(), stream, refusal);
         }
         match stream {

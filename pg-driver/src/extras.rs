@@ -30,9 +30,7 @@ use crate::simple::simple_query;
 use crate::wire::shared::{NotificationBatch, TransactionStatus};
 use crate::xact_mode::{AccessMode, Isolation};
 
-mod session;
-
-pub(crate) use session::{SessionState, in_block};
+pub(crate) use crate::link::session::{in_block, request_unbegun};
 
 /// psycopg2's `ISOLATION_LEVEL_AUTOCOMMIT`: [`Connection::set_isolation_level`] turns
 /// autocommit on and leaves the isolation level as it is.
@@ -277,7 +275,7 @@ impl Connection {
         if names.is_empty() {
             return Ok(());
         }
-        session::run_unbegun(
+        run_unbegun(
             link,
             crate::settings::SET_MANY,
             &[(&names, Type::TEXT_ARRAY), (&values, Type::TEXT_ARRAY)],
@@ -336,7 +334,7 @@ impl Connection {
     /// characteristics `set_session` gave to the server's defaults, so they are forgotten.
     pub(crate) async fn discard_all(&self) -> Result<(), Error> {
         let link = self.link();
-        session::run_unbegun(&link, "DISCARD ALL", &[])
+        run_unbegun(&link, "DISCARD ALL", &[])
             .await
             .map_err(|e| self.context(e))?;
         // DISCARD ALL deallocated every statement.
@@ -346,4 +344,17 @@ impl Connection {
         link.session.set_autocommit(true);
         Ok(())
     }
+}
+
+/// Runs a one-round-trip statement with bound parameters outside the lazy BEGIN; text rows.
+pub(crate) async fn run_unbegun(
+    link: &Link,
+    sql: &str,
+    params: &[(&(dyn postgres_types::ToSql + Sync), postgres_types::Type)],
+) -> Result<crate::oneshot::TextRows, Error> {
+    let bytes = crate::settings::encode_one_shot(sql, params).map_err(|e| e.with_statement(sql))?;
+    let mut responses = request_unbegun(link, bytes)?;
+    crate::oneshot::read(link, &mut responses)
+        .await
+        .map_err(|e| e.with_statement(sql))
 }

@@ -30,11 +30,10 @@ use postgres_types::Type;
 
 use crate::connection::Connection;
 use crate::insert_batch::InsertShape;
-use crate::statement::Statement;
 use crate::wire::task::protocol;
 
 /// Servers before 9.6 have no `to_regclass(text)`.
-const TO_REGCLASS: i32 = 90600;
+pub(crate) const TO_REGCLASS: i32 = 90600;
 
 /// Appends to a prepare's request (before its Sync) the lookup of the OID of the table `sql`
 /// inserts into, when `load_rows` may batch it; says whether it did. Its answer is one
@@ -87,45 +86,4 @@ pub(crate) fn oid(body: &DataRowBody) -> Result<Option<u32>, Error> {
     Ok(first
         .and_then(|range| std::str::from_utf8(&body.buffer()[range]).ok())
         .and_then(|text| text.parse().ok()))
-}
-
-impl Statement {
-    /// The table this INSERT's batches may write to, by its schema and name (quoted, for
-    /// the batch's SQL), or `None` when they may not: it is not
-    /// an ordinary table that has never had triggers, rules or row-level security (servers
-    /// before 9.6 are not asked), or it is not (or no longer) the table the statement means
-    /// (see the module notes). Any failure answers `None`: the row-by-row load that follows
-    /// reports it.
-    pub(crate) async fn batch_target(&self, shape: &InsertShape) -> Option<String> {
-        const SQL: &str = "SELECT c.relkind = 'r' AND NOT c.relhastriggers \
-            AND NOT c.relhasrules AND NOT c.relrowsecurity, n.nspname, c.relname \
-            FROM pg_catalog.pg_class c \
-            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-            WHERE c.oid = pg_catalog.to_regclass($1) AND ($2::pg_catalog.oid IS NULL OR c.oid = $2)";
-        if self.inner.conn.server_version().unwrap_or(0) < TO_REGCLASS {
-            return None;
-        }
-        let prepared = match (self.inner.reparse, self.inner.target) {
-            (true, _) => None,
-            (false, Some(oid)) => Some(oid),
-            (false, None) => return None,
-        };
-        let target = shape.target();
-        let params: [(Type, &(dyn postgres_types::ToSql + Sync)); 2] =
-            [(Type::TEXT, &target), (Type::OID, &prepared)];
-        let rows = crate::oneshot::run(&self.inner.link, SQL, &params)
-            .await
-            .ok()?;
-        match rows.as_slice() {
-            [row] => match row.as_slice() {
-                [Some(ok), Some(schema), Some(table)] if ok == "t" => Some(format!(
-                    "{}.{}",
-                    pg_string::quote_ident(schema),
-                    pg_string::quote_ident(table)
-                )),
-                _ => None,
-            },
-            _ => None,
-        }
-    }
 }

@@ -22,10 +22,9 @@ mod bulk;
 mod connection;
 mod connector;
 mod copy;
+mod copy_in;
 mod copyman;
 mod cursor;
-mod cursor_declare;
-mod cursor_seek;
 mod execute;
 mod extras;
 #[cfg(feature = "fuzzing")]
@@ -61,8 +60,8 @@ pub use connection::Connection;
 pub use connector::Connector;
 pub use copy::CopyStream;
 pub use copyman::{CopyFault, CopyManager, Progress, transfer};
+pub use cursor::seek::{Direction, Whence};
 pub use cursor::{Cursor, CursorStream};
-pub use cursor_seek::{Direction, Whence};
 pub use execute::Results;
 pub use extras::{
     ISOLATION_LEVEL_AUTOCOMMIT, ISOLATION_LEVEL_DEFAULT, ISOLATION_LEVEL_READ_COMMITTED,

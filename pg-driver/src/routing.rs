@@ -29,8 +29,8 @@
 //! reason ("also failed"); a server turned away says why: "127.0.0.1:5433 is a standby,
 //! read-write wanted".
 
+use crate::connector::shuffle;
 use pg_exceptions::{ClientCannotConnectError, ConnectTimeoutError, ConnectionFailureError, Error};
-use rand::seq::SliceRandom;
 
 use crate::connector::Connector;
 use crate::link::Link;
@@ -45,8 +45,17 @@ enum Failure {
     Failed(Error),
 }
 
+impl Connector {
+    /// Opens a session on the first host that suits: see the module's notes. Parameters the
+    /// driver cannot honour are reported first.
+    pub(crate) async fn establish(&self) -> Result<Link, Error> {
+        self.warn_ignored();
+        establish(self).await
+    }
+}
+
 /// Opens a session on the first host that suits the connector's `target_session_attrs`.
-pub(crate) async fn establish(connector: &Connector) -> Result<Link, Error> {
+async fn establish(connector: &Connector) -> Result<Link, Error> {
     let params = connector.params();
     let mut hosts: Vec<&Host> = params.hosts().iter().collect();
     if params.load_balance_hosts() == LoadBalanceHosts::Random {
@@ -93,11 +102,6 @@ pub(crate) async fn establish(connector: &Connector) -> Result<Link, Error> {
         }
     }
     Err(report(connector, failures))
-}
-
-/// Shuffles hosts or addresses (`load_balance_hosts=random`).
-pub(crate) fn shuffle<T>(items: &mut [T]) {
-    items.shuffle(&mut rand::rng());
 }
 
 /// Connects to one host and checks the session, within `connect_timeout`.

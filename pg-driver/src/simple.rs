@@ -1,6 +1,6 @@
 //! The simple query protocol: text results, several statements in one string.
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use fallible_iterator::FallibleIterator;
 use pg_exceptions::{Error, ParameterError};
 use postgres_protocol::message::backend::Message;
@@ -26,13 +26,13 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
     frontend::query(sql, &mut buf).map_err(|e| {
         Error::client(&ParameterError, "the SQL text holds a NUL byte").with_cause(e)
     })?;
-    let mut responses = match crate::copy::may_copy_in(sql) {
+    let mut responses = match crate::copy_in::may_copy_in(sql) {
         // No data to give a COPY FROM STDIN here: the task refuses the server's request.
         true => link.request_refusing_copy(
             buf.freeze(),
             None,
             false,
-            crate::copy::copy_in_refusal(false),
+            crate::copy_in::copy_in_refusal(false),
         )?,
         false => link.request(buf.freeze(), 1, None)?,
     };
@@ -78,11 +78,4 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
         Some(error) => Err(error.with_statement(sql)),
         None => Ok(results),
     }
-}
-
-/// Sends bytes that expect no answer of their own (CopyData, CopyFail, Terminate…).
-pub(crate) fn encode_terminate() -> Bytes {
-    let mut buf = BytesMut::new();
-    frontend::terminate(&mut buf);
-    buf.freeze()
 }

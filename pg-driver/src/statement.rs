@@ -11,7 +11,7 @@ use postgres_protocol::message::frontend;
 use postgres_types::{Kind, Type};
 
 use crate::connection::Connection;
-use crate::link::{Link, Unclaimed};
+use crate::link::{Link, Unclaimed, close_statement};
 use crate::typecache;
 use crate::wire::hooks::{HookSlot, MessageHook};
 use crate::wire::task::protocol;
@@ -42,7 +42,7 @@ pub(crate) struct StatementInner {
     pub(crate) target: Option<u32>,
     pub(crate) hook: HookSlot,
     /// The statement cache's entry this handle shares (which closes the statement).
-    pub(crate) cached: Option<Arc<crate::statement_cache::CacheEntry>>,
+    pub(crate) cached: Option<Arc<crate::link::statements::CacheEntry>>,
 }
 
 impl Drop for StatementInner {
@@ -51,26 +51,6 @@ impl Drop for StatementInner {
             self.link.queue_close(&self.name);
         }
     }
-}
-
-impl Link {
-    /// Queues Close + Sync for the prepared statement `name`, unless the session is gone;
-    /// nobody waits for the answer (the task reads and drops it).
-    pub(crate) fn queue_close(&self, name: &str) {
-        if self.shared.is_closed() {
-            return;
-        }
-        let _ = self.request_protocol(close_statement(name), 1);
-    }
-}
-
-/// Close (statement) + Sync. Closing a statement that does not exist is no error.
-pub(crate) fn close_statement(name: &str) -> Bytes {
-    let mut buf = BytesMut::new();
-    // A name the driver made, without NUL bytes: encoding cannot fail.
-    let _ = frontend::close(b'S', name, &mut buf);
-    frontend::sync(&mut buf);
-    buf.freeze()
 }
 
 impl std::fmt::Debug for Statement {

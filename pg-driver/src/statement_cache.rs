@@ -8,105 +8,17 @@
 //! the link only weakly: the cache lives in the link, and a strong pointer would keep a
 //! dropped connection's task alive.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
 use pg_exceptions::Error;
-use pg_types::Columns;
-use postgres_types::Type;
 
 use crate::connection::Connection;
 use crate::link::Link;
+use crate::link::statements::CacheEntry;
+pub use crate::link::statements::STATEMENT_CACHE_CAPACITY;
 use crate::statement::{Statement, StatementInner};
 use crate::wire::hooks::HookSlot;
 use crate::{Params, Results, TransactionStatus};
-
-/// How many statements a session's cache keeps before it evicts the least recently used.
-pub const STATEMENT_CACHE_CAPACITY: usize = 256;
-
-/// One cached statement.
-pub(crate) struct CacheEntry {
-    name: Arc<str>,
-    sql: Arc<str>,
-    parameters: Arc<[Type]>,
-    columns: Arc<Columns>,
-    reparse: bool,
-    /// The OID of an INSERT's table when it was prepared (`insert_target.rs`).
-    target: Option<u32>,
-    link: Weak<Link>,
-}
-
-impl Drop for CacheEntry {
-    fn drop(&mut self) {
-        if let Some(link) = self.link.upgrade().filter(|_| !self.reparse) {
-            link.queue_close(&self.name);
-        }
-    }
-}
-
-/// The entries of one session, with their last use for eviction.
-#[derive(Default)]
-pub(crate) struct StatementCache {
-    // Keys are the application's SQL, hashed on every cached query: foldhash, not SipHash.
-    entries: HashMap<String, (Arc<CacheEntry>, u64), foldhash::fast::RandomState>,
-    clock: u64,
-}
-
-impl StatementCache {
-    fn get(&mut self, sql: &str) -> Option<Arc<CacheEntry>> {
-        self.clock += 1;
-        let clock = self.clock;
-        self.entries.get_mut(sql).map(|(entry, used)| {
-            *used = clock;
-            entry.clone()
-        })
-    }
-
-    /// Keeps `entry` for `sql`; returns what left the cache, to be dropped outside its lock
-    /// (dropping an entry queues its Close).
-    fn insert(&mut self, sql: &str, entry: Arc<CacheEntry>) -> Vec<Arc<CacheEntry>> {
-        let mut gone = Vec::new();
-        if !self.entries.contains_key(sql) && self.entries.len() >= STATEMENT_CACHE_CAPACITY {
-            let oldest = self
-                .entries
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(sql, _)| sql.clone());
-            gone.extend(
-                oldest
-                    .and_then(|sql| self.entries.remove(&sql))
-                    .map(|(e, _)| e),
-            );
-        }
-        self.clock += 1;
-        gone.extend(
-            self.entries
-                .insert(sql.to_owned(), (entry, self.clock))
-                .map(|(e, _)| e),
-        );
-        gone
-    }
-
-    pub(crate) fn remove(&mut self, sql: &str) -> Option<Arc<CacheEntry>> {
-        self.entries.remove(sql).map(|(e, _)| e)
-    }
-
-    pub(crate) fn take_all(&mut self) -> Vec<Arc<CacheEntry>> {
-        self.entries.drain().map(|(_, (e, _))| e).collect()
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
-    }
-}
-
-impl Link {
-    fn cache(&self) -> std::sync::MutexGuard<'_, StatementCache> {
-        self.statements
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
 
 /// Whether `error`, from executing a cached statement, says the cache is stale: the
 /// statement is gone (`DEALLOCATE`, `DISCARD ALL` run as SQL) or a table it reads changed

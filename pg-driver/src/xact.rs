@@ -20,9 +20,7 @@ use crate::wire::shared::TransactionStatus;
 use crate::xact_mode::{AccessMode, Characteristics, Isolation};
 
 mod end;
-mod stack;
-
-pub(crate) use stack::XactStack;
+pub(crate) mod stack;
 
 /// Where a transaction is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

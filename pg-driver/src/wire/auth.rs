@@ -12,7 +12,21 @@ use pg_exceptions::{AuthenticationMethodError, Error, InsecurityError, ProtocolE
 use postgres_protocol::authentication::sasl::ScramSha256;
 
 use crate::params::{AuthRequirement, ChannelBindingMode, RequireAuth};
-use crate::wire::startup::AuthMethod;
+
+/// How the server authenticated the client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    /// No password was asked for (trust, peer, or a client certificate).
+    Trust,
+    /// A cleartext password.
+    Password,
+    /// An MD5-hashed password.
+    Md5,
+    /// SCRAM-SHA-256 without channel binding.
+    ScramSha256,
+    /// SCRAM-SHA-256-PLUS: SCRAM bound to the TLS channel.
+    ScramSha256Plus,
+}
 
 /// What the server asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -30,20 +30,7 @@ pub(crate) struct Startup<'a> {
     pub(crate) require_auth: &'a RequireAuth,
 }
 
-/// How the server authenticated the client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AuthMethod {
-    /// No password was asked for (trust, peer, or a client certificate).
-    Trust,
-    /// A cleartext password.
-    Password,
-    /// An MD5-hashed password.
-    Md5,
-    /// SCRAM-SHA-256 without channel binding.
-    ScramSha256,
-    /// SCRAM-SHA-256-PLUS: SCRAM bound to the TLS channel.
-    ScramSha256Plus,
-}
+pub use crate::wire::auth::AuthMethod;
 
 /// A connection that has finished its startup.
 pub(crate) struct Established {

@@ -6,6 +6,9 @@
 //! one round trip. Scrollable cursors never prefetch (as in py-postgresql), so the server's
 //! position is always the one the caller sees: each `next` fetches exactly one row.
 
+pub(crate) mod declare;
+pub(crate) mod seek;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -18,8 +21,8 @@ use postgres_protocol::message::frontend;
 use postgres_types::Type;
 
 use crate::connection::Connection;
-use crate::cursor_declare::Origin;
-use crate::cursor_seek::Direction;
+use crate::cursor::declare::Origin;
+use crate::cursor::seek::Direction;
 use crate::link::Link;
 use crate::statement::described;
 use crate::wire::task::protocol;
@@ -271,7 +274,7 @@ impl Cursor {
             let message = "a cursor opened by cursor_from_id has no query to declare again";
             return Err(self.fail(Error::client(&OperationError, message)));
         };
-        crate::cursor_declare::declare(&self.inner.conn, origin, self.inner.columns.clone()).await
+        crate::cursor::declare::declare(&self.inner.conn, origin, self.inner.columns.clone()).await
     }
 }
 

@@ -2,9 +2,13 @@
 
 use std::sync::Arc;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use pg_exceptions::Error;
+use postgres_protocol::message::frontend;
 use tokio::sync::mpsc;
+
+pub(crate) mod session;
+pub(crate) mod statements;
 
 use crate::wire::hooks::MessageHook;
 use crate::wire::responses::Responses;
@@ -30,11 +34,11 @@ pub(crate) struct Link {
     /// Numbers the statements this session prepares.
     pub(crate) next_id: std::sync::atomic::AtomicU64,
     /// Statements prepared by [`Connection::prepare_cached`](crate::Connection::prepare_cached).
-    pub(crate) statements: std::sync::Mutex<crate::statement_cache::StatementCache>,
+    pub(crate) statements: std::sync::Mutex<statements::StatementCache>,
     /// The transaction blocks and savepoints the driver opened, innermost last.
-    pub(crate) xacts: crate::xact::XactStack,
+    pub(crate) xacts: crate::xact::stack::XactStack,
     /// psycopg2's session characteristics and autocommit, and the requests in flight.
-    pub(crate) session: crate::extras::SessionState,
+    pub(crate) session: session::SessionState,
 }
 
 impl Link {
@@ -160,7 +164,9 @@ impl Link {
 
     /// Queues a Terminate; the task closes the socket once it is written.
     pub(crate) fn terminate(&self) {
-        let bytes = crate::simple::encode_terminate();
+        let mut buf = BytesMut::new();
+        frontend::terminate(&mut buf);
+        let bytes = buf.freeze();
         let _ = self.tx.submit(Request {
             bytes,
             body: None,
@@ -231,4 +237,24 @@ impl Drop for Unclaimed {
             let _ = self.link.request_protocol(undo, 1);
         }
     }
+}
+
+impl Link {
+    /// Queues Close + Sync for the prepared statement `name`, unless the session is gone;
+    /// nobody waits for the answer (the task reads and drops it).
+    pub(crate) fn queue_close(&self, name: &str) {
+        if self.shared.is_closed() {
+            return;
+        }
+        let _ = self.request_protocol(close_statement(name), 1);
+    }
+}
+
+/// Close (statement) + Sync. Closing a statement that does not exist is no error.
+pub(crate) fn close_statement(name: &str) -> Bytes {
+    let mut buf = BytesMut::new();
+    // A name the driver made, without NUL bytes: encoding cannot fail.
+    let _ = frontend::close(b'S', name, &mut buf);
+    frontend::sync(&mut buf);
+    buf.freeze()
 }

@@ -15,10 +15,8 @@ use bytes::{Bytes, BytesMut};
 use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
-use postgres_types::{ToSql, Type};
 
-use crate::link::Link;
-use crate::oneshot::TextRows;
+use super::Link;
 use crate::wire::responses::Responses;
 use crate::wire::shared::TransactionStatus;
 use crate::wire::task::{InFlight, Request, Responder};
@@ -162,17 +160,4 @@ pub(crate) fn request_unbegun(link: &Link, bytes: Bytes) -> Result<Responses, Er
         })
         .map_err(|_| link.shared.closed_error())?;
     Ok(Responses::new(rx, None))
-}
-
-/// Runs a one-round-trip statement with bound parameters outside the lazy BEGIN; text rows.
-pub(crate) async fn run_unbegun(
-    link: &Link,
-    sql: &str,
-    params: &[(&(dyn ToSql + Sync), Type)],
-) -> Result<TextRows, Error> {
-    let bytes = crate::settings::encode_one_shot(sql, params).map_err(|e| e.with_statement(sql))?;
-    let mut responses = request_unbegun(link, bytes)?;
-    crate::oneshot::read(link, &mut responses)
-        .await
-        .map_err(|e| e.with_statement(sql))
 }
