@@ -93,7 +93,7 @@ async fn a_failing_receiver_faults_alone_and_reconciles() {
         copy.reconcile(0).is_err(),
         "a receiver that has not faulted"
     );
-    let rows = copy.finish().await.unwrap();
+    let rows = copy.finish().await.into_result().unwrap();
     assert_eq!(rows[0], 100000);
     assert_eq!(count(&good, "good").await, 100000);
     // The failed COPY left nothing; the reconciled one holds only what came after the fault.
@@ -138,7 +138,7 @@ async fn a_failing_producer_and_no_receivers_left() {
         other => panic!("a producer fault, not {other}"),
     }
     // The data is incomplete: ending the copy keeps nothing, and says why.
-    let error = copy.finish().await.unwrap_err();
+    let error = copy.finish().await.into_result().unwrap_err();
     assert!(error.is_disconnection(), "{error}");
     assert_eq!(count(&target, "t").await, 0);
 
@@ -160,7 +160,7 @@ async fn a_failing_producer_and_no_receivers_left() {
     };
     // Either the fault shows on the cycle that carried the data, or at the end.
     if !saw_receiver_fault {
-        assert!(copy.finish().await.is_err());
+        assert!(copy.finish().await.into_result().is_err());
     } else {
         assert!(matches!(last, Some(CopyFault::NoReceivers) | None));
     }
@@ -238,7 +238,7 @@ async fn a_failed_transfer_commits_nothing_on_any_receiver() {
         }
     };
     assert!(matches!(fault, CopyFault::Producer(_)), "{fault}");
-    let error = copy.finish().await.unwrap_err();
+    let error = copy.finish().await.into_result().unwrap_err();
     assert!(error.is_disconnection(), "{error}");
     assert_eq!(counts(&targets[..2]).await, [0, 0]);
 }
@@ -289,4 +289,80 @@ async fn an_abandoned_transfer_commits_nothing() {
         source.query_first::<i32, _>("SELECT 8", ()).await.unwrap(),
         8
     );
+}
+
+#[tokio::test]
+async fn call_receivers_a_null_producer_and_a_report_per_receiver() {
+    use pg_driver::{CallReceiver, CopyReceiver, NullProducer, ReceiverOutcome};
+    use std::sync::{Arc, Mutex};
+
+    let sandbox = common::temporal().sandbox().unwrap();
+    let source = sandbox.connect().await.unwrap();
+    let producer = source
+        .prepare("COPY (SELECT i FROM generate_series(1, 3000) i) TO STDOUT")
+        .await
+        .unwrap();
+    let (targets, statements) = receivers(&sandbox, 2).await;
+    // A closure receives every line; another fails at the cycle carrying line 2000.
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let sink = got.clone();
+    let collecting = CallReceiver::new(move |pieces| {
+        sink.lock().unwrap().extend(pieces.iter().cloned());
+        Ok(())
+    });
+    let failing =
+        CallReceiver::new(
+            move |pieces| match pieces.iter().any(|p| &p[..] == b"2000\n") {
+                false => Ok(()),
+                true => Err(pg_exceptions::Error::client(
+                    &pg_exceptions::OperationError,
+                    "the closure gives up",
+                )),
+            },
+        );
+    let list: Vec<CopyReceiver> = vec![
+        statements[0].clone().into(),
+        collecting.into(),
+        failing.into(),
+    ];
+    let mut copy = CopyManager::with(&producer, list).unwrap();
+    let mut faults = 0;
+    while let Some(step) = copy.next().await {
+        if let Err(fault) = step {
+            faults += 1;
+            assert!(
+                matches!(fault, CopyFault::Receiver { receiver: 2, .. }),
+                "{fault}"
+            );
+        }
+    }
+    assert_eq!(faults, 1);
+    assert_eq!(copy.total().messages, 3000);
+    // Going on past the fault: the others commit, and the report says what became of each.
+    let report = copy.finish().await;
+    assert_eq!(report.total.messages, 3000);
+    let outcomes: Vec<_> = report.receivers.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ReceiverOutcome::Finished,
+            ReceiverOutcome::Finished,
+            ReceiverOutcome::Faulted
+        ]
+    );
+    assert_eq!(report.rows(), [3000, 3000, 0]);
+    assert_eq!(report.receivers[2].errors.len(), 1);
+    assert!(report.receivers[2].errors[0].message().contains("gives up"));
+    assert!(!report.is_complete());
+    assert_eq!(report.receivers[0].rows, 3000);
+    assert_eq!(report.receivers[1].rows, 3000);
+    assert_eq!(got.lock().unwrap().len(), 3000);
+    assert_eq!(&got.lock().unwrap()[41][..], b"42\n");
+    assert_eq!(count(&targets[0], "r0").await, 3000);
+
+    // A null producer: the receivers begin and end, empty.
+    let copy = CopyManager::with(NullProducer, [&statements[1]]).unwrap();
+    let report = copy.run().await.unwrap();
+    assert_eq!(report.1, [0]);
+    assert_eq!(count(&targets[1], "r1").await, 0);
 }

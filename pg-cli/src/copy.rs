@@ -126,7 +126,13 @@ pub async fn run(args: &CopyArgs) -> Result<u8, Failure> {
         let moved = step.map_err(pg_exceptions::Error::from)?;
         meter.add(moved.messages, moved.bytes);
     }
-    let rows = manager.finish().await?.first().copied().unwrap_or(0);
+    let rows = manager
+        .finish()
+        .await
+        .into_result()?
+        .first()
+        .copied()
+        .unwrap_or(0);
     xact.commit().await?;
     meter.finish();
     eprintln!(

@@ -7,6 +7,11 @@
 //! brings it back with a new COPY that receives from then on. A producer that fails is a
 //! [`CopyFault::Producer`]; when no receiver is left the copy fails ([`CopyFault::NoReceivers`]).
 //!
+//! Receivers are COPY … FROM STDIN statements or closures ([`CallReceiver`], py-postgresql's
+//! `CallReceiver`), and the producer may be [`NullProducer`] (no data: it tries the receivers).
+//! [`CopyManager::finish`] gives a [`CopyReport`]: each receiver's rows, how it ended and
+//! every error it met.
+//!
 //! A receiver's COPY commits only when the manager ends it on purpose ([`CopyManager::finish`],
 //! or the end of [`CopyManager::run`]): a transfer that fails (`run`, [`transfer`]), whose
 //! producer fails, or that is dropped or given up part-way fails every receiver's COPY
@@ -22,6 +27,10 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::{CopyStream, Statement};
+
+/// A closure a copy manager gives each cycle's pieces of COPY data (lines, for text and
+/// CSV), in order: py-postgresql's `CallReceiver`. An error faults the receiver.
+pub type ReceiverFn = dyn FnMut(&[Bytes]) -> Result<(), Error> + Send;
 
 /// How many pieces one cycle moves at most.
 const CYCLE_PIECES: usize = 1024;
@@ -112,28 +121,242 @@ impl fmt::Display for Abandoned {
     }
 }
 
+/// A receiver that is a closure (see [`ReceiverFn`]).
+pub struct CallReceiver(Box<ReceiverFn>);
+
+impl CallReceiver {
+    /// A receiver calling `f` with each cycle's pieces.
+    pub fn new(f: impl FnMut(&[Bytes]) -> Result<(), Error> + Send + 'static) -> CallReceiver {
+        CallReceiver(Box::new(f))
+    }
+}
+
+impl fmt::Debug for CallReceiver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallReceiver")
+    }
+}
+
+/// Where a copy manager sends the data.
+#[derive(Debug)]
+pub enum CopyReceiver {
+    /// A COPY … FROM STDIN statement, on a connection of its own.
+    Statement(Statement),
+    /// A closure.
+    Call(CallReceiver),
+}
+
+impl From<Statement> for CopyReceiver {
+    fn from(statement: Statement) -> CopyReceiver {
+        CopyReceiver::Statement(statement)
+    }
+}
+
+impl From<&Statement> for CopyReceiver {
+    fn from(statement: &Statement) -> CopyReceiver {
+        CopyReceiver::Statement(statement.clone())
+    }
+}
+
+impl From<CallReceiver> for CopyReceiver {
+    fn from(call: CallReceiver) -> CopyReceiver {
+        CopyReceiver::Call(call)
+    }
+}
+
+/// A producer of no data (py-postgresql's `NullProducer`): the receivers begin and end.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NullProducer;
+
+/// Where a copy manager's data comes from.
+#[derive(Debug)]
+pub enum CopyProducer {
+    /// A COPY … TO STDOUT statement.
+    Statement(Statement),
+    /// No data.
+    Null(NullProducer),
+}
+
+impl From<&Statement> for CopyProducer {
+    fn from(statement: &Statement) -> CopyProducer {
+        CopyProducer::Statement(statement.clone())
+    }
+}
+
+impl From<Statement> for CopyProducer {
+    fn from(statement: Statement) -> CopyProducer {
+        CopyProducer::Statement(statement)
+    }
+}
+
+impl From<NullProducer> for CopyProducer {
+    fn from(null: NullProducer) -> CopyProducer {
+        CopyProducer::Null(null)
+    }
+}
+
+/// How a receiver ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReceiverOutcome {
+    /// It received everything: its COPY committed (a closure was given every piece).
+    Finished,
+    /// It faulted and was not brought back: its COPY committed nothing.
+    Faulted,
+    /// The copy failed (its producer did), so its COPY was failed: nothing committed.
+    Aborted,
+}
+
+/// What became of one receiver.
+#[derive(Debug)]
+pub struct ReceiverReport {
+    /// Its index in the list the manager was made with.
+    pub receiver: usize,
+    /// Its statement text, or `call receiver`.
+    pub name: String,
+    /// The rows its last COPY committed (pieces given, for a closure); 0 unless finished.
+    pub rows: u64,
+    /// How it ended.
+    pub outcome: ReceiverOutcome,
+    /// Every error it met, in order (a reconciled receiver keeps the faults it had).
+    pub errors: Vec<Error>,
+}
+
+/// What [`CopyManager::finish`] found: every receiver's report, what moved, and the
+/// producer's failure if it failed.
+#[derive(Debug)]
+pub struct CopyReport {
+    /// What was moved.
+    pub total: Progress,
+    /// Each receiver, in the order the manager was made with.
+    pub receivers: Vec<ReceiverReport>,
+    /// The producer's error: then every receiver was aborted.
+    pub producer_error: Option<Error>,
+}
+
+impl CopyReport {
+    /// Each receiver's rows, in order.
+    pub fn rows(&self) -> Vec<u64> {
+        self.receivers.iter().map(|r| r.rows).collect()
+    }
+
+    /// Whether every receiver finished.
+    pub fn is_complete(&self) -> bool {
+        self.producer_error.is_none()
+            && self
+                .receivers
+                .iter()
+                .all(|r| r.outcome == ReceiverOutcome::Finished)
+    }
+
+    /// The rows of each receiver when every one finished; else the producer's error, or the
+    /// first error of a receiver that did not finish.
+    pub fn into_result(self) -> Result<Vec<u64>, Error> {
+        if let Some(error) = self.producer_error {
+            return Err(error);
+        }
+        let failed = self
+            .receivers
+            .iter()
+            .find(|r| r.outcome != ReceiverOutcome::Finished);
+        if let Some(failed) = failed {
+            return Err(failed.errors.first().cloned().unwrap_or_else(|| {
+                Error::client(
+                    &OperationError,
+                    format!("receiver {} did not finish", failed.receiver),
+                )
+            }));
+        }
+        Ok(self.rows())
+    }
+}
+
+enum Sink {
+    Copy {
+        statement: Statement,
+        feed: Option<mpsc::Sender<Feed>>,
+        task: Option<JoinHandle<Result<u64, Error>>>,
+    },
+    Call(CallReceiver),
+}
+
 struct Receiver {
-    statement: Statement,
-    feed: Option<mpsc::Sender<Feed>>,
-    task: Option<JoinHandle<Result<u64, Error>>>,
+    sink: Sink,
     rows: u64,
+    errors: Vec<Error>,
 }
 
 impl Receiver {
+    fn new(receiver: CopyReceiver) -> Receiver {
+        let sink = match receiver {
+            CopyReceiver::Statement(statement) => Sink::Copy {
+                statement,
+                feed: None,
+                task: None,
+            },
+            CopyReceiver::Call(call) => Sink::Call(call),
+        };
+        Receiver {
+            sink,
+            rows: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    fn name(&self) -> String {
+        match &self.sink {
+            Sink::Copy { statement, .. } => statement.string().to_owned(),
+            Sink::Call(_) => "call receiver".to_owned(),
+        }
+    }
+
     fn start(&mut self) {
-        let (feed, pieces) = mpsc::channel::<Feed>(RECEIVER_QUEUE);
-        let statement = self.statement.clone();
+        self.rows = 0;
+        let Sink::Copy {
+            statement,
+            feed,
+            task,
+        } = &mut self.sink
+        else {
+            return;
+        };
+        let (sender, pieces) = mpsc::channel::<Feed>(RECEIVER_QUEUE);
+        let statement = statement.clone();
         let source = tokio_stream_of(pieces);
         // A task of its own: dropped with the manager, it still ends its COPY (with CopyFail).
-        self.task = Some(tokio::spawn(
+        *task = Some(tokio::spawn(
             async move { statement.copy_in((), source).await },
         ));
-        self.feed = Some(feed);
+        *feed = Some(sender);
+    }
+
+    /// Gives the receiver a cycle's pieces; an error says it faulted (why).
+    async fn feed(&mut self, pieces: &[Bytes]) -> Result<(), Error> {
+        match &mut self.sink {
+            Sink::Call(CallReceiver(f)) => {
+                f(pieces)?;
+                self.rows += pieces.len() as u64;
+                Ok(())
+            }
+            Sink::Copy { feed, .. } => {
+                let Some(sender) = feed else { return Ok(()) };
+                if sender.send(Feed::Pieces(pieces.to_vec())).await.is_ok() {
+                    return Ok(());
+                }
+                // Its COPY ended early: the server failed it.
+                Err(match self.finish().await {
+                    Err(error) => error,
+                    Ok(_) => Error::client(&OperationError, "the receiver stopped receiving"),
+                })
+            }
+        }
     }
 
     /// Ends the receiver's COPY (CopyDone) and waits for its row count.
     async fn finish(&mut self) -> Result<u64, Error> {
-        if let Some(feed) = self.feed.take() {
+        let Sink::Copy { feed, .. } = &mut self.sink else {
+            return Ok(self.rows);
+        };
+        if let Some(feed) = feed.take() {
             // A COPY that ended already (the server failed it) says why below.
             let _ = feed.send(Feed::End).await;
         }
@@ -142,12 +365,17 @@ impl Receiver {
 
     /// Fails the receiver's COPY (CopyFail): nothing of it commits. Waits for it to end.
     async fn abort(&mut self) {
-        self.feed = None;
-        let _ = self.join().await;
+        if let Sink::Copy { feed, .. } = &mut self.sink {
+            *feed = None;
+            let _ = self.join().await;
+        }
     }
 
     async fn join(&mut self) -> Result<u64, Error> {
-        match self.task.take() {
+        let Sink::Copy { task, .. } = &mut self.sink else {
+            return Ok(self.rows);
+        };
+        match task.take() {
             Some(task) => task.await.map_err(|e| {
                 Error::client(&OperationError, "a copy receiver's task ended abnormally")
                     .with_cause(e)
@@ -188,7 +416,7 @@ fn tokio_stream_of(
 
 /// One COPY … TO STDOUT feeding COPY … FROM STDIN receivers.
 pub struct CopyManager {
-    producer: ReadyChunks<CopyStream>,
+    producer: Option<ReadyChunks<CopyStream>>,
     receivers: Vec<Receiver>,
     faulted: Vec<usize>,
     total: Progress,
@@ -211,19 +439,29 @@ impl CopyManager {
     /// Starts the producer (a COPY … TO STDOUT statement) and every receiver (COPY … FROM
     /// STDIN statements, each on a connection of its own). Must run inside a tokio runtime.
     pub fn new(producer: &Statement, receivers: &[Statement]) -> Result<CopyManager, Error> {
-        let stream = producer.copy_rows(())?;
+        CopyManager::with(producer, receivers.iter().map(CopyReceiver::from))
+    }
+
+    /// Like [`CopyManager::new`], with any producer ([`NullProducer`] too) and receivers of
+    /// either kind ([`CallReceiver`] too).
+    pub fn with<I>(producer: impl Into<CopyProducer>, receivers: I) -> Result<CopyManager, Error>
+    where
+        I: IntoIterator,
+        I::Item: Into<CopyReceiver>,
+    {
+        let producer = match producer.into() {
+            CopyProducer::Statement(statement) => {
+                Some(statement.copy_rows(())?.ready_chunks(CYCLE_PIECES))
+            }
+            CopyProducer::Null(_) => None,
+        };
         let mut receivers: Vec<Receiver> = receivers
-            .iter()
-            .map(|statement| Receiver {
-                statement: statement.clone(),
-                feed: None,
-                task: None,
-                rows: 0,
-            })
+            .into_iter()
+            .map(|r| Receiver::new(r.into()))
             .collect();
         receivers.iter_mut().for_each(Receiver::start);
         Ok(CopyManager {
-            producer: stream.ready_chunks(CYCLE_PIECES),
+            producer,
             receivers,
             faulted: Vec::new(),
             total: Progress::default(),
@@ -253,7 +491,11 @@ impl CopyManager {
             self.done = true;
             return Some(Err(CopyFault::NoReceivers));
         }
-        let Some(cycle) = self.producer.next().await else {
+        let next = match &mut self.producer {
+            Some(producer) => producer.next().await,
+            None => None,
+        };
+        let Some(cycle) = next else {
             self.done = true;
             return None;
         };
@@ -276,17 +518,12 @@ impl CopyManager {
         let mut fault = None;
         for index in self.receivers() {
             let receiver = &mut self.receivers[index];
-            let Some(feed) = &receiver.feed else { continue };
-            if feed.send(Feed::Pieces(pieces.clone())).await.is_err() {
-                // Its COPY ended early: the server failed it.
-                let error = match receiver.finish().await {
-                    Err(error) => error,
-                    Ok(_) => Error::client(&OperationError, "the receiver stopped receiving"),
-                };
+            if let Err(error) = receiver.feed(&pieces).await {
+                receiver.errors.push(error.clone());
                 self.faulted.push(index);
                 fault.get_or_insert(CopyFault::Receiver {
                     receiver: index,
-                    statement: receiver.statement.string().to_owned(),
+                    statement: receiver.name(),
                     error,
                 });
             }
@@ -299,7 +536,8 @@ impl CopyManager {
         })
     }
 
-    /// Brings a faulted receiver back: a new COPY on its statement receives from now on.
+    /// Brings a faulted receiver back: a new COPY on its statement receives from now on (a
+    /// closure is simply given the pieces again).
     pub fn reconcile(&mut self, receiver: usize) -> Result<(), Error> {
         let Some(position) = self.faulted.iter().position(|r| *r == receiver) else {
             return Err(Error::client(
@@ -312,32 +550,50 @@ impl CopyManager {
         Ok(())
     }
 
-    /// Ends every receiver's COPY and returns their row counts, in receiver order (0 for a
-    /// faulted one); the first receiver error if any is still failing. Called after a
-    /// receiver fault, it keeps what the other receivers received (the caller chose to go on
-    /// past the fault). After a producer fault the data is incomplete: every receiver's COPY
-    /// is failed, nothing commits, and the producer's error is returned.
-    pub async fn finish(mut self) -> Result<Vec<u64>, Error> {
-        if let Some(error) = self.producer_failed.take() {
+    /// Ends every receiver's COPY and reports: each receiver's rows, how it ended and every
+    /// error it met ([`CopyReport::into_result`] for the rows or the first error). Called
+    /// after a receiver fault, it keeps what the other receivers received (the caller chose to
+    /// go on past the fault). After a producer fault the data is incomplete: every receiver's
+    /// COPY is failed and nothing commits.
+    pub async fn finish(mut self) -> CopyReport {
+        let producer_error = self.producer_failed.take();
+        if producer_error.is_some() {
             self.abort_all().await;
-            return Err(error);
         }
-        let mut first_error = None;
-        for index in 0..self.receivers.len() {
-            if self.faulted.contains(&index) {
-                continue;
-            }
-            let receiver = &mut self.receivers[index];
-            match receiver.finish().await {
-                Ok(rows) => receiver.rows = rows,
-                Err(error) => {
-                    first_error.get_or_insert(error);
+        let mut reports = Vec::with_capacity(self.receivers.len());
+        for (index, receiver) in self.receivers.iter_mut().enumerate() {
+            let outcome = if producer_error.is_some() {
+                ReceiverOutcome::Aborted
+            } else if self.faulted.contains(&index) {
+                ReceiverOutcome::Faulted
+            } else {
+                match receiver.finish().await {
+                    Ok(rows) => {
+                        receiver.rows = rows;
+                        ReceiverOutcome::Finished
+                    }
+                    Err(error) => {
+                        receiver.errors.push(error);
+                        ReceiverOutcome::Faulted
+                    }
                 }
-            }
+            };
+            reports.push(ReceiverReport {
+                receiver: index,
+                name: receiver.name(),
+                rows: if outcome == ReceiverOutcome::Finished {
+                    receiver.rows
+                } else {
+                    0
+                },
+                outcome,
+                errors: std::mem::take(&mut receiver.errors),
+            });
         }
-        match first_error {
-            Some(error) => Err(error),
-            None => Ok(self.receivers.iter().map(|r| r.rows).collect()),
+        CopyReport {
+            total: self.total,
+            receivers: reports,
+            producer_error,
         }
     }
 
@@ -357,7 +613,7 @@ impl CopyManager {
             }
         }
         let total = self.total;
-        Ok((total, self.finish().await?))
+        Ok((total, self.finish().await.into_result()?))
     }
 }
 

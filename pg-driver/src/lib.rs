@@ -59,7 +59,10 @@ pub use alock::{ALock, ALockGuard, LockId, LockMode};
 pub use connection::Connection;
 pub use connector::Connector;
 pub use copy::CopyStream;
-pub use copyman::{CopyFault, CopyManager, Progress, transfer};
+pub use copyman::{
+    CallReceiver, CopyFault, CopyManager, CopyProducer, CopyReceiver, CopyReport, NullProducer,
+    Progress, ReceiverFn, ReceiverOutcome, ReceiverReport, transfer,
+};
 pub use cursor::seek::{Direction, Whence};
 pub use cursor::{Cursor, CursorStream};
 pub use execute::Results;
