@@ -44,6 +44,7 @@ impl Statement {
         I: IntoIterator,
         I::Item: Params,
     {
+        self.ready().await?;
         let mut rows = rows.into_iter();
         let n = self.inner.parameters.len();
         let shape = match self.inner.conn.connector().params().batch_inserts() {

@@ -334,16 +334,26 @@ impl Connection {
 
     /// `DISCARD ALL` outside any block even when autocommit is off; it also returns the
     /// characteristics `set_session` gave to the server's defaults, so they are forgotten.
+    ///
+    /// What it discards is forgotten as soon as it is queued, before its answer: the
+    /// connection task runs it whatever becomes of this future, and every request queued
+    /// after it runs after it. Statements prepared before are prepared again on their next
+    /// use, cursors declared before are closed, advisory locks taken before are released
+    /// (see the `resets` count of the link).
     pub(crate) async fn discard_all(&self) -> Result<(), Error> {
+        const SQL: &str = "DISCARD ALL";
         let link = self.link();
-        session::run_unbegun(&link, "DISCARD ALL", &[])
-            .await
-            .map_err(|e| self.context(e))?;
-        // DISCARD ALL deallocated every statement.
+        let mut responses = session::send_unbegun(&link, SQL, &[]).map_err(|e| self.context(e))?;
+        link.resets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        // DISCARD ALL deallocates every statement.
         self.clear_statement_cache();
         link.session.set_characteristics(Default::default());
         // The state after connect autocommits.
         link.session.set_autocommit(true);
-        Ok(())
+        session::read_unbegun(&link, SQL, &mut responses)
+            .await
+            .map(drop)
+            .map_err(|e| self.context(e))
     }
 }

@@ -9,6 +9,7 @@
 //! dropped connection's task alive.
 
 use std::collections::HashMap;
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Weak};
 
 use pg_exceptions::Error;
@@ -31,6 +32,8 @@ pub(crate) struct CacheEntry {
     parameters: Arc<[Type]>,
     columns: Arc<Columns>,
     reparse: bool,
+    /// The link's count of resets when the statement was last made, shared by every handle.
+    made_in: Option<Arc<AtomicU64>>,
     link: Weak<Link>,
 }
 
@@ -140,6 +143,7 @@ impl Connection {
             parameters: fresh.inner.parameters.clone(),
             columns: fresh.inner.columns.clone(),
             reparse: fresh.inner.reparse,
+            made_in: fresh.inner.made_in.clone(),
             link: Arc::downgrade(&link),
         });
         let gone = link.cache().insert(sql, entry.clone());
@@ -195,6 +199,8 @@ impl Connection {
                 owned: false,
                 reparse: entry.reparse,
                 hook: HookSlot::default(),
+                made_in: entry.made_in.clone(),
+                closed: Default::default(),
                 cached: Some(entry),
             }),
         }

@@ -164,15 +164,34 @@ pub(crate) fn request_unbegun(link: &Link, bytes: Bytes) -> Result<Responses, Er
     Ok(Responses::new(rx, None))
 }
 
+/// Queues a one-round-trip statement with bound parameters outside the lazy BEGIN; its
+/// answer is for [`read_unbegun`].
+pub(crate) fn send_unbegun(
+    link: &Link,
+    sql: &str,
+    params: &[(&(dyn ToSql + Sync), Type)],
+) -> Result<Responses, Error> {
+    let bytes = crate::settings::encode_one_shot(sql, params).map_err(|e| e.with_statement(sql))?;
+    request_unbegun(link, bytes)
+}
+
+/// Reads the answer of [`send_unbegun`]: text rows.
+pub(crate) async fn read_unbegun(
+    link: &Link,
+    sql: &str,
+    responses: &mut Responses,
+) -> Result<TextRows, Error> {
+    crate::oneshot::read(link, responses)
+        .await
+        .map_err(|e| e.with_statement(sql))
+}
+
 /// Runs a one-round-trip statement with bound parameters outside the lazy BEGIN; text rows.
 pub(crate) async fn run_unbegun(
     link: &Link,
     sql: &str,
     params: &[(&(dyn ToSql + Sync), Type)],
 ) -> Result<TextRows, Error> {
-    let bytes = crate::settings::encode_one_shot(sql, params).map_err(|e| e.with_statement(sql))?;
-    let mut responses = request_unbegun(link, bytes)?;
-    crate::oneshot::read(link, &mut responses)
-        .await
-        .map_err(|e| e.with_statement(sql))
+    let mut responses = send_unbegun(link, sql, params)?;
+    read_unbegun(link, sql, &mut responses).await
 }
