@@ -218,6 +218,28 @@ async fn statements_given_up_while_prepared_again_leave_the_session_in_sync() {
 }
 
 #[tokio::test]
+async fn a_reset_given_up_once_queued_has_still_happened() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    let observer = sandbox.connect().await.unwrap();
+    let ps = db.prepare("SELECT $1::int - 1").await.unwrap();
+    let c = ps.declare((1i32,)).await.unwrap();
+    let lock = ALock::share(&db, [lock_id()]);
+    assert!(lock.acquire(false).await.unwrap());
+    // Outside a block, the first poll queues the DISCARD ALL; the future goes no further.
+    assert!(!give_up_after(db.reset(), 1).await);
+    assert!(c.closed());
+    assert!(!lock.locked());
+    assert_eq!(ps.first::<i32, _>((1i32,)).await.unwrap(), 0);
+    assert_eq!(advisory_held(&observer, &db).await, 0);
+    lock.release().await.unwrap();
+    assert_eq!(
+        common::scalar(&db, "SELECT 'echo'").await.as_deref(),
+        Some("echo")
+    );
+}
+
+#[tokio::test]
 async fn cursors_declared_before_a_reset_are_closed_and_say_so() {
     let db = common::connect().await;
     let ps = db
