@@ -317,6 +317,15 @@ async fn advisory_locks_know_a_reset_released_them() {
 
 #[tokio::test]
 async fn closing_a_statement_or_cursor_of_a_closed_connection_does_nothing() {
+    // Closing is a protocol message: with autocommit off it opens no block.
+    let db = common::connect().await;
+    let ps = db.prepare("SELECT 1").await.unwrap();
+    db.set_autocommit(false).unwrap();
+    ps.close().await.unwrap();
+    assert_eq!(
+        db.get_transaction_status(),
+        pg_driver::PqTransactionStatus::Idle
+    );
     let db = common::connect().await;
     let ps = db.prepare("SELECT 1").await.unwrap();
     let c = ps.declare(()).await.unwrap();
