@@ -50,7 +50,10 @@ pub trait Database: Send + Sync {
     /// Runs an anonymous code block (`DO`) in a procedural language; both are quoted.
     fn do_(&self, language: &str, source: &str) -> impl Future<Output = Result<(), Error>> + Send;
 
-    /// Returns the session to its state just after connecting.
+    /// Returns the session to its state just after connecting. Objects made before outlive it
+    /// as the implementation documents: statements the driver prepared are prepared again on
+    /// their next use (or fail clearly when their shape changed), cursors are closed, advisory
+    /// locks are released (and their handles know it).
     fn reset(&self) -> impl Future<Output = Result<(), Error>> + Send;
 
     /// Cancels the query running in the session; it fails with QueryCanceledError.

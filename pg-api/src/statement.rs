@@ -50,7 +50,8 @@ pub trait Statement: Clone + Send + Sync {
         &self,
         params: P,
     ) -> impl Future<Output = Result<Self::Cursor, Error>> + Send;
-    /// Closes the statement on the server.
+    /// Closes the statement on the server; closing it again, or once its session is closed,
+    /// does nothing.
     fn close(&self) -> impl Future<Output = Result<(), Error>> + Send;
 }
 
@@ -73,6 +74,7 @@ pub trait Cursor: Clone + Send + Sync {
     ) -> impl Future<Output = Result<Vec<Row>, Error>> + Send;
     /// Moves the cursor and returns the count py-postgresql's `seek` returns.
     fn seek(&self, offset: i64, whence: Whence) -> impl Future<Output = Result<u64, Error>> + Send;
-    /// Closes the cursor; reading it afterwards gives CursorNameError.
+    /// Closes the cursor; reading it afterwards gives CursorNameError. Closing it again, or
+    /// once its session is closed, does nothing.
     fn close(&self) -> impl Future<Output = Result<(), Error>> + Send;
 }

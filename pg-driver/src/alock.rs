@@ -3,6 +3,14 @@
 //! An [`ALock`] holds a set of session-level advisory locks on one connection. It is re-entrant:
 //! every [`ALock::acquire`] needs a [`ALock::release`], and only the outermost pair talks to the
 //! server. Identifiers are bound parameters of `pg_advisory_lock` and its kin.
+//!
+//! Session-level locks go with their session: closing or losing the connection, reconnecting
+//! it, or [`Connection::reset`] (whose `DISCARD ALL` releases every advisory lock) leaves an
+//! `ALock` holding nothing. It notices: [`ALock::locked`] is false, the acquisitions that were
+//! held are *lost*, and each is settled by a release that sends nothing (a release beyond them
+//! is the usual OperationError). Acquiring again takes the locks anew. A guard belongs to the
+//! acquisition that made it: dropped after the locks were lost and taken again, it settles its
+//! lost acquisition and leaves the new one held.
 
 mod request;
 
@@ -56,14 +64,45 @@ struct Releasing {
 
 #[derive(Default)]
 struct Held {
+    /// Acquisitions not released yet whose locks the session holds.
     count: usize,
-    /// The session the locks were taken in: when it is gone, so are they.
-    link: Option<Arc<Link>>,
+    /// The session the locks were taken in, and its count of resets before they were: when the
+    /// session is gone, or reset since, so are the locks.
+    session: Option<(Arc<Link>, u64)>,
+    /// Acquisitions whose locks went with their session (closed, reconnected, reset): each is
+    /// owed a release, which has nothing to release on the server.
+    lost: usize,
+    /// Counts the times the locks were taken from nothing: a guard releases only what the
+    /// taking it came from holds.
+    taking: u64,
 }
 
 impl std::fmt::Debug for Held {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Held").field("count", &self.count).finish()
+        f.debug_struct("Held")
+            .field("count", &self.count)
+            .field("lost", &self.lost)
+            .finish()
+    }
+}
+
+impl Held {
+    /// Whether the session the locks were taken in still holds them.
+    fn live(&self, conn: &Connection) -> bool {
+        self.session.as_ref().is_some_and(|(link, resets)| {
+            !link.shared.is_closed()
+                && link.resets() == *resets
+                && Arc::ptr_eq(link, &conn.current())
+        })
+    }
+
+    /// Counts as lost the acquisitions whose session let go of the locks.
+    fn settle(&mut self, conn: &Connection) {
+        if self.count > 0 && !self.live(conn) {
+            self.lost += self.count;
+            self.count = 0;
+            self.session = None;
+        }
     }
 }
 impl ALock {
@@ -125,21 +164,25 @@ impl ALock {
     }
 
     /// Whether the locks are held: acquired more times than released, on a session that is
-    /// still open (a closed or reconnected connection holds none).
+    /// still open and was not reset since (a closed, reconnected or reset connection holds
+    /// none).
     pub fn locked(&self) -> bool {
         let held = self.held();
-        held.count > 0 && held.link.as_ref().is_some_and(|l| self.live(l))
-    }
-
-    fn live(&self, link: &Arc<Link>) -> bool {
-        !link.shared.is_closed() && Arc::ptr_eq(link, &self.inner.conn.link())
+        held.count > 0 && held.live(&self.inner.conn)
     }
 
     /// Takes every lock. Blocking, it waits until other sessions let go; not blocking, it
     /// returns false at once when any lock is held elsewhere, having released those it took.
-    /// When already held it only counts (re-entrance). Dropping the future mid-wait releases
-    /// whatever the request goes on to take.
+    /// When already held it only counts (re-entrance); when the locks were lost (see the
+    /// module's notes) it takes them anew. Dropping the future mid-wait releases whatever the
+    /// request goes on to take.
     pub async fn acquire(&self, blocking: bool) -> Result<bool, Error> {
+        self.take(blocking).await.map(|taking| taking.is_some())
+    }
+
+    /// [`ALock::acquire`], answering which taking of the locks the acquisition belongs to
+    /// (None: not acquired).
+    pub(crate) async fn take(&self, blocking: bool) -> Result<Option<u64>, Error> {
         let inner = &self.inner;
         if inner.ids.is_empty() {
             return Err(Error::client(
@@ -150,13 +193,15 @@ impl ALock {
         let op = inner.op.clone().lock_owned().await;
         {
             let mut held = self.held();
-            if held.count > 0 && held.link.as_ref().is_some_and(|l| self.live(l)) {
+            held.settle(&inner.conn);
+            if held.count > 0 {
                 held.count += 1;
-                return Ok(true);
+                return Ok(Some(held.taking));
             }
-            *held = Held::default();
         }
         let link = inner.conn.link();
+        // Counted before the locks are asked for: a reset queued after releases them.
+        let resets = link.resets();
         let [lock_fn, try_fn, unlock_fn] = inner.mode.functions();
         let mut undo = Undo {
             link: link.clone(),
@@ -202,27 +247,35 @@ impl ALock {
                 .collect();
             if taken.len() < inner.ids.len() {
                 unlock(&link, unlock_fn, &taken).await.map_err(context)?;
-                return Ok(false);
+                return Ok(None);
             }
             undo.taken = taken;
         }
         undo.taken.clear();
-        *self.held() = Held {
-            count: 1,
-            link: Some(link),
-        };
-        Ok(true)
+        let mut held = self.held();
+        held.count = 1;
+        held.session = Some((link, resets));
+        held.taking += 1;
+        Ok(Some(held.taking))
     }
 
-    /// Counts one release; the last one releases the locks on the server (last first). Releasing
-    /// a lock that is not held is an OperationError; on a closed connection, whose locks went
-    /// with it, it only counts.
+    /// Counts one release; the last one releases the locks on the server (last first).
+    /// Releasing a lock that is not held is an OperationError — except for acquisitions whose
+    /// locks went with their session (a closed, lost or reconnected connection, or
+    /// [`Connection::reset`]): each of those is settled by a release that sends nothing.
+    /// When the locks were taken anew since, a release counts down the new acquisitions
+    /// first (the latest acquisition is released first).
     pub async fn release(&self) -> Result<(), Error> {
+        self.release_taking(None).await
+    }
+
+    /// [`ALock::release`] of an acquisition of the given taking (a guard's), or of the latest.
+    pub(crate) async fn release_taking(&self, taking: Option<u64>) -> Result<(), Error> {
         let Some(Releasing {
             link,
             mut responses,
             ids,
-        }) = self.begin_release()?
+        }) = self.begin_release(taking)?
         else {
             return Ok(());
         };
@@ -252,9 +305,19 @@ impl ALock {
 
     /// Counts a release and queues the server's part when it is the last: the answer is left
     /// to the caller, or to the connection task when the caller drops it.
-    fn begin_release(&self) -> Result<Option<Releasing>, Error> {
+    fn begin_release(&self, taking: Option<u64>) -> Result<Option<Releasing>, Error> {
         let mut held = self.held();
-        if held.count == 0 {
+        held.settle(&self.inner.conn);
+        if taking.is_some_and(|t| t != held.taking) || held.count == 0 {
+            // A guard of an earlier taking, or a release after the locks were lost: one lost
+            // acquisition is settled, and nothing goes to the server.
+            if held.lost > 0 {
+                held.lost -= 1;
+                return Ok(None);
+            }
+            if taking.is_some() {
+                return Ok(None);
+            }
             return Err(Error::client(
                 &OperationError,
                 "cannot release an advisory lock that is not held",
@@ -264,7 +327,7 @@ impl ALock {
         if held.count > 0 {
             return Ok(None);
         }
-        let Some(link) = held.link.take().filter(|l| self.live(l)) else {
+        let Some((link, _)) = held.session.take() else {
             return Ok(None);
         };
         let ids: Vec<LockId> = self.inner.ids.iter().rev().copied().collect();
@@ -277,23 +340,28 @@ impl ALock {
         }))
     }
 
-    /// Counts a release without waiting for the server (fire-and-forget, as guards do).
-    pub(crate) fn release_detached(&self) {
-        let _ = self.begin_release();
+    /// Counts a release of an acquisition of the given taking without waiting for the server
+    /// (fire-and-forget, as guards do).
+    pub(crate) fn release_detached(&self, taking: Option<u64>) {
+        let _ = self.begin_release(taking);
     }
 
-    /// Acquires the locks (waiting) and returns a guard that releases them when dropped.
+    /// Acquires the locks (waiting) and returns a guard that releases them when dropped. The
+    /// guard releases its own acquisition: if the locks were lost meanwhile (see the module's
+    /// notes), it settles that one, whatever was acquired since.
     pub async fn guard(&self) -> Result<ALockGuard, Error> {
-        self.acquire(true).await?;
+        let taking = self.take(true).await?;
         Ok(ALockGuard {
             lock: Some(self.clone()),
+            taking: taking.unwrap_or_default(),
         })
     }
 
     /// Acquires the locks without waiting: a guard, or None when any is held elsewhere.
     pub async fn try_guard(&self) -> Result<Option<ALockGuard>, Error> {
-        Ok(self.acquire(false).await?.then(|| ALockGuard {
+        Ok(self.take(false).await?.map(|taking| ALockGuard {
             lock: Some(self.clone()),
+            taking,
         }))
     }
 
@@ -316,6 +384,8 @@ impl ALock {
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct ALockGuard {
     lock: Option<ALock>,
+    /// The taking of the locks its acquisition belongs to.
+    taking: u64,
 }
 
 impl ALockGuard {
@@ -329,7 +399,7 @@ impl ALockGuard {
     /// Releases now and reports how it went.
     pub async fn release(mut self) -> Result<(), Error> {
         match self.lock.take() {
-            Some(lock) => lock.release().await,
+            Some(lock) => lock.release_taking(Some(self.taking)).await,
             None => Ok(()),
         }
     }
@@ -338,7 +408,7 @@ impl ALockGuard {
 impl Drop for ALockGuard {
     fn drop(&mut self) {
         if let Some(lock) = self.lock.take() {
-            lock.release_detached();
+            lock.release_detached(Some(self.taking));
         }
     }
 }

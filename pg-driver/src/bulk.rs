@@ -69,6 +69,7 @@ impl Statement {
         if crate::copy_in::may_copy_in(&self.inner.sql) {
             return self.copy_lines(rows).await;
         }
+        self.ready().await?;
         let mut rows = std::pin::pin!(rows);
         let n = self.inner.parameters.len();
         let shape = match self.inner.conn.connector().params().batch_inserts() {

@@ -138,8 +138,31 @@ impl Connection {
     }
 
     /// Returns the session to its state just after connecting: any transaction is rolled
-    /// back, then `DISCARD ALL` drops prepared statements, cursors, temporary tables, listens and
-    /// settings made with SET (settings given at connect time are the session's defaults and stay).
+    /// back, then `DISCARD ALL` drops prepared statements, cursors, temporary tables, listens,
+    /// advisory locks and settings made with SET (settings given at connect time are the
+    /// session's defaults and stay). The statement cache is emptied, autocommit turned back on
+    /// and `set_session`'s characteristics forgotten.
+    ///
+    /// The driver's objects made before outlive it:
+    ///
+    /// * a [`Statement`](crate::Statement) from [`prepare`](Connection::prepare) or
+    ///   [`prepare_cached`](Connection::prepare_cached) is prepared again, under its own name,
+    ///   on its next use; when its parameter types or result columns are no longer what they
+    ///   were, that use is a FeatureError saying so, before anything runs. One from
+    ///   [`statement_from_id`](Connection::statement_from_id) (prepared in SQL) fails with a
+    ///   StatementNameError naming the reset;
+    /// * a [`Cursor`](crate::Cursor) is closed: its reads and seeks are a CursorNameError
+    ///   naming the reset, [`Cursor::close`](crate::Cursor::close) does nothing harmful and
+    ///   [`Cursor::clone_cursor`](crate::Cursor::clone_cursor) declares its query again from
+    ///   the first row (a cursor declared again silently would restart where the caller
+    ///   expects it to go on);
+    /// * an [`ALock`](crate::ALock) holds nothing: [`ALock::locked`](crate::ALock::locked) is
+    ///   false, each acquisition the reset released is settled by a release that sends
+    ///   nothing, and acquiring takes the locks anew.
+    ///
+    /// They learn of the reset when its `DISCARD ALL` is queued, before its answer: a reset
+    /// given up after that has still happened. Uses of these objects from other tasks that
+    /// race the reset may still meet the server's own errors.
     pub async fn reset(&self) -> Result<(), Error> {
         if self.transaction_status() != TransactionStatus::Idle {
             self.execute("ROLLBACK").await?;

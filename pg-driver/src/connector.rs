@@ -278,6 +278,7 @@ impl Connector {
             statements: Default::default(),
             xacts: Default::default(),
             session: Default::default(),
+            resets: Default::default(),
         })
     }
 

@@ -16,7 +16,7 @@ use postgres_protocol::message::frontend;
 use postgres_types::IsNull;
 
 use crate::Connection;
-use crate::execute::{Item, parse_tag};
+use crate::execute::{Item, Start, parse_tag};
 use crate::statement::Statement;
 use crate::wire::task::protocol;
 use pg_api::Params;
@@ -52,17 +52,30 @@ fn failure(message: impl Display) -> impl FnOnce(std::io::Error) -> Error {
 }
 
 impl Statement {
-    /// The output of a `COPY … TO STDOUT` statement, read from the socket as it is pulled.
+    /// The output of a `COPY … TO STDOUT` statement, read from the socket as it is pulled;
+    /// queued as [`Statement::rows`] says.
     pub fn copy_rows<P: Params>(&self, params: P) -> Result<CopyStream, Error> {
-        let reader = self.stream(params)?;
+        let start = self.stream(params)?;
         Ok(CopyStream(Box::pin(futures::stream::unfold(
-            reader,
-            |mut reader| async move {
+            Some(start),
+            |start| async move {
+                let mut reader = match start? {
+                    Start::Now(reader) => reader,
+                    Start::Later(starting) => match starting.await {
+                        Ok(reader) => reader,
+                        Err(error) => return Some((Err(error), None)),
+                    },
+                };
                 loop {
                     match reader.next().await {
-                        Some(Item::Copy(data)) => return Some((Ok(data), reader)),
+                        Some(Item::Copy(data)) => {
+                            return Some((Ok(data), Some(Start::Now(reader))));
+                        }
                         Some(_) => continue,
-                        None => return reader.finish().err().map(|e| (Err(e), reader)),
+                        None => {
+                            let error = reader.finish().err()?;
+                            return Some((Err(error), Some(Start::Now(reader))));
+                        }
                     }
                 }
             },
@@ -80,6 +93,7 @@ impl Statement {
         B: AsRef<[u8]>,
         E: Display,
     {
+        self.ready().await?;
         let link = &self.inner.link;
         let mut first = BytesMut::new();
         self.encode_bind("", &params, &mut first)?;

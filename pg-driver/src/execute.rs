@@ -56,13 +56,15 @@ pub(crate) fn tag_parts(tag: &str) -> (&str, Option<u64>) {
 }
 
 impl Statement {
-    /// Appends Bind for these parameters to `buf`, checking count and types first.
+    /// Appends Bind for these parameters to `buf`, checking count and types first, and that
+    /// the server has the statement (see [`Statement::current`]).
     pub(crate) fn encode_bind<P: Params + ?Sized>(
         &self,
         portal: &str,
         params: &P,
         buf: &mut BytesMut,
     ) -> Result<(), Error> {
+        self.current()?;
         let rows = std::slice::from_ref(&params);
         self.encode_bind_rows(portal, &self.inner.name, rows, None, buf)
     }
@@ -163,7 +165,9 @@ impl Statement {
         if self.inner.reparse {
             self.encode_parse(&mut buf)?;
         }
-        self.encode_bind("", &params, &mut buf)?;
+        // Whether the server has the statement is asked when the request is made.
+        let name = &self.inner.name;
+        self.encode_bind_rows("", name, std::slice::from_ref(&params), None, &mut buf)?;
         frontend::execute("", max_rows, &mut buf).map_err(protocol)?;
         frontend::sync(&mut buf);
         Ok(buf.freeze())
@@ -178,6 +182,7 @@ impl Statement {
     /// Runs the statement to its end and returns every row and the command tag
     /// (py-postgresql's calling a statement).
     pub async fn call<P: Params>(&self, params: P) -> Result<Results, Error> {
+        self.ready().await?;
         let bytes = self.execution(params, 0)?;
         let responses = self.request(bytes, false)?;
         let mut reader = Reader::new(self, responses);
@@ -197,6 +202,7 @@ impl Statement {
         params: P,
         max_rows: i32,
     ) -> Result<(Vec<Row>, Option<String>), Error> {
+        self.ready().await?;
         let bytes = self.execution(params, max_rows)?;
         let responses = self.request(bytes, false)?;
         let mut reader = Reader::new(self, responses);
@@ -210,11 +216,21 @@ impl Statement {
         reader.finish().map(|()| (rows, tag))
     }
 
-    /// Starts a streamed execution: the answer is read as the consumer pulls it.
-    pub(crate) fn stream<P: Params>(&self, params: P) -> Result<Reader, Error> {
+    /// Starts a streamed execution: the answer is read as the consumer pulls it. The
+    /// execution is queued now, unless a reset deallocated the statement: then it is
+    /// prepared again first, and the execution queued after, when the stream is first pulled.
+    pub(crate) fn stream<P: Params>(&self, params: P) -> Result<Start, Error> {
         let bytes = self.execution(params, 0)?;
-        let responses = self.request(bytes, true)?;
-        Ok(Reader::new(self, responses))
+        if self.is_ready() {
+            let responses = self.request(bytes, true)?;
+            return Ok(Start::Now(Reader::new(self, responses)));
+        }
+        let statement = self.clone();
+        Ok(Start::Later(Box::pin(async move {
+            statement.ready().await?;
+            let responses = statement.request(bytes, true)?;
+            Ok(Reader::new(&statement, responses))
+        })))
     }
 
     /// Queues an execution of the statement (streamed or not). A COPY FROM STDIN executed
@@ -224,6 +240,7 @@ impl Statement {
         bytes: Bytes,
         stream: bool,
     ) -> Result<crate::wire::responses::Responses, Error> {
+        self.current()?;
         let link = &self.inner.link;
         // Only a COPY's text is looked at past its first bytes.
         let copy = self
@@ -262,6 +279,14 @@ fn textual(ty: &postgres_types::Type) -> bool {
             ) || ty.name() == "citext"
         }
     }
+}
+
+/// A streamed execution's answer (see [`Statement::stream`]).
+pub(crate) enum Start {
+    /// The execution is queued.
+    Now(Reader),
+    /// The statement is prepared again first: the reader once the execution is queued.
+    Later(futures::future::BoxFuture<'static, Result<Reader, Error>>),
 }
 
 /// One thing an execution yields.

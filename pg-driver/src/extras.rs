@@ -332,18 +332,50 @@ impl Connection {
 
     /// `DISCARD ALL` outside any block even when autocommit is off; it also returns the
     /// characteristics `set_session` gave to the server's defaults, so they are forgotten.
+    ///
+    /// What it discards is forgotten as soon as it is queued, before its answer: the
+    /// connection task runs it whatever becomes of this future, and every request queued
+    /// after it runs after it. Statements prepared before are prepared again on their next
+    /// use, cursors declared before are closed, advisory locks taken before are released
+    /// (see the `resets` count of the link).
     pub(crate) async fn discard_all(&self) -> Result<(), Error> {
+        const SQL: &str = "DISCARD ALL";
         let link = self.link();
-        run_unbegun(&link, "DISCARD ALL", &[])
-            .await
-            .map_err(|e| self.context(e))?;
-        // DISCARD ALL deallocated every statement.
+        let mut responses = send_unbegun(&link, SQL, &[]).map_err(|e| self.context(e))?;
+        link.resets
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        // DISCARD ALL deallocates every statement.
         self.clear_statement_cache();
         link.session.set_characteristics(Default::default());
         // The state after connect autocommits.
         link.session.set_autocommit(true);
-        Ok(())
+        read_unbegun(&link, SQL, &mut responses)
+            .await
+            .map(drop)
+            .map_err(|e| self.context(e))
     }
+}
+
+/// Queues a one-round-trip statement with bound parameters outside the lazy BEGIN; its
+/// answer is for [`read_unbegun`].
+pub(crate) fn send_unbegun(
+    link: &Link,
+    sql: &str,
+    params: &[(&(dyn postgres_types::ToSql + Sync), postgres_types::Type)],
+) -> Result<crate::wire::responses::Responses, Error> {
+    let bytes = crate::settings::encode_one_shot(sql, params).map_err(|e| e.with_statement(sql))?;
+    request_unbegun(link, bytes)
+}
+
+/// Reads the answer of [`send_unbegun`]: text rows.
+pub(crate) async fn read_unbegun(
+    link: &Link,
+    sql: &str,
+    responses: &mut crate::wire::responses::Responses,
+) -> Result<crate::oneshot::TextRows, Error> {
+    crate::oneshot::read(link, responses)
+        .await
+        .map_err(|e| e.with_statement(sql))
 }
 
 /// Runs a one-round-trip statement with bound parameters outside the lazy BEGIN; text rows.
@@ -352,9 +384,6 @@ pub(crate) async fn run_unbegun(
     sql: &str,
     params: &[(&(dyn postgres_types::ToSql + Sync), postgres_types::Type)],
 ) -> Result<crate::oneshot::TextRows, Error> {
-    let bytes = crate::settings::encode_one_shot(sql, params).map_err(|e| e.with_statement(sql))?;
-    let mut responses = request_unbegun(link, bytes)?;
-    crate::oneshot::read(link, &mut responses)
-        .await
-        .map_err(|e| e.with_statement(sql))
+    let mut responses = send_unbegun(link, sql, params)?;
+    read_unbegun(link, sql, &mut responses).await
 }

@@ -77,6 +77,7 @@ pub async fn connect_over(
         statements: Default::default(),
         xacts: Default::default(),
         session: Default::default(),
+        resets: Default::default(),
     };
     Ok(Connection::from_link(Connector::new(params), link))
 }

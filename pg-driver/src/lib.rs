@@ -47,6 +47,7 @@ mod settings_scope;
 mod simple;
 mod statement;
 mod statement_cache;
+mod statement_reset;
 mod streams;
 mod typecache;
 mod unnamed;

@@ -1,6 +1,7 @@
 //! Prepared statements: server-side Parse/Describe, metadata, and their lifetime.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use bytes::{Bytes, BytesMut};
 use fallible_iterator::FallibleIterator;
@@ -22,6 +23,17 @@ use pg_api::Params;
 /// `Clone` gives another handle on the same server-side statement. A statement made by
 /// [`Connection::prepare`] is closed on the server when its last handle is dropped; one from
 /// [`Connection::statement_from_id`] is never closed implicitly.
+///
+/// [`Connection::reset`] deallocates every prepared statement (`DISCARD ALL`). A statement
+/// the driver prepared ([`Connection::prepare`], [`Connection::prepare_cached`]) is prepared
+/// again, under its own name, on its first use afterwards (one more round trip, once); when
+/// the server now describes it otherwise — other parameter types, other result columns
+/// (names or types), because the tables it reads changed — that use fails with a
+/// FeatureError saying so before anything runs (as PostgreSQL refuses a cached plan whose
+/// result type changed), and the next use tries again. A statement from
+/// [`Connection::statement_from_id`] was prepared in SQL, which the driver does not repeat:
+/// its use after a reset is a StatementNameError naming the reset. A statement closed with
+/// [`Statement::close`] stays closed.
 #[derive(Clone)]
 pub struct Statement {
     pub(crate) inner: Arc<StatementInner>,
@@ -43,11 +55,17 @@ pub(crate) struct StatementInner {
     pub(crate) hook: HookSlot,
     /// The statement cache's entry this handle shares (which closes the statement).
     pub(crate) cached: Option<Arc<crate::link::statements::CacheEntry>>,
+    /// The link's count of resets when the server-side statement was last made (shared by
+    /// the handles of a cached statement); None for the unnamed statement, which every
+    /// request that runs it makes.
+    pub(crate) made_in: Option<Arc<AtomicU64>>,
+    /// Closed through a handle: never prepared again.
+    pub(crate) closed: AtomicBool,
 }
 
 impl Drop for StatementInner {
     fn drop(&mut self) {
-        if self.owned {
+        if self.owned && !self.closed.load(Ordering::Relaxed) {
             self.link.queue_close(&self.name);
         }
     }
@@ -65,18 +83,18 @@ impl std::fmt::Debug for Statement {
 }
 
 /// What Parse/Describe told of a statement.
-struct Described {
-    parameters: Vec<u32>,
-    fields: Option<Vec<RawField>>,
+pub(crate) struct Described {
+    pub(crate) parameters: Vec<u32>,
+    pub(crate) fields: Option<Vec<RawField>>,
     /// The OID of an INSERT's table, when the request looked it up (`insert_target.rs`).
-    target: Option<u32>,
+    pub(crate) target: Option<u32>,
 }
 
-struct RawField {
-    name: String,
+pub(crate) struct RawField {
+    pub(crate) name: String,
     table_oid: u32,
     column_id: i16,
-    type_oid: u32,
+    pub(crate) type_oid: u32,
     type_size: i16,
     type_modifier: i32,
 }
@@ -84,7 +102,12 @@ struct RawField {
 /// Sends a request of Parse (or not) and Describe of statement `name`, and maybe the lookup
 /// of its table (`insert_target.rs`), and reads what it tells. When the lookup fails after
 /// the statement was parsed, the statement is closed and the lookup's error returned.
-async fn describe(link: &Link, bytes: Bytes, name: &str, sql: &str) -> Result<Described, Error> {
+pub(crate) async fn describe(
+    link: &Link,
+    bytes: Bytes,
+    name: &str,
+    sql: &str,
+) -> Result<Described, Error> {
     let mut responses = link.request(bytes, 1, None)?;
     let mut described = Described {
         parameters: Vec::new(),
@@ -175,19 +198,19 @@ impl Connection {
         // Registered before the Parse goes out: given up before a handle holds the statement
         // (here or in the statement cache, which takes unowned ones at once), it is closed.
         let unclaimed = (!reparse).then(|| Unclaimed::new(link.clone(), close_statement(&name)));
+        // Counted before the Parse goes out: a reset queued after it is one it must outlive.
+        let made_in = (!reparse).then(|| link.resets());
         let described = describe(&link, buf.freeze(), &name, sql)
             .await
             .map_err(|e| self.context(e))?;
-        let statement = self
-            .statement(
-                link,
-                name,
-                sql.to_owned(),
-                described,
-                owned && !reparse,
-                reparse,
-            )
-            .await?;
+        let made = Made {
+            name,
+            sql: sql.to_owned(),
+            owned: owned && !reparse,
+            reparse,
+            made_in,
+        };
+        let statement = self.statement(link, made, described).await?;
         if let Some(unclaimed) = unclaimed {
             unclaimed.claim();
         }
@@ -198,6 +221,7 @@ impl Connection {
     /// closed implicitly.
     pub async fn statement_from_id(&self, name: &str) -> Result<Statement, Error> {
         let link = self.link();
+        let made_in = Some(link.resets());
         let mut buf = BytesMut::new();
         frontend::describe(b'S', name, &mut buf).map_err(nul(name))?;
         frontend::sync(&mut buf);
@@ -215,18 +239,21 @@ impl Connection {
             .next()
             .and_then(|row| row.into_iter().next().flatten())
             .unwrap_or_default();
-        self.statement(link, name.to_owned(), sql, described, false, false)
-            .await
+        let made = Made {
+            name: name.to_owned(),
+            sql,
+            owned: false,
+            reparse: false,
+            made_in,
+        };
+        self.statement(link, made, described).await
     }
 
     async fn statement(
         &self,
         link: Arc<Link>,
-        name: String,
-        sql: String,
+        made: Made,
         described: Described,
-        owned: bool,
-        reparse: bool,
     ) -> Result<Statement, Error> {
         let fields = described.fields.unwrap_or_default();
         let mut oids = described.parameters.clone();
@@ -250,18 +277,30 @@ impl Connection {
             inner: Arc::new(StatementInner {
                 conn: self.clone(),
                 link,
-                name: name.into(),
-                sql: sql.into(),
+                name: made.name.into(),
+                sql: made.sql.into(),
                 parameters: parameters.into(),
                 columns: Columns::new(columns),
-                owned,
-                reparse,
+                owned: made.owned,
+                reparse: made.reparse,
                 target: described.target,
                 hook: HookSlot::default(),
                 cached: None,
+                made_in: made.made_in.map(|n| Arc::new(AtomicU64::new(n))),
+                closed: AtomicBool::new(false),
             }),
         })
     }
+}
+
+/// What a statement handle is made of, beside what Describe said.
+struct Made {
+    name: String,
+    sql: String,
+    owned: bool,
+    reparse: bool,
+    /// The link's count of resets before the statement was made; None for the unnamed one.
+    made_in: Option<u64>,
 }
 
 fn nul(sql: &str) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -293,6 +332,8 @@ impl Statement {
                 target: None,
                 hook: HookSlot::default(),
                 cached: None,
+                made_in: None,
+                closed: AtomicBool::new(false),
             }),
         }
     }
@@ -363,19 +404,33 @@ impl Statement {
         self.inner.hook.get()
     }
 
-    /// Closes the statement on the server now. Later use gives an error.
+    /// Closes the statement on the server now. Later use is a StatementNameError, and the
+    /// statement is never prepared again (not even after [`Connection::reset`]). Closing it
+    /// again does nothing, and so does closing it once its connection is closed or lost: the
+    /// server dropped it with the session.
     pub async fn close(&self) -> Result<(), Error> {
-        let mut buf = BytesMut::new();
-        frontend::close(b'S', &self.inner.name, &mut buf).map_err(protocol)?;
-        frontend::sync(&mut buf);
-        let mut responses = self.inner.link.request(buf.freeze(), 1, None)?;
+        let link = &self.inner.link;
+        if self.inner.closed.swap(true, Ordering::AcqRel) || link.shared.is_closed() {
+            return Ok(());
+        }
+        // Gone with the session when the connection closes meanwhile.
+        let gone = |error: Error| match link.shared.is_closed() {
+            true => Ok(()),
+            false => Err(error),
+        };
+        // A protocol message: it never opens autocommit off's lazy block.
+        let mut responses = match link.request_protocol(close_statement(&self.inner.name), 1) {
+            Ok(responses) => responses,
+            Err(error) => return gone(error),
+        };
         loop {
-            match responses.next(&self.inner.link.shared).await? {
-                Message::ReadyForQuery(_) => return Ok(()),
-                Message::ErrorResponse(body) => {
+            match responses.next(&link.shared).await {
+                Ok(Message::ReadyForQuery(_)) => return Ok(()),
+                Ok(Message::ErrorResponse(body)) => {
                     return Err(crate::wire::error::from_error_body(&body)?);
                 }
-                _ => {}
+                Ok(_) => {}
+                Err(error) => return gone(error),
             }
         }
     }

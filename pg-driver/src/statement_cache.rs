@@ -55,6 +55,7 @@ impl Connection {
             columns: fresh.inner.columns.clone(),
             reparse: fresh.inner.reparse,
             target: fresh.inner.target,
+            made_in: fresh.inner.made_in.clone(),
             link: Arc::downgrade(&link),
         });
         let gone = link.cache().insert(sql, entry.clone());
@@ -111,6 +112,8 @@ impl Connection {
                 reparse: entry.reparse,
                 target: entry.target,
                 hook: HookSlot::default(),
+                made_in: entry.made_in.clone(),
+                closed: Default::default(),
                 cached: Some(entry),
             }),
         }

@@ -10,7 +10,7 @@ use pg_exceptions::Error;
 use pg_types::{Row, Value};
 use postgres_types::{FromSqlOwned, Type};
 
-use crate::execute::{Item, Reader, parse_tag};
+use crate::execute::{Item, Reader, Start, parse_tag};
 use crate::statement::Statement;
 use pg_api::Params;
 
@@ -42,6 +42,10 @@ macro_rules! boxed_stream {
 /// only waiting for more goes through a future (the reader moves into it, and back when the
 /// wait is over), so a row costs no future of its own.
 enum Pump {
+    /// The statement is being prepared again after a reset; the execution follows.
+    Starting(BoxFuture<'static, Result<Reader, Error>>),
+    /// It could not be: the error, until handed over.
+    Failed(Option<Error>),
     /// Between waits.
     Idle(Reader),
     /// Waiting for the next thing the server sends.
@@ -51,10 +55,26 @@ enum Pump {
 }
 
 impl Pump {
+    fn new(start: Start) -> Pump {
+        match start {
+            Start::Now(reader) => Pump::Idle(reader),
+            Start::Later(starting) => Pump::Starting(starting),
+        }
+    }
+
     /// The next row, COPY piece or tag; None at the end (then [`Pump::finish`]).
     fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item>> {
         loop {
             match self {
+                Pump::Starting(starting) => match starting.as_mut().poll(cx) {
+                    Poll::Ready(Ok(reader)) => *self = Pump::Idle(reader),
+                    Poll::Ready(Err(error)) => {
+                        *self = Pump::Failed(Some(error));
+                        return Poll::Ready(None);
+                    }
+                    Poll::Pending => return Poll::Pending,
+                },
+                Pump::Failed(_) => return Poll::Ready(None),
                 Pump::Idle(reader) => {
                     if let Some(item) = reader.next_buffered() {
                         return Poll::Ready(Some(item));
@@ -107,7 +127,10 @@ impl Pump {
 
     /// How the execution ended, once [`Pump::poll_item`] gave None: the first error, once.
     fn finish(&mut self) -> Option<Error> {
-        self.reader().and_then(|reader| reader.finish().err())
+        match self {
+            Pump::Failed(error) => error.take(),
+            _ => self.reader().and_then(|reader| reader.finish().err()),
+        }
     }
 }
 
@@ -269,14 +292,21 @@ impl Statement {
     }
 
     /// The rows, read from the socket as they are pulled: memory stays bounded.
+    ///
+    /// The execution is queued at once, or, for a statement a [`Connection::reset`]
+    /// deallocated, when the stream is first pulled, after the statement is prepared again
+    /// (see [`Statement`]).
+    ///
+    /// [`Connection::reset`]: crate::Connection::reset
     pub fn rows<P: Params>(&self, params: P) -> Result<RowStream, Error> {
-        Ok(RowStream(Pump::Idle(self.stream(params)?)))
+        Ok(RowStream(Pump::new(self.stream(params)?)))
     }
 
-    /// The rows in batches of what has arrived (at most [`CHUNK_ROWS`] each).
+    /// The rows in batches of what has arrived (at most [`CHUNK_ROWS`] each); queued as
+    /// [`Statement::rows`] says.
     pub fn chunks<P: Params>(&self, params: P) -> Result<ChunkStream, Error> {
         Ok(ChunkStream {
-            pump: Pump::Idle(self.stream(params)?),
+            pump: Pump::new(self.stream(params)?),
             capacity: 0,
         })
     }

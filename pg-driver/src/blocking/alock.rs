@@ -72,7 +72,8 @@ impl ALock {
         &self.conn
     }
 
-    /// Whether the locks are held (never on a closed connection).
+    /// Whether the locks are held (never on a closed, reconnected or reset connection: see
+    /// [`crate::ALock`]'s notes on lost locks).
     pub fn locked(&self) -> bool {
         self.lock.locked()
     }
@@ -84,23 +85,28 @@ impl ALock {
     }
 
     /// Counts one release; the last one releases the locks on the server. Releasing a lock that
-    /// is not held is an OperationError.
+    /// is not held is an OperationError, except for acquisitions whose locks went with their
+    /// session (closed, reconnected, reset): see [`crate::ALock::release`].
     pub fn release(&self) -> Result<(), Error> {
         self.conn.block_on(self.lock.release())?
     }
 
-    /// Acquires the locks (waiting) and returns a guard that releases them when dropped.
+    /// Acquires the locks (waiting) and returns a guard that releases them when dropped; the
+    /// guard releases its own acquisition (see [`crate::ALock::guard`]).
     pub fn guard(&self) -> Result<ALockGuard, Error> {
-        self.acquire(true)?;
+        let taking = self.conn.block_on(self.lock.take(true))??;
         Ok(ALockGuard {
             lock: Some(self.clone()),
+            taking: taking.unwrap_or_default(),
         })
     }
 
     /// Acquires the locks without waiting: a guard, or None when any is held elsewhere.
     pub fn try_guard(&self) -> Result<Option<ALockGuard>, Error> {
-        Ok(self.acquire(false)?.then(|| ALockGuard {
+        let taking = self.conn.block_on(self.lock.take(false))??;
+        Ok(taking.map(|taking| ALockGuard {
             lock: Some(self.clone()),
+            taking,
         }))
     }
 
@@ -119,6 +125,8 @@ impl ALock {
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct ALockGuard {
     lock: Option<ALock>,
+    /// The taking of the locks its acquisition belongs to.
+    taking: u64,
 }
 
 impl ALockGuard {
@@ -132,7 +140,9 @@ impl ALockGuard {
     /// Releases now and reports how it went.
     pub fn release(mut self) -> Result<(), Error> {
         match self.lock.take() {
-            Some(lock) => lock.release(),
+            Some(lock) => lock
+                .conn
+                .block_on(lock.lock.release_taking(Some(self.taking)))?,
             None => Ok(()),
         }
     }
@@ -142,8 +152,13 @@ impl Drop for ALockGuard {
     fn drop(&mut self) {
         if let Some(lock) = self.lock.take() {
             // Inside an async runtime the facade cannot block: the release is only queued.
-            if lock.conn.block_on(lock.lock.release()).is_err() {
-                lock.lock.release_detached();
+            let taking = Some(self.taking);
+            if lock
+                .conn
+                .block_on(lock.lock.release_taking(taking))
+                .is_err()
+            {
+                lock.lock.release_detached(taking);
             }
         }
     }

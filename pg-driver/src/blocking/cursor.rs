@@ -89,7 +89,8 @@ impl Cursor {
         self.cursor.set_direction(direction)
     }
 
-    /// Closes the cursor on the server now.
+    /// Closes the cursor on the server now; closing it again, after a reset closed it, or once
+    /// its connection is closed, does nothing (see [`crate::Cursor::close`]).
     pub fn close(&self) -> Result<(), Error> {
         self.conn.block_on(self.cursor.close())?
     }
@@ -110,7 +111,7 @@ impl Cursor {
         self.cursor.string()
     }
 
-    /// Whether the cursor was closed through one of its handles.
+    /// Whether the cursor was closed through one of its handles, or by a reset.
     pub fn closed(&self) -> bool {
         self.cursor.closed()
     }

@@ -194,7 +194,9 @@ impl Connection {
         self.block_on(self.conn.do_(language, source))?
     }
 
-    /// Returns the session to its state just after connecting.
+    /// Returns the session to its state just after connecting; statements are prepared again
+    /// on their next use, cursors are closed, advisory locks released: see
+    /// [`crate::Connection::reset`].
     pub fn reset(&self) -> Result<(), Error> {
         self.block_on(self.conn.reset())?
     }

@@ -261,7 +261,8 @@ impl Statement {
         self.conn.block_on(self.ps.copy_in_chunks(chunks))?
     }
 
-    /// Closes the statement on the server now.
+    /// Closes the statement on the server now; later use is a StatementNameError. Closing it
+    /// again, or once its connection is closed, does nothing (see [`crate::Statement::close`]).
     pub fn close(&self) -> Result<(), Error> {
         self.conn.block_on(self.ps.close())?
     }

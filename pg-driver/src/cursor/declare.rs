@@ -83,6 +83,9 @@ impl Statement {
     /// (py-postgresql's `declare`): `DECLARE … SCROLL CURSOR WITH HOLD`, so it stays readable
     /// after the transaction that declared it commits. It is closed when its last handle drops.
     pub async fn declare<P: Params>(&self, params: P) -> Result<Cursor, Error> {
+        // The cursor's rows are read with the statement's columns: after a reset, the
+        // statement is prepared again first, which checks they are still the query's.
+        self.ready().await?;
         let origin = Origin {
             sql: self.string().to_owned(),
             parameters: self.inner.parameters.to_vec(),
@@ -120,6 +123,8 @@ pub(crate) async fn declare(
             target: None,
             hook: HookSlot::default(),
             cached: None,
+            made_in: None,
+            closed: Default::default(),
         }),
     };
     let mut buf = BytesMut::new();
@@ -135,12 +140,17 @@ pub(crate) async fn declare(
     // Registered before the DECLARE goes out: given up before the cursor's handle exists, the
     // cursor (WITH HOLD, so it would live as long as the session) is closed.
     let unclaimed = Unclaimed::new(link.clone(), crate::cursor::close_portal(&name)?);
+    // Counted before the DECLARE goes out: a reset queued after it closes the cursor.
+    let made_in = link.resets();
     let responses = link.request(buf.freeze(), 1, None)?;
     let mut reader = Reader::new(&statement, responses);
     while reader.next().await.is_some() {}
     reader.finish()?;
     unclaimed.claim();
-    Ok(Cursor::new(conn, link, name, columns, Some(origin), true))
+    let origin = Some(origin);
+    Ok(Cursor::new(
+        conn, link, name, columns, origin, true, made_in,
+    ))
 }
 
 impl Connection {
@@ -150,6 +160,8 @@ impl Connection {
     /// Its columns come from describing `FETCH FORWARD 0 FROM name`, which does not move it;
     /// a `MOVE FORWARD 0` in the same round trip checks that it exists.
     pub async fn cursor_from_id(&self, name: &str) -> Result<Cursor, Error> {
+        // Counted before the cursor is looked at: a reset queued after it closes the cursor.
+        let made_in = self.link().resets();
         let quoted = pg_string::quote_ident(name);
         let describe = format!("FETCH FORWARD 0 FROM {quoted}");
         let check = format!("MOVE FORWARD 0 IN {quoted}");
@@ -165,6 +177,7 @@ impl Connection {
             columns,
             None,
             false,
+            made_in,
         ))
     }
 

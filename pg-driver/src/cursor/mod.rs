@@ -33,6 +33,12 @@ use crate::wire::task::protocol;
 /// direction); [`Cursor::clone_cursor`] declares a new one. A cursor made by
 /// [`Statement::declare`](crate::Statement::declare) is closed on the server when its last handle is dropped; one from
 /// [`Connection::cursor_from_id`] is never closed implicitly.
+///
+/// [`Connection::reset`] closes every cursor (`DISCARD ALL`, `WITH HOLD` ones included). A
+/// cursor is not declared again behind its user's back — that would silently restart it
+/// from its first row — so once the reset is queued its handles are [closed](Cursor::closed)
+/// and reading or seeking is a CursorNameError that names the reset; [`Cursor::close`] does
+/// nothing harmful, and [`Cursor::clone_cursor`] declares the query again, from its first row.
 #[derive(Clone)]
 pub struct Cursor {
     inner: Arc<Inner>,
@@ -49,6 +55,9 @@ struct Inner {
     owned: bool,
     closed: AtomicBool,
     backward: AtomicBool,
+    /// The link's count of resets before the cursor was declared: once it moves, a reset
+    /// closed the cursor.
+    made_in: u64,
 }
 
 impl Drop for Inner {
@@ -92,6 +101,7 @@ impl Cursor {
         columns: Arc<Columns>,
         origin: Option<Origin>,
         owned: bool,
+        made_in: u64,
     ) -> Cursor {
         Cursor {
             inner: Arc::new(Inner {
@@ -104,6 +114,7 @@ impl Cursor {
                 owned,
                 closed: AtomicBool::new(false),
                 backward: AtomicBool::new(false),
+                made_in,
             }),
         }
     }
@@ -132,9 +143,15 @@ impl Cursor {
         self.inner.owned
     }
 
-    /// Whether the cursor was closed through one of its handles.
+    /// Whether the cursor was closed through one of its handles, or by a
+    /// [`Connection::reset`] queued since it was declared.
     pub fn closed(&self) -> bool {
-        self.inner.closed.load(Ordering::Relaxed)
+        self.inner.closed.load(Ordering::Relaxed) || self.discarded()
+    }
+
+    /// Whether a reset was queued since the cursor was declared (it closed the cursor).
+    fn discarded(&self) -> bool {
+        self.inner.link.resets() != self.inner.made_in
     }
 
     /// The direction reads go in and seeks are seen from.
@@ -175,11 +192,18 @@ impl Cursor {
         described::sql_names(&self.inner.columns)
     }
 
-    /// Fails with CursorNameError when the cursor was closed through a handle or belongs to a
-    /// session since replaced by a reconnect (whose cursor of the same name is another one).
+    /// Fails with CursorNameError when the cursor was closed through a handle or by a reset,
+    /// or belongs to a session since replaced by a reconnect (whose cursor of the same name is
+    /// another one).
     pub(crate) fn usable(&self) -> Result<(), Error> {
-        let gone = if self.closed() {
+        let gone = if self.inner.closed.load(Ordering::Relaxed) {
             "was closed"
+        } else if self.discarded() && self.inner.origin.is_some() {
+            "was closed by Connection::reset() (DISCARD ALL); clone_cursor declares its query \
+             again, from the first row"
+        } else if self.discarded() {
+            "was closed by Connection::reset() (DISCARD ALL); declare it again in SQL and open \
+             it with cursor_from_id"
         } else if !Arc::ptr_eq(&self.inner.link, &self.inner.conn.link()) {
             "belongs to a session since replaced by a reconnect"
         } else {
@@ -245,22 +269,33 @@ impl Cursor {
     }
 
     /// Closes the cursor on the server now. Reading it afterwards gives a CursorNameError;
-    /// closing it again does nothing.
+    /// closing it again does nothing, and so does closing it once its connection is closed
+    /// or lost (the server closed it with the session). After a [`Connection::reset`], which
+    /// closed it, the Close sent finds nothing, which is no error.
     pub async fn close(&self) -> Result<(), Error> {
-        if self.inner.closed.swap(true, Ordering::Relaxed) {
+        let link = &self.inner.link;
+        if self.inner.closed.swap(true, Ordering::Relaxed) || link.shared.is_closed() {
             return Ok(());
         }
-        let link = &self.inner.link;
-        let mut responses = link.request_protocol(close_portal(&self.inner.name)?, 1)?;
+        // Gone with the session when the connection closes meanwhile.
+        let gone = |error: Error| match link.shared.is_closed() {
+            true => Ok(()),
+            false => Err(error),
+        };
+        let mut responses = match link.request_protocol(close_portal(&self.inner.name)?, 1) {
+            Ok(responses) => responses,
+            Err(error) => return gone(error),
+        };
         let mut first_error = None;
         loop {
             use postgres_protocol::message::backend::Message;
-            match responses.next(&link.shared).await? {
-                Message::ReadyForQuery(_) => break,
-                Message::ErrorResponse(body) if first_error.is_none() => {
+            match responses.next(&link.shared).await {
+                Ok(Message::ReadyForQuery(_)) => break,
+                Ok(Message::ErrorResponse(body)) if first_error.is_none() => {
                     first_error = Some(crate::wire::error::from_error_body(&body)?);
                 }
-                _ => {}
+                Ok(_) => {}
+                Err(error) => return gone(error),
             }
         }
         first_error.map_or(Ok(()), |e| Err(self.fail(e)))

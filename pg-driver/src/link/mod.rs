@@ -39,6 +39,11 @@ pub(crate) struct Link {
     pub(crate) xacts: crate::xact::stack::XactStack,
     /// psycopg2's session characteristics and autocommit, and the requests in flight.
     pub(crate) session: session::SessionState,
+    /// How many `DISCARD ALL`s [`Connection::reset`](crate::Connection::reset) has queued:
+    /// statements, cursors and advisory locks made before the last one are gone from the
+    /// server. Moved as soon as the DISCARD ALL is queued (the connection task runs it
+    /// whatever becomes of the caller), before any request queued after it is made.
+    pub(crate) resets: std::sync::atomic::AtomicU64,
 }
 
 impl Link {
@@ -48,6 +53,11 @@ impl Link {
             .next_id
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         format!("{prefix}{n}")
+    }
+
+    /// How many resets discarded the session's objects so far (the `resets` field).
+    pub(crate) fn resets(&self) -> u64 {
+        self.resets.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Queues `bytes`, which run statements, and returns the reader of their answers, which

@@ -23,6 +23,8 @@ pub(crate) struct CacheEntry {
     pub(crate) reparse: bool,
     /// The OID of an INSERT's table when it was prepared (`insert_target.rs`).
     pub(crate) target: Option<u32>,
+    /// The link's count of resets when the statement was last made, shared by every handle.
+    pub(crate) made_in: Option<Arc<std::sync::atomic::AtomicU64>>,
     pub(crate) link: Weak<Link>,
 }
 
