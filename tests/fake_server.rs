@@ -9,6 +9,10 @@
 //!   when the list requires some.
 //! - A message length of 2^31 or more (negative as a signed 32-bit length), on each of the
 //!   paths an answer is read by: the handle that wrote the request, and the connection task.
+//! - Other malformed answers (a length below 4, a DataRow field longer than its message or a
+//!   negative field count, a RowDescription cut short, a ReadyForQuery without its status, a
+//!   CommandComplete or ErrorResponse without its end), on both paths: a ProtocolError in
+//!   bounded time, and then a connection that is closed or still answers its own questions.
 
 #[allow(dead_code)]
 #[path = "support/fake_server.rs"]
@@ -516,4 +520,142 @@ async fn negative_length_in_a_streamed_answer() {
     }
     let e = error.expect("the stream fails");
     failed_and_closed("stream", &db, e).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Malformed answers of other kinds, on the handle's own read path and the task's.
+
+/// Answers a real server never gives, each standing for the answer to one query; the fake
+/// server follows each with a proper end (CommandComplete, ReadyForQuery), so a client that
+/// passed over it would still finish the query.
+fn malformed() -> Vec<(&'static str, Vec<u8>)> {
+    let mut with_columns = msg::row_description("x");
+    // One field that claims 100 bytes, in a message that has 1.
+    with_columns.extend(msg::frame(b'D', &[0, 1, 0, 0, 0, 100, b'x']));
+    vec![
+        ("a length below 4", msg::header(b'C', 3)),
+        ("a DataRow field longer than its message", with_columns),
+        (
+            "a RowDescription cut short",
+            msg::frame(b'T', &[0, 1, b'x']),
+        ),
+        ("a ReadyForQuery without its status", msg::frame(b'Z', &[])),
+        (
+            "a CommandComplete without its end",
+            msg::frame(b'C', b"SELECT 1"),
+        ),
+        (
+            "an ErrorResponse without its end",
+            msg::frame(b'E', b"SERROR"),
+        ),
+        ("a DataRow of -2 fields", {
+            let mut m = msg::row_description("x");
+            m.extend(msg::frame(b'D', &[0xff, 0xfe]));
+            m
+        }),
+    ]
+}
+
+/// Serves `bad` as the answer to the second query (simple or extended), good answers to the
+/// rest.
+async fn serve_one_bad_answer(mut peer: Peer, bad: Vec<u8>) -> std::io::Result<()> {
+    peer.trust().await?;
+    let mut queries = 0;
+    let mut out = Vec::new();
+    loop {
+        let (tag, _) = peer.recv().await?;
+        let end = match tag {
+            b'Q' => true,
+            b'P' => {
+                out.extend(msg::frame(b'1', &[]));
+                false
+            }
+            b'D' => {
+                out.extend(msg::frame(b't', &[0, 0]));
+                out.extend(msg::row_description("x"));
+                false
+            }
+            b'B' => {
+                out.extend(msg::frame(b'2', &[]));
+                false
+            }
+            b'S' => {
+                out.extend(msg::ready(b'I'));
+                peer.send(&std::mem::take(&mut out)).await?;
+                continue;
+            }
+            b'E' => false,
+            b'X' => return Ok(()),
+            _ => continue,
+        };
+        if tag == b'E' || end {
+            queries += 1;
+            if queries == 2 {
+                out.extend(&bad);
+            } else {
+                if end {
+                    out.extend(msg::row_description("x"));
+                }
+                out.extend(msg::data_row("1"));
+            }
+            out.extend(msg::command_complete("SELECT 1"));
+            if end {
+                out.extend(msg::ready(b'I'));
+                peer.send(&std::mem::take(&mut out)).await?;
+            }
+        }
+    }
+}
+
+/// After a malformed answer: a typed error in bounded time, and a connection either closed
+/// or still answering its own questions.
+async fn settled(what: &str, db: &Connection, answer: Result<(), Error>) {
+    let e = match answer {
+        Ok(()) => panic!("{what}: the malformed answer was taken as a good one"),
+        Err(e) => e,
+    };
+    assert_eq!(e.source_kind(), Source::Client, "{what}: {e}");
+    assert!(e.is_a(&ProtocolError), "{what}: {e}");
+    let next = bounded(what, db.simple("SELECT 1")).await;
+    match next {
+        Ok(results) => assert_eq!(results[0].rows[0][0].as_deref(), Some("1"), "{what}"),
+        Err(e) => assert!(db.closed(), "{what}: neither in sync nor closed: {e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_answers_on_the_handles_own_read_path() {
+    for (what, bad) in malformed() {
+        let server =
+            FakeServer::start(script(move |peer| serve_one_bad_answer(peer, bad.clone()))).await;
+        let db = connect(what, server.keywords()).await.unwrap();
+        bounded(what, db.simple("SELECT 1")).await.unwrap();
+        // Idle again: the next request's handle reads its own answer.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let answer = bounded(what, db.simple("SELECT 2")).await.map(drop);
+        settled(what, &db, answer).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_answers_in_a_streamed_answer() {
+    // An Execute is not answered with a RowDescription: its reader passes over one without
+    // reading it, malformed or not (the statement's columns came from its Describe).
+    let read_here = |what: &str| what != "a RowDescription cut short";
+    for (what, bad) in malformed().into_iter().filter(|(what, _)| read_here(what)) {
+        let server =
+            FakeServer::start(script(move |peer| serve_one_bad_answer(peer, bad.clone()))).await;
+        let db = connect(what, server.keywords()).await.unwrap();
+        bounded(what, db.simple("SELECT 1")).await.unwrap();
+        let answer = bounded(what, async {
+            let ps = db.prepare("SELECT x").await?;
+            let mut rows = ps.rows(())?;
+            while let Some(row) = rows.next().await {
+                row?.value(0)?;
+            }
+            Ok::<_, Error>(())
+        })
+        .await;
+        settled(what, &db, answer).await;
+    }
 }
