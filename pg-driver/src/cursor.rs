@@ -22,6 +22,7 @@ use crate::cursor_declare::Origin;
 use crate::cursor_seek::Direction;
 use crate::link::Link;
 use crate::statement::described;
+use crate::wire::hooks::{HookSlot, MessageHook};
 use crate::wire::task::protocol;
 
 /// A scrollable cursor: py-postgresql's `Cursor`.
@@ -46,6 +47,9 @@ struct Inner {
     owned: bool,
     closed: AtomicBool,
     backward: AtomicBool,
+    /// The cursor's own message hook, first for what its reads and moves raise; the
+    /// statement's (in `origin`) comes next.
+    hook: HookSlot,
 }
 
 impl Drop for Inner {
@@ -77,6 +81,7 @@ impl std::fmt::Debug for Cursor {
             .field("columns", &self.column_names())
             .field("direction", &self.direction())
             .field("closed", &self.closed())
+            .field("hook", &self.inner.hook)
             .finish()
     }
 }
@@ -101,6 +106,7 @@ impl Cursor {
                 owned,
                 closed: AtomicBool::new(false),
                 backward: AtomicBool::new(false),
+                hook: HookSlot::default(),
             }),
         }
     }
@@ -172,6 +178,20 @@ impl Cursor {
         described::sql_names(&self.inner.columns)
     }
 
+    /// Sets (or removes) the cursor's message hook: first in the chain for the messages raised
+    /// while the cursor is read or moved, before the hook of the statement it was declared
+    /// from (py-postgresql's `Output → Statement → Connection → …`). Shared by every handle
+    /// on this cursor; a clone made by [`Cursor::clone_cursor`] starts without one.
+    pub fn set_message_hook(&self, hook: Option<MessageHook>) {
+        self.inner.hook.set(hook);
+    }
+
+    /// The hook the cursor's requests start at: its own, then its statement's.
+    pub(crate) fn hook(&self) -> Option<MessageHook> {
+        let statement = self.inner.origin.as_ref().and_then(|o| o.hook.get());
+        crate::wire::hooks::chain(self.inner.hook.get(), statement)
+    }
+
     /// Fails with CursorNameError when the cursor was closed through a handle or belongs to a
     /// session since replaced by a reconnect (whose cursor of the same name is another one).
     pub(crate) fn usable(&self) -> Result<(), Error> {
@@ -237,7 +257,7 @@ impl Cursor {
         let run = self
             .inner
             .conn
-            .run_described(sql, self.inner.columns.clone());
+            .run_described(sql, self.inner.columns.clone(), self.hook());
         run.await.map(|(rows, _)| rows).map_err(|e| self.fail(e))
     }
 

@@ -24,6 +24,9 @@ pub(crate) struct Origin {
     pub(crate) sql: String,
     parameters: Vec<Type>,
     params: Encoded,
+    /// The message hook of the statement the cursor was declared from: it covers the cursor
+    /// and its clones.
+    pub(crate) hook: Arc<HookSlot>,
 }
 
 /// Parameters encoded once, for the DECLARE and any later clone of the cursor.
@@ -87,6 +90,7 @@ impl Statement {
             sql: self.string().to_owned(),
             parameters: self.inner.parameters.to_vec(),
             params: Encoded::capture(self, &params)?,
+            hook: self.inner.hook.clone(),
         };
         declare(&self.inner.conn, origin, self.columns().clone()).await
     }
@@ -117,7 +121,7 @@ pub(crate) async fn declare(
             columns: Columns::new(Vec::new()),
             owned: false,
             reparse: false,
-            hook: HookSlot::default(),
+            hook: origin.hook.clone(),
             cached: None,
         }),
     };
@@ -134,7 +138,7 @@ pub(crate) async fn declare(
     // Registered before the DECLARE goes out: given up before the cursor's handle exists, the
     // cursor (WITH HOLD, so it would live as long as the session) is closed.
     let unclaimed = Unclaimed::new(link.clone(), crate::cursor::close_portal(&name)?);
-    let responses = link.request(buf.freeze(), 1, None)?;
+    let responses = link.request(buf.freeze(), 1, statement.hook())?;
     let mut reader = Reader::new(&statement, responses);
     while reader.next().await.is_some() {}
     reader.finish()?;

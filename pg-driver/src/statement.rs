@@ -37,7 +37,8 @@ pub(crate) struct StatementInner {
     pub(crate) owned: bool,
     /// The unnamed statement, parsed again in every execution's request (`statement_cache=off`).
     pub(crate) reparse: bool,
-    pub(crate) hook: HookSlot,
+    /// Shared with the cursors declared from the statement: its hook covers them.
+    pub(crate) hook: Arc<HookSlot>,
     /// The statement cache's entry this handle shares (which closes the statement).
     pub(crate) cached: Option<Arc<crate::statement_cache::CacheEntry>>,
 }
@@ -250,7 +251,7 @@ impl Connection {
                 columns: Columns::new(columns),
                 owned,
                 reparse,
-                hook: HookSlot::default(),
+                hook: Arc::default(),
                 cached: None,
             }),
         })
@@ -283,7 +284,7 @@ impl Statement {
                 columns,
                 owned: false,
                 reparse: false,
-                hook: HookSlot::default(),
+                hook: Arc::default(),
                 cached: None,
             }),
         }
@@ -346,7 +347,9 @@ impl Statement {
     }
 
     /// Sets (or removes) the statement's message hook, first in the chain for messages that
-    /// arrive while it runs.
+    /// arrive while it runs, and second (after the cursor's own) for those raised while a
+    /// cursor declared from it is declared, read or moved (py-postgresql's
+    /// `Output → Statement → Connection → …`).
     pub fn set_message_hook(&self, hook: Option<MessageHook>) {
         self.inner.hook.set(hook);
     }

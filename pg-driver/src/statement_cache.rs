@@ -18,7 +18,6 @@ use postgres_types::Type;
 use crate::connection::Connection;
 use crate::link::Link;
 use crate::statement::{Statement, StatementInner};
-use crate::wire::hooks::HookSlot;
 use crate::{Params, Results, TransactionStatus};
 
 /// How many statements a session's cache keeps before it evicts the least recently used.
@@ -194,7 +193,7 @@ impl Connection {
                 columns: entry.columns.clone(),
                 owned: false,
                 reparse: entry.reparse,
-                hook: HookSlot::default(),
+                hook: std::sync::Arc::default(),
                 cached: Some(entry),
             }),
         }
