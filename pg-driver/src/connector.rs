@@ -252,7 +252,7 @@ impl Connector {
             user: params.user(),
             password: password.as_deref(),
             database: Some(params.database()),
-            settings: params.settings(),
+            settings: params.startup_settings(),
             channel_binding: params.channel_binding(),
             require_auth: params.require_auth(),
         };

@@ -107,9 +107,18 @@ pub fn env_uri(name: &str, db_url: Option<&str>) -> Result<String, Error> {
 /// libpq's environment filling what it leaves out.
 pub(crate) fn connector(uri: &str) -> Result<pg_driver::Connector, Error> {
     let params = Keywords::parse(uri)
-        .and_then(Keywords::resolve)
+        .and_then(Keywords::with_process_env)
+        .map(keep_notices)
+        .and_then(Keywords::build)
         .map_err(Error::from)?;
     Ok(pg_driver::Connector::new(params))
+}
+
+/// A session's connections keep NOTICE (`client_min_messages=notice`) unless its URI or the
+/// environment says otherwise: `notices` is part of a session's contract, where the driver on
+/// its own lowers the level to WARNING as py-postgresql does.
+pub(crate) fn keep_notices(keywords: Keywords) -> Keywords {
+    keywords.setting_unless_set(pg_driver::params::CLIENT_MIN_MESSAGES, "notice")
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ pub(crate) fn routes(kind: &str, options: &Options) -> Result<(Route, Option<Rou
 /// `attrs` (when given) or, for a read pool, defaulting to prefer-standby; a read pool's
 /// sessions are read-only.
 fn connector(uri: &str, attrs: Option<TargetSessionAttrs>, read: bool) -> Result<Connector, Error> {
-    let mut keywords = Keywords::parse(uri)?.with_process_env()?;
+    let mut keywords = crate::config::keep_notices(Keywords::parse(uri)?.with_process_env()?);
     match attrs {
         Some(attrs) => keywords.target_session_attrs = Some(attrs),
         None if read => {

@@ -42,6 +42,10 @@
 //! acted on ([`ConnectParams::ignored_parameters`]) are reported as
 //! IgnoredClientParameterWarning through the message hooks on connecting.
 //!
+//! As py-postgresql does, a connection lowers `client_min_messages` to `warning` unless
+//! the user's settings set it (as a setting or as a server option in `options`):
+//! [`ConnectParams::startup_settings`] is what the startup packet carries.
+//!
 //! `require_auth` (libpq 16; `PGREQUIREAUTH`, `[require_auth]` in a `pq://`
 //! IRI) is a [`RequireAuth`]: the authentication methods the server may use,
 //! or with `!` those it may not. The connection checks it before answering
@@ -74,6 +78,7 @@ mod options;
 pub mod pgpass;
 mod render;
 mod require_auth;
+mod startup;
 mod statements;
 
 #[cfg(test)]
@@ -93,6 +98,7 @@ pub use keywords::Keywords;
 pub use options::{ChannelBindingMode, LoadBalanceHosts, SslMode, TargetSessionAttrs};
 pub use pgpass::PgpassWarning;
 pub use require_auth::{AuthRequirement, RequireAuth};
+pub use startup::{CLIENT_MIN_MESSAGES, DRIVER_CLIENT_MIN_MESSAGES};
 pub use statements::PreparedStatements;
 
 /// A password. Its `Debug` output is `***`, so it never leaks into logs.

@@ -25,7 +25,7 @@ pub(crate) struct Startup<'a> {
     pub(crate) user: &'a str,
     pub(crate) password: Option<&'a str>,
     pub(crate) database: Option<&'a str>,
-    pub(crate) settings: &'a [(String, String)],
+    pub(crate) settings: Vec<(&'a str, &'a str)>,
     pub(crate) channel_binding: ChannelBindingMode,
     pub(crate) require_auth: &'a RequireAuth,
 }
@@ -139,12 +139,7 @@ pub(crate) async fn startup(
     if let Some(database) = startup.database {
         pairs.push(("database", database));
     }
-    pairs.extend(
-        startup
-            .settings
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-    );
+    pairs.extend(startup.settings.iter().copied());
     if !pairs
         .iter()
         .any(|(k, _)| k.eq_ignore_ascii_case("client_encoding"))

@@ -10,6 +10,7 @@ mod pgpass;
 mod prop;
 mod render;
 mod require_auth;
+mod startup;
 
 use super::{ConnectParams, Defaults, Keywords, ParamsError};
 
