@@ -47,3 +47,37 @@ async fn the_driver_lowers_client_min_messages_to_warning() {
         .unwrap();
     assert_eq!(show(&db, "client_min_messages").await, "warning");
 }
+
+#[tokio::test]
+async fn a_scheme_less_locator_connects_as_open_takes_it() {
+    let iri = common::temporal().iri();
+    let locator = iri.strip_prefix("pq://").expect("a pq:// IRI");
+    let db = pg_driver::open(locator).await.unwrap();
+    assert_eq!(show(&db, "is_superuser").await, "on");
+    let blocking_locator = locator.to_owned();
+    std::thread::spawn(move || {
+        let db = pg_driver::blocking::open(&blocking_locator).unwrap();
+        assert_eq!(db.query_first::<i32, _>("SELECT 7", ()).unwrap(), 7);
+    })
+    .join()
+    .unwrap();
+}
+
+#[tokio::test]
+async fn an_explicitly_empty_user_is_sent_empty() {
+    let params = common::connector().params().clone();
+    let host = params.hosts()[0].clone();
+    let pg_driver::params::Host::Tcp { host, port, .. } = host else {
+        panic!("a TCP host: {host:?}")
+    };
+    // Not the operating-system user, nor PGUSER: the server is told no user at all.
+    let err = pg_driver::open(&format!("pq://:secret@{host}:{port}/test"))
+        .await
+        .unwrap_err();
+    assert!(
+        err.is_a(&pg_exceptions::AuthenticationSpecificationError),
+        "{err}"
+    );
+    assert!(err.message().contains("no PostgreSQL user name"), "{err}");
+    assert!(!format!("{err}").contains("secret"));
+}

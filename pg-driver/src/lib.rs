@@ -106,8 +106,10 @@ impl From<params::ParamsError> for Error {
     }
 }
 
-/// Opens a connection from an IRI (`pq://`, `postgresql://` or `postgres://`), inheriting
-/// libpq's environment for what the IRI leaves out.
+/// Opens a connection from an IRI (`pq://`, `postgresql://` or `postgres://`), a scheme-less
+/// `pq://` locator as py-postgresql's `open()` takes it (`localhost/postgres`,
+/// `user@host:5433/db`) or a `key=value` connection string, inheriting libpq's environment
+/// for what it leaves out.
 pub async fn open(iri: &str) -> Result<Connection, Error> {
     connector_from_iri_with_env(iri)?.connect().await
 }

@@ -313,7 +313,8 @@ impl Connection {
     }
 }
 
-/// Opens a connection from an IRI, with libpq's environment filling what it leaves out.
+/// Opens a connection from an IRI or a scheme-less locator (see [`crate::open`]), with libpq's
+/// environment filling what it leaves out.
 pub fn open(iri: &str) -> Result<Connection, Error> {
     Connector::from(crate::connector_from_iri_with_env(iri)?).connect()
 }

@@ -78,7 +78,10 @@ impl Keywords {
                 let ports = value.split(',').map(|p| parse_port(k, p));
                 self.port = Some(ports.collect::<Result<_, _>>()?);
             }
-            "user" => self.user = Some(value.to_owned()),
+            "user" => {
+                self.user = Some(value.to_owned());
+                self.empty_user = false;
+            }
             "password" => self.password = Some(Password::new(value)),
             "dbname" => self.dbname = Some(value.to_owned()),
             "application_name" | "options" | "client_encoding" => {

@@ -71,9 +71,13 @@ impl Keywords {
     pub fn build_with(self, defaults: &Defaults) -> Result<ConnectParams, ParamsError> {
         let hosts = self.resolve_hosts(defaults)?;
         let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
-        let user = nonempty(self.user)
-            .or_else(|| defaults.user.clone())
-            .ok_or(ParamsError::NoUser)?;
+        let user = match self.user {
+            // py-postgresql's `pq://:secret@host`: sent empty, as written.
+            Some(user) if self.empty_user && user.is_empty() => user,
+            user => nonempty(user)
+                .or_else(|| defaults.user.clone())
+                .ok_or(ParamsError::NoUser)?,
+        };
         let database = nonempty(self.dbname).unwrap_or_else(|| user.clone());
         // Keep names unique even if the public field was pushed to directly.
         let mut unique = Keywords::new();
@@ -248,6 +252,7 @@ impl ConnectParams {
             }
         }
         kw.user = Some(self.user.clone());
+        kw.empty_user = self.user.is_empty();
         kw.password = self.password.clone();
         kw.dbname = Some(self.database.clone());
         kw.settings = self.settings.clone();

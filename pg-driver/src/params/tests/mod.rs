@@ -6,6 +6,7 @@ mod env;
 mod iri;
 mod iri_errors;
 mod keywords;
+mod locator;
 mod pgpass;
 mod prop;
 mod render;
