@@ -81,3 +81,59 @@ async fn an_explicitly_empty_user_is_sent_empty() {
     assert!(err.message().contains("no PostgreSQL user name"), "{err}");
     assert!(!format!("{err}").contains("secret"));
 }
+
+/// The throwaway cluster's TCP port.
+fn tcp_port() -> u16 {
+    common::connector().params().hosts()[0].port()
+}
+
+#[tokio::test]
+async fn ipv_keeps_a_connection_to_one_ip_version() {
+    let port = tcp_port();
+    let db = pg_driver::open(&format!("pq://test@localhost:{port}/test?[ipv]=4"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(db.peer(), pg_driver::PeerAddr::Tcp { addr, .. } if addr.is_ipv4()),
+        "{:?}",
+        db.peer()
+    );
+    let err = pg_driver::open(&format!("pq://test@127.0.0.1:{port}/test?[ipv]=6"))
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("IPv6"), "{err}");
+    assert!(err.is_a(&pg_exceptions::ConnectionFailureError), "{err}");
+}
+
+#[tokio::test]
+async fn py_postgresql_parameters_the_driver_cannot_honour_are_reported() {
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let hook: pg_driver::MessageHook = std::sync::Arc::new(move |m: &pg_exceptions::Message| {
+        log.lock()
+            .unwrap()
+            .push((m.code().to_owned(), m.message().to_owned()));
+        true
+    });
+    let iri = format!(
+        "{}?[server_encoding]=WIN1251&[prompt_password]=1&[sslrootkeyfile]=/k.pem",
+        common::temporal().iri()
+    );
+    let params = Keywords::parse(&iri).unwrap().build().unwrap();
+    let db = Connector::new(params)
+        .with_message_hook(hook)
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(show(&db, "server_encoding").await, "UTF8");
+    let seen = seen.lock().unwrap();
+    let names: Vec<&str> = seen
+        .iter()
+        .filter(|(code, _)| code == "01-CP")
+        .map(|(_, text)| text.split('"').nth(1).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        ["prompt_password", "server_encoding", "sslrootkeyfile"]
+    );
+}

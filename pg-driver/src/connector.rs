@@ -162,6 +162,16 @@ impl Connector {
                         })?
                         .collect(),
                 };
+                if let Some(version) = self.inner.params.ip_version() {
+                    // py-postgresql's `ipv`: that address family only.
+                    addrs.retain(|addr| version.admits(addr));
+                    if addrs.is_empty() {
+                        return Err(Error::client(
+                            &ConnectionFailureError,
+                            format!("host {name} has no {version} address (ipv)"),
+                        ));
+                    }
+                }
                 if self.inner.params.load_balance_hosts() == LoadBalanceHosts::Random {
                     crate::routing::shuffle(&mut addrs);
                 }
@@ -255,6 +265,7 @@ impl Connector {
             settings: params.startup_settings(),
             channel_binding: params.channel_binding(),
             require_auth: params.require_auth(),
+            encoding: params.server_encoding(),
         };
         let tls = socket.is_tls();
         let client_addr = socket.local_addr();

@@ -49,6 +49,7 @@ pub async fn connect_over(
             settings: params.startup_settings(),
             channel_binding: params.channel_binding(),
             require_auth: params.require_auth(),
+            encoding: params.server_encoding(),
         };
         startup::startup(&mut socket, &startup, None).await?
     };

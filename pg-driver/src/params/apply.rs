@@ -138,6 +138,15 @@ impl Keywords {
                 super::notifications::check(value)?;
                 self.extra.insert(k.to_owned(), value.to_owned());
             }
+            // py-postgresql's keywords this driver acts on.
+            super::server_encoding::KEYWORD => {
+                super::server_encoding::check(value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
+            super::ip_version::KEYWORD => {
+                super::ip_version::check(value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
             _ if PASSTHROUGH_KEYWORDS.contains(&k) => {
                 self.extra.insert(k.to_owned(), value.to_owned());
             }

@@ -111,7 +111,16 @@ impl Keywords {
                 super::notifications::check(value)?;
                 continue;
             }
-            let passthrough = PASSTHROUGH_KEYWORDS.contains(&key.as_str());
+            if key == super::server_encoding::KEYWORD {
+                super::server_encoding::check(value)?;
+                continue;
+            }
+            if key == super::ip_version::KEYWORD {
+                super::ip_version::check(value)?;
+                continue;
+            }
+            let passthrough = PASSTHROUGH_KEYWORDS.contains(&key.as_str())
+                || super::py_postgresql::INERT_TLS.contains(&key.as_str());
             if !passthrough && super::iri::is_tls_name(key) {
                 let keyword = key.clone();
                 return Err(ParamsError::UnknownTlsParameter { keyword });
@@ -138,7 +147,7 @@ impl Keywords {
         if let Some(p) = &password {
             no_nul("password", p.expose())?;
         }
-        Ok(ConnectParams {
+        let params = ConnectParams {
             hosts,
             user,
             password,
@@ -160,7 +169,9 @@ impl Keywords {
             load_balance_hosts: self.load_balance_hosts.unwrap_or_default(),
             passfile: self.passfile,
             extra: self.extra,
-        })
+        };
+        params.check_encodable()?;
+        Ok(params)
     }
 
     fn resolve_hosts(&self, defaults: &Defaults) -> Result<Vec<Host>, ParamsError> {

@@ -28,6 +28,7 @@ const VARIABLES: &[(&str, Target)] = &[
     ("PGCLIENTENCODING", Target::Keyword("client_encoding")),
     ("PGTZ", Target::Setting("timezone")),
     ("PGDATESTYLE", Target::Setting("datestyle")),
+    ("PGGEQO", Target::Setting("geqo")),
     // Known to libpq, kept in `extra` for the driver.
     ("PGSSLNEGOTIATION", Target::Keyword("sslnegotiation")),
     ("PGSSLCOMPRESSION", Target::Keyword("sslcompression")),
@@ -59,8 +60,8 @@ enum Target {
 
 /// Reads libpq's environment variables through `lookup` (so tests can pass a
 /// map instead of touching the process environment) into a keyword layer.
-/// Unset and empty variables are skipped. `PGTZ` and `PGDATESTYLE` become the
-/// `timezone` and `datestyle` settings; `PGAPPNAME`, `PGOPTIONS` and
+/// Unset and empty variables are skipped. `PGTZ`, `PGDATESTYLE` and `PGGEQO` become the
+/// `timezone`, `datestyle` and `geqo` settings; `PGAPPNAME`, `PGOPTIONS` and
 /// `PGCLIENTENCODING` the `application_name`, `options` and
 /// `client_encoding` settings.
 pub fn env_keywords(lookup: impl Fn(&str) -> Option<String>) -> Result<Keywords, ParamsError> {

@@ -89,6 +89,14 @@ pub enum ParamsError {
     /// No user name was given and the operating-system user could not be
     /// looked up.
     NoUser,
+    /// A startup value or the password has a character the server encoding
+    /// (py-postgresql's `server_encoding`) cannot hold.
+    Unencodable {
+        /// What holds it: `"user"`, `"database"`, `"password"`, or a setting's name.
+        part: String,
+        /// PostgreSQL's name of the encoding.
+        encoding: &'static str,
+    },
 }
 
 impl ParamsError {
@@ -162,6 +170,11 @@ impl fmt::Display for ParamsError {
             }
             Self::NoUser => f.write_str(
                 "no user name given and the operating-system user could not be looked up",
+            ),
+            Self::Unencodable { part, encoding } => write!(
+                f,
+                "the {part} cannot be sent in {encoding} (server_encoding): it has a \
+                 character {encoding} does not hold"
             ),
         }
     }

@@ -35,7 +35,11 @@ impl ConnectParams {
             .iter()
             .filter(|(key, value)| {
                 let key = key.as_str();
-                let acted_on = super::statements::KEYWORDS.contains(&key);
+                let acted_on = super::statements::KEYWORDS.contains(&key)
+                    || key == super::notifications::KEYWORD
+                    || key == super::ip_version::KEYWORD
+                    || (key == super::server_encoding::KEYWORD
+                        && super::server_encoding::honoured(value));
                 let done_anyway = DONE_ANYWAY
                     .iter()
                     .any(|(k, values)| *k == key && values.contains(&value.trim()));
@@ -54,7 +58,8 @@ mod tests {
     fn what_is_ignored_and_what_is_not() {
         let p = params(
             "pq://h/db?[krbsrvname]=k&[frobnicate]=1&[statement_cache]=off&[gssencmode]=disable\
-             &[sslrootcrlfile]=crl.pem&[sslnegotiation]=direct&[replication]=off",
+             &[sslrootcrlfile]=crl.pem&[sslnegotiation]=direct&[replication]=off\
+             &[notification_capacity]=5",
         );
         assert_eq!(
             p.ignored_parameters(),

@@ -349,12 +349,14 @@ fn pq_query(kw: &mut Keywords, query: &str, at: usize) -> Result<(), ParamsError
                     "database" => kw.dbname = Some(value),
                     "settings" => {}
                     _ => {
-                        let key = match py_postgresql_tls_name(&key) {
+                        let key = match super::py_postgresql::libpq_name(&key) {
                             Some(libpq) => libpq.to_owned(),
                             None => key,
                         };
                         if !kw.set_known(&key, &value)? {
-                            if is_tls_name(&key) {
+                            if is_tls_name(&key)
+                                && !super::py_postgresql::INERT_TLS.contains(&key.as_str())
+                            {
                                 return Err(ParamsError::UnknownTlsParameter { keyword: key });
                             }
                             kw.extra.insert(key, value);
@@ -372,22 +374,6 @@ fn pq_query(kw: &mut Keywords, query: &str, at: usize) -> Result<(), ParamsError
         offset += pair.len() + 1;
     }
     Ok(())
-}
-
-/// py-postgresql's names for the TLS files, and the libpq keywords they mean.
-const PY_POSTGRESQL_TLS: &[(&str, &str)] = &[
-    ("sslrootcrtfile", "sslrootcert"),
-    ("sslcrtfile", "sslcert"),
-    ("sslkeyfile", "sslkey"),
-    ("sslrootcrlfile", "sslcrl"),
-];
-
-/// The libpq keyword a py-postgresql TLS driver parameter means.
-fn py_postgresql_tls_name(key: &str) -> Option<&'static str> {
-    PY_POSTGRESQL_TLS
-        .iter()
-        .find(|(py, _)| *py == key)
-        .map(|(_, libpq)| *libpq)
 }
 
 /// Whether a parameter name is a TLS one (`ssl…`, in any case), which must not be ignored.

@@ -42,6 +42,22 @@
 //! acted on ([`ConnectParams::ignored_parameters`]) are reported as
 //! IgnoredClientParameterWarning through the message hooks on connecting.
 //!
+//! py-postgresql's own parameter names work as `pq://` driver parameters with their
+//! meanings: `[pgpassfile]` is `passfile`, `[kerberos5_service]` is `krbsrvname`;
+//! `server_encoding` ([`ServerEncoding`]: the encoding the startup values and the password
+//! are sent in) and `ipv` ([`IpVersion`]: IPv4 or IPv6 only) are keywords of this driver as
+//! well. What py-postgresql's `open()` accepts but a library cannot honour (`prompt_password`,
+//! `prompt_title`, `kerberos4_realm`, `address_family`, `sslrootkeyfile`) is kept and
+//! reported as ignored.
+//!
+//! ```
+//! # use pg_driver::params::{IpVersion, Keywords, ServerEncoding};
+//! let params = Keywords::parse("pq://app@db/app?[server_encoding]=latin-1&[ipv]=4")?.build()?;
+//! assert_eq!(params.server_encoding(), ServerEncoding::Latin1);
+//! assert_eq!(params.ip_version(), Some(IpVersion::V4));
+//! # Ok::<(), pg_driver::params::ParamsError>(())
+//! ```
+//!
 //! As py-postgresql does, a connection lowers `client_min_messages` to `warning` unless
 //! the user's settings set it (as a setting or as a server option in `options`):
 //! [`ConnectParams::startup_settings`] is what the startup packet carries.
@@ -69,6 +85,7 @@ mod conninfo;
 mod env;
 mod error;
 mod ignored;
+mod ip_version;
 mod iri;
 mod keywords;
 mod masked;
@@ -76,8 +93,10 @@ mod notifications;
 pub use notifications::DEFAULT_NOTIFICATION_CAPACITY;
 mod options;
 pub mod pgpass;
+mod py_postgresql;
 mod render;
 mod require_auth;
+mod server_encoding;
 mod startup;
 mod statements;
 
@@ -94,10 +113,12 @@ pub use apply::PASSTHROUGH_KEYWORDS;
 pub use build::{DEFAULT_PORT, Defaults, home_dir, os_user_name};
 pub use env::env_keywords;
 pub use error::ParamsError;
+pub use ip_version::IpVersion;
 pub use keywords::Keywords;
 pub use options::{ChannelBindingMode, LoadBalanceHosts, SslMode, TargetSessionAttrs};
 pub use pgpass::PgpassWarning;
 pub use require_auth::{AuthRequirement, RequireAuth};
+pub use server_encoding::ServerEncoding;
 pub use startup::{CLIENT_MIN_MESSAGES, DRIVER_CLIENT_MIN_MESSAGES};
 pub use statements::PreparedStatements;
 

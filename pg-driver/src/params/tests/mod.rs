@@ -9,6 +9,7 @@ mod keywords;
 mod locator;
 mod pgpass;
 mod prop;
+mod py_postgresql;
 mod render;
 mod require_auth;
 mod startup;
