@@ -137,3 +137,59 @@ async fn py_postgresql_parameters_the_driver_cannot_honour_are_reported() {
         ["prompt_password", "server_encoding", "sslrootkeyfile"]
     );
 }
+
+#[tokio::test]
+async fn a_service_names_the_throwaway_cluster() {
+    let params = common::connector().params().clone();
+    let pg_driver::params::Host::Tcp { host, port, .. } = params.hosts()[0].clone() else {
+        panic!("a TCP host")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("services.conf");
+    let password = match params.password() {
+        Some(p) => format!("password={}\n", p.expose()),
+        None => String::new(),
+    };
+    std::fs::write(
+        &file,
+        format!(
+            "[elsewhere]\nhost=192.0.2.1\n\n[throwaway]\nhost={host}\nport={port}\nuser={}\n\
+             dbname={}\napplication_name=from_service\n{password}",
+            params.user(),
+            params.database()
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap().to_owned();
+    let nowhere = dir.path().join("etc").to_str().unwrap().to_owned();
+    // The environment through the injectable lookup, never the process's.
+    let lookup = |name: &str| match name {
+        "PGSERVICEFILE" => Some(file.clone()),
+        "PGSYSCONFDIR" => Some(nowhere.clone()),
+        "PGHOST" => Some("192.0.2.9".to_owned()),
+        _ => None,
+    };
+    let keywords = Keywords::parse("service=throwaway").unwrap();
+    let db = Connector::new(keywords.with_env(lookup).unwrap().build().unwrap())
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(show(&db, "application_name").await, "from_service");
+    // PGSERVICE names it as well, and explicit parameters override the service's.
+    let with_pgservice = |name: &str| match name {
+        "PGSERVICE" => Some("throwaway".to_owned()),
+        name => lookup(name),
+    };
+    let keywords = Keywords::parse("application_name=explicit").unwrap();
+    let db = Connector::new(keywords.with_env(with_pgservice).unwrap().build().unwrap())
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(show(&db, "application_name").await, "explicit");
+    // A service that is nowhere refuses to connect rather than connecting elsewhere.
+    let err = Keywords::parse("service=absent")
+        .unwrap()
+        .with_env(lookup)
+        .unwrap_err();
+    assert!(err.to_string().contains("\"absent\" not found"), "{err}");
+}

@@ -32,6 +32,7 @@ pub const PASSTHROUGH_KEYWORDS: &[&str] = &[
     "scram_client_key",
     "scram_server_key",
     "service",
+    "servicefile",
     "ssl_max_protocol_version",
     "ssl_min_protocol_version",
     "sslcertmode",

@@ -68,7 +68,15 @@ impl Keywords {
     /// Resolves this layer with the given defaults: fills every unset
     /// parameter, pairs hosts with ports (one port for all, or one each) and
     /// `hostaddr`s, and checks that everything can go into a startup packet.
+    ///
+    /// A service the layer still names (`service`; see [`super::service`]) is read first,
+    /// from the files found without the environment.
     pub fn build_with(self, defaults: &Defaults) -> Result<ConnectParams, ParamsError> {
+        let this = super::service::layer_without_env(self)?;
+        this.build_resolved(defaults)
+    }
+
+    fn build_resolved(self, defaults: &Defaults) -> Result<ConnectParams, ParamsError> {
         let hosts = self.resolve_hosts(defaults)?;
         let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
         let user = match self.user {
@@ -290,6 +298,11 @@ impl ConnectParams {
 /// (`getpwuid_r(geteuid())`), as libpq finds its default user.
 pub fn os_user_name() -> Option<String> {
     with_passwd(|pw| pw.name.to_str().ok().map(str::to_owned)).flatten()
+}
+
+/// The effective user's home directory from the password database.
+pub(crate) fn passwd_home_dir() -> Option<PathBuf> {
+    with_passwd(|pw| PathBuf::from(pw.dir))
 }
 
 /// The effective user's home directory: `$HOME` if set and non-empty, else

@@ -85,14 +85,17 @@ pub fn env_keywords(lookup: impl Fn(&str) -> Option<String>) -> Result<Keywords,
 }
 
 impl Keywords {
-    /// Fills what this layer leaves unset from the environment read through
-    /// `lookup` (see [`env_keywords`]): this layer wins everywhere it has a
-    /// value, settings included.
+    /// Fills what this layer leaves unset from the connection service it (or `PGSERVICE`)
+    /// names, then from the environment read through `lookup` (see [`env_keywords`] and
+    /// [`super::service`]): this layer wins everywhere it has a value, settings included,
+    /// and the service's values win over the environment's, as in libpq. The service files
+    /// are found through `lookup` too (`PGSERVICEFILE`, `PGSYSCONFDIR`, `HOME`).
     pub fn with_env(
         self,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Keywords, ParamsError> {
-        Ok(env_keywords(lookup)?.merge(self))
+        let env = env_keywords(&lookup)?;
+        super::service::layer_with_env(self, env, lookup)
     }
 
     /// [`Keywords::with_env`] over the process environment.

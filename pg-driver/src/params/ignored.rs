@@ -27,7 +27,7 @@ const DONE_ANYWAY: &[(&str, &[&str])] = &[
 impl ConnectParams {
     /// The parameters these connection parameters hold but the driver cannot honour
     /// (by name, in order): libpq keywords it does not implement (`sslcrl`, `krbsrvname`,
-    /// `service`, …, unless their value asks for what the driver does anyway, such as
+    /// `tcp_user_timeout`, …, unless their value asks for what the driver does anyway, such as
     /// `gssencmode=disable`) and `pq://` driver parameters it does not know. Connecting
     /// reports each as an IgnoredClientParameterWarning through the message hooks.
     pub fn ignored_parameters(&self) -> Vec<&str> {

@@ -6,8 +6,10 @@
 //! 1. explicit keywords ([`Keywords`], built with its setters),
 //! 2. an IRI (`pq://…`, `postgresql://…`) or a libpq connection string
 //!    (`host=… port=…`), read by [`Keywords::parse`],
-//! 3. the `PG*` environment ([`Keywords::with_env`]),
-//! 4. defaults ([`Defaults`]: the operating-system user, the Unix socket
+//! 3. the connection service the layers above (or `PGSERVICE`) name, read from
+//!    `pg_service.conf` files ([`service`]),
+//! 4. the `PG*` environment ([`Keywords::with_env`]),
+//! 5. defaults ([`Defaults`]: the operating-system user, the Unix socket
 //!    directory, port 5432).
 //!
 //! [`Keywords::merge`] combines the first two, [`Keywords::with_env`] fills
@@ -97,6 +99,7 @@ mod py_postgresql;
 mod render;
 mod require_auth;
 mod server_encoding;
+pub mod service;
 mod startup;
 mod statements;
 
@@ -119,6 +122,7 @@ pub use options::{ChannelBindingMode, LoadBalanceHosts, SslMode, TargetSessionAt
 pub use pgpass::PgpassWarning;
 pub use require_auth::{AuthRequirement, RequireAuth};
 pub use server_encoding::ServerEncoding;
+pub use service::ServiceFiles;
 pub use startup::{CLIENT_MIN_MESSAGES, DRIVER_CLIENT_MIN_MESSAGES};
 pub use statements::PreparedStatements;
 

@@ -12,6 +12,7 @@ mod prop;
 mod py_postgresql;
 mod render;
 mod require_auth;
+mod service;
 mod startup;
 
 use super::{ConnectParams, Defaults, Keywords, ParamsError};
