@@ -77,17 +77,22 @@ impl Connection {
         self.inner.connector.connect().await
     }
 
-    /// Reconnects when the connection is closed; does nothing when it is open.
+    /// Reconnects when the connection is closed; does nothing when it is open. The
+    /// connector's category initialises the new session before this handle takes it.
     pub async fn connect(&self) -> Result<(), Error> {
         if !self.closed() {
             return Ok(());
         }
         let link = self.inner.connector.establish().await?;
+        // Initialised under a handle of its own, so that a reconnect given up mid-way leaves
+        // this one closed rather than on a session half initialised.
+        let fresh = Connection::from_link(self.inner.connector.clone(), link);
+        self.inner.connector.initialize(&fresh).await?;
         *self
             .inner
             .link
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(link);
+            .unwrap_or_else(PoisonError::into_inner) = fresh.link();
         Ok(())
     }
 
@@ -129,14 +134,17 @@ impl Connection {
 
     /// Returns the session to its state just after connecting: any transaction is rolled
     /// back, then `DISCARD ALL` drops prepared statements, cursors, temporary tables, listens and
-    /// settings made with SET (settings given at connect time are the session's defaults and stay).
+    /// settings made with SET (settings given at connect time are the session's defaults and stay),
+    /// and the connector's category, if any, initialises the session again. A category that
+    /// fails closes the connection. Given up part way, the session is partly reset.
     pub async fn reset(&self) -> Result<(), Error> {
         if self.transaction_status() != TransactionStatus::Idle {
             self.execute("ROLLBACK").await?;
         }
         // Outside any block even with autocommit off; forgets set_session's characteristics and
         // turns autocommit back on, as after connect.
-        self.discard_all().await
+        self.discard_all().await?;
+        self.inner.connector.initialize(self).await
     }
 
     /// Adds the connection's context to an error.

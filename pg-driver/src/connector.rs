@@ -6,6 +6,7 @@ use pg_exceptions::{
     ConnectionFailureError, Error, IgnoredClientParameterWarning, Message, Source,
 };
 
+use crate::category::Category;
 use crate::connection::Connection;
 use crate::link::Link;
 use crate::params::{ConnectParams, Host, LoadBalanceHosts, SslMode};
@@ -24,15 +25,22 @@ pub struct Connector {
     inner: Arc<ConnectorInner>,
 }
 
+#[derive(Clone)]
 struct ConnectorInner {
     params: ConnectParams,
     driver: Arc<Driver>,
     hook: Option<MessageHook>,
+    category: Option<Arc<dyn Category>>,
 }
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Connector").field(&self.iri()).finish()
+        let mut debug = f.debug_tuple("Connector");
+        debug.field(&self.iri());
+        if self.inner.category.is_some() {
+            debug.field(&"category");
+        }
+        debug.finish()
     }
 }
 
@@ -49,6 +57,7 @@ impl Connector {
                 params,
                 driver,
                 hook: None,
+                category: None,
             }),
         }
     }
@@ -79,13 +88,27 @@ impl Connector {
 
     /// The same connector with a message hook of its own (between connections' and the driver's).
     pub fn with_message_hook(&self, hook: MessageHook) -> Connector {
+        let mut inner = ConnectorInner::clone(&self.inner);
+        inner.hook = Some(hook);
         Connector {
-            inner: Arc::new(ConnectorInner {
-                params: self.inner.params.clone(),
-                driver: self.inner.driver.clone(),
-                hook: Some(hook),
-            }),
+            inner: Arc::new(inner),
         }
+    }
+
+    /// The same connector with a category (py-postgresql's `category`): every connection it
+    /// makes is initialised by it before it is handed out, and again by
+    /// [`Connection::reset`] and a reconnect (see [`crate::category`]).
+    pub fn with_category(&self, category: Arc<dyn Category>) -> Connector {
+        let mut inner = ConnectorInner::clone(&self.inner);
+        inner.category = Some(category);
+        Connector {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The category that initialises this connector's connections, if any.
+    pub fn category(&self) -> Option<&Arc<dyn Category>> {
+        self.inner.category.as_ref()
     }
 
     /// The parameters this connector connects with.
@@ -100,10 +123,27 @@ impl Connector {
 
     /// Opens a new connection: each host in turn, each of its addresses, as the sslmode says,
     /// until a server suits `target_session_attrs` (see [`crate::params::TargetSessionAttrs`];
-    /// `load_balance_hosts=random` shuffles hosts and addresses first).
+    /// `load_balance_hosts=random` shuffles hosts and addresses first); then the connector's
+    /// category, if any, initialises it. A category that fails fails the connect, and the
+    /// session is closed.
     pub async fn connect(&self) -> Result<Connection, Error> {
         let link = self.establish().await?;
-        Ok(Connection::from_link(self.clone(), link))
+        let connection = Connection::from_link(self.clone(), link);
+        self.initialize(&connection).await?;
+        Ok(connection)
+    }
+
+    /// Runs the category on a connection just made (or reset); closes it when that fails.
+    /// Given up, it leaves the connection to its caller, who has not handed it out.
+    pub(crate) async fn initialize(&self, connection: &Connection) -> Result<(), Error> {
+        let Some(category) = &self.inner.category else {
+            return Ok(());
+        };
+        let initialized = crate::category::initialize(category.as_ref(), connection).await;
+        if initialized.is_err() {
+            connection.close();
+        }
+        initialized
     }
 
     /// Opens a session on the first host that suits: see [`crate::routing`]. Parameters the

@@ -19,6 +19,7 @@ mod alock;
 mod api_impl;
 pub mod blocking;
 mod bulk;
+pub mod category;
 mod connection;
 mod connector;
 mod copy;
@@ -55,6 +56,7 @@ mod xact;
 mod xact_mode;
 
 pub use alock::{ALock, ALockGuard, LockId, LockMode};
+pub use category::Category;
 pub use connection::Connection;
 pub use connector::Connector;
 pub use copy::CopyStream;

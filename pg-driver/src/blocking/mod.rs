@@ -104,6 +104,14 @@ impl Connector {
         &self.inner
     }
 
+    /// The same connector with a category: every connection it makes is initialised by it,
+    /// on the connection's runtime, before it is handed out (see [`crate::category`]).
+    pub fn with_category(&self, category: Arc<dyn crate::Category>) -> Connector {
+        Connector {
+            inner: self.inner.with_category(category),
+        }
+    }
+
     /// The connector as a `pq://` IRI, password obscured.
     pub fn iri(&self) -> String {
         self.inner.iri()
