@@ -4,9 +4,12 @@
 use super::{defaults, fake_env, params};
 use crate::params::{Host, Keywords};
 
+/// A locator, and the hosts, user, database and password it gives.
+type Case<'a> = (&'a str, &'a [Host], &'a str, &'a str, Option<&'a str>);
+
 #[test]
 fn scheme_less_locators_are_pq_iris() {
-    let cases: &[(&str, &[Host], &str, &str, Option<&str>)] = &[
+    let cases: &[Case] = &[
         (
             "localhost/postgres",
             &[Host::tcp("localhost", 5432)],
