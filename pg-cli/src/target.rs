@@ -94,10 +94,12 @@ impl Target {
                 .cluster
                 .connector(Keywords::new().connect_timeout(CONNECT_TIMEOUT))?,
         };
-        let params = connector
-            .params()
-            .to_keywords()
-            .setting_unless_set(pg_driver::params::CLIENT_MIN_MESSAGES, "notice")
+        let keywords = connector.params().to_keywords();
+        let keywords = match keywords.extra.contains_key("default_client_min_messages") {
+            true => keywords,
+            false => keywords.default_client_min_messages("notice"),
+        };
+        let params = keywords
             .build()
             .map_err(|e| Failure::message(format!("cannot connect: {e}")))?;
         Ok(Connector::new(params))

@@ -1,6 +1,7 @@
 //! Connectors: immutable descriptions of a server and how to reach it, which make connections.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pg_exceptions::{
     ConnectionFailureError, Error, IgnoredClientParameterWarning, Message, Source,
@@ -31,6 +32,9 @@ struct ConnectorInner {
     driver: Arc<Driver>,
     hook: Option<MessageHook>,
     category: Option<Arc<dyn Category>>,
+    /// A server refused the driver's `client_min_messages` as a startup parameter (a pooler):
+    /// later connections leave it out. Shared with the connectors made from this one.
+    level_refused: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -58,6 +62,7 @@ impl Connector {
                 driver,
                 hook: None,
                 category: None,
+                level_refused: Arc::default(),
             }),
         }
     }
@@ -176,7 +181,23 @@ impl Connector {
         }
     }
 
+    /// Connects to one host. A server that refuses the driver's own `client_min_messages`
+    /// as a startup parameter (PgBouncer: "unsupported startup parameter") is tried again
+    /// without it, and so are later connections of this connector: the level is the
+    /// driver's default, never worth a failed connection.
     pub(crate) async fn attempt_host(&self, host: &Host) -> Result<Link, Error> {
+        let refused = &self.inner.level_refused;
+        let sent = self.inner.params.driver_client_min_messages().is_some();
+        match self.attempt_host_once(host).await {
+            Err(error) if sent && !refused.load(Ordering::Relaxed) && refuses_level(&error) => {
+                refused.store(true, Ordering::Relaxed);
+                self.attempt_host_once(host).await
+            }
+            attempt => attempt,
+        }
+    }
+
+    async fn attempt_host_once(&self, host: &Host) -> Result<Link, Error> {
         match host {
             Host::Unix { .. } => {
                 let file = host.socket_path().unwrap_or_default();
@@ -302,7 +323,10 @@ impl Connector {
             user: params.user(),
             password: password.as_deref(),
             database: Some(params.database()),
-            settings: params.startup_settings(),
+            settings: match self.inner.level_refused.load(Ordering::Relaxed) {
+                true => params.startup_settings_without_level(),
+                false => params.startup_settings(),
+            },
             channel_binding: params.channel_binding(),
             require_auth: params.require_auth(),
             encoding: params.server_encoding(),
@@ -353,4 +377,12 @@ impl Connector {
             }
         }
     }
+}
+
+/// Whether a server refused the startup parameter `client_min_messages` (PgBouncer's
+/// "unsupported startup parameter: client_min_messages", a protocol violation).
+fn refuses_level(error: &Error) -> bool {
+    error.source_kind() == Source::Server
+        && error.code() == "08P01"
+        && error.message().contains(crate::params::CLIENT_MIN_MESSAGES)
 }

@@ -116,9 +116,14 @@ pub(crate) fn connector(uri: &str) -> Result<pg_driver::Connector, Error> {
 
 /// A session's connections keep NOTICE (`client_min_messages=notice`) unless its URI or the
 /// environment says otherwise: `notices` is part of a session's contract, where the driver on
-/// its own lowers the level to WARNING as py-postgresql does.
+/// its own lowers the level to WARNING as py-postgresql does. It is the driver's default
+/// level, not a setting, so a pooler that refuses it as a startup parameter is connected to
+/// without it (and the session keeps the server's level).
 pub(crate) fn keep_notices(keywords: Keywords) -> Keywords {
-    keywords.setting_unless_set(pg_driver::params::CLIENT_MIN_MESSAGES, "notice")
+    match keywords.extra.contains_key("default_client_min_messages") {
+        true => keywords,
+        false => keywords.default_client_min_messages("notice"),
+    }
 }
 
 #[cfg(test)]

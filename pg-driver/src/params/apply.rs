@@ -148,6 +148,10 @@ impl Keywords {
                 super::ip_version::check(value)?;
                 self.extra.insert(k.to_owned(), value.to_owned());
             }
+            super::startup::KEYWORD => {
+                super::startup::check(value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
             _ if PASSTHROUGH_KEYWORDS.contains(&k) => {
                 self.extra.insert(k.to_owned(), value.to_owned());
             }

@@ -127,6 +127,10 @@ impl Keywords {
                 super::ip_version::check(value)?;
                 continue;
             }
+            if key == super::startup::KEYWORD {
+                super::startup::check(value)?;
+                continue;
+            }
             let passthrough = PASSTHROUGH_KEYWORDS.contains(&key.as_str())
                 || super::py_postgresql::INERT_TLS.contains(&key.as_str());
             if !passthrough && super::iri::is_tls_name(key) {

@@ -50,14 +50,23 @@ fn client_min_messages_is_lowered_to_warning_unless_the_user_sets_it() {
 }
 
 #[test]
-fn a_default_setting_gives_way_to_the_users() {
-    use crate::params::Keywords;
-    let kw = Keywords::parse("host=h options='-c client_min_messages=error'").unwrap();
-    let kw = kw.setting_unless_set("client_min_messages", "notice");
-    assert_eq!(kw.settings.len(), 1);
-    let kw = Keywords::parse("host=h").unwrap();
-    let kw = kw.setting_unless_set("client_min_messages", "notice");
-    assert_eq!(kw.settings, [pair("client_min_messages", "notice")]);
-    let kw = kw.setting_unless_set("client_min_messages", "error");
-    assert_eq!(kw.settings, [pair("client_min_messages", "notice")]);
+fn the_drivers_level_can_be_changed_or_left_out() {
+    assert_eq!(
+        startup("pq://u@h/db?[default_client_min_messages]=notice"),
+        [pair("client_min_messages", "notice")]
+    );
+    assert!(startup("host=h default_client_min_messages=").is_empty());
+    // The user's own setting still wins.
+    assert_eq!(
+        startup("host=h default_client_min_messages=notice options='-c client_min_messages=log'"),
+        [pair("options", "-c client_min_messages=log")]
+    );
+    let p = crate::params::Keywords::new()
+        .default_client_min_messages("notice")
+        .build_with(&super::defaults())
+        .unwrap();
+    assert_eq!(p.driver_client_min_messages(), Some("notice"));
+    assert!(p.ignored_parameters().is_empty());
+    assert_eq!(params(&p.to_iri(false)), p);
+    assert!(crate::params::Keywords::parse("host=h default_client_min_messages='x; y'").is_err());
 }
