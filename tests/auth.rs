@@ -17,6 +17,13 @@ const MD5_PW: &str = "md5 'secret'";
 const SCRAM_PW: &str = "scram:secret\\ü";
 const SCRAM_TLS_PW: &str = "scram-over-tls";
 const NOSSL_PW: &str = "no-tls-please";
+/// A password set on a LATIN1 server: what the server holds is of its Latin-1 bytes.
+const LATIN1_PW: &str = "pässwörd";
+
+/// `LATIN1_PW` in Latin-1.
+fn latin1_password() -> Vec<u8> {
+    LATIN1_PW.chars().map(|c| u32::from(c) as u8).collect()
+}
 
 /// A password file that never exists, so that `~/.pgpass` cannot supply a password.
 const NO_PASSFILE: &str = "/nonexistent-pg-driver-auth-tests/pgpass";
@@ -58,6 +65,22 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
                 .password(NOSSL_PW)
                 .auth(HbaMethod::Md5)
                 .tls(TlsRequirement::Forbidden),
+        )
+        // As a LATIN1 server would have them: hashed from the password's Latin-1 bytes.
+        .role(
+            Role::new("latin1_md5")
+                .password(postgres_protocol::password::md5(
+                    &latin1_password(),
+                    "latin1_md5",
+                ))
+                .auth(HbaMethod::Md5),
+        )
+        .role(
+            Role::new("latin1_scram")
+                .password(postgres_protocol::password::scram_sha_256(
+                    &latin1_password(),
+                ))
+                .auth(HbaMethod::ScramSha256),
         )
         .role(
             Role::new("rejected")
@@ -611,4 +634,28 @@ async fn require_auth_against_a_real_server() {
         .await
         .unwrap();
     db.close();
+}
+
+#[tokio::test]
+async fn server_encoding_sends_the_password_in_the_servers_encoding() {
+    for user in ["latin1_md5", "latin1_scram"] {
+        let base = keywords(user, Some(LATIN1_PW), SslMode::Disable);
+        // UTF-8 bytes are not the ones the server hashed.
+        let err = expect_err(
+            within(user, pg_driver::connect(base.clone())).await,
+            "a UTF-8 password",
+        );
+        assert!(err.is_a(&InvalidPasswordError), "{user}: {err}");
+        // py-postgresql's server_encoding, as a pq:// driver parameter.
+        let latin1 = Keywords::parse("pq://?[server_encoding]=latin1").unwrap();
+        let db = within(user, pg_driver::connect(base.merge(latin1)))
+            .await
+            .unwrap_or_else(|e| panic!("{user}: {e}"));
+        assert_eq!(
+            scalar(&db, "SELECT current_user").await.as_deref(),
+            Some(user)
+        );
+        // After the startup the session speaks UTF-8.
+        assert_eq!(scalar(&db, "SELECT 'ü'").await.as_deref(), Some("ü"));
+    }
 }

@@ -361,6 +361,10 @@ async fn notices_travel_the_hook_chain_nearest_first() {
         TAG,
     ));
     let db = connector.connect().await.unwrap();
+    // The driver lowers client_min_messages to WARNING (py-postgresql's default); notices wanted.
+    db.execute("SET client_min_messages = notice")
+        .await
+        .unwrap();
     db.set_message_hook(Some(recorder(&log, "connection", false, TAG)));
     pg_driver::set_process_message_hook(Some(recorder(&log, "process", true, TAG)));
     db.do_("plpgsql", &format!("BEGIN RAISE NOTICE '{TAG} one'; END"))
@@ -393,6 +397,10 @@ async fn notices_travel_the_hook_chain_nearest_first() {
 #[tokio::test]
 async fn the_connection_keeps_the_latest_notices() {
     let db = connect().await;
+    // The driver lowers client_min_messages to WARNING (py-postgresql's default); notices wanted.
+    db.execute("SET client_min_messages = notice")
+        .await
+        .unwrap();
     db.set_message_hook(Some(Arc::new(|_: &Message| true)));
     db.do_(
         "plpgsql",

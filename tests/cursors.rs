@@ -562,3 +562,108 @@ fn whence_and_direction_parse_names_and_numbers() {
     assert_eq!(Direction::from(false).reversed(), Direction::Forward);
     assert!("sideways".parse::<Direction>().is_err());
 }
+
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// A hook that records each message under `label` and stops the ones `stops` accepts.
+fn recorder(seen: &Seen, label: &'static str, stops: fn(&str) -> bool) -> pg_driver::MessageHook {
+    let seen = seen.clone();
+    std::sync::Arc::new(move |m: &pg_exceptions::Message| {
+        seen.lock()
+            .unwrap()
+            .push(format!("{label}: {}", m.message()));
+        stops(m.message())
+    })
+}
+
+fn take(seen: &Seen) -> Vec<String> {
+    std::mem::take(&mut *seen.lock().unwrap())
+}
+
+const NOISY: &str = "CREATE FUNCTION pg_temp.noisy(i int) RETURNS int LANGUAGE plpgsql AS \
+                     $$ BEGIN RAISE WARNING 'row %', i; RETURN i; END $$";
+
+#[tokio::test]
+async fn a_statements_hook_covers_its_cursors_and_a_cursor_has_its_own() {
+    let db = common::connect().await;
+    db.execute(NOISY).await.unwrap();
+    let seen = Seen::default();
+    db.set_message_hook(Some(recorder(&seen, "connection", |_| true)));
+    let ps = db
+        .prepare("SELECT pg_temp.noisy(i) FROM generate_series(1, 6) AS g(i)")
+        .await
+        .unwrap();
+    ps.set_message_hook(Some(recorder(&seen, "statement", |_| true)));
+
+    // Outside a block a WITH HOLD cursor runs its query when the DECLARE commits.
+    let held = ps.declare(()).await.unwrap();
+    assert_eq!(
+        take(&seen),
+        (1..=6)
+            .map(|i| format!("statement: row {i}"))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(read(&held, 6).await, [1, 2, 3, 4, 5, 6]);
+    assert!(take(&seen).is_empty());
+
+    // Inside one, rows are computed as they are fetched or moved over.
+    db.execute("BEGIN").await.unwrap();
+    let c = ps.declare(()).await.unwrap();
+    assert_eq!(read(&c, 1).await, [1]);
+    assert_eq!(take(&seen), ["statement: row 1"]);
+    c.set_message_hook(Some(recorder(&seen, "cursor", |m| m == "row 2")));
+    assert_eq!(read(&c, 2).await, [2, 3]);
+    assert_eq!(
+        take(&seen),
+        ["cursor: row 2", "cursor: row 3", "statement: row 3"]
+    );
+    assert_eq!(c.seek(1, Whence::Forward).await.unwrap(), 1);
+    assert_eq!(take(&seen), ["cursor: row 4", "statement: row 4"]);
+    assert_eq!(c.next().await.unwrap().unwrap().get::<i32>(0), 5);
+    assert_eq!(take(&seen), ["cursor: row 5", "statement: row 5"]);
+    // A clone is another cursor of the same statement: the statement's hook, not the cursor's.
+    let twin = c.clone_cursor().await.unwrap();
+    assert_eq!(read(&twin, 1).await, [1]);
+    assert_eq!(take(&seen), ["statement: row 1"]);
+    // Without a statement hook, the cursor's messages go on to the connection.
+    ps.set_message_hook(None);
+    assert_eq!(read(&c, 1).await, [6]);
+    assert_eq!(take(&seen), ["cursor: row 6", "connection: row 6"]);
+    // The COMMIT runs the held cursors' queries again to keep their rows: its messages are
+    // the COMMIT's, not the cursors'.
+    db.execute("COMMIT").await.unwrap();
+    assert!(take(&seen).iter().all(|m| m.starts_with("connection: ")));
+
+    // A cursor opened by name has no statement: its own hook, then the connection's.
+    db.execute("BEGIN").await.unwrap();
+    db.execute("DECLARE named SCROLL CURSOR FOR SELECT pg_temp.noisy(i) FROM generate_series(1, 2) AS g(i)")
+        .await
+        .unwrap();
+    let named = db.cursor_from_id("named").await.unwrap();
+    named.set_message_hook(Some(recorder(&seen, "named", |m| m == "row 1")));
+    assert_eq!(read(&named, 2).await, [1, 2]);
+    assert_eq!(
+        take(&seen),
+        ["named: row 1", "named: row 2", "connection: row 2"]
+    );
+    db.execute("COMMIT").await.unwrap();
+}
+
+#[test]
+fn a_blocking_cursor_has_a_message_hook_too() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect_blocking().unwrap();
+    db.execute(NOISY).unwrap();
+    let seen = Seen::default();
+    db.set_message_hook(Some(recorder(&seen, "connection", |_| true)));
+    db.execute("BEGIN").unwrap();
+    let ps = db
+        .prepare("SELECT pg_temp.noisy(i) FROM generate_series(1, 2) AS g(i)")
+        .unwrap();
+    ps.set_message_hook(Some(recorder(&seen, "statement", |_| true)));
+    let mut c = ps.declare(()).unwrap();
+    c.set_message_hook(Some(recorder(&seen, "cursor", |_| false)));
+    assert_eq!(c.next().unwrap().unwrap().get::<i32>(0), 1);
+    assert_eq!(take(&seen), ["cursor: row 1", "statement: row 1"]);
+    db.execute("COMMIT").unwrap();
+}

@@ -30,6 +30,10 @@ async fn check_round_trip(db: &Connection, n: i32) {
 async fn notices_in_the_middle_of_answers_reach_the_connection_and_the_rows_the_caller() {
     let sandbox = common::temporal().sandbox().unwrap();
     let db = sandbox.connect().await.unwrap();
+    // The driver lowers client_min_messages to WARNING (py-postgresql's default); notices wanted.
+    db.execute("SET client_min_messages = notice")
+        .await
+        .unwrap();
     db.execute(
         "CREATE FUNCTION noisy(n int4) RETURNS SETOF int4 LANGUAGE plpgsql AS $$
          BEGIN

@@ -550,3 +550,30 @@ async fn many_clients_share_one_server_connection() {
     .unwrap();
     assert_eq!(value, "THROUGH PGBOUNCER");
 }
+
+#[tokio::test]
+async fn the_drivers_message_level_never_keeps_a_connection_from_the_pooler() {
+    // PgBouncer refuses startup parameters it does not know, client_min_messages among them
+    // (unless told to ignore them): the driver's own default gives way, the user's does not.
+    let bouncer = PgBouncer::start(1);
+    let db = bouncer.connect(true).await;
+    assert_eq!(db.query_first::<i32, _>("SELECT 1", ()).await.unwrap(), 1);
+    let again = db.clone_connection().await.unwrap();
+    assert_eq!(
+        again.query_first::<i32, _>("SELECT 2", ()).await.unwrap(),
+        2
+    );
+    let explicit = Keywords::parse(&bouncer.iri("&client_min_messages=error"))
+        .and_then(Keywords::build)
+        .unwrap();
+    let err = Connector::new(explicit).connect().await.unwrap_err();
+    assert!(err.message().contains("client_min_messages"), "{err}");
+    // pg-session's level (notice) gives way too.
+    let uri = format!(
+        "postgresql://test@127.0.0.1:{}/test?sslmode=disable&statement_cache=off",
+        bouncer.port
+    );
+    let session = pg_session::AsyncSession::new(&uri).unwrap();
+    let results = session.query("SELECT 3 AS three", ()).await.unwrap();
+    assert_eq!(results.as_dict().unwrap()["three"], Value::Int4(3));
+}

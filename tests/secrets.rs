@@ -152,6 +152,51 @@ fn no_public_type_shows_a_password() {
         .unwrap_err();
     shown.both("ParamsError of the environment", &error);
 
+    // A connection service file that holds the password (and one with a bad line after it).
+    let services = tempfile::tempdir().unwrap();
+    let service_file = services.path().join("pg_service.conf");
+    std::fs::write(
+        &service_file,
+        format!(
+            "[secretive]\nhost=127.0.0.1\nport={port}\nuser=secretive\ndbname=test\n\
+             password={PASSWORD}\n[broken]\npassword={PASSWORD}\n{PASSWORD}\n\
+             [badvalue]\npassword={PASSWORD}\nport={PASSWORD}\n"
+        ),
+    )
+    .unwrap();
+    let service_path = service_file.to_str().unwrap().to_owned();
+    let service_env = |name: &str| (name == "PGSERVICEFILE").then(|| service_path.clone());
+    let files = pg_driver::params::ServiceFiles::locate(None, service_env);
+    shown.debug("ServiceFiles", &files);
+    let section = files.service("secretive").unwrap();
+    shown.debug("Keywords of a service", &section);
+    let from_service = Keywords::parse("service=secretive")
+        .unwrap()
+        .with_env(service_env)
+        .unwrap();
+    shown.debug("Keywords with a service", &from_service);
+    let from_service = from_service.build().unwrap();
+    assert_eq!(from_service.password().unwrap().expose(), PASSWORD);
+    shown.debug("ConnectParams of a service", &from_service);
+    shown.text("to_iri(true) of a service", from_service.to_iri(true));
+    let service_connector = Connector::new(from_service);
+    shown.debug("Connector of a service", &service_connector);
+    shown.text("Connector::iri of a service", service_connector.iri());
+    for service in ["broken", "badvalue"] {
+        let error = Keywords::parse(&format!("service={service}"))
+            .unwrap()
+            .with_env(service_env)
+            .unwrap_err();
+        shown.both(
+            &format!("ParamsError of a service file ({service})"),
+            &error,
+        );
+        shown.both(
+            &format!("Error from a service file's ParamsError ({service})"),
+            &pg_exceptions::Error::from(error),
+        );
+    }
+
     // pg-driver: live connections, async and blocking, and what they make.
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -188,6 +233,9 @@ fn no_public_type_shows_a_password() {
         db.close();
         let error = db.execute("SELECT 1").await.unwrap_err();
         shown.both("a closed connection's Error", &error);
+        let db = service_connector.connect().await.unwrap();
+        shown.debug("Connection through a service", &db);
+        db.close();
     });
     let db = blocking::Connector::new(every_params[1].1.clone())
         .connect()

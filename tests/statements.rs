@@ -361,6 +361,10 @@ async fn statements_close_and_come_from_ids() {
 async fn statement_hooks_come_first() {
     use std::sync::{Arc, Mutex};
     let db = common::connect().await;
+    // The driver lowers client_min_messages to WARNING (py-postgresql's default); notices wanted.
+    db.execute("SET client_min_messages = notice")
+        .await
+        .unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let ps = db
         .prepare("SELECT pg_catalog.set_config('client_min_messages', 'notice', true), 1")

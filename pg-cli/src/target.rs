@@ -83,15 +83,26 @@ impl Target {
         }
     }
 
-    /// A connector for the target's database.
+    /// A connector for the target's database. Its sessions show NOTICE messages, as psql's
+    /// do, unless the IRI or the environment set `client_min_messages` (the driver on its own
+    /// lowers it to WARNING, as py-postgresql does).
     pub fn connector(&self) -> Result<Connector, Failure> {
-        Ok(match self {
+        let connector = match self {
             Target::Server(connector) => connector.clone(),
             Target::Throwaway(temporal) => temporal.connector(),
             Target::Kept(kept) => kept
                 .cluster
                 .connector(Keywords::new().connect_timeout(CONNECT_TIMEOUT))?,
-        })
+        };
+        let keywords = connector.params().to_keywords();
+        let keywords = match keywords.extra.contains_key("default_client_min_messages") {
+            true => keywords,
+            false => keywords.default_client_min_messages("notice"),
+        };
+        let params = keywords
+            .build()
+            .map_err(|e| Failure::message(format!("cannot connect: {e}")))?;
+        Ok(Connector::new(params))
     }
 
     /// Ends the run: stops a kept cluster's server if this run started it (a throwaway

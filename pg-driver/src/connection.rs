@@ -18,10 +18,27 @@ use crate::wire::transport::PeerAddr;
 impl Connector {
     /// Opens a new connection: each host in turn, each of its addresses, as the sslmode says,
     /// until a server suits `target_session_attrs` (see [`crate::params::TargetSessionAttrs`];
-    /// `load_balance_hosts=random` shuffles hosts and addresses first).
+    /// `load_balance_hosts=random` shuffles hosts and addresses first); then the connector's
+    /// category, if any, initialises it. A category that fails fails the connect, and the
+    /// session is closed.
     pub async fn connect(&self) -> Result<Connection, Error> {
         let link = self.establish().await?;
-        Ok(Connection::from_link(self.clone(), link))
+        let connection = Connection::from_link(self.clone(), link);
+        self.initialize(&connection).await?;
+        Ok(connection)
+    }
+
+    /// Runs the category on a connection just made (or reset); closes it when that fails.
+    /// Given up, it leaves the connection to its caller, who has not handed it out.
+    pub(crate) async fn initialize(&self, connection: &Connection) -> Result<(), Error> {
+        let Some(category) = self.category() else {
+            return Ok(());
+        };
+        let initialized = crate::category::initialize(category.as_ref(), connection).await;
+        if initialized.is_err() {
+            connection.close();
+        }
+        initialized
     }
 }
 
@@ -87,17 +104,22 @@ impl Connection {
         self.inner.connector.connect().await
     }
 
-    /// Reconnects when the connection is closed; does nothing when it is open.
+    /// Reconnects when the connection is closed; does nothing when it is open. The
+    /// connector's category initialises the new session before this handle takes it.
     pub async fn connect(&self) -> Result<(), Error> {
         if !self.closed() {
             return Ok(());
         }
         let link = self.inner.connector.establish().await?;
+        // Initialised under a handle of its own, so that a reconnect given up mid-way leaves
+        // this one closed rather than on a session half initialised.
+        let fresh = Connection::from_link(self.inner.connector.clone(), link);
+        self.inner.connector.initialize(&fresh).await?;
         *self
             .inner
             .link
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = Arc::new(link);
+            .unwrap_or_else(PoisonError::into_inner) = fresh.link();
         Ok(())
     }
 
@@ -141,7 +163,8 @@ impl Connection {
     /// back, then `DISCARD ALL` drops prepared statements, cursors, temporary tables, listens,
     /// advisory locks and settings made with SET (settings given at connect time are the
     /// session's defaults and stay). The statement cache is emptied, autocommit turned back on
-    /// and `set_session`'s characteristics forgotten.
+    /// and `set_session`'s characteristics forgotten; then the connector's category, if any,
+    /// initialises the session again (a category that fails closes the connection).
     ///
     /// The driver's objects made before outlive it:
     ///
@@ -169,7 +192,8 @@ impl Connection {
         }
         // Outside any block even with autocommit off; forgets set_session's characteristics and
         // turns autocommit back on, as after connect.
-        self.discard_all().await
+        self.discard_all().await?;
+        self.inner.connector.initialize(self).await
     }
 
     /// Adds the connection's context to an error.

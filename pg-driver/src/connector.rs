@@ -1,11 +1,13 @@
 //! Connectors: immutable descriptions of a server and how to reach it, which make connections.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pg_exceptions::{
     ConnectionFailureError, Error, IgnoredClientParameterWarning, Message, Source,
 };
 
+use crate::category::Category;
 use crate::link::Link;
 use crate::params::{ConnectParams, Host, LoadBalanceHosts, SslMode};
 use crate::wire::hooks::{Driver, HookChain, HookSlot, MessageHook};
@@ -23,15 +25,25 @@ pub struct Connector {
     inner: Arc<ConnectorInner>,
 }
 
+#[derive(Clone)]
 struct ConnectorInner {
     params: ConnectParams,
     driver: Arc<Driver>,
     hook: Option<MessageHook>,
+    category: Option<Arc<dyn Category>>,
+    /// A server refused the driver's `client_min_messages` as a startup parameter (a pooler):
+    /// later connections leave it out. Shared with the connectors made from this one.
+    level_refused: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Connector {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_tuple("Connector").field(&self.iri()).finish()
+        let mut debug = f.debug_tuple("Connector");
+        debug.field(&self.iri());
+        if self.inner.category.is_some() {
+            debug.field(&"category");
+        }
+        debug.finish()
     }
 }
 
@@ -48,6 +60,8 @@ impl Connector {
                 params,
                 driver,
                 hook: None,
+                category: None,
+                level_refused: Arc::default(),
             }),
         }
     }
@@ -78,13 +92,27 @@ impl Connector {
 
     /// The same connector with a message hook of its own (between connections' and the driver's).
     pub fn with_message_hook(&self, hook: MessageHook) -> Connector {
+        let mut inner = ConnectorInner::clone(&self.inner);
+        inner.hook = Some(hook);
         Connector {
-            inner: Arc::new(ConnectorInner {
-                params: self.inner.params.clone(),
-                driver: self.inner.driver.clone(),
-                hook: Some(hook),
-            }),
+            inner: Arc::new(inner),
         }
+    }
+
+    /// The same connector with a category (py-postgresql's `category`): every connection it
+    /// makes is initialised by it before it is handed out, and again by
+    /// [`Connection::reset`] and a reconnect (see [`crate::category`]).
+    pub fn with_category(&self, category: Arc<dyn Category>) -> Connector {
+        let mut inner = ConnectorInner::clone(&self.inner);
+        inner.category = Some(category);
+        Connector {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// The category that initialises this connector's connections, if any.
+    pub fn category(&self) -> Option<&Arc<dyn Category>> {
+        self.inner.category.as_ref()
     }
 
     /// The parameters this connector connects with.
@@ -126,7 +154,23 @@ impl Connector {
         }
     }
 
+    /// Connects to one host. A server that refuses the driver's own `client_min_messages`
+    /// as a startup parameter (PgBouncer: "unsupported startup parameter") is tried again
+    /// without it, and so are later connections of this connector: the level is the
+    /// driver's default, never worth a failed connection.
     pub(crate) async fn attempt_host(&self, host: &Host) -> Result<Link, Error> {
+        let refused = &self.inner.level_refused;
+        let sent = self.inner.params.driver_client_min_messages().is_some();
+        match self.attempt_host_once(host).await {
+            Err(error) if sent && !refused.load(Ordering::Relaxed) && refuses_level(&error) => {
+                refused.store(true, Ordering::Relaxed);
+                self.attempt_host_once(host).await
+            }
+            attempt => attempt,
+        }
+    }
+
+    async fn attempt_host_once(&self, host: &Host) -> Result<Link, Error> {
         match host {
             Host::Unix { .. } => {
                 let file = host.socket_path().unwrap_or_default();
@@ -152,6 +196,16 @@ impl Connector {
                         })?
                         .collect(),
                 };
+                if let Some(version) = self.inner.params.ip_version() {
+                    // py-postgresql's `ipv`: that address family only.
+                    addrs.retain(|addr| version.admits(addr));
+                    if addrs.is_empty() {
+                        return Err(Error::client(
+                            &ConnectionFailureError,
+                            format!("host {name} has no {version} address (ipv)"),
+                        ));
+                    }
+                }
                 if self.inner.params.load_balance_hosts() == LoadBalanceHosts::Random {
                     shuffle(&mut addrs);
                 }
@@ -242,9 +296,13 @@ impl Connector {
             user: params.user(),
             password: password.as_deref(),
             database: Some(params.database()),
-            settings: params.settings(),
+            settings: match self.inner.level_refused.load(Ordering::Relaxed) {
+                true => params.startup_settings_without_level(),
+                false => params.startup_settings(),
+            },
             channel_binding: params.channel_binding(),
             require_auth: params.require_auth(),
+            encoding: params.server_encoding(),
         };
         let tls = socket.is_tls();
         let client_addr = socket.local_addr();
@@ -299,4 +357,12 @@ impl Connector {
 pub(crate) fn shuffle<T>(items: &mut [T]) {
     use rand::seq::SliceRandom;
     items.shuffle(&mut rand::rng());
+}
+
+/// Whether a server refused the startup parameter `client_min_messages` (PgBouncer's
+/// "unsupported startup parameter: client_min_messages", a protocol violation).
+fn refuses_level(error: &Error) -> bool {
+    error.source_kind() == Source::Server
+        && error.code() == "08P01"
+        && error.message().contains(crate::params::CLIENT_MIN_MESSAGES)
 }

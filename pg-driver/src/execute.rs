@@ -462,6 +462,7 @@ impl crate::Connection {
         &self,
         sql: &str,
         columns: Arc<Columns>,
+        hook: Option<crate::wire::hooks::MessageHook>,
     ) -> Result<(Vec<Row>, Option<String>), Error> {
         let link = self.link();
         let statement = Statement::unnamed(self.clone(), link.clone(), sql, columns);
@@ -470,7 +471,7 @@ impl crate::Connection {
         statement.encode_bind("", &(), &mut buf)?;
         frontend::execute("", 0, &mut buf).map_err(protocol)?;
         frontend::sync(&mut buf);
-        let responses = link.request(buf.freeze(), 1, None)?;
+        let responses = link.request(buf.freeze(), 1, hook)?;
         let mut reader = Reader::new(&statement, responses);
         let (mut rows, mut tag) = (Vec::new(), None);
         while let Some(item) = reader.next().await {

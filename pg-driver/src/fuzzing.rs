@@ -46,9 +46,10 @@ pub async fn connect_over(
             user: params.user(),
             password: password.as_deref(),
             database: Some(params.database()),
-            settings: params.settings(),
+            settings: params.startup_settings(),
             channel_binding: params.channel_binding(),
             require_auth: params.require_auth(),
+            encoding: params.server_encoding(),
         };
         startup::startup(&mut socket, &startup, None).await?
     };

@@ -19,6 +19,7 @@ mod alock;
 mod api_impl;
 pub mod blocking;
 mod bulk;
+pub mod category;
 mod connection;
 mod connector;
 mod copy;
@@ -57,6 +58,7 @@ mod xact;
 mod xact_mode;
 
 pub use alock::{ALock, ALockGuard, LockId, LockMode};
+pub use category::Category;
 pub use connection::Connection;
 pub use connector::Connector;
 pub use copy::CopyStream;
@@ -112,8 +114,10 @@ impl From<params::ParamsError> for Error {
     }
 }
 
-/// Opens a connection from an IRI (`pq://`, `postgresql://` or `postgres://`), inheriting
-/// libpq's environment for what the IRI leaves out.
+/// Opens a connection from an IRI (`pq://`, `postgresql://` or `postgres://`), a scheme-less
+/// `pq://` locator as py-postgresql's `open()` takes it (`localhost/postgres`,
+/// `user@host:5433/db`) or a `key=value` connection string, inheriting libpq's environment
+/// for what it leaves out.
 pub async fn open(iri: &str) -> Result<Connection, Error> {
     connector_from_iri_with_env(iri)?.connect().await
 }

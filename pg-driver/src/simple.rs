@@ -7,6 +7,7 @@ use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
 use crate::link::Link;
+use crate::wire::hooks::MessageHook;
 use crate::wire::task::protocol;
 
 /// One statement's result in text form.
@@ -22,6 +23,15 @@ pub struct SimpleResult {
 
 /// Runs `sql` (one or more statements) and collects every result; the first error stops it.
 pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleResult>, Error> {
+    simple_query_hooked(link, sql, None).await
+}
+
+/// [`simple_query`] whose messages start at `hook` (a cursor's moves).
+pub(crate) async fn simple_query_hooked(
+    link: &Link,
+    sql: &str,
+    hook: Option<MessageHook>,
+) -> Result<Vec<SimpleResult>, Error> {
     let mut buf = BytesMut::new();
     frontend::query(sql, &mut buf).map_err(|e| {
         Error::client(&ParameterError, "the SQL text holds a NUL byte").with_cause(e)
@@ -30,11 +40,11 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
         // No data to give a COPY FROM STDIN here: the task refuses the server's request.
         true => link.request_refusing_copy(
             buf.freeze(),
-            None,
+            hook,
             false,
             crate::copy_in::copy_in_refusal(false),
         )?,
-        false => link.request(buf.freeze(), 1, None)?,
+        false => link.request(buf.freeze(), 1, hook)?,
     };
     let mut results = Vec::new();
     let mut current = SimpleResult::default();

@@ -52,7 +52,8 @@ pub(crate) struct StatementInner {
     /// For an INSERT `load_rows` may batch, the OID of its table when it was prepared
     /// (`insert_target.rs`).
     pub(crate) target: Option<u32>,
-    pub(crate) hook: HookSlot,
+    /// Shared with the cursors declared from the statement: its hook covers them.
+    pub(crate) hook: Arc<HookSlot>,
     /// The statement cache's entry this handle shares (which closes the statement).
     pub(crate) cached: Option<Arc<crate::link::statements::CacheEntry>>,
     /// The link's count of resets when the server-side statement was last made (shared by
@@ -284,7 +285,7 @@ impl Connection {
                 owned: made.owned,
                 reparse: made.reparse,
                 target: described.target,
-                hook: HookSlot::default(),
+                hook: Arc::default(),
                 cached: None,
                 made_in: made.made_in.map(|n| Arc::new(AtomicU64::new(n))),
                 closed: AtomicBool::new(false),
@@ -330,7 +331,7 @@ impl Statement {
                 owned: false,
                 reparse: false,
                 target: None,
-                hook: HookSlot::default(),
+                hook: Arc::default(),
                 cached: None,
                 made_in: None,
                 closed: AtomicBool::new(false),
@@ -395,7 +396,9 @@ impl Statement {
     }
 
     /// Sets (or removes) the statement's message hook, first in the chain for messages that
-    /// arrive while it runs.
+    /// arrive while it runs, and second (after the cursor's own) for those raised while a
+    /// cursor declared from it is declared, read or moved (py-postgresql's
+    /// `Output → Statement → Connection → …`).
     pub fn set_message_hook(&self, hook: Option<MessageHook>) {
         self.inner.hook.set(hook);
     }

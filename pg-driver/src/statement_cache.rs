@@ -17,7 +17,6 @@ use crate::link::Link;
 use crate::link::statements::CacheEntry;
 pub use crate::link::statements::STATEMENT_CACHE_CAPACITY;
 use crate::statement::{Statement, StatementInner};
-use crate::wire::hooks::HookSlot;
 use crate::{Params, Results, TransactionStatus};
 
 /// Whether `error`, from executing a cached statement, says the cache is stale: the
@@ -111,7 +110,7 @@ impl Connection {
                 owned: false,
                 reparse: entry.reparse,
                 target: entry.target,
-                hook: HookSlot::default(),
+                hook: std::sync::Arc::default(),
                 made_in: entry.made_in.clone(),
                 closed: Default::default(),
                 cached: Some(entry),

@@ -403,7 +403,8 @@ impl<F: RowForm> AsyncSession<F> {
         Ok(())
     }
 
-    /// The pool id: the MD5 of `"AsyncSession:<uri>"`.
+    /// The pool id: the MD5 of `"AsyncSession:<uri>"` (followed by `+category-…` for a
+    /// session with a [category](AsyncSessionBuilder::category)).
     pub fn pid(&self) -> &str {
         &self.pid
     }

@@ -107,9 +107,23 @@ pub fn env_uri(name: &str, db_url: Option<&str>) -> Result<String, Error> {
 /// libpq's environment filling what it leaves out.
 pub(crate) fn connector(uri: &str) -> Result<pg_driver::Connector, Error> {
     let params = Keywords::parse(uri)
-        .and_then(Keywords::resolve)
+        .and_then(Keywords::with_process_env)
+        .map(keep_notices)
+        .and_then(Keywords::build)
         .map_err(Error::from)?;
     Ok(pg_driver::Connector::new(params))
+}
+
+/// A session's connections keep NOTICE (`client_min_messages=notice`) unless its URI or the
+/// environment says otherwise: `notices` is part of a session's contract, where the driver on
+/// its own lowers the level to WARNING as py-postgresql does. It is the driver's default
+/// level, not a setting, so a pooler that refuses it as a startup parameter is connected to
+/// without it (and the session keeps the server's level).
+pub(crate) fn keep_notices(keywords: Keywords) -> Keywords {
+    match keywords.extra.contains_key("default_client_min_messages") {
+        true => keywords,
+        false => keywords.default_client_min_messages("notice"),
+    }
 }
 
 #[cfg(test)]

@@ -58,6 +58,26 @@ pub(crate) struct Options {
     /// Async sessions: how many statements known to leave no state may be in flight on one
     /// connection at once (1: each has a connection of its own).
     pub(crate) pipeline_depth: usize,
+    /// What initialises every connection the session's pools make.
+    pub(crate) category: Option<SessionCategory>,
+}
+
+/// A session's category, shown in `Debug` by name only.
+#[derive(Clone)]
+pub(crate) struct SessionCategory(pub(crate) std::sync::Arc<dyn pg_driver::Category>);
+
+impl SessionCategory {
+    /// What tells categories apart in pool ids: the category's address, which stays taken
+    /// while a connector (so a session, so its pool) holds the category.
+    pub(crate) fn identity(&self) -> usize {
+        std::sync::Arc::as_ptr(&self.0).cast::<()>() as usize
+    }
+}
+
+impl std::fmt::Debug for SessionCategory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Category({:#x})", self.identity())
+    }
 }
 
 impl Options {
@@ -72,6 +92,7 @@ impl Options {
             reset_always: false,
             check_idle_after: DEFAULT_CHECK_IDLE_AFTER,
             pipeline_depth: 1,
+            category: None,
         }
     }
 
@@ -99,6 +120,17 @@ macro_rules! pool_setters {
         /// used when this session creates the pool).
         pub fn pool_idle_ttl(mut self, ttl: std::time::Duration) -> Self {
             self.options.idle_ttl = ttl;
+            self
+        }
+
+        /// Initialises every connection the session's pools make with `category`
+        /// (py-postgresql's `Category`, see [`pg_driver::category`]) before it serves
+        /// anything: once when it is made, and again after each reset (`DISCARD ALL` undoes
+        /// what the category set). A category that fails fails the query (or `acquire`)
+        /// that needed the connection. Sessions share a pool only when they share the
+        /// category (clones of one `Arc`): its pool id names it.
+        pub fn category(mut self, category: std::sync::Arc<dyn pg_driver::Category>) -> Self {
+            self.options.category = Some(crate::options::SessionCategory(category));
             self
         }
 

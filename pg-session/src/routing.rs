@@ -30,6 +30,27 @@ pub(crate) struct Route {
 /// The write pool and the read pool (if any) for a session of `kind` (`Session`,
 /// `AsyncSession`).
 pub(crate) fn routes(kind: &str, options: &Options) -> Result<(Route, Option<Route>), Error> {
+    let (write, read) = routes_of(kind, options)?;
+    Ok(match &options.category {
+        None => (write, read),
+        Some(category) => (
+            write.categorised(category),
+            read.map(|r| r.categorised(category)),
+        ),
+    })
+}
+
+impl Route {
+    /// The route whose connections `category` initialises, on a pool of its own.
+    fn categorised(self, category: &crate::options::SessionCategory) -> Route {
+        Route {
+            pid: format!("{}+category-{:x}", self.pid, category.identity()),
+            connector: self.connector.with_category(category.0.clone()),
+        }
+    }
+}
+
+fn routes_of(kind: &str, options: &Options) -> Result<(Route, Option<Route>), Error> {
     let uri = options.uri.as_str();
     let read = |read_uri: &str, attrs: Option<TargetSessionAttrs>| -> Result<Route, Error> {
         Ok(Route {
@@ -66,7 +87,7 @@ pub(crate) fn routes(kind: &str, options: &Options) -> Result<(Route, Option<Rou
 /// `attrs` (when given) or, for a read pool, defaulting to prefer-standby; a read pool's
 /// sessions are read-only.
 fn connector(uri: &str, attrs: Option<TargetSessionAttrs>, read: bool) -> Result<Connector, Error> {
-    let mut keywords = Keywords::parse(uri)?.with_process_env()?;
+    let mut keywords = crate::config::keep_notices(Keywords::parse(uri)?.with_process_env()?);
     match attrs {
         Some(attrs) => keywords.target_session_attrs = Some(attrs),
         None if read => {

@@ -247,7 +247,8 @@ impl<F: RowForm> Session<F> {
         self.conn().notices()
     }
 
-    /// The pool id: the MD5 of `"Session:<uri>"`, as `queries` computes it.
+    /// The pool id: the MD5 of `"Session:<uri>"`, as `queries` computes it (followed by
+    /// `+category-…` for a session with a [category](SessionBuilder::category)).
     pub fn pid(&self) -> &str {
         &self.pid
     }

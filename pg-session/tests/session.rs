@@ -286,3 +286,27 @@ fn an_acquire_timeout_too_long_to_add_waits_as_long_as_it_takes() -> R {
     assert_eq!(waiter.join().unwrap()?, 2);
     Ok(())
 }
+
+#[test]
+fn sessions_keep_notices_at_the_notice_level() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = Session::new(&uri(&sandbox, "session_notice_level"))?;
+    let level = session.query("SHOW client_min_messages", ())?;
+    assert_eq!(
+        level.as_dict()?["client_min_messages"],
+        Value::Text("notice".into())
+    );
+    // A URI that says otherwise is obeyed.
+    let quiet = format!(
+        "{}&options=-c%20client_min_messages%3Derror",
+        uri(&sandbox, "session_error_level")
+    );
+    let session = Session::new(&quiet)?;
+    let level = session.query("SHOW client_min_messages", ())?;
+    assert_eq!(
+        level.as_dict()?["client_min_messages"],
+        Value::Text("error".into())
+    );
+    Ok(())
+}

@@ -228,3 +228,45 @@ fn copy_statements_use_the_standard_streams() {
         .code(1)
         .stderr(predicate::str::contains("use -c or -f"));
 }
+
+#[test]
+fn pgservice_names_the_server() {
+    let temporal = pg_cluster::Temporal::get().expect("a test server");
+    let params = pg_driver::params::Keywords::parse(temporal.iri())
+        .and_then(|k| k.build())
+        .unwrap();
+    let pg_driver::params::Host::Tcp { host, port, .. } = params.hosts()[0].clone() else {
+        panic!("a TCP host")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("services.conf");
+    let password = match params.password() {
+        Some(p) => format!("password={}\n", p.expose()),
+        None => String::new(),
+    };
+    std::fs::write(
+        &file,
+        format!(
+            "[test_server]\nhost={host}\nport={port}\nuser={}\ndbname={}\n\
+             application_name=pgapi_service\n{password}",
+            params.user(),
+            params.database()
+        ),
+    )
+    .unwrap();
+    let output = pgapi()
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("PGSERVICE", "test_server")
+        .env("PGSERVICEFILE", &file)
+        .env("PGSYSCONFDIR", dir.path())
+        .args(["--csv", "-c", "show application_name"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(
+        text(&output.stdout).contains("pgapi_service"),
+        "{}",
+        text(&output.stdout)
+    );
+}

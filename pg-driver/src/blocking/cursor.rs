@@ -79,6 +79,11 @@ impl Cursor {
         self.conn.block_on(self.cursor.seek_all(whence))?
     }
 
+    /// Sets (or removes) the cursor's message hook; see [`crate::Cursor::set_message_hook`].
+    pub fn set_message_hook(&self, hook: Option<crate::MessageHook>) {
+        self.cursor.set_message_hook(hook);
+    }
+
     /// The direction reads go in and seeks are seen from.
     pub fn direction(&self) -> Direction {
         self.cursor.direction()

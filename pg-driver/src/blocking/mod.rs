@@ -105,6 +105,14 @@ impl Connector {
         &self.inner
     }
 
+    /// The same connector with a category: every connection it makes is initialised by it,
+    /// on the connection's runtime, before it is handed out (see [`crate::category`]).
+    pub fn with_category(&self, category: Arc<dyn crate::Category>) -> Connector {
+        Connector {
+            inner: self.inner.with_category(category),
+        }
+    }
+
     /// The connector as a `pq://` IRI, password obscured.
     pub fn iri(&self) -> String {
         self.inner.iri()
@@ -316,7 +324,8 @@ impl Connection {
     }
 }
 
-/// Opens a connection from an IRI, with libpq's environment filling what it leaves out.
+/// Opens a connection from an IRI or a scheme-less locator (see [`crate::open`]), with libpq's
+/// environment filling what it leaves out.
 pub fn open(iri: &str) -> Result<Connection, Error> {
     Connector::from(crate::connector_from_iri_with_env(iri)?).connect()
 }

@@ -127,6 +127,11 @@ impl Statement {
         &self.conn
     }
 
+    /// Sets (or removes) the statement's message hook; see [`crate::Statement::set_message_hook`].
+    pub fn set_message_hook(&self, hook: Option<crate::MessageHook>) {
+        self.as_async().set_message_hook(hook);
+    }
+
     /// Runs the statement to its end: every row and the command tag.
     pub fn call<P: Params>(&self, params: P) -> Result<Results, Error> {
         self.conn.block_on(self.ps.call(params))?

@@ -24,6 +24,9 @@ pub(crate) struct Origin {
     pub(crate) sql: String,
     parameters: Vec<Type>,
     params: Encoded,
+    /// The message hook of the statement the cursor was declared from: it covers the cursor
+    /// and its clones.
+    pub(crate) hook: Arc<HookSlot>,
 }
 
 /// Parameters encoded once, for the DECLARE and any later clone of the cursor.
@@ -90,6 +93,7 @@ impl Statement {
             sql: self.string().to_owned(),
             parameters: self.inner.parameters.to_vec(),
             params: Encoded::capture(self, &params)?,
+            hook: self.inner.hook.clone(),
         };
         declare(&self.inner.conn, origin, self.columns().clone()).await
     }
@@ -121,7 +125,7 @@ pub(crate) async fn declare(
             owned: false,
             reparse: false,
             target: None,
-            hook: HookSlot::default(),
+            hook: origin.hook.clone(),
             cached: None,
             made_in: None,
             closed: Default::default(),
@@ -142,7 +146,7 @@ pub(crate) async fn declare(
     let unclaimed = Unclaimed::new(link.clone(), crate::cursor::close_portal(&name)?);
     // Counted before the DECLARE goes out: a reset queued after it closes the cursor.
     let made_in = link.resets();
-    let responses = link.request(buf.freeze(), 1, None)?;
+    let responses = link.request(buf.freeze(), 1, statement.hook())?;
     let mut reader = Reader::new(&statement, responses);
     while reader.next().await.is_some() {}
     reader.finish()?;

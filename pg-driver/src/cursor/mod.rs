@@ -25,6 +25,7 @@ use crate::cursor::declare::Origin;
 use crate::cursor::seek::Direction;
 use crate::link::Link;
 use crate::statement::described;
+use crate::wire::hooks::{HookSlot, MessageHook};
 use crate::wire::task::protocol;
 
 /// A scrollable cursor: py-postgresql's `Cursor`.
@@ -58,6 +59,9 @@ struct Inner {
     /// The link's count of resets before the cursor was declared: once it moves, a reset
     /// closed the cursor.
     made_in: u64,
+    /// The cursor's own message hook, first for what its reads and moves raise; the
+    /// statement's (in `origin`) comes next.
+    hook: HookSlot,
 }
 
 impl Drop for Inner {
@@ -89,6 +93,7 @@ impl std::fmt::Debug for Cursor {
             .field("columns", &self.column_names())
             .field("direction", &self.direction())
             .field("closed", &self.closed())
+            .field("hook", &self.inner.hook)
             .finish()
     }
 }
@@ -115,6 +120,7 @@ impl Cursor {
                 closed: AtomicBool::new(false),
                 backward: AtomicBool::new(false),
                 made_in,
+                hook: HookSlot::default(),
             }),
         }
     }
@@ -192,6 +198,20 @@ impl Cursor {
         described::sql_names(&self.inner.columns)
     }
 
+    /// Sets (or removes) the cursor's message hook: first in the chain for the messages raised
+    /// while the cursor is read or moved, before the hook of the statement it was declared
+    /// from (py-postgresql's `Output → Statement → Connection → …`). Shared by every handle
+    /// on this cursor; a clone made by [`Cursor::clone_cursor`] starts without one.
+    pub fn set_message_hook(&self, hook: Option<MessageHook>) {
+        self.inner.hook.set(hook);
+    }
+
+    /// The hook the cursor's requests start at: its own, then its statement's.
+    pub(crate) fn hook(&self) -> Option<MessageHook> {
+        let statement = self.inner.origin.as_ref().and_then(|o| o.hook.get());
+        crate::wire::hooks::chain(self.inner.hook.get(), statement)
+    }
+
     /// Fails with CursorNameError when the cursor was closed through a handle or by a reset,
     /// or belongs to a session since replaced by a reconnect (whose cursor of the same name is
     /// another one).
@@ -264,7 +284,7 @@ impl Cursor {
         let run = self
             .inner
             .conn
-            .run_described(sql, self.inner.columns.clone());
+            .run_described(sql, self.inner.columns.clone(), self.hook());
         run.await.map(|(rows, _)| rows).map_err(|e| self.fail(e))
     }
 

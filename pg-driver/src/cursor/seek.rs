@@ -85,11 +85,10 @@ impl Cursor {
             .map(|m| format!("MOVE {m} IN {name}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let results = self
-            .connection()
-            .simple(&sql)
+        let link = self.connection().link();
+        let results = crate::simple::simple_query_hooked(&link, &sql, self.hook())
             .await
-            .map_err(|e| self.fail(e))?;
+            .map_err(|e| self.fail(self.connection().context(e)))?;
         let tag = results.last().map(|r| r.tag.as_str()).unwrap_or_default();
         Ok(crate::execute::tag_parts(tag).1.unwrap_or(0))
     }

@@ -32,6 +32,7 @@ pub const PASSTHROUGH_KEYWORDS: &[&str] = &[
     "scram_client_key",
     "scram_server_key",
     "service",
+    "servicefile",
     "ssl_max_protocol_version",
     "ssl_min_protocol_version",
     "sslcertmode",
@@ -78,7 +79,10 @@ impl Keywords {
                 let ports = value.split(',').map(|p| parse_port(k, p));
                 self.port = Some(ports.collect::<Result<_, _>>()?);
             }
-            "user" => self.user = Some(value.to_owned()),
+            "user" => {
+                self.user = Some(value.to_owned());
+                self.empty_user = false;
+            }
             "password" => self.password = Some(Password::new(value)),
             "dbname" => self.dbname = Some(value.to_owned()),
             "application_name" | "options" | "client_encoding" => {
@@ -133,6 +137,19 @@ impl Keywords {
             }
             super::notifications::KEYWORD => {
                 super::notifications::check(value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
+            // py-postgresql's keywords this driver acts on.
+            super::server_encoding::KEYWORD => {
+                super::server_encoding::check(value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
+            super::ip_version::KEYWORD => {
+                super::ip_version::check(value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
+            super::startup::KEYWORD => {
+                super::startup::check(value)?;
                 self.extra.insert(k.to_owned(), value.to_owned());
             }
             _ if PASSTHROUGH_KEYWORDS.contains(&k) => {

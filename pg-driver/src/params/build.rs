@@ -68,12 +68,24 @@ impl Keywords {
     /// Resolves this layer with the given defaults: fills every unset
     /// parameter, pairs hosts with ports (one port for all, or one each) and
     /// `hostaddr`s, and checks that everything can go into a startup packet.
+    ///
+    /// A service the layer still names (`service`; see [`super::service`]) is read first,
+    /// from the files found without the environment.
     pub fn build_with(self, defaults: &Defaults) -> Result<ConnectParams, ParamsError> {
+        let this = super::service::layer_without_env(self)?;
+        this.build_resolved(defaults)
+    }
+
+    fn build_resolved(self, defaults: &Defaults) -> Result<ConnectParams, ParamsError> {
         let hosts = self.resolve_hosts(defaults)?;
         let nonempty = |s: Option<String>| s.filter(|s| !s.is_empty());
-        let user = nonempty(self.user)
-            .or_else(|| defaults.user.clone())
-            .ok_or(ParamsError::NoUser)?;
+        let user = match self.user {
+            // py-postgresql's `pq://:secret@host`: sent empty, as written.
+            Some(user) if self.empty_user && user.is_empty() => user,
+            user => nonempty(user)
+                .or_else(|| defaults.user.clone())
+                .ok_or(ParamsError::NoUser)?,
+        };
         let database = nonempty(self.dbname).unwrap_or_else(|| user.clone());
         // Keep names unique even if the public field was pushed to directly.
         let mut unique = Keywords::new();
@@ -107,7 +119,20 @@ impl Keywords {
                 super::notifications::check(value)?;
                 continue;
             }
-            let passthrough = PASSTHROUGH_KEYWORDS.contains(&key.as_str());
+            if key == super::server_encoding::KEYWORD {
+                super::server_encoding::check(value)?;
+                continue;
+            }
+            if key == super::ip_version::KEYWORD {
+                super::ip_version::check(value)?;
+                continue;
+            }
+            if key == super::startup::KEYWORD {
+                super::startup::check(value)?;
+                continue;
+            }
+            let passthrough = PASSTHROUGH_KEYWORDS.contains(&key.as_str())
+                || super::py_postgresql::INERT_TLS.contains(&key.as_str());
             if !passthrough && super::iri::is_tls_name(key) {
                 let keyword = key.clone();
                 return Err(ParamsError::UnknownTlsParameter { keyword });
@@ -134,7 +159,7 @@ impl Keywords {
         if let Some(p) = &password {
             no_nul("password", p.expose())?;
         }
-        Ok(ConnectParams {
+        let params = ConnectParams {
             hosts,
             user,
             password,
@@ -156,7 +181,9 @@ impl Keywords {
             load_balance_hosts: self.load_balance_hosts.unwrap_or_default(),
             passfile: self.passfile,
             extra: self.extra,
-        })
+        };
+        params.check_encodable()?;
+        Ok(params)
     }
 
     fn resolve_hosts(&self, defaults: &Defaults) -> Result<Vec<Host>, ParamsError> {
@@ -248,6 +275,7 @@ impl ConnectParams {
             }
         }
         kw.user = Some(self.user.clone());
+        kw.empty_user = self.user.is_empty();
         kw.password = self.password.clone();
         kw.dbname = Some(self.database.clone());
         kw.settings = self.settings.clone();
@@ -274,6 +302,11 @@ impl ConnectParams {
 /// (`getpwuid_r(geteuid())`), as libpq finds its default user.
 pub fn os_user_name() -> Option<String> {
     with_passwd(|pw| pw.name.to_str().ok().map(str::to_owned)).flatten()
+}
+
+/// The effective user's home directory from the password database.
+pub(crate) fn passwd_home_dir() -> Option<PathBuf> {
+    with_passwd(|pw| PathBuf::from(pw.dir))
 }
 
 /// The effective user's home directory: `$HOME` if set and non-empty, else

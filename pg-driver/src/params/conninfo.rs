@@ -10,6 +10,18 @@ use super::apply::is_c_space as is_space;
 use super::iri::looks_like_iri;
 use super::{Keywords, ParamsError};
 
+/// Whether text starts as a connection string does: a keyword (letters, digits, `_`; an
+/// empty one is the connection string's error to report), then `=`, white space allowed
+/// between. A locator has `/`, `@`, `:`, `?` or `[` before any `=`, or no `=` at all.
+fn looks_like_conninfo(text: &str) -> bool {
+    text.split_once('=').is_some_and(|(keyword, _)| {
+        keyword
+            .trim_end_matches(is_space)
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 impl Keywords {
     /// Parses a libpq connection string (`host=… port=… dbname=…`).
     pub fn from_conninfo(conninfo: &str) -> Result<Keywords, ParamsError> {
@@ -70,15 +82,20 @@ impl Keywords {
         Ok(kw)
     }
 
-    /// Parses either form libpq accepts: an IRI (`pq://`, `postgresql://`,
-    /// `postgres://`) or a `keyword=value` connection string. Leading white
-    /// space is ignored. An empty string gives an empty layer.
+    /// Parses either form libpq accepts, an IRI (`pq://`, `postgresql://`,
+    /// `postgres://`) or a `keyword=value` connection string, and py-postgresql's
+    /// scheme-less locators (`localhost/postgres`, `user@host:5433/db`: a `pq://` IRI
+    /// without its scheme, [`Keywords::from_locator`]). Text is a connection string when
+    /// it starts with a keyword and `=`; otherwise, without a scheme, it is a locator.
+    /// Leading white space is ignored. An empty string gives an empty layer.
     pub fn parse(text: &str) -> Result<Keywords, ParamsError> {
         let trimmed = text.trim_start();
         if looks_like_iri(trimmed) {
             Keywords::from_iri(trimmed)
-        } else {
+        } else if trimmed.is_empty() || looks_like_conninfo(trimmed) {
             Keywords::from_conninfo(text)
+        } else {
+            Keywords::from_locator(trimmed.trim_end())
         }
     }
 }

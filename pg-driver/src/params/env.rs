@@ -28,6 +28,7 @@ const VARIABLES: &[(&str, Target)] = &[
     ("PGCLIENTENCODING", Target::Keyword("client_encoding")),
     ("PGTZ", Target::Setting("timezone")),
     ("PGDATESTYLE", Target::Setting("datestyle")),
+    ("PGGEQO", Target::Setting("geqo")),
     // Known to libpq, kept in `extra` for the driver.
     ("PGSSLNEGOTIATION", Target::Keyword("sslnegotiation")),
     ("PGSSLCOMPRESSION", Target::Keyword("sslcompression")),
@@ -59,8 +60,8 @@ enum Target {
 
 /// Reads libpq's environment variables through `lookup` (so tests can pass a
 /// map instead of touching the process environment) into a keyword layer.
-/// Unset and empty variables are skipped. `PGTZ` and `PGDATESTYLE` become the
-/// `timezone` and `datestyle` settings; `PGAPPNAME`, `PGOPTIONS` and
+/// Unset and empty variables are skipped. `PGTZ`, `PGDATESTYLE` and `PGGEQO` become the
+/// `timezone`, `datestyle` and `geqo` settings; `PGAPPNAME`, `PGOPTIONS` and
 /// `PGCLIENTENCODING` the `application_name`, `options` and
 /// `client_encoding` settings.
 pub fn env_keywords(lookup: impl Fn(&str) -> Option<String>) -> Result<Keywords, ParamsError> {
@@ -84,14 +85,17 @@ pub fn env_keywords(lookup: impl Fn(&str) -> Option<String>) -> Result<Keywords,
 }
 
 impl Keywords {
-    /// Fills what this layer leaves unset from the environment read through
-    /// `lookup` (see [`env_keywords`]): this layer wins everywhere it has a
-    /// value, settings included.
+    /// Fills what this layer leaves unset from the connection service it (or `PGSERVICE`)
+    /// names, then from the environment read through `lookup` (see [`env_keywords`] and
+    /// [`super::service`]): this layer wins everywhere it has a value, settings included,
+    /// and the service's values win over the environment's, as in libpq. The service files
+    /// are found through `lookup` too (`PGSERVICEFILE`, `PGSYSCONFDIR`, `HOME`).
     pub fn with_env(
         self,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<Keywords, ParamsError> {
-        Ok(env_keywords(lookup)?.merge(self))
+        let env = env_keywords(&lookup)?;
+        super::service::layer_with_env(self, env, lookup)
     }
 
     /// [`Keywords::with_env`] over the process environment.

@@ -53,7 +53,8 @@ pub enum ParamsError {
     InvalidValue {
         /// The keyword (or environment variable's keyword).
         keyword: String,
-        /// The offending value; empty and never shown for `password`.
+        /// The offending value; empty and never shown for `password`, or when it came from a
+        /// service file.
         value: String,
         /// What would have been accepted.
         expected: &'static str,
@@ -89,6 +90,46 @@ pub enum ParamsError {
     /// No user name was given and the operating-system user could not be
     /// looked up.
     NoUser,
+    /// No connection service file has the service's section.
+    ServiceNotFound {
+        /// The service's name.
+        service: String,
+        /// The files looked in, in order (some may not exist).
+        searched: Vec<std::path::PathBuf>,
+    },
+    /// A line of the service's section in a service file is malformed.
+    ServiceFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line's number, from 1.
+        line: usize,
+        /// What is wrong with it (never its text, which may hold a password).
+        reason: String,
+    },
+    /// A value in the service's section does not fit its keyword.
+    ServiceValue {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line's number, from 1.
+        line: usize,
+        /// What is wrong with the value.
+        error: Box<ParamsError>,
+    },
+    /// A service file exists but could not be read.
+    ServiceFileUnreadable {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The operating system's reason.
+        reason: String,
+    },
+    /// A startup value or the password has a character the server encoding
+    /// (py-postgresql's `server_encoding`) cannot hold.
+    Unencodable {
+        /// What holds it: `"user"`, `"database"`, `"password"`, or a setting's name.
+        part: String,
+        /// PostgreSQL's name of the encoding.
+        encoding: &'static str,
+    },
 }
 
 impl ParamsError {
@@ -137,9 +178,11 @@ impl fmt::Display for ParamsError {
                  setting it cannot honour"
             ),
             Self::InvalidValue {
-                keyword, expected, ..
-            } if keyword == "password" => {
-                write!(f, "invalid value for \"password\": expected {expected}")
+                keyword,
+                value,
+                expected,
+            } if keyword == "password" || value.is_empty() => {
+                write!(f, "invalid value for {keyword:?}: expected {expected}")
             }
             Self::InvalidValue {
                 keyword,
@@ -163,6 +206,37 @@ impl fmt::Display for ParamsError {
             Self::NoUser => f.write_str(
                 "no user name given and the operating-system user could not be looked up",
             ),
+            Self::ServiceNotFound { service, searched } => {
+                let files: Vec<String> = searched
+                    .iter()
+                    .map(|p| format!("{:?}", p.display().to_string()))
+                    .collect();
+                write!(
+                    f,
+                    "definition of service {service:?} not found (looked in {})",
+                    files.join(", ")
+                )
+            }
+            Self::ServiceFile { path, line, reason } => write!(
+                f,
+                "syntax error in service file {:?}, line {line}: {reason}",
+                path.display().to_string()
+            ),
+            Self::ServiceValue { path, line, error } => write!(
+                f,
+                "service file {:?}, line {line}: {error}",
+                path.display().to_string()
+            ),
+            Self::ServiceFileUnreadable { path, reason } => write!(
+                f,
+                "could not read service file {:?}: {reason}",
+                path.display().to_string()
+            ),
+            Self::Unencodable { part, encoding } => write!(
+                f,
+                "the {part} cannot be sent in {encoding} (server_encoding): it has a \
+                 character {encoding} does not hold"
+            ),
         }
     }
 }
@@ -170,7 +244,9 @@ impl fmt::Display for ParamsError {
 impl Error for ParamsError {
     fn source(&self) -> Option<&(dyn Error + 'static)> {
         match self {
-            Self::Environment { error, .. } => Some(error.as_ref()),
+            Self::Environment { error, .. } | Self::ServiceValue { error, .. } => {
+                Some(error.as_ref())
+            }
             _ => None,
         }
     }

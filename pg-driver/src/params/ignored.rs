@@ -27,7 +27,7 @@ const DONE_ANYWAY: &[(&str, &[&str])] = &[
 impl ConnectParams {
     /// The parameters these connection parameters hold but the driver cannot honour
     /// (by name, in order): libpq keywords it does not implement (`sslcrl`, `krbsrvname`,
-    /// `service`, …, unless their value asks for what the driver does anyway, such as
+    /// `tcp_user_timeout`, …, unless their value asks for what the driver does anyway, such as
     /// `gssencmode=disable`) and `pq://` driver parameters it does not know. Connecting
     /// reports each as an IgnoredClientParameterWarning through the message hooks.
     pub fn ignored_parameters(&self) -> Vec<&str> {
@@ -35,7 +35,12 @@ impl ConnectParams {
             .iter()
             .filter(|(key, value)| {
                 let key = key.as_str();
-                let acted_on = super::statements::KEYWORDS.contains(&key);
+                let acted_on = super::statements::KEYWORDS.contains(&key)
+                    || key == super::notifications::KEYWORD
+                    || key == super::ip_version::KEYWORD
+                    || key == super::startup::KEYWORD
+                    || (key == super::server_encoding::KEYWORD
+                        && super::server_encoding::honoured(value));
                 let done_anyway = DONE_ANYWAY
                     .iter()
                     .any(|(k, values)| *k == key && values.contains(&value.trim()));
@@ -54,7 +59,8 @@ mod tests {
     fn what_is_ignored_and_what_is_not() {
         let p = params(
             "pq://h/db?[krbsrvname]=k&[frobnicate]=1&[statement_cache]=off&[gssencmode]=disable\
-             &[sslrootcrlfile]=crl.pem&[sslnegotiation]=direct&[replication]=off",
+             &[sslrootcrlfile]=crl.pem&[sslnegotiation]=direct&[replication]=off\
+             &[notification_capacity]=5",
         );
         assert_eq!(
             p.ignored_parameters(),

@@ -19,6 +19,11 @@
 //!   win over the netloc, `#` is an ordinary character, and a malformed
 //!   percent escape is an error.
 //!
+//! A `pq://` IRI without its scheme is py-postgresql's locator (`localhost/postgres`,
+//! `user@host:5433/db`): [`Keywords::from_locator`]. In the pq dialect a user written empty
+//! (`pq://:secret@host`, `pq://@host`) is kept empty, as py-postgresql keeps it; in libpq's an
+//! empty user means none.
+//!
 //! In both, a host that decodes to a path (`%2Fvar%2Frun%2Fpostgresql`) is a
 //! Unix socket directory, `[…]` holds an IPv6 literal, and decoded text must
 //! be UTF-8 without NUL.
@@ -42,56 +47,71 @@ impl Keywords {
     /// ignored) into a keyword layer.
     pub fn from_iri(iri: &str) -> Result<Keywords, ParamsError> {
         let (dialect, start) = scheme(iri)?;
-        let pq = dialect == Dialect::Pq;
-        let rest = &iri[start..];
-        let stop = |c: char| c == '/' || c == '?' || (pq && c == '#');
-        let netloc_end = rest.find(stop).unwrap_or(rest.len());
-        let authority = parse_authority(&rest[..netloc_end], start, dialect)?;
-
-        let mut tail = &rest[netloc_end..];
-        let mut tail_at = start + netloc_end;
-        let mut path = None;
-        if let Some(after) = tail.strip_prefix('/') {
-            let end = if pq {
-                after.find(['?', '#'])
-            } else {
-                after.find('?')
-            };
-            let end = end.unwrap_or(after.len());
-            path = Some((&after[..end], tail_at + 1));
-            tail = &after[end..];
-            tail_at += 1 + end;
-        }
-        let (mut query, mut fragment) = (None, None);
-        if let Some(after) = tail.strip_prefix('?') {
-            let end = if pq { after.find('#') } else { None }.unwrap_or(after.len());
-            query = Some((&after[..end], tail_at + 1));
-            tail = &after[end..];
-        }
-        if let Some(after) = tail.strip_prefix('#') {
-            fragment = Some(after);
-        }
-
-        let mut kw = Keywords::new();
-        if pq && let Some((q, at)) = query {
-            pq_query(&mut kw, q, at)?;
-        }
-        authority.apply(&mut kw);
-        if let Some((raw, at)) = path {
-            kw.dbname = database(raw, at, dialect)?.or(kw.dbname.take());
-        }
-        if !pq && let Some((q, at)) = query {
-            libpq_query(&mut kw, q, at)?;
-        }
-        if let Some(frag) = fragment.filter(|f| !f.is_empty()) {
-            let names = frag
-                .split(',')
-                .map(|n| decode(n, false, || "fragment".into()));
-            let names = names.collect::<Result<Vec<_>, _>>()?;
-            kw.set_setting("search_path".into(), join_search_path(names));
-        }
-        Ok(kw)
+        parse_iri(iri, dialect, start)
     }
+
+    /// Parses a locator as py-postgresql's `postgresql.open()` takes it: an IRI, or a
+    /// `pq://` IRI without its scheme (`localhost/postgres`, `user@host:5433/db`,
+    /// `user:pw@host/db?[sslmode]=require#schema`).
+    pub fn from_locator(locator: &str) -> Result<Keywords, ParamsError> {
+        match looks_like_iri(locator) {
+            true => Keywords::from_iri(locator),
+            false => parse_iri(locator, Dialect::Pq, 0),
+        }
+    }
+}
+
+/// Reads what follows the scheme (`start` is where the netloc begins).
+fn parse_iri(iri: &str, dialect: Dialect, start: usize) -> Result<Keywords, ParamsError> {
+    let pq = dialect == Dialect::Pq;
+    let rest = &iri[start..];
+    let stop = |c: char| c == '/' || c == '?' || (pq && c == '#');
+    let netloc_end = rest.find(stop).unwrap_or(rest.len());
+    let authority = parse_authority(&rest[..netloc_end], start, dialect)?;
+
+    let mut tail = &rest[netloc_end..];
+    let mut tail_at = start + netloc_end;
+    let mut path = None;
+    if let Some(after) = tail.strip_prefix('/') {
+        let end = if pq {
+            after.find(['?', '#'])
+        } else {
+            after.find('?')
+        };
+        let end = end.unwrap_or(after.len());
+        path = Some((&after[..end], tail_at + 1));
+        tail = &after[end..];
+        tail_at += 1 + end;
+    }
+    let (mut query, mut fragment) = (None, None);
+    if let Some(after) = tail.strip_prefix('?') {
+        let end = if pq { after.find('#') } else { None }.unwrap_or(after.len());
+        query = Some((&after[..end], tail_at + 1));
+        tail = &after[end..];
+    }
+    if let Some(after) = tail.strip_prefix('#') {
+        fragment = Some(after);
+    }
+
+    let mut kw = Keywords::new();
+    if pq && let Some((q, at)) = query {
+        pq_query(&mut kw, q, at)?;
+    }
+    authority.apply(&mut kw);
+    if let Some((raw, at)) = path {
+        kw.dbname = database(raw, at, dialect)?.or(kw.dbname.take());
+    }
+    if !pq && let Some((q, at)) = query {
+        libpq_query(&mut kw, q, at)?;
+    }
+    if let Some(frag) = fragment.filter(|f| !f.is_empty()) {
+        let names = frag
+            .split(',')
+            .map(|n| decode(n, false, || "fragment".into()));
+        let names = names.collect::<Result<Vec<_>, _>>()?;
+        kw.set_setting("search_path".into(), join_search_path(names));
+    }
+    Ok(kw)
 }
 
 /// Whether `text` starts with `scheme://` (so it is an IRI, not a
@@ -166,7 +186,12 @@ struct Authority {
 
 impl Authority {
     fn apply(self, kw: &mut Keywords) {
-        kw.user = self.user.or(kw.user.take());
+        if let Some(user) = self.user {
+            // py-postgresql keeps a user written empty (`pq://:pw@host`, `pq://@host`); only
+            // the pq dialect gives one.
+            kw.empty_user = user.is_empty();
+            kw.user = Some(user);
+        }
         kw.password = self.password.map(Password::new).or(kw.password.take());
         kw.host = self.hosts.or(kw.host.take());
         kw.port = self.ports.or(kw.port.take());
@@ -185,7 +210,8 @@ fn parse_authority(netloc: &str, base: usize, d: Dialect) -> Result<Authority, P
             Some((u, p)) => (u, Some(p)),
             None => (userinfo, None),
         };
-        a.user = Some(decode(user, strict, || "user".into())?).filter(|u| !u.is_empty());
+        // libpq takes an empty user for none; py-postgresql keeps it, empty.
+        a.user = Some(decode(user, strict, || "user".into())?).filter(|u| !strict || !u.is_empty());
         if let Some(p) = password {
             a.password = Some(decode(p, strict, || "password".into())?).filter(|p| !p.is_empty());
         }
@@ -323,12 +349,14 @@ fn pq_query(kw: &mut Keywords, query: &str, at: usize) -> Result<(), ParamsError
                     "database" => kw.dbname = Some(value),
                     "settings" => {}
                     _ => {
-                        let key = match py_postgresql_tls_name(&key) {
+                        let key = match super::py_postgresql::libpq_name(&key) {
                             Some(libpq) => libpq.to_owned(),
                             None => key,
                         };
                         if !kw.set_known(&key, &value)? {
-                            if is_tls_name(&key) {
+                            if is_tls_name(&key)
+                                && !super::py_postgresql::INERT_TLS.contains(&key.as_str())
+                            {
                                 return Err(ParamsError::UnknownTlsParameter { keyword: key });
                             }
                             kw.extra.insert(key, value);
@@ -346,22 +374,6 @@ fn pq_query(kw: &mut Keywords, query: &str, at: usize) -> Result<(), ParamsError
         offset += pair.len() + 1;
     }
     Ok(())
-}
-
-/// py-postgresql's names for the TLS files, and the libpq keywords they mean.
-const PY_POSTGRESQL_TLS: &[(&str, &str)] = &[
-    ("sslrootcrtfile", "sslrootcert"),
-    ("sslcrtfile", "sslcert"),
-    ("sslkeyfile", "sslkey"),
-    ("sslrootcrlfile", "sslcrl"),
-];
-
-/// The libpq keyword a py-postgresql TLS driver parameter means.
-fn py_postgresql_tls_name(key: &str) -> Option<&'static str> {
-    PY_POSTGRESQL_TLS
-        .iter()
-        .find(|(py, _)| *py == key)
-        .map(|(_, libpq)| *libpq)
 }
 
 /// Whether a parameter name is a TLS one (`ssl…`, in any case), which must not be ignored.

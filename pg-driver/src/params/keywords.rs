@@ -37,8 +37,12 @@ pub struct Keywords {
     /// `port`: one port for every host, or one per host; `None` entries mean
     /// the default port.
     pub port: Option<Vec<Option<u16>>>,
-    /// `user`.
+    /// `user`. An empty user means the default user (libpq's rule), except one written
+    /// empty in a `pq://` IRI or locator (`pq://:secret@host`), which py-postgresql keeps.
     pub user: Option<String>,
+    /// The user is py-postgresql's explicitly empty one: [`Keywords::build`] keeps it
+    /// empty instead of taking the default user.
+    pub(crate) empty_user: bool,
     /// `password`.
     pub password: Option<Password>,
     /// `dbname`.
@@ -128,6 +132,7 @@ impl Keywords {
     /// Sets the user name.
     pub fn user(mut self, user: impl Into<String>) -> Self {
         self.user = Some(user.into());
+        self.empty_user = false;
         self
     }
 
@@ -243,14 +248,11 @@ impl Keywords {
         macro_rules! take {
             ($($field:ident),+) => { $( if o.$field.is_some() { self.$field = o.$field; } )+ };
         }
-        take!(
-            port,
-            user,
-            password,
-            dbname,
-            fallback_application_name,
-            sslmode
-        );
+        if o.user.is_some() {
+            self.user = o.user;
+            self.empty_user = o.empty_user;
+        }
+        take!(port, password, dbname, fallback_application_name, sslmode);
         take!(
             sslrootcert,
             sslcert,

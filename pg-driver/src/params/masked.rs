@@ -37,6 +37,7 @@ impl fmt::Debug for Keywords {
             .field("unix", &self.unix)
             .field("port", &self.port)
             .field("user", &self.user)
+            .field("empty_user", &self.empty_user)
             .field("password", &self.password)
             .field("dbname", &self.dbname)
             .field("settings", &self.settings)

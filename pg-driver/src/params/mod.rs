@@ -6,8 +6,10 @@
 //! 1. explicit keywords ([`Keywords`], built with its setters),
 //! 2. an IRI (`pq://…`, `postgresql://…`) or a libpq connection string
 //!    (`host=… port=…`), read by [`Keywords::parse`],
-//! 3. the `PG*` environment ([`Keywords::with_env`]),
-//! 4. defaults ([`Defaults`]: the operating-system user, the Unix socket
+//! 3. the connection service the layers above (or `PGSERVICE`) name, read from
+//!    `pg_service.conf` files ([`service`]),
+//! 4. the `PG*` environment ([`Keywords::with_env`]),
+//! 5. defaults ([`Defaults`]: the operating-system user, the Unix socket
 //!    directory, port 5432).
 //!
 //! [`Keywords::merge`] combines the first two, [`Keywords::with_env`] fills
@@ -42,6 +44,26 @@
 //! acted on ([`ConnectParams::ignored_parameters`]) are reported as
 //! IgnoredClientParameterWarning through the message hooks on connecting.
 //!
+//! py-postgresql's own parameter names work as `pq://` driver parameters with their
+//! meanings: `[pgpassfile]` is `passfile`, `[kerberos5_service]` is `krbsrvname`;
+//! `server_encoding` ([`ServerEncoding`]: the encoding the startup values and the password
+//! are sent in) and `ipv` ([`IpVersion`]: IPv4 or IPv6 only) are keywords of this driver as
+//! well. What py-postgresql's `open()` accepts but a library cannot honour (`prompt_password`,
+//! `prompt_title`, `kerberos4_realm`, `address_family`, `sslrootkeyfile`) is kept and
+//! reported as ignored.
+//!
+//! ```
+//! # use pg_driver::params::{IpVersion, Keywords, ServerEncoding};
+//! let params = Keywords::parse("pq://app@db/app?[server_encoding]=latin-1&[ipv]=4")?.build()?;
+//! assert_eq!(params.server_encoding(), ServerEncoding::Latin1);
+//! assert_eq!(params.ip_version(), Some(IpVersion::V4));
+//! # Ok::<(), pg_driver::params::ParamsError>(())
+//! ```
+//!
+//! As py-postgresql does, a connection lowers `client_min_messages` to `warning` unless
+//! the user's settings set it (as a setting or as a server option in `options`):
+//! [`ConnectParams::startup_settings`] is what the startup packet carries.
+//!
 //! `require_auth` (libpq 16; `PGREQUIREAUTH`, `[require_auth]` in a `pq://`
 //! IRI) is a [`RequireAuth`]: the authentication methods the server may use,
 //! or with `!` those it may not. The connection checks it before answering
@@ -65,6 +87,7 @@ mod conninfo;
 mod env;
 mod error;
 mod ignored;
+mod ip_version;
 mod iri;
 mod keywords;
 mod masked;
@@ -72,8 +95,12 @@ mod notifications;
 pub use notifications::DEFAULT_NOTIFICATION_CAPACITY;
 mod options;
 pub mod pgpass;
+mod py_postgresql;
 mod render;
 mod require_auth;
+mod server_encoding;
+pub mod service;
+mod startup;
 mod statements;
 
 #[cfg(test)]
@@ -89,10 +116,14 @@ pub use apply::PASSTHROUGH_KEYWORDS;
 pub use build::{DEFAULT_PORT, Defaults, home_dir, os_user_name};
 pub use env::env_keywords;
 pub use error::ParamsError;
+pub use ip_version::IpVersion;
 pub use keywords::Keywords;
 pub use options::{ChannelBindingMode, LoadBalanceHosts, SslMode, TargetSessionAttrs};
 pub use pgpass::PgpassWarning;
 pub use require_auth::{AuthRequirement, RequireAuth};
+pub use server_encoding::ServerEncoding;
+pub use service::ServiceFiles;
+pub use startup::{CLIENT_MIN_MESSAGES, DRIVER_CLIENT_MIN_MESSAGES};
 pub use statements::PreparedStatements;
 
 /// A password. Its `Debug` output is `***`, so it never leaks into logs.

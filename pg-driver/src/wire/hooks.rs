@@ -1,7 +1,8 @@
 //! Message hooks: where NOTICE, WARNING and INFO messages go.
 //!
-//! A message travels from the nearest hook outwards: the statement's, the connection's, the
-//! connector's, the driver's, then the process-wide one. A hook that returns `true` stops it
+//! A message travels from the nearest hook outwards: the cursor's (for what a cursor's reads
+//! and moves raise), the statement's (which covers the cursors declared from it), the
+//! connection's, the connector's, the driver's, then the process-wide one. A hook that returns `true` stops it
 //! there; a message no hook stops is printed to standard error (py-postgresql's msghook chain).
 
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
@@ -64,6 +65,21 @@ impl Driver {
     }
 }
 
+/// One hook that tries `first`, then `second` when `first` did not stop the message: the
+/// element levels of a request (a cursor, then the statement it was declared from) as the
+/// one hook the engine calls first.
+pub(crate) fn chain(
+    first: Option<MessageHook>,
+    second: Option<MessageHook>,
+) -> Option<MessageHook> {
+    match (first, second) {
+        (Some(first), Some(second)) => Some(Arc::new(move |message: &Message| {
+            first(message) || second(message)
+        })),
+        (first, second) => first.or(second),
+    }
+}
+
 static PROCESS_HOOK: HookSlot = HookSlot(RwLock::new(None));
 
 /// Sets (or, with `None`, removes) the process-wide message hook, the last before the default.
@@ -79,7 +95,8 @@ pub(crate) struct HookChain {
 }
 
 impl HookChain {
-    /// Sends a message along the chain, starting at the statement's hook when there is one.
+    /// Sends a message along the chain, starting at the element's hook (a statement's, or a
+    /// cursor's chained to its statement's) when there is one.
     pub(crate) fn dispatch(&self, statement: Option<&MessageHook>, message: &Message) {
         let levels = [
             statement.cloned(),

@@ -1,17 +1,18 @@
 //! The startup conversation: the startup packet, authentication, and the server's first reports.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use bytes::BytesMut;
 use pg_exceptions::{
-    AuthenticationMethodError, AuthenticationSpecificationError, ConnectionFailureError, Error,
-    InsecurityError, Message, ProtocolError,
+    AuthenticationMethodError, AuthenticationSpecificationError, ConnectionFailureError,
+    EncodingError, Error, InsecurityError, Message, ProtocolError,
 };
 use postgres_protocol::authentication::sasl::{self, ChannelBinding, ScramSha256};
 use postgres_protocol::message::{backend, frontend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::params::{ChannelBindingMode, RequireAuth};
+use crate::params::{ChannelBindingMode, RequireAuth, ServerEncoding};
 use crate::wire::auth::{Guard, Request};
 use crate::wire::error::from_error_body;
 use crate::wire::socket::Socket;
@@ -25,9 +26,12 @@ pub(crate) struct Startup<'a> {
     pub(crate) user: &'a str,
     pub(crate) password: Option<&'a str>,
     pub(crate) database: Option<&'a str>,
-    pub(crate) settings: &'a [(String, String)],
+    pub(crate) settings: Vec<(&'a str, &'a str)>,
     pub(crate) channel_binding: ChannelBindingMode,
     pub(crate) require_auth: &'a RequireAuth,
+    /// What the startup values and the password are written in (py-postgresql's
+    /// `server_encoding`); the names are ASCII.
+    pub(crate) encoding: ServerEncoding,
 }
 
 pub use crate::wire::auth::AuthMethod;
@@ -90,8 +94,9 @@ fn failure(e: std::io::Error) -> Error {
     .with_cause(e)
 }
 
-fn need_password<'a>(startup: &Startup<'a>) -> Result<&'a str, Error> {
-    startup.password.ok_or_else(|| {
+/// The password in the server encoding.
+fn need_password<'a>(startup: &Startup<'a>) -> Result<Cow<'a, [u8]>, Error> {
+    let password = startup.password.ok_or_else(|| {
         Error::client(
             &AuthenticationSpecificationError,
             format!(
@@ -99,7 +104,49 @@ fn need_password<'a>(startup: &Startup<'a>) -> Result<&'a str, Error> {
                 startup.user
             ),
         )
+    })?;
+    encode(startup.encoding, password, "password")
+}
+
+/// `text` in the server encoding; the error names `part`, never the text.
+fn encode<'t>(encoding: ServerEncoding, text: &'t str, part: &str) -> Result<Cow<'t, [u8]>, Error> {
+    encoding.encode(text).map_err(|()| {
+        Error::client(
+            &EncodingError,
+            format!("the {part} cannot be sent in {encoding} (server_encoding)"),
+        )
     })
+}
+
+/// The startup packet: protocol 3.0, then each name and value NUL-terminated, values in the
+/// server encoding, then a NUL.
+fn startup_packet(pairs: &[(&str, &str)], encoding: ServerEncoding) -> Result<BytesMut, Error> {
+    let mut body = Vec::with_capacity(256);
+    body.extend_from_slice(&196_608i32.to_be_bytes());
+    for (name, value) in pairs {
+        let value = encode(encoding, value, name)?;
+        if name.contains('\0') || value.contains(&0) {
+            return Err(Error::client(
+                &AuthenticationSpecificationError,
+                "a startup parameter holds a NUL byte",
+            ));
+        }
+        body.extend_from_slice(name.as_bytes());
+        body.push(0);
+        body.extend_from_slice(&value);
+        body.push(0);
+    }
+    body.push(0);
+    let length = i32::try_from(body.len() + 4).map_err(|_| {
+        Error::client(
+            &AuthenticationSpecificationError,
+            "the startup parameters are too long",
+        )
+    })?;
+    let mut packet = BytesMut::with_capacity(body.len() + 4);
+    packet.extend_from_slice(&length.to_be_bytes());
+    packet.extend_from_slice(&body);
+    Ok(packet)
 }
 
 fn method_error(name: &str) -> Error {
@@ -121,30 +168,18 @@ pub(crate) async fn startup(
         socket,
         buf: BytesMut::with_capacity(8 * 1024),
     };
-    let mut packet = BytesMut::new();
     let mut pairs: Vec<(&str, &str)> = vec![("user", startup.user)];
     if let Some(database) = startup.database {
         pairs.push(("database", database));
     }
-    pairs.extend(
-        startup
-            .settings
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-    );
+    pairs.extend(startup.settings.iter().copied());
     if !pairs
         .iter()
         .any(|(k, _)| k.eq_ignore_ascii_case("client_encoding"))
     {
         pairs.push(("client_encoding", "UTF8"));
     }
-    frontend::startup_message(pairs.iter().copied(), &mut packet).map_err(|e| {
-        Error::client(
-            &AuthenticationSpecificationError,
-            "a startup parameter holds a NUL byte",
-        )
-        .with_cause(e)
-    })?;
+    let packet = startup_packet(&pairs, startup.encoding)?;
     conv.send(&packet).await?;
 
     let mut auth_method = AuthMethod::Trust;
@@ -159,16 +194,15 @@ pub(crate) async fn startup(
             backend::Message::AuthenticationCleartextPassword => {
                 guard.check_request(Request::Cleartext)?;
                 auth_method = AuthMethod::Password;
-                frontend::password_message(need_password(startup)?.as_bytes(), &mut out)
-                    .map_err(protocol)?;
+                frontend::password_message(&need_password(startup)?, &mut out).map_err(protocol)?;
                 guard.password_sent();
             }
             backend::Message::AuthenticationMd5Password(body) => {
                 guard.check_request(Request::Md5)?;
                 auth_method = AuthMethod::Md5;
                 let hash = postgres_protocol::authentication::md5_hash(
-                    startup.user.as_bytes(),
-                    need_password(startup)?.as_bytes(),
+                    &encode(startup.encoding, startup.user, "user")?,
+                    &need_password(startup)?,
                     body.salt(),
                 );
                 frontend::password_message(hash.as_bytes(), &mut out).map_err(protocol)?;
@@ -215,7 +249,7 @@ pub(crate) async fn startup(
                     }
                     _ => return Err(method_error(&format!("SASL ({})", offered.join(", ")))),
                 };
-                let client = ScramSha256::new(need_password(startup)?.as_bytes(), binding);
+                let client = ScramSha256::new(&need_password(startup)?, binding);
                 frontend::sasl_initial_response(mechanism, client.message(), &mut out)
                     .map_err(protocol)?;
                 guard.scram_started(client);

@@ -47,7 +47,8 @@ fn conninfo_errors() {
         }
         other => panic!("{text}: {other:?}"),
     };
-    syntax("host", 0);
+    // Without `=` after its first word the text is a locator, not a connection string.
+    syntax("port=1 host", 7);
     syntax("host=h port", 7);
     syntax("=x", 0);
     syntax("host='unterminated", 0);

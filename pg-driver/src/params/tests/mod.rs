@@ -6,10 +6,14 @@ mod env;
 mod iri;
 mod iri_errors;
 mod keywords;
+mod locator;
 mod pgpass;
 mod prop;
+mod py_postgresql;
 mod render;
 mod require_auth;
+mod service;
+mod startup;
 
 use super::{ConnectParams, Defaults, Keywords, ParamsError};
 
