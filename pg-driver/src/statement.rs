@@ -240,6 +240,7 @@ impl Connection {
                 type_size: f.type_size,
             })
             .collect();
+        let columns = Columns::with_types(columns, link.types.clone());
         Ok(Statement {
             inner: Arc::new(StatementInner {
                 conn: self.clone(),
@@ -247,7 +248,7 @@ impl Connection {
                 name: name.into(),
                 sql: sql.into(),
                 parameters: parameters.into(),
-                columns: Columns::new(columns),
+                columns,
                 owned,
                 reparse,
                 hook: HookSlot::default(),
