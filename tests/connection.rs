@@ -29,10 +29,18 @@ async fn reports_server_identity() {
     assert_eq!(db.server_version().unwrap(), num);
     let info = db.version_info().unwrap();
     assert_eq!(info.major as i32, num / 10000);
+    // version() is what `SELECT version()` says; the reported parameter keeps its own name.
+    let version = db.version().await.unwrap();
+    assert_eq!(
+        Some(&version),
+        scalar(&db, "SELECT version()").await.as_ref()
+    );
+    assert!(version.starts_with("PostgreSQL "), "{version}");
+    assert_eq!(db.product_type().await.unwrap(), "PostgreSQL");
     assert!(
-        db.version().starts_with(&format!("{}.", info.major)),
-        "{}",
-        db.version()
+        db.parameter_status("server_version")
+            .unwrap()
+            .starts_with(&format!("{}.", info.major))
     );
     assert_eq!(db.protocol_version(), (3, 0));
     assert_eq!(
@@ -49,7 +57,13 @@ async fn reports_server_identity() {
         db.client_address().await.unwrap().as_deref(),
         Some("127.0.0.1")
     );
-    assert!(db.backend_start().await.unwrap().is_some());
+    // backend_start is a timestamp: this session's backend started a moment ago.
+    let started: chrono::DateTime<chrono::Utc> = db.backend_start().await.unwrap().unwrap();
+    let age = chrono::Utc::now() - started;
+    assert!(
+        age >= -chrono::TimeDelta::seconds(5) && age < chrono::TimeDelta::seconds(120),
+        "{started}"
+    );
 }
 
 #[tokio::test]

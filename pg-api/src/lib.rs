@@ -59,10 +59,10 @@ pub trait Database: Send + Sync {
     /// The server process id serving the session.
     fn backend_id(&self) -> Option<i32>;
 
-    /// The server's version string.
-    fn version(&self) -> String;
+    /// The server's version string, as `SELECT version()` gives it.
+    fn version(&self) -> impl Future<Output = Result<String, Error>> + Send;
 
-    /// The server's version, parsed.
+    /// The server's version, parsed from the `server_version` it reports.
     fn version_info(&self) -> Result<VersionInfo, Error>;
 
     /// A parameter the server reported through ParameterStatus, kept current.

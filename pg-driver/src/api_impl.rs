@@ -37,8 +37,8 @@ impl pg_api::Database for Connection {
         Connection::backend_id(self)
     }
 
-    fn version(&self) -> String {
-        Connection::version(self)
+    async fn version(&self) -> Result<String, Error> {
+        Connection::version(self).await
     }
 
     fn version_info(&self) -> Result<VersionInfo, Error> {

@@ -28,6 +28,8 @@ pub(crate) struct Link {
     /// Types read from this session's catalog, by OID (builtins are never stored); shared
     /// with the column descriptors of the session's statements, whose records decode them.
     pub(crate) types: pg_types::TypeRegistry,
+    /// `SELECT version()`'s text, once asked.
+    pub(crate) version: std::sync::OnceLock<String>,
     /// Numbers the statements this session prepares.
     pub(crate) next_id: std::sync::atomic::AtomicU64,
     /// Statements prepared by [`Connection::prepare_cached`](crate::Connection::prepare_cached).
