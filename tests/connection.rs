@@ -427,6 +427,36 @@ async fn the_connection_keeps_the_latest_notices() {
     assert_eq!(kept, ["n58", "n59", "n60"]);
 }
 
+#[tokio::test]
+async fn messages_and_errors_say_where_the_server_raised_them() {
+    let db = connect().await;
+    db.set_message_hook(Some(Arc::new(|_: &Message| true)));
+    db.do_("plpgsql", "BEGIN RAISE NOTICE 'here'; END")
+        .await
+        .unwrap();
+    let notice = db.notices().pop().unwrap();
+    let location = notice.location().expect("the server's F, L and R fields");
+    assert_eq!(location.file, Some("pl_exec.c"));
+    assert!(location.line.is_some_and(|l| l > 0), "{location:?}");
+    assert_eq!(location.function, Some("exec_stmt_raise"));
+    assert_eq!(
+        location.to_string(),
+        format!(
+            "File \"pl_exec.c\", line {}, in exec_stmt_raise",
+            location.line.unwrap()
+        )
+    );
+    let err = db.execute("SELECT 1/0").await.unwrap_err();
+    let location = err.location().unwrap();
+    assert_eq!(location.function, Some("int4div"));
+    // A message the client raised has no location of the server's.
+    assert!(
+        Message::new("WARNING", "01-00", "mine")
+            .location()
+            .is_none()
+    );
+}
+
 #[test]
 fn blocking_facade_offers_the_same_connection() {
     let db = pg_driver::blocking::Connector::from(connector())
