@@ -76,14 +76,24 @@ impl Cluster {
     }
 
     /// Stops the server if it runs (fast, then by SIGKILL if it takes over ten seconds)
-    /// and removes the data directory.
+    /// and removes the data directory. A server still there ten seconds after SIGKILL is
+    /// reported as a [`cluster_warning`](crate::cluster_warning) (its shared memory may
+    /// have leaked) and the directory removed all the same, as py-postgresql does.
     pub fn drop(&self) -> Result<(), ClusterError> {
         if self.running() {
             // A server stopping on its own between the check and the signal is fine.
             let _ = self.shutdown();
             if self.wait_until_stopped(Duration::from_secs(10)).is_err() {
                 let _ = self.kill();
-                self.wait_until_stopped(Duration::from_secs(10))?;
+                if self.wait_until_stopped(Duration::from_secs(10)).is_err() {
+                    self.warn(&crate::cluster_warning(
+                        format!(
+                            "the server of {} did not stop after SIGKILL",
+                            self.data_directory().display()
+                        ),
+                        Some("Shared memory may have been leaked."),
+                    ));
+                }
             }
         }
         match fs::remove_dir_all(self.data_directory()) {

@@ -130,12 +130,20 @@ impl InitOptions {
 
 impl Cluster {
     /// Creates the data directory with initdb. Fails with [`ClusterError::InitDb`],
-    /// carrying initdb's output and exit status, when initdb does.
+    /// carrying initdb's output and exit status, when initdb does, and with
+    /// [`ClusterError::Initialization`] when a step before it fails (no initdb program, a
+    /// data directory that cannot be made, initdb not starting): both are py-postgresql's
+    /// `ClusterInitializationError`.
     ///
     /// When the programs run as another account, a missing data directory is created
     /// (mode 0700) and an empty one handed to that account; its parent directories must
     /// be traversable by it.
     pub fn init(&self, options: &InitOptions) -> Result<(), ClusterError> {
+        self.run_initdb(options)
+            .map_err(ClusterError::initialization)
+    }
+
+    fn run_initdb(&self, options: &InitOptions) -> Result<(), ClusterError> {
         let mut command = self.command("initdb")?;
         let data = self.data_directory();
         if let Some(account) = self.account() {

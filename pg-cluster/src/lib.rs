@@ -104,6 +104,7 @@ mod sandbox;
 mod standby;
 mod target;
 mod temporal;
+mod warning;
 
 pub use address::Address;
 pub use builder::TemporalBuilder;
@@ -122,3 +123,4 @@ pub use role::{AuthMethod, Role, TlsRequirement};
 pub use sandbox::Sandbox;
 pub use standby::STANDBY_TIMEOUT;
 pub use temporal::{PGTEST_IRI, Temporal, temporal};
+pub use warning::{WarningHook, cluster_warning};

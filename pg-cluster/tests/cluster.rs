@@ -6,7 +6,7 @@ use std::fs;
 use std::time::Duration;
 
 use common::{OwnCluster, alive, eventually, free_port, give, scalar, sql};
-use pg_cluster::{ClusterError, HbaRule, InitOptions, StartOptions};
+use pg_cluster::{Cluster, ClusterError, HbaRule, InitOptions, Installation, StartOptions};
 use pg_driver::params::{Host, Keywords, SslMode};
 use pg_driver::{PeerAddr, blocking};
 
@@ -322,4 +322,42 @@ fn initdb_errors() {
     assert!(text.contains("exit status 1"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
     assert!(!own.cluster.initialized());
+}
+
+#[test]
+fn initialization_errors_have_py_postgresqls_levels() {
+    // An installation whose bindir has no initdb: the cluster cannot be initialized, and
+    // that is a ClusterInitializationError, the parent of InitDBError.
+    let own = OwnCluster::new();
+    let real = Installation::find().unwrap();
+    let empty = own.dir().join("bin");
+    fs::create_dir_all(&empty).unwrap();
+    let report = format!(
+        "BINDIR = {}\nVERSION = {}\n",
+        empty.display(),
+        real.version()
+    );
+    let bare = Installation::from_pg_config_output(empty.join("pg_config"), &report).unwrap();
+    let cluster = Cluster::new(bare, own.dir().join("nowhere")).unwrap();
+    let err = cluster.init(&InitOptions::new()).unwrap_err();
+    assert!(
+        matches!(err, ClusterError::Initialization { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.name(), "ClusterInitializationError");
+    assert_eq!(err.class().code(), "-Cini");
+    assert!(err.class().is_a(&pg_exceptions::ClusterError));
+    let driver = pg_exceptions::Error::from(err);
+    assert!(
+        driver.is_a(&pg_exceptions::ClusterInitializationError),
+        "{driver}"
+    );
+
+    // initdb failing is the InitDBError below it.
+    let err = own
+        .cluster
+        .init(&InitOptions::new().arg("--no-such-option"))
+        .unwrap_err();
+    assert!(err.class().is_a(&pg_exceptions::ClusterInitializationError));
+    assert_eq!(err.class().code(), "-Cidb");
 }
