@@ -5,8 +5,10 @@
 //!
 //! - [`Installation`]: a PostgreSQL installation as its `pg_config` describes it (found
 //!   through `PGINSTALLATION` or `PATH`), with its version ([`VersionInfo`]) and programs.
-//! - [`Cluster`]: a data directory and its server: [`Cluster::init`] (initdb),
-//!   start, stop, restart, kill, reload, drop, waits, [`Cluster::settings`] (an editor of
+//! - [`Cluster`]: a data directory and its server: [`Cluster::init`] (initdb, with typed
+//!   [`InitOptions`]: encoding, locale and each `lc_*`, text search configuration, WAL
+//!   directory), start, stop, restart (again with the last options, or
+//!   [`Cluster::restart_with`] a new log file and settings), kill, reload, drop, waits, [`Cluster::settings`] (an editor of
 //!   `postgresql.conf` that keeps its comments, [`ConfigFile`]), [`Cluster::hba`]
 //!   (`pg_hba.conf` rules, [`HbaFile`]) and [`Cluster::connector`] /
 //!   [`Cluster::connect`] (the project's driver, through the cluster's unix socket).

@@ -361,3 +361,96 @@ fn initialization_errors_have_py_postgresqls_levels() {
     assert!(err.class().is_a(&pg_exceptions::ClusterInitializationError));
     assert_eq!(err.class().code(), "-Cidb");
 }
+
+#[test]
+fn typed_initdb_options_and_restart_with_new_options() {
+    let own = OwnCluster::new();
+    let cluster = &own.cluster;
+    let wal = own.dir().join("wal");
+    cluster
+        .init(
+            &InitOptions::new()
+                .encoding("SQL_ASCII")
+                // Each category set apart from the locale shows; lc_numeric follows it.
+                .locale("C.utf8")
+                .lc_collate("C")
+                .lc_ctype("C")
+                .lc_monetary("C")
+                .lc_time("C")
+                .text_search_config("german")
+                .wal_directory(&wal)
+                .no_sync(true),
+        )
+        .expect("initdb");
+    // The WAL lives where it was told, pg_wal a link to it.
+    let pg_wal = cluster.data_directory().join("pg_wal");
+    assert_eq!(fs::read_link(&pg_wal).unwrap(), wal);
+    assert!(wal.is_dir());
+
+    let port = free_port();
+    let data = cluster.data_directory().to_string_lossy().into_owned();
+    cluster
+        .settings()
+        .update([
+            ("port", port.to_string().as_str()),
+            ("listen_addresses", "127.0.0.1"),
+            ("unix_socket_directories", data.as_str()),
+        ])
+        .unwrap();
+    cluster.start(&StartOptions::new()).unwrap();
+    cluster.wait_until_started(TIMEOUT).unwrap();
+    let ask = |sql: &str| {
+        let db = blocking::Connector::from(cluster.connector(Keywords::new()).unwrap())
+            .connect()
+            .unwrap();
+        let answer = scalar(&db.simple(sql).unwrap());
+        db.close();
+        answer.unwrap_or_default()
+    };
+    assert_eq!(
+        ask(
+            "SELECT pg_encoding_to_char(encoding) || ' ' || datcollate || ' ' || datctype \
+             FROM pg_database WHERE datname = 'template1'"
+        ),
+        "SQL_ASCII C C"
+    );
+    assert_eq!(ask("SHOW lc_monetary"), "C");
+    assert_eq!(ask("SHOW lc_numeric"), "C.utf8");
+    assert_eq!(ask("SHOW lc_time"), "C");
+    assert_eq!(ask("SHOW default_text_search_config"), "pg_catalog.german");
+
+    // Restart with a new log file, settings and timeout: the settings are the new ones
+    // alone, and the server writes to the new log.
+    let first_log = cluster.logfile().unwrap();
+    let new_log = own.dir().join("restarted.log");
+    let before = cluster.pid().unwrap();
+    cluster
+        .restart_with(
+            &StartOptions::new()
+                .logfile(&new_log)
+                .setting("work_mem", "9MB")
+                .setting("log_min_messages", "info"),
+            TIMEOUT,
+        )
+        .unwrap();
+    assert_ne!(cluster.pid().unwrap(), before);
+    assert!(!alive(before));
+    assert_eq!(cluster.logfile().unwrap(), new_log);
+    assert_ne!(first_log, new_log);
+    assert_eq!(ask("SHOW work_mem"), "9MB");
+    assert!(eventually(Duration::from_secs(10), || {
+        fs::read_to_string(&new_log).is_ok_and(|log| log.contains("ready to accept connections"))
+    }));
+    // A plain restart keeps the options of the last start.
+    cluster.restart(TIMEOUT).unwrap();
+    assert_eq!(ask("SHOW work_mem"), "9MB");
+    assert_eq!(cluster.logfile().unwrap(), new_log);
+    // A restart that does not finish in time is a timeout.
+    let err = cluster
+        .restart_with(&StartOptions::new(), Duration::from_nanos(1))
+        .unwrap_err();
+    assert!(matches!(err, ClusterError::Timeout { .. }), "{err:?}");
+    // Whichever step ran out of time, a restart within time recovers, with no settings.
+    cluster.restart_with(&StartOptions::new(), TIMEOUT).unwrap();
+    assert_eq!(ask("SHOW work_mem"), "4MB");
+}
