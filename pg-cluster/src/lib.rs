@@ -21,6 +21,9 @@
 //!   [`Cluster::base_backup`] (`pg_basebackup -R`), [`Cluster::promote`] (`pg_ctl promote`),
 //!   [`Cluster::wait_until_streaming`] and [`Cluster::wait_until_promoted`].
 //!
+//! [`Installation`] and [`Cluster`] implement pg-api's contracts of the same names
+//! (`pg_api::Installation`, `pg_api::Cluster`), so code written against those drives them.
+//!
 //! Every SQL statement the crate runs (creating the test database, roles and sandboxes,
 //! [`Temporal::admin_sql`]) goes through the project's own driver, `pg-driver`: no `psql`
 //! or other client program is needed. Every failure is a [`ClusterError`], which converts
@@ -89,6 +92,7 @@
 
 mod address;
 mod admin;
+mod api_impl;
 mod builder;
 mod certs;
 pub mod cleanup;

@@ -454,3 +454,69 @@ fn typed_initdb_options_and_restart_with_new_options() {
     cluster.restart_with(&StartOptions::new(), TIMEOUT).unwrap();
     assert_eq!(ask("SHOW work_mem"), "4MB");
 }
+
+/// A cluster's life through pg-api's `Installation` and `Cluster` contracts alone.
+fn managed<C: pg_api::Cluster>(
+    cluster: &C,
+    init: &C::InitOptions,
+    start: &C::StartOptions,
+    port: u16,
+) -> Result<(), pg_exceptions::Error> {
+    use pg_api::Installation as _;
+    let installation = cluster.installation();
+    assert_eq!(installation.product_type(), "PostgreSQL");
+    assert!(installation.version().starts_with("PostgreSQL "));
+    assert!(installation.version_info().major >= 10);
+    assert!(installation.program("initdb").is_some_and(|p| p.is_file()));
+    assert!(!cluster.initialized() && !cluster.running());
+
+    cluster.init(init)?;
+    assert!(cluster.initialized());
+    let data = cluster.data_directory().to_string_lossy().into_owned();
+    let port = port.to_string();
+    cluster.set_settings(&[
+        ("port", &port),
+        ("listen_addresses", "127.0.0.1"),
+        ("unix_socket_directories", &data),
+    ])?;
+    assert_eq!(cluster.setting("port")?, Some(port));
+    // Errors carry py-postgresql's cluster classes.
+    let not_running = cluster.stop().unwrap_err();
+    assert!(
+        not_running.is_a(&pg_exceptions::ClusterNotRunningError),
+        "{not_running}"
+    );
+    assert!(not_running.is_a(&pg_exceptions::ClusterError));
+
+    cluster.start(start)?;
+    cluster.wait_until_started(TIMEOUT)?;
+    assert!(cluster.running());
+    let timeout = cluster
+        .wait_until_stopped(Duration::from_millis(10))
+        .unwrap_err();
+    assert!(
+        timeout.is_a(&pg_exceptions::ClusterTimeoutError),
+        "{timeout}"
+    );
+    cluster.reload()?;
+    cluster.restart(TIMEOUT)?;
+    assert!(cluster.running());
+    cluster.shutdown()?;
+    cluster.wait_until_stopped(TIMEOUT)?;
+    assert!(!cluster.running());
+    cluster.drop()?;
+    assert!(!cluster.data_directory().exists());
+    Ok(())
+}
+
+#[test]
+fn the_cluster_contracts_drive_a_cluster() {
+    let own = OwnCluster::new();
+    managed(
+        &own.cluster,
+        &InitOptions::new().no_sync(true),
+        &StartOptions::new(),
+        free_port(),
+    )
+    .unwrap();
+}

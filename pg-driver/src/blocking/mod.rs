@@ -5,6 +5,7 @@
 //! these methods from inside an async runtime: they return an OperationError there.
 
 mod alock;
+mod api_impl;
 mod cursor;
 mod extras;
 mod lobject;
