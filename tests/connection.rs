@@ -29,10 +29,18 @@ async fn reports_server_identity() {
     assert_eq!(db.server_version().unwrap(), num);
     let info = db.version_info().unwrap();
     assert_eq!(info.major as i32, num / 10000);
+    // version() is what `SELECT version()` says; the reported parameter keeps its own name.
+    let version = db.version().await.unwrap();
+    assert_eq!(
+        Some(&version),
+        scalar(&db, "SELECT version()").await.as_ref()
+    );
+    assert!(version.starts_with("PostgreSQL "), "{version}");
+    assert_eq!(db.product_type().await.unwrap(), "PostgreSQL");
     assert!(
-        db.version().starts_with(&format!("{}.", info.major)),
-        "{}",
-        db.version()
+        db.parameter_status("server_version")
+            .unwrap()
+            .starts_with(&format!("{}.", info.major))
     );
     assert_eq!(db.protocol_version(), (3, 0));
     assert_eq!(
@@ -49,7 +57,13 @@ async fn reports_server_identity() {
         db.client_address().await.unwrap().as_deref(),
         Some("127.0.0.1")
     );
-    assert!(db.backend_start().await.unwrap().is_some());
+    // backend_start is a timestamp: this session's backend started a moment ago.
+    let started: chrono::DateTime<chrono::Utc> = db.backend_start().await.unwrap().unwrap();
+    let age = chrono::Utc::now() - started;
+    assert!(
+        age >= -chrono::TimeDelta::seconds(5) && age < chrono::TimeDelta::seconds(120),
+        "{started}"
+    );
 }
 
 #[tokio::test]
@@ -419,6 +433,40 @@ async fn the_connection_keeps_the_latest_notices() {
         .map(|m| m.message().to_owned())
         .collect();
     assert_eq!(kept, ["n58", "n59", "n60"]);
+}
+
+#[tokio::test]
+async fn messages_and_errors_say_where_the_server_raised_them() {
+    let db = connect().await;
+    // The driver asks for warnings and above unless told otherwise.
+    db.execute("SET client_min_messages = notice")
+        .await
+        .unwrap();
+    db.set_message_hook(Some(Arc::new(|_: &Message| true)));
+    db.do_("plpgsql", "BEGIN RAISE NOTICE 'here'; END")
+        .await
+        .unwrap();
+    let notice = db.notices().pop().unwrap();
+    let location = notice.location().expect("the server's F, L and R fields");
+    assert_eq!(location.file, Some("pl_exec.c"));
+    assert!(location.line.is_some_and(|l| l > 0), "{location:?}");
+    assert_eq!(location.function, Some("exec_stmt_raise"));
+    assert_eq!(
+        location.to_string(),
+        format!(
+            "File \"pl_exec.c\", line {}, in exec_stmt_raise",
+            location.line.unwrap()
+        )
+    );
+    let err = db.execute("SELECT 1/0").await.unwrap_err();
+    let location = err.location().unwrap();
+    assert_eq!(location.function, Some("int4div"));
+    // A message the client raised has no location of the server's.
+    assert!(
+        Message::new("WARNING", "01-00", "mine")
+            .location()
+            .is_none()
+    );
 }
 
 #[test]

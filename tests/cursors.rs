@@ -335,6 +335,8 @@ async fn cursor_from_id_reads_a_cursor_declared_in_sql() {
     .unwrap();
     let c = db.cursor_from_id("bar").await.unwrap();
     assert!(!c.is_owned() && c.string().is_none());
+    // A cursor opened by name came from no statement of this side.
+    assert!(c.statement().is_none());
     c.seek(50, Whence::Absolute).await.unwrap();
     assert_eq!(read(&c, 10).await, (50..60).collect::<Vec<_>>());
     c.seek(0, Whence::try_from(2).unwrap()).await.unwrap();
@@ -419,7 +421,10 @@ async fn clone_cursor_declares_an_independent_cursor() {
         .unwrap();
     let c = ps.declare((5i32, 20i32)).await.unwrap();
     assert_eq!(read(&c, 5).await, [5, 6, 7, 8, 9]);
+    // The statement a cursor came from, and so does its clone.
+    assert_eq!(c.statement().unwrap().statement_id(), ps.statement_id());
     let c2 = c.clone_cursor().await.unwrap();
+    assert_eq!(c2.statement().unwrap().string(), ps.string());
     assert_ne!(c2.cursor_id(), c.cursor_id());
     assert_eq!(read(&c2, 2).await, [5, 6]);
     assert_eq!(read(&c, 1).await, [10]);
@@ -490,7 +495,11 @@ async fn query_declare_is_a_single_use_statement_and_a_cursor() {
     c.seek(0, Whence::FromEnd).await.unwrap();
     let last = c.read(Some(1), Some(Direction::Backward)).await.unwrap();
     assert_eq!(last[0].get::<i32>("double"), 8);
+    // The single-use statement lives as long as its cursor (`Cursor::statement`), and goes
+    // with it (the count's own statement is the other one).
     let prepared = "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'pg_api_s%'";
+    assert_eq!(db.query_first::<i64, _>(prepared, ()).await.unwrap(), 2);
+    drop(c);
     assert_eq!(db.query_first::<i64, _>(prepared, ()).await.unwrap(), 1);
 }
 
@@ -502,6 +511,7 @@ fn the_blocking_facade_iterates_and_seeks() {
         .prepare("SELECT i FROM generate_series(0, 99) AS g(i)")
         .unwrap();
     let mut c = ps.declare(()).unwrap();
+    assert_eq!(c.statement().unwrap().statement_id(), ps.statement_id());
     let first: Vec<i32> = c
         .by_ref()
         .take(3)

@@ -313,3 +313,121 @@ fn blocking_procedures() {
     assert!(db.proc("x; DROP TABLE keep").is_err());
     db.execute("SELECT * FROM keep").unwrap();
 }
+
+const NAMED: &str = "
+    CREATE FUNCTION greet(who text, greeting text DEFAULT 'hello', \"Punct uation\" text DEFAULT '!')
+        RETURNS text LANGUAGE sql AS $$ SELECT greeting || ' ' || who || \"Punct uation\" $$;
+    CREATE FUNCTION vnamed(base int, VARIADIC xs int[]) RETURNS int LANGUAGE sql
+        AS 'SELECT base + sum(x)::int FROM unnest(xs) x';
+    CREATE FUNCTION named_rows(n int, prefix text DEFAULT 'r') RETURNS TABLE (k int, v text)
+        LANGUAGE sql AS 'SELECT i, prefix || i FROM generate_series(1, n) i';
+    CREATE PROCEDURE named_proc(a int, INOUT total int, b int DEFAULT 10)
+        LANGUAGE plpgsql AS 'BEGIN total := a + b; END';
+";
+
+#[tokio::test]
+async fn procedures_are_called_by_argument_name() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.execute(NAMED).await.unwrap();
+    let greet = db.proc("greet(text,text,text)").await.unwrap();
+    assert_eq!(greet.input_names(), ["who", "greeting", "Punct uation"]);
+    // Named only, in any order; arguments with defaults may be left out.
+    let ann = greet.call_named((), &[("who", &"ann")]).await.unwrap();
+    assert_eq!(value(ann), Value::from("hello ann!"));
+    let bob = greet
+        .call_named((), &[("Punct uation", &"?"), ("who", &"bob")])
+        .await
+        .unwrap();
+    assert_eq!(value(bob), Value::from("hello bob?"));
+    // Mixed: positional first, then by name.
+    let mixed = greet
+        .call_named(("cy",), &[("Punct uation", &"." as _)])
+        .await
+        .unwrap();
+    assert_eq!(value(mixed), Value::from("hello cy."));
+    // Positional calls still take every argument.
+    assert_eq!(
+        value(greet.call(("di", "hi", "")).await.unwrap()),
+        Value::from("hi di")
+    );
+
+    // Refused before anything is sent: an unknown name, a name given twice or also by
+    // position, a required argument left out, too many positional values.
+    for (positional, named, words) in [
+        (
+            vec![],
+            vec![("nobody", "x")],
+            "no argument named \"nobody\"",
+        ),
+        (
+            vec![],
+            vec![("who", "x"), ("who", "y")],
+            "\"who\" is given twice",
+        ),
+        (vec!["x"], vec![("who", "y")], "\"who\" is given twice"),
+        (vec![], vec![("greeting", "x")], "\"who\" is not given"),
+        (
+            vec!["a", "b", "c", "d"],
+            vec![],
+            "takes 3 arguments, 4 were given",
+        ),
+    ] {
+        let positional: Vec<Value> = positional.into_iter().map(Value::from).collect();
+        let named: Vec<(&str, &(dyn postgres_types::ToSql + Sync))> =
+            named.iter().map(|(n, v)| (*n, v as _)).collect();
+        let error = greet.call_named(positional, &named).await.unwrap_err();
+        assert!(error.is_a(&ParameterError), "{error}");
+        assert!(error.message().contains(words), "{words}: {error}");
+    }
+
+    // VARIADIC by name, set-returning functions, procedures with INOUT by name.
+    let vnamed = db.proc("vnamed(int,int[])").await.unwrap();
+    let sum = vnamed
+        .call_named((), &[("xs", &vec![1i32, 2, 3] as _), ("base", &10i32 as _)])
+        .await
+        .unwrap();
+    assert_eq!(value(sum), Value::Int4(16));
+    let named_rows = db.proc("named_rows(int,text)").await.unwrap();
+    let got = rows(
+        named_rows
+            .call_named((), &[("n", &2i32 as _)])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(got, [(1, "r1".to_owned()), (2, "r2".to_owned())]);
+    let named_proc = db.proc("named_proc(int,int,int)").await.unwrap();
+    let ProcResult::Row(row) = named_proc
+        .call_named((), &[("total", &0i32 as _), ("a", &5i32 as _)])
+        .await
+        .unwrap()
+    else {
+        panic!("a row")
+    };
+    assert_eq!(row.get::<i32>("total"), 15);
+    // The statements a named call prepared are the procedure's: no more are left behind
+    // than the shapes of call used.
+    drop((greet, vnamed, named_rows, named_proc));
+    let left: i64 = db
+        .query_first("SELECT count(*) FROM pg_prepared_statements", ())
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "only the count itself");
+}
+
+#[test]
+fn blocking_procedures_by_argument_name() {
+    use pg_driver::blocking::ProcResult;
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect_blocking().unwrap();
+    db.execute(NAMED).unwrap();
+    let greet = db.proc("greet(text,text,text)").unwrap();
+    let ProcResult::Value(v) = greet
+        .call_named((), &[("greeting", &"hey" as _), ("who", &"eve" as _)])
+        .unwrap()
+    else {
+        panic!("a value")
+    };
+    assert_eq!(v, Value::from("hey eve!"));
+}

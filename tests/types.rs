@@ -6,6 +6,8 @@
 #[path = "types/cases.rs"]
 mod cases;
 mod common;
+#[path = "types/records.rs"]
+mod records;
 
 use std::collections::HashMap;
 use std::str::FromStr;

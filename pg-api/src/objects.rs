@@ -58,4 +58,12 @@ pub trait StoredProcedure: Clone + Send + Sync {
         &self,
         params: P,
     ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
+
+    /// Calls it with arguments by name after any given by position; arguments with
+    /// defaults may be left out.
+    fn call_named<P: Params + Send>(
+        &self,
+        positional: P,
+        named: &[(&str, &(dyn postgres_types::ToSql + Sync))],
+    ) -> impl Future<Output = Result<Self::Output, Error>> + Send;
 }

@@ -177,7 +177,7 @@ impl Bench {
 
     /// The server's version string.
     pub fn server_version(&self) -> String {
-        self.admin.version()
+        self.admin.version().unwrap_or_default()
     }
 
     /// A connection of our driver, on the runtime.

@@ -9,12 +9,11 @@ use futures::StreamExt;
 use indicatif::{HumanBytes, ProgressBar, ProgressStyle};
 use pg_driver::params::Keywords;
 use pg_driver::{Connection, Connector, CopyManager, Statement};
-use pg_string::{Part, qname, split, split_qname};
+use pg_string::{Part, qname, split, split_qname, strip_comments};
 use tokio::io::AsyncReadExt;
 
 use crate::Failure;
 use crate::cli::CopyArgs;
-use crate::split::mask_comments;
 
 /// The direction of a COPY statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +29,7 @@ pub enum CopyKind {
 /// What kind of COPY `sql` is, read from its words outside quotes and comments.
 pub fn kind(sql: &str) -> CopyKind {
     let mut words = String::new();
-    for part in split(&mask_comments(sql)) {
+    for part in split(&strip_comments(sql)) {
         match part {
             Part::Unquoted(text) => words.push_str(&text.to_ascii_lowercase()),
             _ => words.push_str(" \"\" "),
@@ -209,6 +208,10 @@ mod tests {
         assert_eq!(kind("COPY t TO '/tmp/file'"), CopyKind::Other);
         assert_eq!(kind("select 'copy t to stdout'"), CopyKind::Other);
         assert_eq!(kind("copy \"to\" to '/x' /* to stdout */"), CopyKind::Other);
+        // A quote inside a comment opens nothing; comment markers inside quotes are text.
+        assert_eq!(kind("-- it's\ncopy t to stdout"), CopyKind::Out);
+        assert_eq!(kind("/* it's */ copy t from stdin -- '"), CopyKind::In);
+        assert_eq!(kind("copy t to '/x--' /* ' */"), CopyKind::Other);
     }
 
     #[test]

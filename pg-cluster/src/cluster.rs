@@ -14,6 +14,7 @@ use crate::hba::HbaFile;
 use crate::installation::Installation;
 use crate::postmaster::{self, PostmasterPid};
 use crate::privileges::{self, Account};
+use crate::warning::WarningHook;
 
 /// How many lines of the server log a [`ClusterError::Startup`] carries.
 pub const LOG_TAIL_LINES: usize = 20;
@@ -62,7 +63,6 @@ struct Daemon {
 /// Dropping a `Cluster` leaves its server running; use [`Cluster::drop`] or the signal
 /// methods to end it. When this process is root, programs run as an unprivileged
 /// [`Account`] (see [`crate::privileges`]).
-#[derive(Debug)]
 pub struct Cluster {
     installation: Installation,
     data_directory: PathBuf,
@@ -70,6 +70,20 @@ pub struct Cluster {
     superuser: Mutex<Option<String>>,
     daemon: Mutex<Option<Daemon>>,
     last_start: Mutex<StartOptions>,
+    warnings: Mutex<Option<WarningHook>>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("installation", &self.installation)
+            .field("data_directory", &self.data_directory)
+            .field("account", &self.account)
+            .field("superuser", &self.superuser)
+            .field("daemon", &self.daemon)
+            .field("last_start", &self.last_start)
+            .finish_non_exhaustive()
+    }
 }
 
 fn locked<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -92,7 +106,23 @@ impl Cluster {
             superuser: Mutex::new(None),
             daemon: Mutex::new(None),
             last_start: Mutex::new(StartOptions::default()),
+            warnings: Mutex::new(None),
         })
+    }
+
+    /// Sends the cluster's warnings ([`cluster_warning`](crate::cluster_warning)s, class
+    /// `ClusterWarning`) to `hook`; `None` sends them to standard error (the default).
+    pub fn set_warning_hook(&self, hook: Option<WarningHook>) {
+        *locked(&self.warnings) = hook;
+    }
+
+    /// Issues a warning to the hook, or to standard error.
+    pub(crate) fn warn(&self, warning: &pg_exceptions::Message) {
+        let hook = locked(&self.warnings).clone();
+        match hook {
+            Some(hook) => hook(warning),
+            None => crate::warning::to_stderr(warning),
+        }
     }
 
     /// Runs the cluster's programs as `account` (or as this process when `None`).

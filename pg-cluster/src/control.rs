@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, StartOptions};
 use crate::error::ClusterError;
 use crate::postmaster;
 
@@ -66,24 +66,50 @@ impl Cluster {
     /// Stops the server (fast shutdown) if it runs, then starts it with the options of the
     /// last [`Cluster::start`], waiting up to `timeout` for each step.
     pub fn restart(&self, timeout: Duration) -> Result<(), ClusterError> {
+        self.restart_with(&self.last_start_options(), timeout)
+    }
+
+    /// py-postgresql's `restart(logfile, settings, timeout)`: stops the server (fast
+    /// shutdown) if it runs, then starts it with `options` (its log file and settings,
+    /// which replace the last start's), waiting up to `timeout` for each step; a step not
+    /// done in time is [`ClusterError::Timeout`].
+    pub fn restart_with(
+        &self,
+        options: &StartOptions,
+        timeout: Duration,
+    ) -> Result<(), ClusterError> {
         if self.running() {
-            self.shutdown()?;
+            // A server stopping on its own between the check and the signal is fine.
+            if let Err(e) = self.shutdown()
+                && self.running()
+            {
+                return Err(e);
+            }
             self.wait_until_stopped(timeout)?;
         }
-        let options = self.last_start_options();
-        self.start(&options)?;
+        self.start(options)?;
         self.wait_until_started(timeout)
     }
 
     /// Stops the server if it runs (fast, then by SIGKILL if it takes over ten seconds)
-    /// and removes the data directory.
+    /// and removes the data directory. A server still there ten seconds after SIGKILL is
+    /// reported as a [`cluster_warning`](crate::cluster_warning) (its shared memory may
+    /// have leaked) and the directory removed all the same, as py-postgresql does.
     pub fn drop(&self) -> Result<(), ClusterError> {
         if self.running() {
             // A server stopping on its own between the check and the signal is fine.
             let _ = self.shutdown();
             if self.wait_until_stopped(Duration::from_secs(10)).is_err() {
                 let _ = self.kill();
-                self.wait_until_stopped(Duration::from_secs(10))?;
+                if self.wait_until_stopped(Duration::from_secs(10)).is_err() {
+                    self.warn(&crate::cluster_warning(
+                        format!(
+                            "the server of {} did not stop after SIGKILL",
+                            self.data_directory().display()
+                        ),
+                        Some("Shared memory may have been leaked."),
+                    ));
+                }
             }
         }
         match fs::remove_dir_all(self.data_directory()) {

@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use pg_api::VersionError;
+use pg_exceptions::ErrorClass;
 
 /// What went wrong while finding an installation or managing a cluster.
 ///
 /// The variants follow py-postgresql's exception classes: [`ClusterError::Other`] is its
-/// generic `ClusterError`, the others its `InitDBError`, `ClusterStartupError`,
-/// `ClusterNotRunningError` and `ClusterTimeoutError`; [`ClusterError::Database`] carries
+/// generic `ClusterError`, the others its `ClusterInitializationError`, `InitDBError`,
+/// `ClusterStartupError`, `ClusterNotRunningError` and `ClusterTimeoutError` (whose classes,
+/// codes and parent links are in pg-exceptions' table: [`ClusterError::class`]); [`ClusterError::Database`] carries
 /// what the driver reported while connecting to the server or running SQL on it.
 /// [`ClusterError::name`] gives the class name. The error is `Clone` so that a failed
 /// process-wide initialisation can be reported to every caller.
@@ -25,6 +27,16 @@ use pg_api::VersionError;
 pub enum ClusterError {
     /// A generic failure: a missing program, an I/O error, a file that cannot be parsed.
     Other {
+        /// What was being done and what failed.
+        message: String,
+        /// The underlying I/O error, if there was one.
+        source: Option<Arc<io::Error>>,
+    },
+    /// A cluster could not be initialized before initdb ran or finished: no initdb
+    /// program, a data directory that cannot be made or handed over, initdb not starting,
+    /// the password file. py-postgresql's `ClusterInitializationError`, of which
+    /// [`ClusterError::InitDb`] is the kind where initdb ran and failed.
+    Initialization {
         /// What was being done and what failed.
         message: String,
         /// The underlying I/O error, if there was one.
@@ -91,17 +103,48 @@ impl ClusterError {
         Self::io(format!("could not {action} {}", path.display()), source)
     }
 
-    /// The py-postgresql class name of this error: `ClusterError`, `InitDBError`,
-    /// `ClusterStartupError`, `ClusterNotRunningError` or `ClusterTimeoutError`, and for
+    /// The failure of an initialization step, as [`ClusterError::Initialization`]: a
+    /// generic error of a step of [`Cluster::init`](crate::Cluster::init) becomes one.
+    pub(crate) fn initialization(self) -> Self {
+        match self {
+            ClusterError::Other { message, source } => {
+                ClusterError::Initialization { message, source }
+            }
+            other => other,
+        }
+    }
+
+    /// The py-postgresql class name of this error: `ClusterError`,
+    /// `ClusterInitializationError`, `InitDBError`, `ClusterStartupError`,
+    /// `ClusterNotRunningError` or `ClusterTimeoutError`, and for
     /// [`ClusterError::Database`] the driver error's class (`UndefinedTableError`, …).
     pub fn name(&self) -> &'static str {
+        self.class().name()
+    }
+
+    /// The class of this error in pg-exceptions' table (py-postgresql's cluster exception
+    /// classes and codes: `ClusterError` `-C000`, `ClusterInitializationError` `-Cini`,
+    /// `InitDBError` `-Cidb`, `ClusterStartupError` `-Cbot`, `ClusterNotRunningError`
+    /// `-Cdwn`, `ClusterTimeoutError` `-Cout`), or the driver error's class. Their parent
+    /// links hold: an [`InitDb`](ClusterError::InitDb) error `is_a` ClusterInitializationError.
+    ///
+    /// ```
+    /// # use pg_cluster::ClusterError;
+    /// # fn check(err: &ClusterError) {
+    /// if err.class().is_a(&pg_exceptions::ClusterInitializationError) {
+    ///     // initdb, or a step before it, failed
+    /// }
+    /// # }
+    /// ```
+    pub fn class(&self) -> &'static ErrorClass {
         match self {
-            ClusterError::Database { error } => error.class().name(),
-            ClusterError::Other { .. } => "ClusterError",
-            ClusterError::InitDb { .. } => "InitDBError",
-            ClusterError::Startup { .. } => "ClusterStartupError",
-            ClusterError::NotRunning { .. } => "ClusterNotRunningError",
-            ClusterError::Timeout { .. } => "ClusterTimeoutError",
+            ClusterError::Database { error } => error.class(),
+            ClusterError::Other { .. } => &pg_exceptions::ClusterError,
+            ClusterError::Initialization { .. } => &pg_exceptions::ClusterInitializationError,
+            ClusterError::InitDb { .. } => &pg_exceptions::InitDBError,
+            ClusterError::Startup { .. } => &pg_exceptions::ClusterStartupError,
+            ClusterError::NotRunning { .. } => &pg_exceptions::ClusterNotRunningError,
+            ClusterError::Timeout { .. } => &pg_exceptions::ClusterTimeoutError,
         }
     }
 }
@@ -109,7 +152,8 @@ impl ClusterError {
 impl fmt::Display for ClusterError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ClusterError::Other { message, source } => {
+            ClusterError::Other { message, source }
+            | ClusterError::Initialization { message, source } => {
                 write!(f, "{message}")?;
                 if let Some(source) = source {
                     write!(f, ": {source}")?;
@@ -171,6 +215,10 @@ impl std::error::Error for ClusterError {
             ClusterError::Other {
                 source: Some(source),
                 ..
+            }
+            | ClusterError::Initialization {
+                source: Some(source),
+                ..
             } => Some(source.as_ref()),
             ClusterError::Database { error } => Some(error),
             _ => None,
@@ -191,15 +239,14 @@ impl From<pg_exceptions::Error> for ClusterError {
 }
 
 impl From<ClusterError> for pg_exceptions::Error {
-    /// The driver's error back as it was; any other failure (no server could be started
-    /// or found) as a client-side `ClientCannotConnectError`.
+    /// The driver's error back as it was; any other failure as a client-side error of its
+    /// cluster class ([`ClusterError::class`]).
     fn from(error: ClusterError) -> Self {
         match error {
             ClusterError::Database { error } => error,
-            other => pg_exceptions::Error::client(
-                &pg_exceptions::ClientCannotConnectError,
-                format!("{}: {other}", other.name()),
-            ),
+            other => {
+                pg_exceptions::Error::client(other.class(), format!("{}: {other}", other.name()))
+            }
         }
     }
 }
@@ -220,6 +267,18 @@ mod tests {
         assert!(text.contains("initdb -D /x"), "{text}");
         assert!(text.contains("exists but is not empty"), "{text}");
         assert_eq!(err.name(), "InitDBError");
+        // py-postgresql's levels: InitDBError under ClusterInitializationError under
+        // ClusterError.
+        assert!(err.class().is_a(&pg_exceptions::ClusterInitializationError));
+        assert!(err.class().is_a(&pg_exceptions::ClusterError));
+        let init = ClusterError::other("no initdb").initialization();
+        assert_eq!(init.name(), "ClusterInitializationError");
+        assert_eq!(init.class().code(), "-Cini");
+        assert!(
+            !ClusterError::other("x")
+                .class()
+                .is_a(&pg_exceptions::ClusterInitializationError)
+        );
 
         let err = ClusterError::Startup {
             message: "the server exited during startup".into(),
@@ -259,7 +318,9 @@ mod tests {
             waited: Duration::from_secs(1),
         };
         let as_driver = pg_exceptions::Error::from(timeout);
-        assert!(as_driver.is_a(&pg_exceptions::ClientCannotConnectError));
+        assert!(as_driver.is_a(&pg_exceptions::ClusterTimeoutError));
+        assert!(as_driver.is_a(&pg_exceptions::ClusterError));
+        assert_eq!(as_driver.code(), "-Cout");
         assert!(
             as_driver.message().contains("ClusterTimeoutError"),
             "{as_driver}"

@@ -4,13 +4,16 @@ use std::fmt;
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
 
 use crate::cluster::Cluster;
 use crate::error::ClusterError;
 use crate::privileges;
 
-/// Options for [`Cluster::init`]. Unset options are left to initdb's defaults, except the
-/// encoding, which defaults to UTF8.
+/// Options for [`Cluster::init`], py-postgresql's `init` keywords typed: encoding, locale
+/// and each `lc_*` category, the text search configuration, the WAL directory, the
+/// superuser and its password, authentication. Unset options are left to initdb's
+/// defaults, except the encoding, which defaults to UTF8.
 ///
 /// The superuser's password is handed to initdb in a temporary file readable only by the
 /// account running it (`--pwfile`), never on a command line; `Debug` does not show it.
@@ -20,6 +23,9 @@ pub struct InitOptions {
     password: Option<String>,
     encoding: Option<String>,
     locale: Option<String>,
+    lc: Vec<(&'static str, String)>,
+    text_search_config: Option<String>,
+    wal_directory: Option<PathBuf>,
     auth: Option<String>,
     auth_local: Option<String>,
     auth_host: Option<String>,
@@ -34,6 +40,9 @@ impl fmt::Debug for InitOptions {
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("encoding", &self.encoding)
             .field("locale", &self.locale)
+            .field("lc", &self.lc)
+            .field("text_search_config", &self.text_search_config)
+            .field("wal_directory", &self.wal_directory)
             .field("auth", &self.auth)
             .field("auth_local", &self.auth_local)
             .field("auth_host", &self.auth_host)
@@ -70,6 +79,58 @@ impl InitOptions {
     /// The locale (`--locale`), such as `C` or `en_US.UTF-8`.
     pub fn locale(mut self, locale: impl Into<String>) -> Self {
         self.locale = Some(locale.into());
+        self
+    }
+
+    fn lc(mut self, flag: &'static str, locale: String) -> Self {
+        self.lc.retain(|(f, _)| *f != flag);
+        self.lc.push((flag, locale));
+        self
+    }
+
+    /// The collation order of the template databases (`--lc-collate`), overriding
+    /// [`locale`](InitOptions::locale) for it.
+    pub fn lc_collate(self, locale: impl Into<String>) -> Self {
+        self.lc("--lc-collate=", locale.into())
+    }
+
+    /// The character classification of the template databases (`--lc-ctype`).
+    pub fn lc_ctype(self, locale: impl Into<String>) -> Self {
+        self.lc("--lc-ctype=", locale.into())
+    }
+
+    /// The initial `lc_messages` setting (`--lc-messages`).
+    pub fn lc_messages(self, locale: impl Into<String>) -> Self {
+        self.lc("--lc-messages=", locale.into())
+    }
+
+    /// The initial `lc_monetary` setting (`--lc-monetary`).
+    pub fn lc_monetary(self, locale: impl Into<String>) -> Self {
+        self.lc("--lc-monetary=", locale.into())
+    }
+
+    /// The initial `lc_numeric` setting (`--lc-numeric`).
+    pub fn lc_numeric(self, locale: impl Into<String>) -> Self {
+        self.lc("--lc-numeric=", locale.into())
+    }
+
+    /// The initial `lc_time` setting (`--lc-time`).
+    pub fn lc_time(self, locale: impl Into<String>) -> Self {
+        self.lc("--lc-time=", locale.into())
+    }
+
+    /// The default text search configuration (`--text-search-config`): the name of one of
+    /// `pg_catalog`'s, such as `english` (initdb qualifies it: `pg_catalog.english`).
+    pub fn text_search_config(mut self, config: impl Into<String>) -> Self {
+        self.text_search_config = Some(config.into());
+        self
+    }
+
+    /// Where the write-ahead log goes (`--waldir`; py-postgresql's `xlogdir`): made by
+    /// initdb, `pg_wal` becoming a link to it. Made absolute; when the programs run as
+    /// another account, a missing directory is created (mode 0700) and handed to it.
+    pub fn wal_directory(mut self, path: impl Into<PathBuf>) -> Self {
+        self.wal_directory = Some(path.into());
         self
     }
 
@@ -114,11 +175,15 @@ impl InitOptions {
             ("--auth=", &self.auth),
             ("--auth-local=", &self.auth_local),
             ("--auth-host=", &self.auth_host),
+            ("--text-search-config=", &self.text_search_config),
         ];
         for (flag, value) in pairs {
             if let Some(value) = value {
                 args.push(format!("{flag}{value}"));
             }
+        }
+        for (flag, locale) in &self.lc {
+            args.push(format!("{flag}{locale}"));
         }
         if self.no_sync {
             args.push("--no-sync".into());
@@ -130,29 +195,35 @@ impl InitOptions {
 
 impl Cluster {
     /// Creates the data directory with initdb. Fails with [`ClusterError::InitDb`],
-    /// carrying initdb's output and exit status, when initdb does.
+    /// carrying initdb's output and exit status, when initdb does, and with
+    /// [`ClusterError::Initialization`] when a step before it fails (no initdb program, a
+    /// data directory that cannot be made, initdb not starting): both are py-postgresql's
+    /// `ClusterInitializationError`.
     ///
     /// When the programs run as another account, a missing data directory is created
     /// (mode 0700) and an empty one handed to that account; its parent directories must
     /// be traversable by it.
     pub fn init(&self, options: &InitOptions) -> Result<(), ClusterError> {
+        self.run_initdb(options)
+            .map_err(ClusterError::initialization)
+    }
+
+    fn run_initdb(&self, options: &InitOptions) -> Result<(), ClusterError> {
         let mut command = self.command("initdb")?;
         let data = self.data_directory();
         if let Some(account) = self.account() {
-            if !data.exists() {
-                fs::DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(data)
-                    .map_err(|e| ClusterError::io_path("create", data, e))?;
-            }
-            let empty = fs::read_dir(data).is_ok_and(|mut d| d.next().is_none());
-            if empty {
-                account.give(data)?;
-            }
+            hand_over(account, data)?;
         }
 
-        let args = options.arguments();
+        let mut args = options.arguments();
+        if let Some(wal) = &options.wal_directory {
+            let wal =
+                std::path::absolute(wal).map_err(|e| ClusterError::io_path("resolve", wal, e))?;
+            if let Some(account) = self.account() {
+                hand_over(account, &wal)?;
+            }
+            args.push(format!("--waldir={}", wal.display()));
+        }
         let pwfile = match &options.password {
             Some(password) => Some(password_file(password, self)?),
             None => None,
@@ -188,6 +259,23 @@ impl Cluster {
             stderr: text,
         })
     }
+}
+
+/// Makes a missing directory (mode 0700) for the account the programs run as, and hands an
+/// empty one to it: initdb fills it.
+fn hand_over(account: &crate::Account, dir: &Path) -> Result<(), ClusterError> {
+    if !dir.exists() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| ClusterError::io_path("create", dir, e))?;
+    }
+    let empty = fs::read_dir(dir).is_ok_and(|mut d| d.next().is_none());
+    if empty {
+        account.give(dir)?;
+    }
+    Ok(())
 }
 
 /// Writes the password to a mode-0600 temporary file owned by the cluster's account.

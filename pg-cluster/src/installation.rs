@@ -129,6 +129,16 @@ impl Installation {
         &self.inner.version
     }
 
+    /// The product this is, py-postgresql's `type`: the first word of the version string
+    /// (`PostgreSQL`; a derived product may name itself otherwise).
+    pub fn product_type(&self) -> &str {
+        self.inner
+            .version
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+    }
+
     /// The parsed version.
     pub fn version_info(&self) -> VersionInfo {
         self.inner.version_info
@@ -242,6 +252,7 @@ mod tests {
     fn parses_a_report() {
         let inst = Installation::from_pg_config_output("/x/pg_config", SAMPLE).unwrap();
         assert_eq!(inst.version(), "PostgreSQL 15.18 (Debian 15.18-0+deb12u1)");
+        assert_eq!(inst.product_type(), "PostgreSQL");
         assert_eq!(inst.version_info().major, 15);
         assert_eq!(inst.version_info().libpq_number(), 150018);
         assert_eq!(inst.get("bindir"), Some("/usr/lib/postgresql/15/bin"));

@@ -5,8 +5,10 @@
 //!
 //! - [`Installation`]: a PostgreSQL installation as its `pg_config` describes it (found
 //!   through `PGINSTALLATION` or `PATH`), with its version ([`VersionInfo`]) and programs.
-//! - [`Cluster`]: a data directory and its server: [`Cluster::init`] (initdb),
-//!   start, stop, restart, kill, reload, drop, waits, [`Cluster::settings`] (an editor of
+//! - [`Cluster`]: a data directory and its server: [`Cluster::init`] (initdb, with typed
+//!   [`InitOptions`]: encoding, locale and each `lc_*`, text search configuration, WAL
+//!   directory), start, stop, restart (again with the last options, or
+//!   [`Cluster::restart_with`] a new log file and settings), kill, reload, drop, waits, [`Cluster::settings`] (an editor of
 //!   `postgresql.conf` that keeps its comments, [`ConfigFile`]), [`Cluster::hba`]
 //!   (`pg_hba.conf` rules, [`HbaFile`]) and [`Cluster::connector`] /
 //!   [`Cluster::connect`] (the project's driver, through the cluster's unix socket).
@@ -18,6 +20,9 @@
 //!   [`TemporalBuilder::replication`]) and [`Temporal::promote`]; underneath,
 //!   [`Cluster::base_backup`] (`pg_basebackup -R`), [`Cluster::promote`] (`pg_ctl promote`),
 //!   [`Cluster::wait_until_streaming`] and [`Cluster::wait_until_promoted`].
+//!
+//! [`Installation`] and [`Cluster`] implement pg-api's contracts of the same names
+//! (`pg_api::Installation`, `pg_api::Cluster`), so code written against those drives them.
 //!
 //! Every SQL statement the crate runs (creating the test database, roles and sandboxes,
 //! [`Temporal::admin_sql`]) goes through the project's own driver, `pg-driver`: no `psql`
@@ -87,6 +92,7 @@
 
 mod address;
 mod admin;
+mod api_impl;
 mod builder;
 mod certs;
 pub mod cleanup;
@@ -104,6 +110,7 @@ mod sandbox;
 mod standby;
 mod target;
 mod temporal;
+mod warning;
 
 pub use address::Address;
 pub use builder::TemporalBuilder;
@@ -122,3 +129,4 @@ pub use role::{AuthMethod, Role, TlsRequirement};
 pub use sandbox::Sandbox;
 pub use standby::STANDBY_TIMEOUT;
 pub use temporal::{PGTEST_IRI, Temporal, temporal};
+pub use warning::{WarningHook, cluster_warning};

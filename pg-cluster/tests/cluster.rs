@@ -6,7 +6,7 @@ use std::fs;
 use std::time::Duration;
 
 use common::{OwnCluster, alive, eventually, free_port, give, scalar, sql};
-use pg_cluster::{ClusterError, HbaRule, InitOptions, StartOptions};
+use pg_cluster::{Cluster, ClusterError, HbaRule, InitOptions, Installation, StartOptions};
 use pg_driver::params::{Host, Keywords, SslMode};
 use pg_driver::{PeerAddr, blocking};
 
@@ -322,4 +322,201 @@ fn initdb_errors() {
     assert!(text.contains("exit status 1"), "{text}");
     assert!(!text.contains("hunter2"), "{text}");
     assert!(!own.cluster.initialized());
+}
+
+#[test]
+fn initialization_errors_have_py_postgresqls_levels() {
+    // An installation whose bindir has no initdb: the cluster cannot be initialized, and
+    // that is a ClusterInitializationError, the parent of InitDBError.
+    let own = OwnCluster::new();
+    let real = Installation::find().unwrap();
+    let empty = own.dir().join("bin");
+    fs::create_dir_all(&empty).unwrap();
+    let report = format!(
+        "BINDIR = {}\nVERSION = {}\n",
+        empty.display(),
+        real.version()
+    );
+    let bare = Installation::from_pg_config_output(empty.join("pg_config"), &report).unwrap();
+    let cluster = Cluster::new(bare, own.dir().join("nowhere")).unwrap();
+    let err = cluster.init(&InitOptions::new()).unwrap_err();
+    assert!(
+        matches!(err, ClusterError::Initialization { .. }),
+        "{err:?}"
+    );
+    assert_eq!(err.name(), "ClusterInitializationError");
+    assert_eq!(err.class().code(), "-Cini");
+    assert!(err.class().is_a(&pg_exceptions::ClusterError));
+    let driver = pg_exceptions::Error::from(err);
+    assert!(
+        driver.is_a(&pg_exceptions::ClusterInitializationError),
+        "{driver}"
+    );
+
+    // initdb failing is the InitDBError below it.
+    let err = own
+        .cluster
+        .init(&InitOptions::new().arg("--no-such-option"))
+        .unwrap_err();
+    assert!(err.class().is_a(&pg_exceptions::ClusterInitializationError));
+    assert_eq!(err.class().code(), "-Cidb");
+}
+
+#[test]
+fn typed_initdb_options_and_restart_with_new_options() {
+    let own = OwnCluster::new();
+    let cluster = &own.cluster;
+    let wal = own.dir().join("wal");
+    cluster
+        .init(
+            &InitOptions::new()
+                .encoding("SQL_ASCII")
+                // Each category set apart from the locale shows; lc_numeric follows it.
+                .locale("C.utf8")
+                .lc_collate("C")
+                .lc_ctype("C")
+                .lc_monetary("C")
+                .lc_time("C")
+                .text_search_config("german")
+                .wal_directory(&wal)
+                .no_sync(true),
+        )
+        .expect("initdb");
+    // The WAL lives where it was told, pg_wal a link to it.
+    let pg_wal = cluster.data_directory().join("pg_wal");
+    assert_eq!(fs::read_link(&pg_wal).unwrap(), wal);
+    assert!(wal.is_dir());
+
+    let port = free_port();
+    let data = cluster.data_directory().to_string_lossy().into_owned();
+    cluster
+        .settings()
+        .update([
+            ("port", port.to_string().as_str()),
+            ("listen_addresses", "127.0.0.1"),
+            ("unix_socket_directories", data.as_str()),
+        ])
+        .unwrap();
+    cluster.start(&StartOptions::new()).unwrap();
+    cluster.wait_until_started(TIMEOUT).unwrap();
+    let ask = |sql: &str| {
+        let db = blocking::Connector::from(cluster.connector(Keywords::new()).unwrap())
+            .connect()
+            .unwrap();
+        let answer = scalar(&db.simple(sql).unwrap());
+        db.close();
+        answer.unwrap_or_default()
+    };
+    assert_eq!(
+        ask(
+            "SELECT pg_encoding_to_char(encoding) || ' ' || datcollate || ' ' || datctype \
+             FROM pg_database WHERE datname = 'template1'"
+        ),
+        "SQL_ASCII C C"
+    );
+    assert_eq!(ask("SHOW lc_monetary"), "C");
+    assert_eq!(ask("SHOW lc_numeric"), "C.utf8");
+    assert_eq!(ask("SHOW lc_time"), "C");
+    assert_eq!(ask("SHOW default_text_search_config"), "pg_catalog.german");
+
+    // Restart with a new log file, settings and timeout: the settings are the new ones
+    // alone, and the server writes to the new log.
+    let first_log = cluster.logfile().unwrap();
+    let new_log = own.dir().join("restarted.log");
+    let before = cluster.pid().unwrap();
+    cluster
+        .restart_with(
+            &StartOptions::new()
+                .logfile(&new_log)
+                .setting("work_mem", "9MB")
+                .setting("log_min_messages", "info"),
+            TIMEOUT,
+        )
+        .unwrap();
+    assert_ne!(cluster.pid().unwrap(), before);
+    assert!(!alive(before));
+    assert_eq!(cluster.logfile().unwrap(), new_log);
+    assert_ne!(first_log, new_log);
+    assert_eq!(ask("SHOW work_mem"), "9MB");
+    assert!(eventually(Duration::from_secs(10), || {
+        fs::read_to_string(&new_log).is_ok_and(|log| log.contains("ready to accept connections"))
+    }));
+    // A plain restart keeps the options of the last start.
+    cluster.restart(TIMEOUT).unwrap();
+    assert_eq!(ask("SHOW work_mem"), "9MB");
+    assert_eq!(cluster.logfile().unwrap(), new_log);
+    // A restart that does not finish in time is a timeout.
+    let err = cluster
+        .restart_with(&StartOptions::new(), Duration::from_nanos(1))
+        .unwrap_err();
+    assert!(matches!(err, ClusterError::Timeout { .. }), "{err:?}");
+    // Whichever step ran out of time, a restart within time recovers, with no settings.
+    cluster.restart_with(&StartOptions::new(), TIMEOUT).unwrap();
+    assert_eq!(ask("SHOW work_mem"), "4MB");
+}
+
+/// A cluster's life through pg-api's `Installation` and `Cluster` contracts alone.
+fn managed<C: pg_api::Cluster>(
+    cluster: &C,
+    init: &C::InitOptions,
+    start: &C::StartOptions,
+    port: u16,
+) -> Result<(), pg_exceptions::Error> {
+    use pg_api::Installation as _;
+    let installation = cluster.installation();
+    assert_eq!(installation.product_type(), "PostgreSQL");
+    assert!(installation.version().starts_with("PostgreSQL "));
+    assert!(installation.version_info().major >= 10);
+    assert!(installation.program("initdb").is_some_and(|p| p.is_file()));
+    assert!(!cluster.initialized() && !cluster.running());
+
+    cluster.init(init)?;
+    assert!(cluster.initialized());
+    let data = cluster.data_directory().to_string_lossy().into_owned();
+    let port = port.to_string();
+    cluster.set_settings(&[
+        ("port", &port),
+        ("listen_addresses", "127.0.0.1"),
+        ("unix_socket_directories", &data),
+    ])?;
+    assert_eq!(cluster.setting("port")?, Some(port));
+    // Errors carry py-postgresql's cluster classes.
+    let not_running = cluster.stop().unwrap_err();
+    assert!(
+        not_running.is_a(&pg_exceptions::ClusterNotRunningError),
+        "{not_running}"
+    );
+    assert!(not_running.is_a(&pg_exceptions::ClusterError));
+
+    cluster.start(start)?;
+    cluster.wait_until_started(TIMEOUT)?;
+    assert!(cluster.running());
+    let timeout = cluster
+        .wait_until_stopped(Duration::from_millis(10))
+        .unwrap_err();
+    assert!(
+        timeout.is_a(&pg_exceptions::ClusterTimeoutError),
+        "{timeout}"
+    );
+    cluster.reload()?;
+    cluster.restart(TIMEOUT)?;
+    assert!(cluster.running());
+    cluster.shutdown()?;
+    cluster.wait_until_stopped(TIMEOUT)?;
+    assert!(!cluster.running());
+    cluster.drop()?;
+    assert!(!cluster.data_directory().exists());
+    Ok(())
+}
+
+#[test]
+fn the_cluster_contracts_drive_a_cluster() {
+    let own = OwnCluster::new();
+    managed(
+        &own.cluster,
+        &InitOptions::new().no_sync(true),
+        &StartOptions::new(),
+        free_port(),
+    )
+    .unwrap();
 }

@@ -8,6 +8,8 @@ fn the_default_installation_describes_itself() {
     let info = installation.version_info();
     assert!(info.major >= 10, "{info:?}");
     assert!(installation.version().contains(&info.major.to_string()));
+    // py-postgresql's `type`: the product, the first word of the version.
+    assert_eq!(installation.product_type(), "PostgreSQL");
     assert_eq!(
         installation.pg_config().get("VERSION").map(String::as_str),
         Some(installation.version())

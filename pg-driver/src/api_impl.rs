@@ -1,4 +1,5 @@
-//! The pg-api contracts, implemented by the driver's connector and connection.
+//! The pg-api contracts, implemented by the driver's async objects (the blocking facade's
+//! are in `blocking/api_impl.rs`).
 
 use pg_exceptions::{Error, Message};
 
@@ -17,6 +18,56 @@ impl pg_api::Connector for Connector {
 }
 
 impl pg_api::Database for Connection {
+    type Statement = crate::Statement;
+    type Cursor = crate::Cursor;
+    type Transaction = crate::Transaction;
+    type Settings = crate::Settings;
+    type StoredProcedure = crate::StoredProcedure;
+    type Notifications = crate::NotificationStream;
+
+    async fn prepare(&self, sql: &str) -> Result<crate::Statement, Error> {
+        Connection::prepare(self, sql).await
+    }
+
+    async fn statement_from_id(&self, name: &str) -> Result<crate::Statement, Error> {
+        Connection::statement_from_id(self, name).await
+    }
+
+    async fn cursor_from_id(&self, name: &str) -> Result<crate::Cursor, Error> {
+        Connection::cursor_from_id(self, name).await
+    }
+
+    async fn proc(&self, id: &str) -> Result<crate::StoredProcedure, Error> {
+        Connection::proc(self, id).await
+    }
+
+    fn xact(&self, isolation: Option<&str>, mode: Option<&str>) -> crate::Transaction {
+        Connection::xact_with(self, isolation, mode)
+    }
+
+    fn settings(&self) -> crate::Settings {
+        Connection::settings(self)
+    }
+
+    async fn listen(&self, channels: &[&str]) -> Result<(), Error> {
+        Connection::listen(self, channels).await
+    }
+
+    async fn unlisten(&self, channels: &[&str]) -> Result<(), Error> {
+        Connection::unlisten(self, channels).await
+    }
+
+    async fn notify(&self, notifications: &[(&str, &str)]) -> Result<(), Error> {
+        Connection::notify(self, notifications.iter().copied()).await
+    }
+
+    fn iternotifies(
+        &self,
+        timeout: Option<std::time::Duration>,
+    ) -> Result<crate::NotificationStream, Error> {
+        Ok(Connection::iternotifies(self, timeout))
+    }
+
     async fn execute(&self, sql: &str) -> Result<(), Error> {
         Connection::execute(self, sql).await
     }
@@ -37,8 +88,8 @@ impl pg_api::Database for Connection {
         Connection::backend_id(self)
     }
 
-    fn version(&self) -> String {
-        Connection::version(self)
+    async fn version(&self) -> Result<String, Error> {
+        Connection::version(self).await
     }
 
     fn version_info(&self) -> Result<VersionInfo, Error> {
@@ -249,5 +300,19 @@ impl pg_api::StoredProcedure for crate::StoredProcedure {
 
     async fn call<P: pg_api::Params + Send>(&self, params: P) -> Result<crate::ProcResult, Error> {
         crate::StoredProcedure::call(self, params).await
+    }
+
+    async fn call_named<P: pg_api::Params + Send>(
+        &self,
+        positional: P,
+        named: &[(&str, &(dyn postgres_types::ToSql + Sync))],
+    ) -> Result<crate::ProcResult, Error> {
+        crate::StoredProcedure::call_named(self, positional, named).await
+    }
+}
+
+impl pg_api::Notifications for crate::NotificationStream {
+    async fn next_event(&mut self) -> Option<pg_api::NotifyEvent> {
+        futures::StreamExt::next(self).await
     }
 }

@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use chrono::{DateTime, Utc};
+
 use pg_exceptions::{Error, Message};
 
 use crate::connector::Connector;
@@ -214,14 +216,37 @@ impl Connection {
         self.current().shared.parameter_changes()
     }
 
-    /// The server's version string, as reported in `server_version`.
-    pub fn version(&self) -> String {
-        self.parameter_status("server_version").unwrap_or_default()
+    /// The server's version string, as `SELECT version()` gives it
+    /// (`PostgreSQL 16.4 (Debian 16.4-1) on x86_64-pc-linux-gnu, …`), as py-postgresql's
+    /// `version`. Asked once per session (it cannot change) and kept; the short version the
+    /// server reports is [`parameter_status("server_version")`](Connection::parameter_status),
+    /// parsed by [`version_info`](Connection::version_info).
+    pub async fn version(&self) -> Result<String, Error> {
+        let link = self.link();
+        if let Some(version) = link.version.get() {
+            return Ok(version.clone());
+        }
+        let version = self
+            .scalar("SELECT pg_catalog.version()")
+            .await?
+            .unwrap_or_default();
+        Ok(link.version.get_or_init(|| version).clone())
     }
 
-    /// The server's version, parsed.
+    /// The product the server says it is: the first word of [`version`](Connection::version)
+    /// (`PostgreSQL`), as py-postgresql's `type`.
+    pub async fn product_type(&self) -> Result<String, Error> {
+        let version = self.version().await?;
+        Ok(version
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    /// The server's version, parsed from the `server_version` it reports.
     pub fn version_info(&self) -> Result<VersionInfo, Error> {
-        let version = self.version();
+        let version = self.parameter_status("server_version").unwrap_or_default();
         VersionInfo::parse(&version).map_err(|e| {
             Error::client(
                 &pg_exceptions::DriverError,
@@ -290,10 +315,30 @@ impl Connection {
             .and_then(|p| p.parse().ok()))
     }
 
-    /// When the server process started, from pg_stat_activity (None when not visible).
-    pub async fn backend_start(&self) -> Result<Option<String>, Error> {
-        self.scalar("SELECT backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()")
-            .await
+    /// When the server process serving this session started, from `pg_stat_activity`
+    /// (None when the statistics collector shows no row for it).
+    pub async fn backend_start(&self) -> Result<Option<DateTime<Utc>>, Error> {
+        // Microseconds since the Unix epoch: the same whatever DateStyle and TimeZone say.
+        let micros = self
+            .scalar(
+                "SELECT (extract(epoch FROM backend_start) * 1000000)::pg_catalog.int8 \
+                 FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()",
+            )
+            .await?;
+        let Some(micros) = micros else {
+            return Ok(None);
+        };
+        micros
+            .parse::<i64>()
+            .ok()
+            .and_then(DateTime::from_timestamp_micros)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::client(
+                    &pg_exceptions::DriverError,
+                    format!("unreadable backend_start {micros:?}"),
+                )
+            })
     }
 
     async fn scalar(&self, sql: &str) -> Result<Option<String>, Error> {

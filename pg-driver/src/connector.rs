@@ -332,6 +332,7 @@ impl Connector {
             auth_method,
             client_addr,
             types: Default::default(),
+            version: Default::default(),
             next_id: Default::default(),
             statements: Default::default(),
             xacts: Default::default(),

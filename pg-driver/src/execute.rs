@@ -335,6 +335,9 @@ pub(crate) struct Reader {
     columns: Arc<Columns>,
     error: Option<Error>,
     done: bool,
+    /// A row whose anonymous records name types the session has not read yet: held back
+    /// until [`Reader::next`] has read them from the catalog, so its records decode them.
+    pending: Option<Box<Row>>,
 }
 
 impl Reader {
@@ -345,12 +348,28 @@ impl Reader {
             statement: statement.clone(),
             error: None,
             done: false,
+            pending: None,
         }
     }
 
     /// The next row or tag; None at the end (then [`Reader::finish`] says how it ended).
+    ///
+    /// A row held back for its records' types is handed over once they are read; a failed
+    /// look-up (the block failed meanwhile, the session was lost) leaves them unknown, so
+    /// those attributes decode as `Value::Unknown`, and the execution's own outcome stands.
+    /// Dropped during the look-up, the row stays held and the query is finished by the
+    /// engine: it creates nothing on the server.
     pub(crate) async fn next(&mut self) -> Option<Item> {
-        while !self.done {
+        loop {
+            if let Some(row) = &self.pending {
+                let missing = row.unknown_record_types();
+                let _unknown_stays_unknown =
+                    crate::typecache::learn(&self.statement.inner.link, &missing).await;
+                return self.pending.take().map(|row| Item::Row(*row));
+            }
+            if self.done {
+                return None;
+            }
             let frame = match self
                 .responses
                 .next_frame(&self.statement.inner.link.shared)
@@ -360,19 +379,18 @@ impl Reader {
                 Err(e) => {
                     self.error.get_or_insert(e);
                     self.done = true;
-                    break;
+                    return None;
                 }
             };
             if let Some(item) = self.handle(frame) {
                 return Some(item);
             }
         }
-        None
     }
 
     /// The next row or tag if it is already buffered, without waiting.
     pub(crate) fn next_buffered(&mut self) -> Option<Item> {
-        while !self.done {
+        while !self.done && self.pending.is_none() {
             match self.responses.next_frame_buffered() {
                 Ok(Some(frame)) => {
                     if let Some(item) = self.handle(frame) {
@@ -392,7 +410,7 @@ impl Reader {
     /// Moves the rows already buffered into `rows` (COPY output as one-column rows, tags
     /// skipped) until it holds `limit`, without waiting.
     pub(crate) fn buffered_rows(&mut self, rows: &mut Vec<Row>, limit: usize) {
-        while !self.done && rows.len() < limit {
+        while !self.done && self.pending.is_none() && rows.len() < limit {
             match self.responses.next_frame_buffered() {
                 Ok(Some(frame)) => rows.extend(self.handle(frame).and_then(Item::into_row)),
                 Ok(None) => return,
@@ -404,9 +422,10 @@ impl Reader {
         }
     }
 
-    /// Whether the answer has ended (ReadyForQuery, or the connection failed).
+    /// Whether the answer has ended (ReadyForQuery, or the connection failed) and no row
+    /// is held back.
     pub(crate) fn is_done(&self) -> bool {
-        self.done
+        self.done && self.pending.is_none()
     }
 
     fn handle(&mut self, frame: Frame) -> Option<Item> {
@@ -422,6 +441,13 @@ impl Reader {
         match message {
             // The row takes the body as parsed: no copy, no allocation for a narrow row.
             Message::DataRow(body) => match Row::from_data_row_body(self.columns.clone(), body) {
+                // One look at the descriptor for rows without records.
+                Ok(row)
+                    if !self.columns.record_columns().is_empty()
+                        && !row.unknown_record_types().is_empty() =>
+                {
+                    self.pending = Some(Box::new(row));
+                }
                 Ok(row) => return Some(Item::Row(row)),
                 Err(e) => {
                     self.error.get_or_insert(protocol(e));

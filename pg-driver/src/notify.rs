@@ -33,17 +33,9 @@ use crate::{Connection, oneshot};
 /// The longest channel name the server keeps (NAMEDATALEN - 1 bytes).
 const MAX_CHANNEL: usize = 63;
 
-/// What iterating over a connection's notifications gives.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NotifyEvent {
-    /// A notification.
-    Notification(Notification),
-    /// The timeout passed with no notification.
-    Idle,
-    /// The connection's queue was full: this many notifications, older than the ones that
-    /// follow, were dropped (see [`Connection::set_notification_capacity`]).
-    Dropped(u64),
-}
+/// What iterating over a connection's notifications gives (pg-api's; a connection's queue
+/// is bounded by [`Connection::set_notification_capacity`]).
+pub use pg_api::NotifyEvent;
 
 impl IntoIterator for NotificationBatch {
     type Item = NotifyEvent;

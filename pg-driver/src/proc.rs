@@ -4,9 +4,12 @@
 //! OID) and prepares a statement calling it by its qualified, quoted name, each argument cast to
 //! its declared type (`SELECT * FROM "public"."add"($1::"pg_catalog"."int4", …)`): the user's
 //! text is only ever a bound parameter of the lookup, never part of the SQL. What a call gives
-//! depends on the function's result ([`ProcResult`]).
+//! depends on the function's result ([`ProcResult`]). [`StoredProcedure::call_named`] calls it
+//! by argument name too (`"public"."greet"($1, "greeting" => $2)`), leaving out arguments with
+//! defaults.
 
 mod lookup;
+mod named;
 
 use std::sync::Arc;
 
@@ -60,6 +63,8 @@ struct ProcInner {
     input_names: Vec<String>,
     shape: Shape,
     statement: Statement,
+    /// What calls by argument name need, and the statements they prepared.
+    named: named::NamedCalls,
 }
 
 impl StoredProcedure {
@@ -70,7 +75,46 @@ impl StoredProcedure {
     /// a value that cannot be encoded as its argument's type is a ParameterError too.
     pub async fn call<P: Params>(&self, params: P) -> Result<ProcResult, Error> {
         self.check_count(&params)?;
-        let statement = &self.inner.statement;
+        self.run(&self.inner.statement, params).await
+    }
+
+    /// Calls the procedure with arguments by name, after any given by position
+    /// (`positional`, the first input arguments in order): `SELECT * FROM "s"."f"($1, "b" => $2)`,
+    /// PostgreSQL's mixed notation. Arguments with defaults may be left out; the rest must be
+    /// given once, by position or by name (names as declared, matched exactly).
+    ///
+    /// ```no_run
+    /// # async fn f(db: &pg_driver::Connection) -> Result<(), pg_exceptions::Error> {
+    /// // CREATE FUNCTION greet(who text, greeting text DEFAULT 'hello') …
+    /// let greet = db.proc("greet(text,text)").await?;
+    /// let hi = greet.call_named((), &[("who", &"ann")]).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// An unknown name, a name given twice (or also by position), a required argument left
+    /// out and too many positional values are ParameterErrors, found before anything is sent.
+    /// Each shape of call (how many positional values, which names) prepares a statement of
+    /// its own once; the procedure keeps up to 16 of them, closed when it is dropped.
+    pub async fn call_named<P: Params>(
+        &self,
+        positional: P,
+        named: &[(&str, &(dyn postgres_types::ToSql + Sync))],
+    ) -> Result<ProcResult, Error> {
+        let conn = self.inner.statement.connection();
+        let call = self
+            .inner
+            .named
+            .plan(positional.count(), named, &self.inner.procedure_id)
+            .map_err(|e| conn.context(e))?;
+        let statement = self.inner.named.statement(conn, &call.sql).await?;
+        let values = named::Merged {
+            positional,
+            named: call.order.iter().map(|&i| named[i].1).collect(),
+        };
+        self.run(&statement, values).await
+    }
+
+    async fn run<P: Params>(&self, statement: &Statement, params: P) -> Result<ProcResult, Error> {
         Ok(match self.inner.shape {
             Shape::Values => ProcResult::Values(statement.column(params)?),
             Shape::Rows => ProcResult::Rows(statement.rows(params)?),

@@ -274,6 +274,7 @@ impl Connection {
                 type_size: f.type_size,
             })
             .collect();
+        let columns = Columns::with_types(columns, link.types.clone());
         Ok(Statement {
             inner: Arc::new(StatementInner {
                 conn: self.clone(),
@@ -281,7 +282,7 @@ impl Connection {
                 name: made.name.into(),
                 sql: made.sql.into(),
                 parameters: parameters.into(),
-                columns: Columns::new(columns),
+                columns,
                 owned: made.owned,
                 reparse: made.reparse,
                 target: described.target,

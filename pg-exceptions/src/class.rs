@@ -219,10 +219,11 @@ pub fn lookup_warning(code: &str) -> &'static ErrorClass {
     find(WARNING_CODES, code).unwrap_or(&table::Warning)
 }
 
-/// The class of any code: [`lookup_warning`] for the codes of classes 00, 01 and 02,
-/// [`lookup`] for every other.
+/// The class of any code: [`lookup_warning`] for the codes of classes 00, 01 and 02 and
+/// the warning pseudo-codes (`-Cwrn`, [`ClusterWarning`](crate::ClusterWarning)), [`lookup`]
+/// for every other.
 pub fn lookup_any(code: &str) -> &'static ErrorClass {
-    if is_warning_code(code) {
+    if is_warning_code(code) || exact(WARNING_CODES, code).is_some() {
         lookup_warning(code)
     } else {
         lookup(code)

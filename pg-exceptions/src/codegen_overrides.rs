@@ -438,6 +438,56 @@ pub(super) const DRIVER: &[Extra] = &[
         Family::Warning,
         "A value conversion may not be what was meant.",
     ),
+    // Cluster management (pg-cluster), with py-postgresql's codes from `postgresql.cluster`.
+    extra(
+        "ClusterError",
+        Some("-C000"),
+        Some("Error"),
+        Family::Error,
+        "A cluster could not be managed: a missing program, an unusable data directory.",
+    ),
+    extra(
+        "ClusterInitializationError",
+        Some("-Cini"),
+        Some("ClusterError"),
+        Family::Error,
+        "A cluster could not be initialized.",
+    ),
+    extra(
+        "InitDBError",
+        Some("-Cidb"),
+        Some("ClusterInitializationError"),
+        Family::Error,
+        "initdb exited unsuccessfully.",
+    ),
+    extra(
+        "ClusterStartupError",
+        Some("-Cbot"),
+        Some("ClusterError"),
+        Family::Error,
+        "The server of a cluster exited, or never became ready, after being started.",
+    ),
+    extra(
+        "ClusterNotRunningError",
+        Some("-Cdwn"),
+        Some("ClusterError"),
+        Family::Error,
+        "An operation needed the cluster's server running and it is not.",
+    ),
+    extra(
+        "ClusterTimeoutError",
+        Some("-Cout"),
+        Some("ClusterError"),
+        Family::Error,
+        "A wait for a cluster's server to start or stop did not end in time.",
+    ),
+    extra(
+        "ClusterWarning",
+        Some("-Cwrn"),
+        Some("Warning"),
+        Family::Warning,
+        "A warning raised by a cluster operation.",
+    ),
 ];
 
 /// Words that read as acronyms in a derived class name.

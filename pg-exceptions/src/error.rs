@@ -229,6 +229,12 @@ impl Error {
         self.inner.fields.get(field_type)
     }
 
+    /// Where in the server's source the error was raised (its `F`, `L` and `R` fields);
+    /// None for an error without them, as the client's own.
+    pub fn location(&self) -> Option<crate::Location<'_>> {
+        crate::Location::of(&self.inner.fields)
+    }
+
     /// The severity, possibly localized (`ERROR`, `FATAL`, `PANIC`).
     pub fn severity(&self) -> Option<&str> {
         self.field(field::SEVERITY)

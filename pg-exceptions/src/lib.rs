@@ -49,6 +49,7 @@ mod context;
 mod describe;
 mod error;
 mod fields;
+mod location;
 mod message;
 mod report;
 // Generated; its layout is the generator's (see the file's header).
@@ -63,5 +64,6 @@ pub use context::{Context, SECRET_KEYWORDS, obscure_password};
 pub use describe::{describe, describe_class};
 pub use error::{Cause, Error};
 pub use fields::{Fields, field, field_label};
+pub use location::Location;
 pub use message::Message;
 pub use table::*;

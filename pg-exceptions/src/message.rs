@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::class::{ErrorClass, Source, lookup_any};
 use crate::fields::{Fields, field};
+use crate::location::Location;
 use crate::report;
 
 /// A NOTICE, WARNING, INFO, LOG or DEBUG message, as the server sends it in a
@@ -125,6 +126,12 @@ impl Message {
         self.fields.get(field_type)
     }
 
+    /// Where in the server's source the message was raised (its `F`, `L` and `R`
+    /// fields); None when it carries none of them, as messages the client raises.
+    pub fn location(&self) -> Option<Location<'_>> {
+        Location::of(&self.fields)
+    }
+
     /// Where the message came from.
     pub fn source_kind(&self) -> Source {
         self.source
@@ -195,6 +202,11 @@ mod tests {
         let details: Vec<u8> = message.details().map(|(ty, _)| ty).collect();
         assert_eq!(details, b"DHZFLR");
         assert_eq!(message.fields().len(), 10);
+        let at = message.location().unwrap();
+        assert_eq!(
+            (at.file, at.line, at.function),
+            (Some("gram.y"), Some(42), Some("base_yyparse"))
+        );
         assert_eq!(
             message.to_string(),
             "WARNUNG: old syntax\n  CODE: 01P01\n  DETAIL: use the new one\n  \

@@ -2569,6 +2569,69 @@ pub static TypeConversionWarning: ErrorClass = ErrorClass {
     disconnection: false,
 };
 
+/// Driver pseudo-code `-C000`: A cluster could not be managed: a missing program, an unusable data directory.
+pub static ClusterError: ErrorClass = ErrorClass {
+    name: "ClusterError",
+    code: "-C000",
+    condition: "",
+    parent: Some(&Error),
+    disconnection: false,
+};
+
+/// Driver pseudo-code `-Cini`: A cluster could not be initialized.
+pub static ClusterInitializationError: ErrorClass = ErrorClass {
+    name: "ClusterInitializationError",
+    code: "-Cini",
+    condition: "",
+    parent: Some(&ClusterError),
+    disconnection: false,
+};
+
+/// Driver pseudo-code `-Cidb`: initdb exited unsuccessfully.
+pub static InitDBError: ErrorClass = ErrorClass {
+    name: "InitDBError",
+    code: "-Cidb",
+    condition: "",
+    parent: Some(&ClusterInitializationError),
+    disconnection: false,
+};
+
+/// Driver pseudo-code `-Cbot`: The server of a cluster exited, or never became ready, after being started.
+pub static ClusterStartupError: ErrorClass = ErrorClass {
+    name: "ClusterStartupError",
+    code: "-Cbot",
+    condition: "",
+    parent: Some(&ClusterError),
+    disconnection: false,
+};
+
+/// Driver pseudo-code `-Cdwn`: An operation needed the cluster's server running and it is not.
+pub static ClusterNotRunningError: ErrorClass = ErrorClass {
+    name: "ClusterNotRunningError",
+    code: "-Cdwn",
+    condition: "",
+    parent: Some(&ClusterError),
+    disconnection: false,
+};
+
+/// Driver pseudo-code `-Cout`: A wait for a cluster's server to start or stop did not end in time.
+pub static ClusterTimeoutError: ErrorClass = ErrorClass {
+    name: "ClusterTimeoutError",
+    code: "-Cout",
+    condition: "",
+    parent: Some(&ClusterError),
+    disconnection: false,
+};
+
+/// Driver pseudo-code `-Cwrn`: A warning raised by a cluster operation.
+pub static ClusterWarning: ErrorClass = ErrorClass {
+    name: "ClusterWarning",
+    code: "-Cwrn",
+    condition: "",
+    parent: Some(&Warning),
+    disconnection: false,
+};
+
 /// Every class, roots first, then in `errcodes.txt` order.
 pub(crate) static CLASSES: &[&ErrorClass] = &[
     &Error,
@@ -2851,6 +2914,13 @@ pub(crate) static CLASSES: &[&ErrorClass] = &[
     &DriverWarning,
     &IgnoredClientParameterWarning,
     &TypeConversionWarning,
+    &ClusterError,
+    &ClusterInitializationError,
+    &InitDBError,
+    &ClusterStartupError,
+    &ClusterNotRunningError,
+    &ClusterTimeoutError,
+    &ClusterWarning,
 ];
 
 /// The error codes, sorted for binary search.
@@ -2864,6 +2934,12 @@ pub(crate) static ERROR_CODES: &[(&str, &ErrorClass)] = &[
     ("--TIO", &TypeIOError),
     ("--TOE", &ConnectTimeoutError),
     ("--cIO", &CompositeError),
+    ("-C000", &ClusterError),
+    ("-Cbot", &ClusterStartupError),
+    ("-Cdwn", &ClusterNotRunningError),
+    ("-Cidb", &InitDBError),
+    ("-Cini", &ClusterInitializationError),
+    ("-Cout", &ClusterTimeoutError),
     ("03000", &SQLNotYetCompleteError),
     ("08000", &ConnectionError),
     ("08001", &ClientCannotConnectError),
@@ -3121,6 +3197,7 @@ pub(crate) static ERROR_CODES: &[(&str, &ErrorClass)] = &[
 
 /// The warning and notice codes, sorted for binary search.
 pub(crate) static WARNING_CODES: &[(&str, &ErrorClass)] = &[
+    ("-Cwrn", &ClusterWarning),
     ("00000", &Notice),
     ("01-00", &DriverWarning),
     ("01-CP", &IgnoredClientParameterWarning),

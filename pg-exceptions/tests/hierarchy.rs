@@ -254,3 +254,27 @@ fn lookups_never_panic_on_odd_input() {
     assert!(is_valid_code("--cIO") && is_valid_code("ZZ999") && is_valid_code("-----"));
     assert!(!is_valid_code("--cio") && !is_valid_code("zz999") && !is_valid_code("2350"));
 }
+
+#[test]
+fn cluster_classes_have_py_postgresqls_codes_and_levels() {
+    // postgresql.cluster's classes: ClusterError and its kinds, ClusterWarning a Warning.
+    let levels = [
+        (&ClusterError, "-C000", &Error),
+        (&ClusterInitializationError, "-Cini", &ClusterError),
+        (&InitDBError, "-Cidb", &ClusterInitializationError),
+        (&ClusterStartupError, "-Cbot", &ClusterError),
+        (&ClusterNotRunningError, "-Cdwn", &ClusterError),
+        (&ClusterTimeoutError, "-Cout", &ClusterError),
+        (&ClusterWarning, "-Cwrn", &Warning),
+    ];
+    for (class, code, parent) in levels {
+        assert_eq!(class.code(), code);
+        assert_eq!(class.parent(), Some(parent), "{}", class.name());
+        assert_eq!(lookup_any(code), class, "{code}");
+        assert!(is_valid_code(code));
+    }
+    assert!(InitDBError.is_a(&ClusterError));
+    assert!(!ClusterWarning.is_a(&ClusterError));
+    // An unknown cluster code falls back to the class code, ClusterError.
+    assert_eq!(lookup("-Cxyz"), &ClusterError);
+}

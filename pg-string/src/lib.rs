@@ -9,8 +9,11 @@
 //!   and their `escape_*` forms that add no surrounding quotes;
 //! - finding the unquoted portions of a query, so that a transformation or a
 //!   scan touches only those: [`split`] and [`unsplit`];
-//! - cutting a script into statements: [`split_sql`], [`split_sql_str`];
-//! - reading names back: [`split_qname`], [`split_ident`], [`split_using`].
+//! - cutting a script into statements, past quotes and comments: [`split_sql`],
+//!   [`split_sql_str`]; finding comments: [`comment_ranges`], [`strip_comments`];
+//! - reading names back: [`split_qname`], [`split_qname_n`], [`split_ident`],
+//!   [`split_ident_with`] (another quote character, a maximum of splits),
+//!   [`split_using`].
 //!
 //! Every function is total over `&str`, arbitrary Unicode and `NUL`
 //! included: quoting never fails, splitting SQL reports unterminated quotes
@@ -64,6 +67,7 @@
 
 #![forbid(unsafe_code)]
 
+mod comments;
 mod error;
 mod ident;
 mod keywords;
@@ -74,12 +78,13 @@ mod split;
 mod statements;
 mod using;
 
+pub use comments::{comment_ranges, strip_comments};
 pub use error::{SplitError, SplitErrorKind};
 pub use ident::{
     escape_ident, needs_quoting, qname, qname_if_needed, quote_ident, quote_ident_if_needed,
 };
 pub use literal::{escape_literal, quote_literal, quote_literal_portable};
-pub use names::{split_ident, split_ident_on, split_qname};
+pub use names::{split_ident, split_ident_on, split_ident_with, split_qname, split_qname_n};
 pub use part::{Part, Quote, unsplit, unterminated};
 pub use split::split;
 pub use statements::{split_sql, split_sql_str, split_sql_str_with, split_sql_with};

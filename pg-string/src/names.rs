@@ -46,44 +46,86 @@ pub fn split_qname(text: &str) -> Result<Vec<String>, SplitError> {
 
 /// Splits identifiers separated by `separator` (see [`split_qname`]).
 pub fn split_ident_on(text: &str, separator: char) -> Result<Vec<String>, SplitError> {
-    pieces(text, usize::MAX, separator, '"')
-        .into_iter()
-        .map(|range| identifier(text, range))
-        .collect()
+    split_ident_with(text, separator, '"', None)
+}
+
+/// Splits a qualified name of at most `maxsplit + 1` parts: [`split_qname`], splitting at
+/// no more than `maxsplit` dots. As in py-postgresql, every piece, the rest included, must
+/// be one identifier, so more parts than that are an error at the first dot too many: a
+/// check that a name has the shape wanted.
+///
+/// ```
+/// use pg_string::{SplitErrorKind, split_qname_n};
+///
+/// assert_eq!(split_qname_n("Sales.\"Q.1\"", 1).unwrap(), ["sales", "Q.1"]);
+/// assert_eq!(split_qname_n("orders", 1).unwrap(), ["orders"]);
+/// let error = split_qname_n("db.sales.orders", 1).unwrap_err();
+/// assert_eq!((error.kind(), error.position()), (SplitErrorKind::UnexpectedChar('.'), 8));
+/// ```
+pub fn split_qname_n(text: &str, maxsplit: usize) -> Result<Vec<String>, SplitError> {
+    split_ident_with(text, '.', '"', Some(maxsplit))
+}
+
+/// py-postgresql's `split_ident(text, sep, quote, maxsplit)`: identifiers separated by
+/// `separator`, quoted with `quote` (doubled inside to stand for itself), split at no
+/// more than `maxsplit` separators when it is given. The rules are [`split_qname`]'s with
+/// `quote` for `"`; every piece, the unsplit rest included, must be one identifier.
+///
+/// ```
+/// use pg_string::split_ident_with;
+///
+/// assert_eq!(split_ident_with("`My``Col`, id", ',', '`', None).unwrap(), ["My`Col", "id"]);
+/// assert_eq!(split_ident_with("a; \"b;c\"", ';', '"', Some(1)).unwrap(), ["a", "b;c"]);
+/// ```
+pub fn split_ident_with(
+    text: &str,
+    separator: char,
+    quote: char,
+    maxsplit: Option<usize>,
+) -> Result<Vec<String>, SplitError> {
+    let n = maxsplit.map_or(usize::MAX, |m| m.saturating_add(1));
+    let ranges = pieces(text, n, separator, quote);
+    let mut names = Vec::with_capacity(ranges.len());
+    for range in ranges {
+        names.push(identifier(text, range, quote)?);
+    }
+    Ok(names)
 }
 
 /// The name written in `text[range]`.
-fn identifier(text: &str, range: Range<usize>) -> Result<String, SplitError> {
+fn identifier(text: &str, range: Range<usize>, quote: char) -> Result<String, SplitError> {
     let piece = &text[range.clone()];
     let trimmed = piece.trim();
     let start = range.start + (piece.len() - piece.trim_start().len());
-    match trimmed.strip_prefix('"') {
+    match trimmed.strip_prefix(quote) {
         _ if trimmed.is_empty() => Err(SplitError::new(
             SplitErrorKind::EmptyIdentifier,
             range.start,
         )),
-        Some(quoted) => quoted_identifier(quoted, start),
+        Some(quoted) => quoted_identifier(quoted, start, quote),
         None => unquoted_identifier(trimmed, start),
     }
 }
 
-/// The name in a quoted identifier; `quoted` follows the opening quote, which
+/// The name in a quoted identifier; `quoted` follows the opening `quote`, which
 /// is at byte `start`.
-fn quoted_identifier(quoted: &str, start: usize) -> Result<String, SplitError> {
+fn quoted_identifier(quoted: &str, start: usize, quote: char) -> Result<String, SplitError> {
     let mut name = String::with_capacity(quoted.len());
     let mut chars = quoted.char_indices().peekable();
+    let opening = quote.len_utf8();
     while let Some((at, c)) = chars.next() {
-        if c != '"' {
+        if c != quote {
             name.push(c);
-        } else if chars.next_if(|&(_, next)| next == '"').is_some() {
-            name.push('"');
+        } else if chars.next_if(|&(_, next)| next == quote).is_some() {
+            name.push(quote);
         } else {
-            let after = &quoted[at + 1..];
+            let after = &quoted[at + c.len_utf8()..];
             let junk = after.trim_start();
             return match junk.chars().next() {
                 None => Ok(name),
                 Some(c) => {
-                    let position = start + 1 + at + 1 + (after.len() - junk.len());
+                    let position =
+                        start + opening + at + quote.len_utf8() + (after.len() - junk.len());
                     Err(SplitError::new(SplitErrorKind::UnexpectedChar(c), position))
                 }
             };
@@ -250,5 +292,58 @@ mod tests {
             SplitErrorKind::UnexpectedChar('.')
         );
         assert_eq!(split_ident_on("a|B", '|').unwrap(), ["a", "b"]);
+    }
+
+    #[test]
+    fn another_quote_character_and_a_maximum_of_splits() {
+        assert_eq!(
+            split_ident_with("`a``b`.`c.d` . E", '.', '`', None).unwrap(),
+            ["a`b", "c.d", "e"]
+        );
+        // With another quote character, `"` is no quote: an error in an unquoted name.
+        let error = split_ident_with("\"a\"", ',', '`', None).unwrap_err();
+        assert_eq!(error.kind(), SplitErrorKind::UnexpectedChar('"'));
+        // A quote character of more than one byte.
+        assert_eq!(
+            split_ident_with("«a»", ',', '«', None).unwrap_err().kind(),
+            SplitErrorKind::UnterminatedQuote
+        );
+        assert_eq!(
+            split_ident_with("«a««»,b", ',', '«', None)
+                .unwrap_err()
+                .kind(),
+            SplitErrorKind::UnterminatedQuote
+        );
+        assert_eq!(
+            split_ident_with("§a§§b§ , c", ',', '§', None).unwrap(),
+            ["a§b", "c"]
+        );
+        let error = split_ident_with("§a§ x", ',', '§', None).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.position()),
+            (SplitErrorKind::UnexpectedChar('x'), 6)
+        );
+        // maxsplit: the rest must be one identifier; separators inside quotes do not count.
+        assert_eq!(split_qname_n("a.b", 1).unwrap(), ["a", "b"]);
+        assert_eq!(split_qname_n("a.\"b.c\"", 1).unwrap(), ["a", "b.c"]);
+        assert_eq!(split_qname_n("a", 0).unwrap(), ["a"]);
+        let error = split_qname_n("a.b", 0).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.position()),
+            (SplitErrorKind::UnexpectedChar('.'), 1)
+        );
+        let error = split_qname_n("\"a\".b.c", 1).unwrap_err();
+        assert_eq!(
+            (error.kind(), error.position()),
+            (SplitErrorKind::UnexpectedChar('.'), 5)
+        );
+        assert_eq!(split_qname_n("a.b.c", 5).unwrap(), ["a", "b", "c"]);
+        assert_eq!(split_qname_n("a.b.c", usize::MAX).unwrap(), ["a", "b", "c"]);
+        assert_eq!(
+            split_ident_with("a, b, c", ',', '"', Some(1))
+                .unwrap_err()
+                .kind(),
+            SplitErrorKind::UnexpectedChar(',')
+        );
     }
 }

@@ -11,8 +11,10 @@
 //!   opening `$` does not continue an identifier (`a$$b` is one identifier,
 //!   `$1` is a parameter, `$1$` a parameter and a stray `$`).
 //!
-//! Comments are not recognised: a quote inside `-- …` or `/* … */` opens a
-//! quoted section, as it does in py-postgresql.
+//! [`split`] does not recognise comments: a quote inside `-- …` or `/* … */` opens a
+//! quoted section, as it does in py-postgresql. [`split_sql`](crate::split_sql) does.
+
+use std::ops::Range;
 
 use crate::part::{Part, Quote};
 
@@ -43,6 +45,13 @@ use crate::part::{Part, Quote};
 /// );
 /// ```
 pub fn split(sql: &str) -> Vec<Part> {
+    scan(sql, None)
+}
+
+/// [`split`], reading comments as PostgreSQL's lexer does when `comments` is given: `--` to
+/// the end of the line and `/* … */` (nested) are unquoted text, whatever quotes they hold,
+/// and their byte ranges are pushed to `comments`.
+pub(crate) fn scan(sql: &str, mut comments: Option<&mut Vec<Range<usize>>>) -> Vec<Part> {
     let bytes = sql.as_bytes();
     let mut parts = Vec::new();
     // Start of the unquoted text being gathered.
@@ -50,6 +59,14 @@ pub fn split(sql: &str) -> Vec<Part> {
     let mut token = Token::Between;
     let mut at = 0;
     while let Some(&byte) = bytes.get(at) {
+        if let Some(found) = comments.as_deref_mut()
+            && let Some(end) = comment_at(bytes, at)
+        {
+            found.push(at..end);
+            at = end;
+            token = Token::Between;
+            continue;
+        }
         let Some((quote, opening_len)) = opening_at(sql, at, token) else {
             token = token.after(byte, bytes.get(at + 1).copied());
             at += 1;
@@ -75,6 +92,42 @@ pub fn split(sql: &str) -> Vec<Part> {
     }
     parts.push(Part::Unquoted(sql[unquoted_from..].to_owned()));
     parts
+}
+
+/// The end (exclusive) of the comment starting at byte `at`, if one does: `--` runs to the
+/// end of the line (the newline is not part of it), `/*` to its matching `*/` (they nest),
+/// or to the end of the text when it is never closed.
+fn comment_at(bytes: &[u8], at: usize) -> Option<usize> {
+    match (bytes[at], bytes.get(at + 1)) {
+        (b'-', Some(b'-')) => Some(
+            bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |n| at + n),
+        ),
+        (b'/', Some(b'*')) => {
+            let mut depth = 0usize;
+            let mut i = at;
+            while i + 1 < bytes.len() {
+                match (bytes[i], bytes[i + 1]) {
+                    (b'/', b'*') => {
+                        depth += 1;
+                        i += 2;
+                    }
+                    (b'*', b'/') => {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            return Some(i);
+                        }
+                    }
+                    _ => i += 1,
+                }
+            }
+            Some(bytes.len())
+        }
+        _ => None,
+    }
 }
 
 /// What kind of token the scanner is in the middle of, which decides whether

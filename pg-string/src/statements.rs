@@ -1,10 +1,17 @@
 //! Splitting SQL into statements at the separators outside quotes.
 
 use crate::part::{Part, unsplit};
-use crate::split::split;
+use crate::split::scan;
 
-/// Splits `sql` into statements at each `;` outside quotes, each statement
-/// given as a split (see [`split`]).
+/// Splits `sql` into statements at each `;` outside quotes and comments, each
+/// statement given as a split (see [`split`](crate::split)).
+///
+/// Comments are read as PostgreSQL's lexer reads them: `--` to the end of the
+/// line, and `/* … */`, which nest. A comment stays in the unquoted text of its
+/// statement, and nothing inside it (a `;`, a quote, a `$$`) counts; a comment
+/// marker inside a quoted section is text. So, unlike [`split`](crate::split)
+/// (py-postgresql's, which knows no comments), an apostrophe in `-- it's`
+/// opens no quote here.
 ///
 /// As in py-postgresql, the separators are dropped and every piece is kept,
 /// so joining the pieces with `;` gives `sql` back: the text after the last
@@ -37,29 +44,57 @@ pub fn split_sql(sql: &str) -> Vec<Vec<Part>> {
 
 /// Like [`split_sql`], with `separator` in place of `;`.
 pub fn split_sql_with(sql: &str, separator: char) -> Vec<Vec<Part>> {
+    let mut comments = Vec::new();
+    let parts = scan(sql, Some(&mut comments));
+    let in_comment = |at: usize| comments.iter().any(|c| c.contains(&at));
     let mut statements = Vec::new();
     let mut current = Vec::new();
-    for part in split(sql) {
+    // Where the current part starts in `sql`.
+    let mut offset = 0;
+    for part in parts {
         let Part::Unquoted(text) = &part else {
+            offset += written_len(&part);
             current.push(part);
             continue;
         };
-        let mut sections = text.split(separator);
-        let first = sections.next().unwrap_or_default();
-        let rest: Vec<&str> = sections.collect();
-        let Some((last, middle)) = rest.split_last() else {
+        let cuts: Vec<usize> = text
+            .match_indices(separator)
+            .map(|(at, _)| at)
+            .filter(|&at| !in_comment(offset + at))
+            .collect();
+        offset += text.len();
+        if cuts.is_empty() {
             current.push(part);
             continue;
-        };
-        current.push(Part::unquoted(first));
-        statements.push(std::mem::take(&mut current));
-        statements.extend(middle.iter().map(|&section| vec![Part::unquoted(section)]));
-        current.push(Part::unquoted(*last));
+        }
+        let mut from = 0;
+        for (i, &cut) in cuts.iter().enumerate() {
+            let section = Part::unquoted(&text[from..cut]);
+            if i == 0 {
+                current.push(section);
+                statements.push(std::mem::take(&mut current));
+            } else {
+                statements.push(vec![section]);
+            }
+            from = cut + separator.len_utf8();
+        }
+        current.push(Part::unquoted(&text[from..]));
     }
-    // `split` always yields a first unquoted part, so the last statement is
+    // `scan` always yields a first unquoted part, so the last statement is
     // never empty.
     statements.push(current);
     statements
+}
+
+/// The length of a part as written in the SQL it came from.
+fn written_len(part: &Part) -> usize {
+    match part {
+        Part::Unquoted(text) => text.len(),
+        Part::Quoted { quote, body } => {
+            // Only the last part can be a runaway quote, so its closing does not matter.
+            quote.opening().len() + body.len() + quote.closing().len()
+        }
+    }
 }
 
 /// Like [`split_sql`], with each statement joined back into text.
@@ -175,5 +210,50 @@ mod tests {
         assert_eq!(texts, ["a", "'|'", "b"]);
         let texts = split_sql_str_with("a;b", '\0');
         assert_eq!(texts, ["a;b"]);
+    }
+
+    #[test]
+    fn comments_hide_separators_and_quotes() {
+        let texts = |sql: &str| split_sql_str(sql);
+        // A `;` in either kind of comment splits nothing.
+        assert_eq!(texts("a -- b; c\n; d"), ["a -- b; c\n", " d"]);
+        assert_eq!(texts("a /* b; c */; d"), ["a /* b; c */", " d"]);
+        // Block comments nest: the first `*/` does not end the outer one.
+        assert_eq!(
+            texts("a /* x /* y; */ z; */ b; c"),
+            ["a /* x /* y; */ z; */ b", " c"]
+        );
+        // Quotes inside comments open nothing, so what follows is read as SQL.
+        assert_eq!(texts("a -- it's\n; b 'x;y'"), ["a -- it's\n", " b 'x;y'"]);
+        assert_eq!(texts("a /* \"$$ */; b"), ["a /* \"$$ */", " b"]);
+        // Comment markers inside quotes are text.
+        assert_eq!(
+            texts("'--'; \"/*\"; $$ -- $$; b"),
+            ["'--'", " \"/*\"", " $$ -- $$", " b"]
+        );
+        assert_eq!(texts("$f$ /* ; $f$; b"), ["$f$ /* ; $f$", " b"]);
+        // An escaped quote keeps the string open over the dashes; a doubled backslash
+        // does not.
+        assert_eq!(texts(r"e'\' -- '; b"), [r"e'\' -- '", " b"]);
+        assert_eq!(texts(r"e'\\' -- '; b"), [r"e'\\' -- '; b"]);
+        // An open block comment runs to the end, a line comment to its line's end.
+        assert_eq!(texts("a /* ; b"), ["a /* ; b"]);
+        assert_eq!(texts("a -- ;"), ["a -- ;"]);
+        assert_eq!(texts("a --\n;b"), ["a --\n", "b"]);
+        // Dashes and slashes that start no comment.
+        assert_eq!(texts("a - -1; b / *c"), ["a - -1", " b / *c"]);
+        // A comment between a quote and the separator.
+        assert_eq!(
+            split_sql("'x' /* ; */; y"),
+            [
+                vec![u(""), q(Quote::Single, "x"), u(" /* ; */")],
+                vec![u(" y")]
+            ]
+        );
+        // Every split rejoins.
+        for sql in ["--;\n;/*;*/;", "/*/*/;*/*/;", "'/*';*/;'", "-- é;\n;é"] {
+            assert_eq!(texts(sql).join(";"), sql, "{sql:?}");
+        }
+        assert_eq!(texts("/*/*/;*/*/;"), ["/*/*/;*/*/", ""]);
     }
 }

@@ -11,6 +11,7 @@ use crate::codec::{Codec, codec};
 use crate::datetime::{Date, Interval, Timestamp, TimestampTz, time_from_pg};
 use crate::decode_container as container;
 use crate::error::decode_error;
+use crate::registry::TypeRegistry;
 use crate::{BitString, Circle, GeoBox, Lseg, Numeric, Point, Value};
 
 /// The deepest nesting of containers (arrays, records, ranges) decoded; deeper input is
@@ -23,28 +24,66 @@ pub(crate) type Result<T> = std::result::Result<T, String>;
 /// parameter). Domains decode as their base type. A type without a binary codec gives
 /// [`Value::Unknown`] with the bytes; no input makes this panic.
 pub fn decode(ty: &Type, raw: &[u8]) -> std::result::Result<Value, Error> {
-    decode_at(ty, raw, 0).map_err(|m| decode_error(ty, m))
+    decode_with(ty, raw, None)
+}
+
+/// [`decode`], with the types of `types` for the attributes of anonymous records: an
+/// attribute whose type OID is there (a named composite, an enum, an array of either, …)
+/// decodes as that type; one whose OID is neither a builtin nor there is
+/// [`Value::Unknown`].
+pub fn decode_with(
+    ty: &Type,
+    raw: &[u8],
+    types: Option<&TypeRegistry>,
+) -> std::result::Result<Value, Error> {
+    decode_at(ty, raw, Cx { depth: 0, types }).map_err(|m| decode_error(ty, m))
 }
 
 /// [`decode`] of a value that may be NULL (`None`), which is [`Value::Null`].
 pub fn decode_opt(ty: &Type, raw: Option<&[u8]>) -> std::result::Result<Value, Error> {
+    decode_opt_with(ty, raw, None)
+}
+
+/// [`decode_with`] of a value that may be NULL (`None`), which is [`Value::Null`].
+pub fn decode_opt_with(
+    ty: &Type,
+    raw: Option<&[u8]>,
+    types: Option<&TypeRegistry>,
+) -> std::result::Result<Value, Error> {
     match raw {
         None => Ok(Value::Null),
-        Some(raw) => decode(ty, raw),
+        Some(raw) => decode_with(ty, raw, types),
+    }
+}
+
+/// Where a decoder is: its container depth, and the types records' attributes may name.
+#[derive(Clone, Copy)]
+pub(crate) struct Cx<'a> {
+    pub(crate) depth: usize,
+    pub(crate) types: Option<&'a TypeRegistry>,
+}
+
+impl Cx<'_> {
+    /// One container deeper.
+    pub(crate) fn deeper(self) -> Self {
+        Cx {
+            depth: self.depth + 1,
+            ..self
+        }
     }
 }
 
 /// Decodes at container depth `depth`, errors as plain messages.
-pub(crate) fn decode_at(ty: &Type, raw: &[u8], depth: usize) -> Result<Value> {
-    if depth > MAX_DEPTH {
+pub(crate) fn decode_at(ty: &Type, raw: &[u8], cx: Cx<'_>) -> Result<Value> {
+    if cx.depth > MAX_DEPTH {
         return Err(format!("values nested deeper than {MAX_DEPTH} levels"));
     }
     match codec(ty) {
-        Codec::Array(elem) => container::array(elem, raw, depth + 1),
-        Codec::Range(sub) => container::range(sub, raw, depth + 1),
-        Codec::Multirange(range) => container::multirange(range, raw, depth + 1),
-        Codec::Composite(fields) => container::composite(Some(fields), raw, depth + 1),
-        Codec::Record => container::composite(None, raw, depth + 1),
+        Codec::Array(elem) => container::array(elem, raw, cx.deeper()),
+        Codec::Range(sub) => container::range(sub, raw, cx.deeper()),
+        Codec::Multirange(range) => container::multirange(range, raw, cx.deeper()),
+        Codec::Composite(fields) => container::composite(Some(fields), raw, cx.deeper()),
+        Codec::Record => container::composite(None, raw, cx.deeper()),
         Codec::Enum(enum_ty) => Ok(Value::Enum {
             type_name: enum_ty.name().to_owned(),
             label: utf8(raw)?,

@@ -10,7 +10,8 @@ use postgres_protocol::types as pt;
 use postgres_types::{Field, Kind, Type};
 
 use crate::codec::{Codec, codec};
-use crate::decode::{Result, decode_at};
+use crate::decode::{Cx, Result, decode_at};
+use crate::registry::TypeRegistry;
 use crate::{Array, Column, Columns, Dim, Range, RangeBound, Row, Value};
 
 /// PostgreSQL's limit on array dimensions (`MAXDIM`).
@@ -44,11 +45,11 @@ fn take_value<'a>(buf: &mut &'a [u8]) -> Result<Option<&'a [u8]>> {
     Ok(Some(value))
 }
 
-fn nullable(ty: &Type, raw: Option<&[u8]>, depth: usize) -> Result<Value> {
-    raw.map_or(Ok(Value::Null), |raw| decode_at(ty, raw, depth))
+fn nullable(ty: &Type, raw: Option<&[u8]>, cx: Cx<'_>) -> Result<Value> {
+    raw.map_or(Ok(Value::Null), |raw| decode_at(ty, raw, cx))
 }
 
-pub(crate) fn array(elem: &Type, raw: &[u8], depth: usize) -> Result<Value> {
+pub(crate) fn array(elem: &Type, raw: &[u8], cx: Cx<'_>) -> Result<Value> {
     let array = pt::array_from_sql(raw).map_err(|e| e.to_string())?;
     let dims: Vec<Dim> = array
         .dimensions()
@@ -74,7 +75,7 @@ pub(crate) fn array(elem: &Type, raw: &[u8], depth: usize) -> Result<Value> {
     let mut index = 0usize;
     while let Some(v) = values.next().map_err(|e| e.to_string())? {
         index += 1;
-        elements.push(nullable(elem, v, depth).map_err(|m| format!("element {index}: {m}"))?);
+        elements.push(nullable(elem, v, cx).map_err(|m| format!("element {index}: {m}"))?);
     }
     Ok(Value::Array(Array {
         element_type: elem.clone(),
@@ -83,8 +84,8 @@ pub(crate) fn array(elem: &Type, raw: &[u8], depth: usize) -> Result<Value> {
     }))
 }
 
-fn bound(sub: &Type, buf: &mut &[u8], inclusive: bool, depth: usize) -> Result<RangeBound> {
-    let value = Box::new(nullable(sub, take_value(buf)?, depth)?);
+fn bound(sub: &Type, buf: &mut &[u8], inclusive: bool, cx: Cx<'_>) -> Result<RangeBound> {
+    let value = Box::new(nullable(sub, take_value(buf)?, cx)?);
     Ok(if inclusive {
         RangeBound::Inclusive(value)
     } else {
@@ -92,11 +93,11 @@ fn bound(sub: &Type, buf: &mut &[u8], inclusive: bool, depth: usize) -> Result<R
     })
 }
 
-pub(crate) fn range(sub: &Type, raw: &[u8], depth: usize) -> Result<Value> {
-    decode_range(sub, raw, depth).map(Value::Range)
+pub(crate) fn range(sub: &Type, raw: &[u8], cx: Cx<'_>) -> Result<Value> {
+    decode_range(sub, raw, cx).map(Value::Range)
 }
 
-fn decode_range(sub: &Type, raw: &[u8], depth: usize) -> Result<Range> {
+fn decode_range(sub: &Type, raw: &[u8], cx: Cx<'_>) -> Result<Range> {
     let Some((&flags, mut buf)) = raw.split_first() else {
         return Err("empty range value".into());
     };
@@ -110,12 +111,12 @@ fn decode_range(sub: &Type, raw: &[u8], depth: usize) -> Result<Range> {
     let lower = if flags & RANGE_LB_INF != 0 {
         RangeBound::Unbounded
     } else {
-        bound(sub, &mut buf, flags & RANGE_LB_INC != 0, depth)?
+        bound(sub, &mut buf, flags & RANGE_LB_INC != 0, cx)?
     };
     let upper = if flags & RANGE_UB_INF != 0 {
         RangeBound::Unbounded
     } else {
-        bound(sub, &mut buf, flags & RANGE_UB_INC != 0, depth)?
+        bound(sub, &mut buf, flags & RANGE_UB_INC != 0, cx)?
     };
     if !buf.is_empty() {
         return Err("trailing bytes after a range's bounds".into());
@@ -123,7 +124,7 @@ fn decode_range(sub: &Type, raw: &[u8], depth: usize) -> Result<Range> {
     Ok(Range::new(lower, upper))
 }
 
-pub(crate) fn multirange(of: &Type, raw: &[u8], depth: usize) -> Result<Value> {
+pub(crate) fn multirange(of: &Type, raw: &[u8], cx: Cx<'_>) -> Result<Value> {
     let sub = multirange_subtype(of);
     let mut buf = raw;
     let count = take_i32(&mut buf)?;
@@ -131,8 +132,9 @@ pub(crate) fn multirange(of: &Type, raw: &[u8], depth: usize) -> Result<Value> {
     let mut ranges = Vec::with_capacity(count.min(buf.len() / 5));
     for i in 0..count {
         let item = take_value(&mut buf)?.ok_or_else(|| format!("range {} is NULL", i + 1))?;
-        ranges
-            .push(decode_range(sub, item, depth + 1).map_err(|m| format!("range {}: {m}", i + 1))?);
+        ranges.push(
+            decode_range(sub, item, cx.deeper()).map_err(|m| format!("range {}: {m}", i + 1))?,
+        );
     }
     if !buf.is_empty() {
         return Err("trailing bytes after a multirange's ranges".into());
@@ -149,16 +151,18 @@ pub(crate) fn multirange_subtype(of: &Type) -> &Type {
     }
 }
 
-/// A type for an attribute OID of an anonymous record: the builtin, or a stand-in that
-/// decodes to `Value::Unknown`.
-fn type_for_oid(oid: u32) -> Type {
-    Type::from_oid(oid)
+/// A type for an attribute OID of an anonymous record: the builtin, one of the session's
+/// types, or a stand-in that decodes to `Value::Unknown`.
+fn type_for_oid(oid: u32, types: Option<&TypeRegistry>) -> Type {
+    types
+        .and_then(|t| t.get(oid))
+        .or_else(|| Type::from_oid(oid))
         .unwrap_or_else(|| Type::new(oid.to_string(), oid, Kind::Pseudo, String::new()))
 }
 
 /// A composite value (`fields` given) or an anonymous record (attribute names `f1`, `f2`,
 /// … and types by the OIDs the value carries).
-pub(crate) fn composite(fields: Option<&[Field]>, raw: &[u8], depth: usize) -> Result<Value> {
+pub(crate) fn composite(fields: Option<&[Field]>, raw: &[u8], cx: Cx<'_>) -> Result<Value> {
     let mut buf = raw;
     let count = take_i32(&mut buf)?;
     let count = usize::try_from(count).map_err(|_| "negative attribute count")?;
@@ -180,9 +184,9 @@ pub(crate) fn composite(fields: Option<&[Field]>, raw: &[u8], depth: usize) -> R
         let raw = take_value(&mut buf)?;
         let (name, ty) = match fields.and_then(|f| f.get(i)) {
             Some(f) => (f.name().to_owned(), f.type_().clone()),
-            None => (format!("f{}", i + 1), type_for_oid(oid)),
+            None => (format!("f{}", i + 1), type_for_oid(oid, cx.types)),
         };
-        let value = nullable(&ty, raw, depth).map_err(|m| format!("attribute {name:?}: {m}"))?;
+        let value = nullable(&ty, raw, cx).map_err(|m| format!("attribute {name:?}: {m}"))?;
         columns.push(Column::new(name, ty));
         values.push(value);
     }

@@ -17,7 +17,10 @@
 //!   zero-copy over the DataRow body.
 //! - Type information: [`postgres_types::Type`] describes every type; the catalog query
 //!   [`TYPE_CATALOG_QUERY`] and [`types_from_catalog`] build `Type`s for enums,
-//!   composites, domains, ranges, multiranges and extension types.
+//!   composites, domains, ranges, multiranges and extension types; a [`TypeRegistry`]
+//!   keeps them for a session, and the anonymous records of its results decode the named
+//!   types inside them through it ([`unknown_record_types`] finds the OIDs a record's body
+//!   names that the registry lacks).
 //!
 //! Errors are [`pg_exceptions::Error`](struct@pg_exceptions::Error)s: `TypeIOError` for codec failures,
 //! `ColumnError` naming the column and its type for a row's values, `ParameterError`
@@ -52,6 +55,7 @@ mod fast_decode;
 mod geometry;
 mod numeric;
 mod range;
+mod registry;
 mod row;
 mod sql;
 mod text_in;
@@ -64,11 +68,12 @@ pub use bits::BitString;
 pub use catalog::{TYPE_CATALOG_QUERY, type_catalog_query, types_from_catalog};
 pub use codec::supports_binary;
 pub use datetime::{Date, Interval, Timestamp, TimestampTz};
-pub use decode::{decode, decode_opt};
+pub use decode::{decode, decode_opt, decode_opt_with, decode_with};
 pub use encode::{encode, encode_format, encode_parameter};
 pub use geometry::{Circle, GeoBox, Line, Lseg, Point};
 pub use numeric::Numeric;
 pub use range::{Range, RangeBound};
+pub use registry::{TypeRegistry, holds_records, unknown_record_types};
 pub use row::{Column, Columns, Row, RowIndex, ValueFn, Values};
 pub use text_in::decode_text;
 pub use value::Value;

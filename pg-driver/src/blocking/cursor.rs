@@ -111,6 +111,12 @@ impl Cursor {
         self.cursor.cursor_id()
     }
 
+    /// The statement the cursor was declared from; None for a cursor from `cursor_from_id`.
+    pub fn statement(&self) -> Option<super::Statement> {
+        let statement = self.cursor.statement()?.clone();
+        Some(super::Statement::wrap(statement, self.conn.clone()))
+    }
+
     /// The query the cursor was declared for; None for a cursor from `cursor_from_id`.
     pub fn string(&self) -> Option<&str> {
         self.cursor.string()

@@ -5,6 +5,7 @@
 //! these methods from inside an async runtime: they return an OperationError there.
 
 mod alock;
+mod api_impl;
 mod cursor;
 mod extras;
 mod feed;
@@ -214,9 +215,14 @@ impl Connection {
         self.conn.backend_id()
     }
 
-    /// The server's version string.
-    pub fn version(&self) -> String {
-        self.conn.version()
+    /// The server's version string, as `SELECT version()` gives it (asked once).
+    pub fn version(&self) -> Result<String, Error> {
+        self.block_on(self.conn.version())?
+    }
+
+    /// The product the server says it is (`PostgreSQL`): the first word of its version.
+    pub fn product_type(&self) -> Result<String, Error> {
+        self.block_on(self.conn.product_type())?
     }
 
     /// The server's version, parsed.
@@ -270,7 +276,7 @@ impl Connection {
     }
 
     /// When the server process started.
-    pub fn backend_start(&self) -> Result<Option<String>, Error> {
+    pub fn backend_start(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, Error> {
         self.block_on(self.conn.backend_start())?
     }
 

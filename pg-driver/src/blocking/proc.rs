@@ -60,6 +60,29 @@ impl StoredProcedure {
         })
     }
 
+    /// Calls the procedure with arguments by name after any by position (see
+    /// [`crate::StoredProcedure::call_named`]).
+    pub fn call_named<P: Params>(
+        &self,
+        positional: P,
+        named: &[(&str, &(dyn postgres_types::ToSql + Sync))],
+    ) -> Result<ProcResult, Error> {
+        let host = self.conn.host.clone();
+        Ok(
+            match self
+                .conn
+                .block_on(self.proc.call_named(positional, named))??
+            {
+                crate::ProcResult::Value(value) => ProcResult::Value(value),
+                crate::ProcResult::Row(row) => ProcResult::Row(row),
+                crate::ProcResult::Values(stream) => {
+                    ProcResult::Values(ProcValues { stream, host })
+                }
+                crate::ProcResult::Rows(stream) => ProcResult::Rows(ProcRows { stream, host }),
+            },
+        )
+    }
+
     /// The function's OID.
     pub fn oid(&self) -> u32 {
         self.proc.oid()

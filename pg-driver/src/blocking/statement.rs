@@ -117,6 +117,11 @@ impl Connection {
 }
 
 impl Statement {
+    /// The blocking handle on `ps`, a statement of `conn`'s session.
+    pub(crate) fn wrap(ps: crate::Statement, conn: Connection) -> Statement {
+        Statement { ps, conn }
+    }
+
     /// The async statement underneath.
     pub fn as_async(&self) -> &crate::Statement {
         &self.ps

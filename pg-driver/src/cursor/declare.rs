@@ -21,6 +21,8 @@ use pg_api::Params;
 /// What a cursor was declared from, kept so that `clone_cursor` can declare it again.
 #[derive(Clone)]
 pub(crate) struct Origin {
+    /// The statement declared, kept for [`Cursor::statement`].
+    pub(crate) statement: Statement,
     pub(crate) sql: String,
     parameters: Vec<Type>,
     params: Encoded,
@@ -90,6 +92,7 @@ impl Statement {
         // statement is prepared again first, which checks they are still the query's.
         self.ready().await?;
         let origin = Origin {
+            statement: self.clone(),
             sql: self.string().to_owned(),
             parameters: self.inner.parameters.to_vec(),
             params: Encoded::capture(self, &params)?,

@@ -144,6 +144,13 @@ impl Cursor {
         self.inner.origin.as_ref().map(|o| o.sql.as_str())
     }
 
+    /// The statement the cursor was declared from (py-postgresql's `statement`); None for a
+    /// cursor from [`Connection::cursor_from_id`]. The cursor holds the statement, so it
+    /// stays prepared while the cursor lives.
+    pub fn statement(&self) -> Option<&crate::Statement> {
+        self.inner.origin.as_ref().map(|o| &o.statement)
+    }
+
     /// Whether the cursor is closed on the server when its last handle is dropped.
     pub fn is_owned(&self) -> bool {
         self.inner.owned

@@ -29,8 +29,11 @@ pub(crate) struct Link {
     pub(crate) tls: bool,
     pub(crate) auth_method: AuthMethod,
     pub(crate) client_addr: Option<std::net::SocketAddr>,
-    /// Types read from this session's catalog, by OID (builtins are never stored).
-    pub(crate) types: std::sync::Mutex<std::collections::HashMap<u32, postgres_types::Type>>,
+    /// Types read from this session's catalog, by OID (builtins are never stored); shared
+    /// with the column descriptors of the session's statements, whose records decode them.
+    pub(crate) types: pg_types::TypeRegistry,
+    /// `SELECT version()`'s text, once asked.
+    pub(crate) version: std::sync::OnceLock<String>,
     /// Numbers the statements this session prepares.
     pub(crate) next_id: std::sync::atomic::AtomicU64,
     /// Statements prepared by [`Connection::prepare_cached`](crate::Connection::prepare_cached).

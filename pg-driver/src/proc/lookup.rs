@@ -45,9 +45,12 @@ impl From<u32> for ProcId {
 }
 
 /// One argument as `pg_proc` declares it.
-struct Arg {
-    mode: char,
-    name: String,
+#[derive(Debug)]
+pub(super) struct Arg {
+    /// `proargmodes`: `i`, `o`, `b` (INOUT), `v` (VARIADIC), `t` (TABLE column).
+    pub(super) mode: char,
+    /// Its name, empty when it has none.
+    pub(super) name: String,
     schema: String,
     type_name: String,
     pseudo: bool,
@@ -56,7 +59,7 @@ struct Arg {
 impl Arg {
     /// `$n::"schema"."type"`, without the cast for pseudo-types (`anyelement`…), which the
     /// server resolves from the call.
-    fn placeholder(&self, n: usize) -> String {
+    pub(super) fn placeholder(&self, n: usize) -> String {
         if self.pseudo {
             format!("${n}")
         } else {
@@ -64,7 +67,7 @@ impl Arg {
         }
     }
 
-    fn type_ref(&self) -> String {
+    pub(super) fn type_ref(&self) -> String {
         format!(
             "{}.{}",
             quote_ident(&self.schema),
@@ -90,7 +93,8 @@ fn lookup_sql(condition: &str) -> String {
          p.prokind::text AS kind, p.proretset AS retset, p.prorettype AS rettype, \
          t.typtype::text AS rettyptype, p.oid::pg_catalog.regprocedure::text AS procedure_id, \
          COALESCE(p.proargmodes::text[], '{{}}') AS modes, \
-         COALESCE(p.proargnames, '{{}}') AS argnames, {}, {}, {} \
+         COALESCE(p.proargnames, '{{}}') AS argnames, p.pronargdefaults::pg_catalog.int4 AS defaults, \
+         {}, {}, {} \
          FROM pg_catalog.pg_proc p \
          JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
          JOIN pg_catalog.pg_type t ON t.oid = p.prorettype \
@@ -158,6 +162,7 @@ impl Connection {
         let procedure_id: String = row.try_get("procedure_id")?;
         let modes: Vec<String> = row.try_get("modes")?;
         let names: Vec<String> = row.try_get("argnames")?;
+        let defaults: i32 = row.try_get("defaults")?;
         let type_schemas: Vec<String> = row.try_get("type_schemas")?;
         let type_names: Vec<String> = row.try_get("type_names")?;
         let type_pseudo: Vec<bool> = row.try_get("type_pseudo")?;
@@ -231,6 +236,13 @@ impl Connection {
             Shape::Values if statement.columns().len() > 1 => Shape::Rows,
             shape => shape,
         };
+        let procedure = kind == "p";
+        // The arguments of a call: a procedure's every one (OUT ones are given as NULL), a
+        // function's inputs.
+        let call_args: Vec<Arg> = args
+            .into_iter()
+            .filter(|a| procedure || "ibv".contains(a.mode))
+            .collect();
         Ok(StoredProcedure {
             inner: Arc::new(ProcInner {
                 oid,
@@ -240,6 +252,12 @@ impl Connection {
                 input_names,
                 shape,
                 statement,
+                named: super::named::NamedCalls::new(
+                    function,
+                    procedure,
+                    call_args,
+                    usize::try_from(defaults).unwrap_or_default(),
+                ),
             }),
         })
     }

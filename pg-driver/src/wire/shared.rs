@@ -10,16 +10,7 @@ use pg_exceptions::{ConnectionDoesNotExistError, Error, Message};
 use crate::wire::hooks::HookChain;
 pub use pg_api::TransactionStatus;
 
-/// An asynchronous notification from LISTEN / NOTIFY.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Notification {
-    /// The channel it was sent on.
-    pub channel: String,
-    /// The payload; empty when none was given.
-    pub payload: String,
-    /// The backend process id of the notifying session.
-    pub pid: i32,
-}
+pub use pg_api::Notification;
 
 /// How many notices a connection keeps when not told otherwise.
 pub const DEFAULT_NOTICE_CAPACITY: usize = 50;

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use indexmap::IndexMap;
 use postgres_types::Type;
 
+use crate::registry::{TypeRegistry, holds_records};
+
 /// One column of a result (a field of RowDescription) or an attribute of a composite.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Column {
@@ -52,14 +54,30 @@ impl Column {
 
 /// The columns of a result, shared (as `Arc<Columns>`) by all of its rows, with a
 /// name → position index (the first column of a name wins, as in py-postgresql).
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Columns made by a session carry its [`TypeRegistry`] ([`Columns::with_types`]), which
+/// the anonymous records in its rows decode named types with. Equality compares the
+/// columns only.
+#[derive(Clone)]
 pub struct Columns {
     columns: Vec<Column>,
     index: IndexMap<String, usize>,
     /// Bit `i`: whether column `i` (of the first 64) is plain, see [`Columns::plain`]. Made
     /// from `columns`, which never change.
     plain: u64,
+    /// The session's types, for the attributes of records.
+    types: Option<TypeRegistry>,
+    /// The positions of the columns whose values can hold anonymous records.
+    records: Vec<usize>,
 }
+
+impl PartialEq for Columns {
+    fn eq(&self, other: &Columns) -> bool {
+        self.columns == other.columns
+    }
+}
+
+impl Eq for Columns {}
 
 /// See [`Columns::plain`].
 fn plain(column: &Column) -> bool {
@@ -78,6 +96,19 @@ impl std::fmt::Debug for Columns {
 impl Columns {
     /// The shared descriptor of `columns`.
     pub fn new(columns: Vec<Column>) -> Arc<Columns> {
+        Columns::build(columns, None)
+    }
+
+    /// The shared descriptor of `columns`, whose records decode the types in `types`.
+    pub fn with_types(columns: Vec<Column>, types: TypeRegistry) -> Arc<Columns> {
+        Columns::build(columns, Some(types))
+    }
+
+    fn build(columns: Vec<Column>, types: Option<TypeRegistry>) -> Arc<Columns> {
+        let records = (columns.iter().enumerate())
+            .filter(|(_, c)| !c.is_text() && holds_records(&c.type_))
+            .map(|(i, _)| i)
+            .collect();
         let mut index = IndexMap::with_capacity(columns.len());
         for (i, c) in columns.iter().enumerate() {
             index.entry(c.name.clone()).or_insert(i);
@@ -89,7 +120,21 @@ impl Columns {
             columns,
             index,
             plain,
+            types,
+            records,
         })
+    }
+
+    /// The types the records of these columns' rows decode named types with.
+    pub fn types_registry(&self) -> Option<&TypeRegistry> {
+        self.types.as_ref()
+    }
+
+    /// The positions of the columns whose values can hold anonymous records (binary
+    /// `record`, `record[]`, …): those [`Row::unknown_record_types`](crate::Row::unknown_record_types)
+    /// looks into.
+    pub fn record_columns(&self) -> &[usize] {
+        &self.records
     }
 
     /// Whether a typed read hands column `i`'s bytes to `FromSql` as they are: the column is

@@ -19,7 +19,7 @@ pub use index::RowIndex;
 pub use transform::ValueFn;
 
 use crate::error::column_error;
-use crate::{Value, decode_opt, decode_text};
+use crate::{Value, decode_opt_with, decode_text};
 use layout::Positions;
 
 /// A result row: the shared column descriptor and the row's values.
@@ -247,9 +247,26 @@ impl Row {
             Cell::Raw(Some(raw)) if column.is_text() => std::str::from_utf8(raw)
                 .map_err(|e| crate::error::type_io_error(format!("invalid UTF-8 text: {e}")))
                 .and_then(|text| decode_text(&column.type_, text)),
-            Cell::Raw(raw) => decode_opt(&column.type_, raw),
+            Cell::Raw(raw) => decode_opt_with(&column.type_, raw, self.columns.types_registry()),
         };
         result.map_err(|e| column_error(&column.name, i, &column.type_, e))
+    }
+
+    /// The type OIDs that the anonymous records of this row name and its columns' registry
+    /// ([`Columns::with_types`]) lacks, each once: what a reader of rows looks up in the
+    /// catalog before handing the row over. Empty when the columns hold no records (one
+    /// look at the descriptor) or carry no registry.
+    pub fn unknown_record_types(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        let Some(types) = self.columns.types_registry() else {
+            return out;
+        };
+        for &i in self.columns.record_columns() {
+            if let Ok(Cell::Raw(Some(raw))) = self.cell(i) {
+                crate::unknown_record_types(&self.columns[i].type_, raw, types, &mut out);
+            }
+        }
+        out
     }
 
     /// The value of the column at `idx` (a position or a name), decoded dynamically.
