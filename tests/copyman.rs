@@ -366,3 +366,70 @@ async fn call_receivers_a_null_producer_and_a_report_per_receiver() {
     assert_eq!(report.1, [0]);
     assert_eq!(count(&targets[1], "r1").await, 0);
 }
+
+#[test]
+fn the_blocking_copy_manager() {
+    use pg_driver::blocking::{self, CopyManager as BlockingManager};
+    use pg_driver::{CallReceiver, ReceiverOutcome};
+    use std::sync::{Arc, Mutex};
+
+    let sandbox = common::temporal().sandbox().unwrap();
+    let iri = sandbox.iri();
+    let source = blocking::open(&iri).unwrap();
+    let producer = source
+        .prepare("COPY (SELECT i FROM generate_series(1, 20000) i) TO STDOUT")
+        .unwrap();
+    let mut targets = Vec::new();
+    let mut statements = Vec::new();
+    for i in 0..2 {
+        let db = blocking::open(&iri).unwrap();
+        let unique = if i == 1 { " UNIQUE" } else { "" };
+        db.execute(&format!("CREATE TABLE b{i} (i int{unique})"))
+            .unwrap();
+        statements.push(db.prepare(&format!("COPY b{i} FROM STDIN")).unwrap());
+        targets.push(db);
+    }
+    let count = |db: &blocking::Connection, table: &str| -> i64 {
+        db.prepare(&format!("SELECT count(*) FROM {table}"))
+            .unwrap()
+            .first(())
+            .unwrap()
+    };
+    // All or nothing, and a closure beside the statements.
+    let heard = Arc::new(Mutex::new(0usize));
+    let ear = heard.clone();
+    let call = CallReceiver::new(move |pieces| {
+        *ear.lock().unwrap() += pieces.len();
+        Ok(())
+    });
+    let list: Vec<blocking::CopyReceiver> = vec![
+        statements[0].clone().into(),
+        statements[1].clone().into(),
+        call.into(),
+    ];
+    let manager = BlockingManager::with(&producer, list);
+    let (progress, rows) = manager.run().unwrap();
+    assert_eq!(progress.messages, 20000);
+    assert_eq!(rows, [20000, 20000, 20000]);
+    assert_eq!(*heard.lock().unwrap(), 20000);
+    assert_eq!(count(&targets[0], "b0"), 20000);
+    assert_eq!(count(&targets[1], "b1"), 20000);
+
+    // Again: b1's unique index fails its COPY, and run() commits nothing anywhere.
+    let error = blocking::transfer(&producer, &statements).unwrap_err();
+    assert!(error.is_a(&pg_exceptions::UniqueError), "{error}");
+    assert_eq!(count(&targets[0], "b0"), 20000);
+    // report() goes on past the fault: b0 receives again and commits, b1 faults.
+    let report = BlockingManager::new(&producer, &statements)
+        .report()
+        .unwrap();
+    let outcomes: Vec<_> = report.receivers.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [ReceiverOutcome::Finished, ReceiverOutcome::Faulted]
+    );
+    assert_eq!(report.rows(), [20000, 0]);
+    assert!(report.receivers[1].errors[0].is_a(&pg_exceptions::UniqueError));
+    assert_eq!(count(&targets[0], "b0"), 40000);
+    assert_eq!(count(&targets[1], "b1"), 20000);
+}

@@ -6,6 +6,7 @@
 
 mod alock;
 mod api_impl;
+mod copyman;
 mod cursor;
 mod extras;
 mod feed;
@@ -33,6 +34,7 @@ use crate::wire::shared::{NotificationBatch, TransactionStatus};
 use crate::wire::startup::AuthMethod;
 
 pub use alock::{ALock, ALockGuard};
+pub use copyman::{CopyManager, CopyProducer, CopyReceiver, transfer};
 pub use cursor::Cursor;
 pub use lobject::LargeObject;
 pub use notify::{ManagerEvent, NotificationManager, Notifications};

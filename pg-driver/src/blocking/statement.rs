@@ -14,7 +14,7 @@ use crate::{First, FromFirst, Params, Results};
 #[derive(Clone, Debug)]
 pub struct Statement {
     ps: crate::Statement,
-    conn: Connection,
+    pub(super) conn: Connection,
 }
 
 impl Connection {
