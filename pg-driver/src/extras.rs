@@ -30,7 +30,7 @@ use crate::simple::simple_query;
 use crate::wire::shared::{NotificationBatch, TransactionStatus};
 use crate::xact_mode::{AccessMode, Isolation};
 
-pub(crate) use crate::link::session::{in_block, request_unbegun};
+pub(crate) use crate::link::session::in_block;
 
 /// psycopg2's `ISOLATION_LEVEL_AUTOCOMMIT`: [`Connection::set_isolation_level`] turns
 /// autocommit on and leaves the isolation level as it is.
@@ -364,7 +364,7 @@ pub(crate) fn send_unbegun(
     params: &[(&(dyn postgres_types::ToSql + Sync), postgres_types::Type)],
 ) -> Result<crate::wire::responses::Responses, Error> {
     let bytes = crate::settings::encode_one_shot(sql, params).map_err(|e| e.with_statement(sql))?;
-    request_unbegun(link, bytes)
+    link.request_unbegun(bytes)
 }
 
 /// Reads the answer of [`send_unbegun`]: text rows.

@@ -102,6 +102,17 @@ impl Link {
         self.request_full(ask)
     }
 
+    /// Queues a request ending in one Sync that never gets a lazy BEGIN (the BEGIN itself, and
+    /// statements that must run outside any block: `set_config` of session defaults, DISCARD
+    /// ALL). Its answer is read through the task, never by its handle: the lazy BEGIN's
+    /// answer is kept unread for a while, and a lent reading end would wait for it.
+    pub(crate) fn request_unbegun(&self, bytes: Bytes) -> Result<Responses, Error> {
+        let mut ask = Ask::statements(bytes, 1, None);
+        ask.statements = false;
+        ask.lend = false;
+        self.request_full(ask)
+    }
+
     /// Queues a request whose answer is streamed: the task stops reading while the consumer
     /// holds more than a bounded amount it has not taken.
     pub(crate) fn request_stream(
@@ -150,7 +161,7 @@ impl Link {
         let (tx, rx) = crate::wire::answers::channel();
         // A plain request (no body, not streamed, no copy-in to refuse) may have its answer
         // read by its handle.
-        let own = ask.body.is_none() && ask.throttle.is_none() && ask.copy_in.is_none();
+        let own = ask.lend && ask.body.is_none() && ask.throttle.is_none() && ask.copy_in.is_none();
         let responder = Responder {
             tx,
             remaining: ask.syncs,
@@ -200,6 +211,8 @@ struct Ask {
     copy_in: Option<Bytes>,
     /// It runs statements: with autocommit off, they open the lazy block.
     statements: bool,
+    /// Its handle may read its answer itself (see [`crate::wire::task::Parked`]).
+    lend: bool,
 }
 
 impl Ask {
@@ -212,6 +225,7 @@ impl Ask {
             body: None,
             copy_in: None,
             statements: true,
+            lend: true,
         }
     }
 }

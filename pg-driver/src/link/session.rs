@@ -2,16 +2,16 @@
 //! the characteristics `set_session` gave, and how many requests are in flight.
 //!
 //! Autocommit is on by default, and then the only cost on every request is one relaxed load.
-//! When it is off, a request that starts with a statement (Query, Parse or Bind — not a Sync,
-//! Close or Describe of its own) while the session is idle and no transaction of the driver's
-//! is open gets a `BEGIN` queued just before it: the connection task writes requests in order,
-//! so the statement runs inside the block. The block's characteristics are the session's
+//! When it is off, a request that runs statements (its maker says so: `Link::request` and its
+//! streamed and body forms, never `Link::request_protocol`) while the session is idle and no
+//! transaction of the driver's is open gets a `BEGIN` queued just before it: the connection
+//! task writes requests in order, so the statement runs inside the block. The block's characteristics are the session's
 //! defaults (`default_transaction_isolation` …), which is where `set_session` puts them.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use pg_exceptions::Error;
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
@@ -19,7 +19,7 @@ use postgres_protocol::message::frontend;
 use super::Link;
 use crate::wire::responses::Responses;
 use crate::wire::shared::TransactionStatus;
-use crate::wire::task::{InFlight, Request, Responder};
+use crate::wire::task::InFlight;
 use crate::xact_mode::Characteristics;
 
 /// The psycopg2 state of one server session.
@@ -123,7 +123,7 @@ impl SessionState {
         }
         let mut buf = BytesMut::new();
         frontend::query("BEGIN", &mut buf).map_err(crate::wire::task::protocol)?;
-        *begin = Some(request_unbegun(link, buf.freeze())?);
+        *begin = Some(link.request_unbegun(buf.freeze())?);
         Ok(())
     }
 }
@@ -133,31 +133,4 @@ pub(crate) fn in_block(link: &Link) -> bool {
     link.shared.status() != TransactionStatus::Idle
         || link.xacts.depth() > 0
         || link.session.begin_pending()
-}
-
-/// Queues a request ending in one Sync that never gets a lazy BEGIN (the BEGIN itself, and
-/// statements that must run outside any block: `set_config` of session defaults, DISCARD ALL).
-pub(crate) fn request_unbegun(link: &Link, bytes: Bytes) -> Result<Responses, Error> {
-    if link.shared.is_closed() {
-        return Err(link.shared.closed_error());
-    }
-    let (tx, rx) = crate::wire::answers::channel();
-    let responder = Responder {
-        tx,
-        remaining: 1,
-        terminators: b"Z",
-        hook: None,
-        throttle: None,
-        active: Some(link.session.in_flight()),
-        copy_in: None,
-    };
-    link.tx
-        .submit(Request {
-            bytes,
-            body: None,
-            responder: Some(responder),
-            terminate: false,
-        })
-        .map_err(|_| link.shared.closed_error())?;
-    Ok(Responses::new(rx, None))
 }
