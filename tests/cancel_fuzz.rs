@@ -185,6 +185,8 @@ enum Kind {
     Insert,
     LoadBatched,
     LoadEach,
+    LoadStream,
+    CopyLines,
     CopyIn,
     CopyValues,
     Rows,
@@ -201,11 +203,13 @@ enum Kind {
     LargeObject,
 }
 
-const SHARED: [Kind; 13] = [
+const SHARED: [Kind; 15] = [
     Kind::Echo,
     Kind::Insert,
     Kind::LoadBatched,
     Kind::LoadEach,
+    Kind::LoadStream,
+    Kind::CopyLines,
     Kind::CopyIn,
     Kind::CopyValues,
     Kind::Rows,
@@ -288,6 +292,35 @@ impl World {
                 let run = async {
                     let rows = (0..n).map(|i| (op, i as i32));
                     let count = db.prepare(&sql).await?.load_rows(rows).await?;
+                    assert_eq!(count, n as u64);
+                    Ok(())
+                };
+                (n, run_or_drop(run, polls, rng).await)
+            }
+            Kind::LoadStream => {
+                // Rows from a stream that yields now and then, as another connection's would.
+                let n = if big { n * 500 } else { n * 10 };
+                let sql = format!("INSERT INTO {} VALUES ($1, $2)", self.table("plain"));
+                let run = async {
+                    let rows = futures::stream::iter(0..n).then(|i| async move {
+                        if i % 1000 == 0 {
+                            tokio::task::yield_now().await;
+                        }
+                        Ok::<_, pg_exceptions::Error>((op, i as i32))
+                    });
+                    let count = db.prepare(&sql).await?.load_stream(rows).await?;
+                    assert_eq!(count, n as u64);
+                    Ok(())
+                };
+                (n, run_or_drop(run, polls, rng).await)
+            }
+            Kind::CopyLines => {
+                // py-postgresql's load_rows on a COPY statement: data lines.
+                let n = if big { n * 500 } else { n * 10 };
+                let sql = format!("COPY {} FROM STDIN", self.table("plain"));
+                let run = async {
+                    let lines = (0..n).map(|i| (format!("{op}\t{i}\n"),));
+                    let count = db.prepare(&sql).await?.load_rows(lines).await?;
                     assert_eq!(count, n as u64);
                     Ok(())
                 };
@@ -460,7 +493,7 @@ impl World {
             // A request made on the connection while a COPY streams its data cuts the COPY
             // short (py-postgresql's rule): it fails, and nothing of it commits.
             Some(Err(error))
-                if matches!(kind, Kind::CopyIn | Kind::CopyValues)
+                if matches!(kind, Kind::CopyIn | Kind::CopyValues | Kind::CopyLines)
                     && error.is_a(&pg_exceptions::QueryCanceledError) =>
             {
                 Outcome::Failed
@@ -609,6 +642,8 @@ async fn random_drops_with_autocommit_off() {
         Kind::Insert,
         Kind::LoadBatched,
         Kind::LoadEach,
+        Kind::LoadStream,
+        Kind::CopyLines,
         Kind::CopyIn,
         Kind::CopyValues,
     ];
