@@ -9,9 +9,9 @@
 //! a SCRAM-SHA-256-PLUS exchange has not shown that the channel is bound.
 
 use pg_exceptions::{AuthenticationMethodError, Error, InsecurityError, ProtocolError};
-use postgres_protocol::authentication::sasl::ScramSha256;
 
 use crate::params::{AuthRequirement, ChannelBindingMode, RequireAuth};
+use crate::wire::scram::{ClientFinal, ClientFirst, ScramError};
 
 /// How the server authenticated the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,9 +76,9 @@ enum Scram {
     /// Not started.
     Idle,
     /// The client-first message was sent; the server-first one (SASLContinue) is awaited.
-    First(ScramSha256),
+    First(Box<ClientFirst>),
     /// The client-final message was sent; the server-final one (SASLFinal) is awaited.
-    Final(ScramSha256),
+    Final(ClientFinal),
     /// The server's signature was verified.
     Verified,
 }
@@ -151,16 +151,16 @@ impl<'a> Guard<'a> {
     }
 
     /// The client sent its first SCRAM message.
-    pub(crate) fn scram_started(&mut self, client: ScramSha256) {
-        self.scram = Scram::First(client);
+    pub(crate) fn scram_started(&mut self, client: ClientFirst) {
+        self.scram = Scram::First(Box::new(client));
     }
 
     /// AuthenticationSASLContinue: the server-first message; returns the client's answer.
     pub(crate) fn scram_continue(&mut self, data: &[u8]) -> Result<Vec<u8>, Error> {
-        let Scram::First(mut client) = std::mem::replace(&mut self.scram, Scram::Idle) else {
+        let Scram::First(client) = std::mem::replace(&mut self.scram, Scram::Idle) else {
             return Err(out_of_order("AuthenticationSASLContinue"));
         };
-        client.update(data).map_err(|e| {
+        let client = client.answer(data).map_err(|e| {
             Error::client(&ProtocolError, "invalid SCRAM server-first message").with_cause(e)
         })?;
         let answer = client.message().to_vec();
@@ -171,15 +171,20 @@ impl<'a> Guard<'a> {
     /// AuthenticationSASLFinal: the server-final message, whose signature proves the server
     /// knows the password.
     pub(crate) fn scram_final(&mut self, data: &[u8]) -> Result<(), Error> {
-        let Scram::Final(mut client) = std::mem::replace(&mut self.scram, Scram::Idle) else {
+        let Scram::Final(client) = std::mem::replace(&mut self.scram, Scram::Idle) else {
             return Err(out_of_order("AuthenticationSASLFinal"));
         };
-        client.finish(data).map_err(|e| {
-            Error::client(
-                &InsecurityError,
-                "the server's SCRAM signature is wrong: it does not know the password",
-            )
-            .with_cause(e)
+        client.verify(data).map_err(|e| {
+            let message = match e {
+                ScramError::WrongSignature => {
+                    "the server's SCRAM signature is wrong: it does not know the password"
+                }
+                ScramError::Server(_) => {
+                    "the server ended SCRAM authentication with an error instead of its signature"
+                }
+                _ => "the server's SCRAM final message holds no valid signature",
+            };
+            Error::client(&InsecurityError, message).with_cause(e)
         })?;
         self.scram = Scram::Verified;
         self.finished = true;

@@ -15,6 +15,7 @@ pub(crate) mod cancel;
 pub(crate) mod error;
 pub(crate) mod hooks;
 pub(crate) mod responses;
+pub(crate) mod scram;
 pub(crate) mod shared;
 pub(crate) mod socket;
 pub(crate) mod startup;

@@ -8,13 +8,13 @@ use pg_exceptions::{
     AuthenticationMethodError, AuthenticationSpecificationError, ConnectionFailureError,
     EncodingError, Error, InsecurityError, Message, ProtocolError,
 };
-use postgres_protocol::authentication::sasl::{self, ChannelBinding, ScramSha256};
 use postgres_protocol::message::{backend, frontend};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::params::{ChannelBindingMode, RequireAuth, ServerEncoding};
 use crate::wire::auth::{Guard, Request};
 use crate::wire::error::from_error_body;
+use crate::wire::scram::{ChannelBinding, ClientFirst, SCRAM_SHA_256, SCRAM_SHA_256_PLUS};
 use crate::wire::socket::Socket;
 use crate::wire::task::{message_from_fields, protocol};
 
@@ -217,16 +217,16 @@ pub(crate) async fn startup(
                 {
                     offered.push(m.to_owned());
                 }
-                let plus = offered.iter().any(|m| m == sasl::SCRAM_SHA_256_PLUS);
-                let plain = offered.iter().any(|m| m == sasl::SCRAM_SHA_256);
+                let plus = offered.iter().any(|m| m == SCRAM_SHA_256_PLUS);
+                let plain = offered.iter().any(|m| m == SCRAM_SHA_256);
                 let (mechanism, binding) = match (&tls_end_point, startup.channel_binding) {
                     (Some(end_point), ChannelBindingMode::Prefer | ChannelBindingMode::Require)
                         if plus =>
                     {
                         auth_method = AuthMethod::ScramSha256Plus;
                         (
-                            sasl::SCRAM_SHA_256_PLUS,
-                            ChannelBinding::tls_server_end_point(end_point.clone()),
+                            SCRAM_SHA_256_PLUS,
+                            ChannelBinding::TlsServerEndPoint(end_point.clone()),
                         )
                     }
                     (_, ChannelBindingMode::Require) => {
@@ -241,15 +241,15 @@ pub(crate) async fn startup(
                     }
                     (Some(_), ChannelBindingMode::Prefer) if plain => {
                         auth_method = AuthMethod::ScramSha256;
-                        (sasl::SCRAM_SHA_256, ChannelBinding::unrequested())
+                        (SCRAM_SHA_256, ChannelBinding::Unrequested)
                     }
                     _ if plain => {
                         auth_method = AuthMethod::ScramSha256;
-                        (sasl::SCRAM_SHA_256, ChannelBinding::unsupported())
+                        (SCRAM_SHA_256, ChannelBinding::Unsupported)
                     }
                     _ => return Err(method_error(&format!("SASL ({})", offered.join(", ")))),
                 };
-                let client = ScramSha256::new(&need_password(startup)?, binding);
+                let client = ClientFirst::new(&need_password(startup)?, binding);
                 frontend::sasl_initial_response(mechanism, client.message(), &mut out)
                     .map_err(protocol)?;
                 guard.scram_started(client);
