@@ -17,6 +17,8 @@ const MD5_PW: &str = "md5 'secret'";
 const SCRAM_PW: &str = "scram:secret\\ü";
 const SCRAM_TLS_PW: &str = "scram-over-tls";
 const NOSSL_PW: &str = "no-tls-please";
+/// The SCRAM password `scram_again` starts with; the test that uses it sets another.
+const SCRAM_AGAIN_PW: &str = "connect again, and again";
 /// A password set on a LATIN1 server: what the server holds is of its Latin-1 bytes.
 const LATIN1_PW: &str = "pässwörd";
 
@@ -80,6 +82,11 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
                 .password(postgres_protocol::password::scram_sha_256(
                     &latin1_password(),
                 ))
+                .auth(HbaMethod::ScramSha256),
+        )
+        .role(
+            Role::new("scram_again")
+                .password(SCRAM_AGAIN_PW)
                 .auth(HbaMethod::ScramSha256),
         )
         .role(
@@ -493,6 +500,100 @@ async fn connector_and_clone_connection() {
         Some("scram_user")
     );
     other.close();
+}
+
+/// A SCRAM-SHA-256 verifier for `password` with this salt and iteration count, as the server
+/// stores one (`SCRAM-SHA-256$<count>:<salt>$<StoredKey>:<ServerKey>`).
+fn scram_verifier(password: &str, salt: &[u8], iterations: u32) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
+    use hmac::{Hmac, KeyInit, Mac};
+    use sha2::{Digest, Sha256};
+    let mac = |key: &[u8], message: &[u8]| -> Vec<u8> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any key length");
+        mac.update(message);
+        mac.finalize().into_bytes().to_vec()
+    };
+    let mut u = mac(password.as_bytes(), &[salt, &1u32.to_be_bytes()].concat());
+    let mut salted = u.clone();
+    for _ in 1..iterations {
+        u = mac(password.as_bytes(), &u);
+        salted.iter_mut().zip(&u).for_each(|(s, u)| *s ^= u);
+    }
+    let stored_key = Sha256::digest(mac(&salted, b"Client Key"));
+    let server_key = mac(&salted, b"Server Key");
+    format!(
+        "SCRAM-SHA-256${iterations}:{}${}:{}",
+        BASE64.encode(salt),
+        BASE64.encode(stored_key),
+        BASE64.encode(server_key)
+    )
+}
+
+#[tokio::test]
+async fn a_connector_connects_again_with_the_salted_password_it_kept() {
+    // A connector keeps the salted password a server confirmed, and uses it when the server
+    // offers the same salt and count again: plain and bound to the TLS channel alike.
+    let user = "scram_again";
+    let plain = Connector::new(params(user, Some(SCRAM_AGAIN_PW), SslMode::Disable));
+    let bound = Connector::new(params(user, Some(SCRAM_AGAIN_PW), SslMode::Require));
+    for (connector, method) in [
+        (&plain, AuthMethod::ScramSha256),
+        (&bound, AuthMethod::ScramSha256Plus),
+    ] {
+        for round in 0..3 {
+            let what = format!("{method:?}, connect {round}");
+            let db = within(&what, connector.connect())
+                .await
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(db.auth_method(), method, "{what}");
+            assert_eq!(
+                scalar(&db, "SELECT current_user").await.as_deref(),
+                Some(user)
+            );
+            db.close();
+        }
+    }
+
+    // The role's password set again with the same salt and count: what the connector kept
+    // belongs to the old password, which now fails; the new one logs in, again and again.
+    let pg = &fixture().pg;
+    let stored = pg
+        .admin_sql("SELECT rolpassword FROM pg_authid WHERE rolname = 'scram_again'")
+        .expect("the role's verifier");
+    let (iterations, salt) = stored
+        .trim()
+        .strip_prefix("SCRAM-SHA-256$")
+        .and_then(|rest| rest.split_once('$'))
+        .and_then(|(params, _)| params.split_once(':'))
+        .unwrap_or_else(|| panic!("a SCRAM verifier: {stored}"));
+    let salt = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, salt)
+        .expect("a base64 salt");
+    let iterations: u32 = iterations.parse().expect("a count");
+    let new_password = "the password after";
+    pg.admin_sql(&format!(
+        "ALTER ROLE scram_again PASSWORD '{}'",
+        scram_verifier(new_password, &salt, iterations)
+    ))
+    .expect("the password changes");
+    let e = expect_err(
+        within("the old password", plain.connect()).await,
+        "the old password",
+    );
+    assert!(e.is_a(&InvalidPasswordError), "{e}");
+    let new = Connector::new(params(user, Some(new_password), SslMode::Disable));
+    for round in 0..2 {
+        let what = format!("the new password, connect {round}");
+        let db = within(&what, new.connect())
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        db.close();
+    }
+    pg.admin_sql(&format!(
+        "ALTER ROLE scram_again PASSWORD '{}'",
+        scram_verifier(SCRAM_AGAIN_PW, &salt, iterations)
+    ))
+    .expect("the password is set back");
 }
 
 #[test]

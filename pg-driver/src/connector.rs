@@ -11,6 +11,7 @@ use crate::category::Category;
 use crate::link::Link;
 use crate::params::{ConnectParams, Host, LoadBalanceHosts, SslMode};
 use crate::wire::hooks::{Driver, HookChain, HookSlot, MessageHook};
+use crate::wire::scram::SaltedPasswords;
 use crate::wire::shared::Shared;
 use crate::wire::socket::Socket;
 use crate::wire::startup::{self, Established, Startup};
@@ -20,6 +21,12 @@ use crate::wire::transport::{self, Keepalive, PeerAddr};
 /// An immutable description of a server and of how to reach it; it makes connections.
 ///
 /// Cloning a connector is cheap. [`Connector::connect`] opens a new connection every time.
+///
+/// A connector keeps, in memory, the SCRAM salted passwords its servers confirmed (their
+/// signatures verified), and the connectors made from it share them: connecting again to a
+/// server that offers the same salt skips the password's key derivation (4,096 HMAC rounds by
+/// PostgreSQL's default), as RFC 5802 allows. A salted password logs in wherever that salt and
+/// password do, as the password itself, which the connector holds anyway.
 #[derive(Clone)]
 pub struct Connector {
     inner: Arc<ConnectorInner>,
@@ -34,6 +41,9 @@ struct ConnectorInner {
     /// A server refused the driver's `client_min_messages` as a startup parameter (a pooler):
     /// later connections leave it out. Shared with the connectors made from this one.
     level_refused: Arc<AtomicBool>,
+    /// The SCRAM salted passwords servers confirmed: connecting again skips PBKDF2. Shared with
+    /// the connectors made from this one.
+    salted_passwords: Arc<SaltedPasswords>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -62,6 +72,7 @@ impl Connector {
                 hook: None,
                 category: None,
                 level_refused: Arc::default(),
+                salted_passwords: Arc::default(),
             }),
         }
     }
@@ -303,6 +314,7 @@ impl Connector {
             channel_binding: params.channel_binding(),
             require_auth: params.require_auth(),
             encoding: params.server_encoding(),
+            salted_passwords: &self.inner.salted_passwords,
         };
         let tls = socket.is_tls();
         let client_addr = socket.local_addr();

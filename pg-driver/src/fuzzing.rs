@@ -50,6 +50,7 @@ pub async fn connect_over(
             channel_binding: params.channel_binding(),
             require_auth: params.require_auth(),
             encoding: params.server_encoding(),
+            salted_passwords: &Default::default(),
         };
         startup::startup(&mut socket, &startup, None).await?
     };

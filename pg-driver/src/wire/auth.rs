@@ -11,7 +11,7 @@
 use pg_exceptions::{AuthenticationMethodError, Error, InsecurityError, ProtocolError};
 
 use crate::params::{AuthRequirement, ChannelBindingMode, RequireAuth};
-use crate::wire::scram::{ClientFinal, ClientFirst, ScramError};
+use crate::wire::scram::{ClientFinal, ClientFirst, SaltedPasswords, ScramError};
 
 /// How the server authenticated the client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -87,16 +87,23 @@ enum Scram {
 pub(crate) struct Guard<'a> {
     require_auth: &'a RequireAuth,
     channel_binding: ChannelBindingMode,
+    /// The connector's salted passwords, which a SCRAM exchange reads and adds to.
+    salted_passwords: &'a SaltedPasswords,
     scram: Scram,
     /// The client finished its side of an exchange: a password sent, or SCRAM verified.
     finished: bool,
 }
 
 impl<'a> Guard<'a> {
-    pub(crate) fn new(require_auth: &'a RequireAuth, channel_binding: ChannelBindingMode) -> Self {
+    pub(crate) fn new(
+        require_auth: &'a RequireAuth,
+        channel_binding: ChannelBindingMode,
+        salted_passwords: &'a SaltedPasswords,
+    ) -> Self {
         Guard {
             require_auth,
             channel_binding,
+            salted_passwords,
             scram: Scram::Idle,
             finished: false,
         }
@@ -160,7 +167,7 @@ impl<'a> Guard<'a> {
         let Scram::First(client) = std::mem::replace(&mut self.scram, Scram::Idle) else {
             return Err(out_of_order("AuthenticationSASLContinue"));
         };
-        let client = client.answer(data).map_err(|e| {
+        let client = client.answer(data, self.salted_passwords).map_err(|e| {
             Error::client(&ProtocolError, "invalid SCRAM server-first message").with_cause(e)
         })?;
         let answer = client.message().to_vec();
@@ -174,7 +181,7 @@ impl<'a> Guard<'a> {
         let Scram::Final(client) = std::mem::replace(&mut self.scram, Scram::Idle) else {
             return Err(out_of_order("AuthenticationSASLFinal"));
         };
-        client.verify(data).map_err(|e| {
+        client.verify(data, self.salted_passwords).map_err(|e| {
             let message = match e {
                 ScramError::WrongSignature => {
                     "the server's SCRAM signature is wrong: it does not know the password"

@@ -6,8 +6,11 @@
 //! The costly part is PBKDF2 (`Hi`): 4,096 HMAC-SHA-256 rounds by PostgreSQL's default, on
 //! every connect. postgres-protocol keys a fresh HMAC each round (two SHA-256 blocks for the
 //! key pads, two for the message); here the password is keyed once per exchange and each round
-//! hashes only its two message blocks (`scram/pbkdf2.rs`).
+//! hashes only its two message blocks (`scram/pbkdf2.rs`). A connector keeps the salted
+//! passwords its servers' signatures confirmed, and connecting again to a server with the same
+//! salt skips PBKDF2 altogether (`scram/memo.rs`).
 
+mod memo;
 mod pbkdf2;
 
 use base64::Engine;
@@ -15,7 +18,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
-use self::pbkdf2::{Pads, hi};
+use self::memo::Entry;
+pub(crate) use self::memo::SaltedPasswords;
+use self::pbkdf2::{Pads, first_round, hi};
 
 /// The SASL name of SCRAM-SHA-256.
 pub(crate) const SCRAM_SHA_256: &str = "SCRAM-SHA-256";
@@ -144,8 +149,12 @@ impl ClientFirst {
     }
 
     /// Reads the server-first message (AuthenticationSASLContinue) and proves the client knows
-    /// the password.
-    pub(crate) fn answer(self, server_first: &[u8]) -> Result<ClientFinal, ScramError> {
+    /// the password; the salted password comes from `kept` when it holds it.
+    pub(crate) fn answer(
+        self,
+        server_first: &[u8],
+        kept: &SaltedPasswords,
+    ) -> Result<ClientFinal, ScramError> {
         let server_first = std::str::from_utf8(server_first)
             .map_err(|_| ScramError::Malformed(SERVER_FIRST, "not UTF-8"))?;
         let (nonce, salt, iterations) = parse_server_first(server_first)?;
@@ -158,7 +167,19 @@ impl ClientFirst {
         let salt = BASE64
             .decode(salt)
             .map_err(|_| ScramError::Malformed(SERVER_FIRST, "the salt is not base64"))?;
-        let salted = hi(&self.password, &self.pads, &salt, iterations);
+        let first = first_round(&self.password, &salt);
+        let (salted, derived) = match kept.find(&first, iterations) {
+            Some(salted) => (salted, None),
+            None => {
+                let salted = hi(&self.pads, &first, iterations);
+                let entry = Entry {
+                    first_round: first,
+                    iterations,
+                    salted,
+                };
+                (salted, Some(entry))
+            }
+        };
 
         let mut message = format!("c={},r={nonce}", self.binding.cbind_input());
         let auth_message = format!(
@@ -188,6 +209,7 @@ impl ClientFirst {
         Ok(ClientFinal {
             message,
             server_signature,
+            derived,
         })
     }
 }
@@ -196,6 +218,8 @@ impl ClientFirst {
 pub(crate) struct ClientFinal {
     message: String,
     server_signature: [u8; 32],
+    /// The salted password this exchange derived, to keep once the server's signature confirms it.
+    derived: Option<Entry>,
 }
 
 impl std::fmt::Debug for ClientFinal {
@@ -211,8 +235,13 @@ impl ClientFinal {
     }
 
     /// Checks the server-final message (AuthenticationSASLFinal): only a signature made with
-    /// the password's server key shows the server knows the password.
-    pub(crate) fn verify(&self, server_final: &[u8]) -> Result<(), ScramError> {
+    /// the password's server key shows the server knows the password. Then `kept` keeps the
+    /// salted password the exchange derived.
+    pub(crate) fn verify(
+        &self,
+        server_final: &[u8],
+        kept: &SaltedPasswords,
+    ) -> Result<(), ScramError> {
         let server_final = std::str::from_utf8(server_final)
             .map_err(|_| ScramError::Malformed(SERVER_FINAL, "not UTF-8"))?;
         if let Some(error) = server_final.strip_prefix("e=") {
@@ -236,6 +265,9 @@ impl ClientFinal {
                 != 0;
         if differs {
             return Err(ScramError::WrongSignature);
+        }
+        if let Some(entry) = &self.derived {
+            kept.keep(entry.clone());
         }
         Ok(())
     }

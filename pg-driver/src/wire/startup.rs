@@ -14,7 +14,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::params::{ChannelBindingMode, RequireAuth, ServerEncoding};
 use crate::wire::auth::{Guard, Request};
 use crate::wire::error::from_error_body;
-use crate::wire::scram::{ChannelBinding, ClientFirst, SCRAM_SHA_256, SCRAM_SHA_256_PLUS};
+use crate::wire::scram::{
+    ChannelBinding, ClientFirst, SCRAM_SHA_256, SCRAM_SHA_256_PLUS, SaltedPasswords,
+};
 use crate::wire::socket::Socket;
 use crate::wire::task::{message_from_fields, protocol};
 
@@ -32,6 +34,8 @@ pub(crate) struct Startup<'a> {
     /// What the startup values and the password are written in (py-postgresql's
     /// `server_encoding`); the names are ASCII.
     pub(crate) encoding: ServerEncoding,
+    /// The connector's SCRAM salted passwords (see `scram/memo.rs`).
+    pub(crate) salted_passwords: &'a SaltedPasswords,
 }
 
 pub use crate::wire::auth::AuthMethod;
@@ -183,7 +187,11 @@ pub(crate) async fn startup(
     conv.send(&packet).await?;
 
     let mut auth_method = AuthMethod::Trust;
-    let mut guard = Guard::new(startup.require_auth, startup.channel_binding);
+    let mut guard = Guard::new(
+        startup.require_auth,
+        startup.channel_binding,
+        startup.salted_passwords,
+    );
     let mut parameters = HashMap::new();
     let mut backend_key = None;
     let mut notices = Vec::new();

@@ -82,14 +82,19 @@ fn put_words(block: &mut [u8; BLOCK], state: &[u32; 8]) {
     }
 }
 
-/// `Hi(password, salt, iterations)`: `password` keyed two ways, as an `Hmac` for the first
-/// round's message of any length and as [`Pads`] for the others.
-pub(super) fn hi(password: &HmacSha256, pads: &Pads, salt: &[u8], iterations: u32) -> [u8; 32] {
+/// `Hi`'s first round, HMAC(password, salt ‖ 1): the round whose message is of any length,
+/// through the `Hmac` the password is keyed into.
+pub(super) fn first_round(password: &HmacSha256, salt: &[u8]) -> [u8; 32] {
     let mut first = password.clone();
     first.update(salt);
     first.update(&1u32.to_be_bytes());
-    let first: [u8; 32] = first.finalize().into_bytes().into();
-    let mut block = padded(&first);
+    first.finalize().into_bytes().into()
+}
+
+/// `Hi(password, salt, iterations)` from its first round, the other rounds through the
+/// password's [`Pads`].
+pub(super) fn hi(pads: &Pads, first: &[u8; 32], iterations: u32) -> [u8; 32] {
+    let mut block = padded(first);
     let mut result = [0u32; 8];
     for (word, bytes) in result.iter_mut().zip(first.chunks_exact(4)) {
         *word = u32::from_be_bytes(bytes.try_into().expect("4 bytes"));
@@ -121,6 +126,10 @@ mod tests {
         (HmacSha256::new_from_slice(key).unwrap(), Pads::new(key))
     }
 
+    fn hi_of(mac: &HmacSha256, pads: &Pads, salt: &[u8], iterations: u32) -> [u8; 32] {
+        hi(pads, &first_round(mac, salt), iterations)
+    }
+
     #[test]
     fn hi_is_pbkdf2_hmac_sha256() {
         // PBKDF2-HMAC-SHA-256 vectors (password "password", salt "salt", 32 bytes).
@@ -139,7 +148,7 @@ mod tests {
                 "c5e478d59288c841aa530db6845c4c8d962893a001ce4e11a4963873aa98134a",
             ),
         ] {
-            assert_eq!(hex(&hi(&mac, &pads, b"salt", iterations)), expected);
+            assert_eq!(hex(&hi_of(&mac, &pads, b"salt", iterations)), expected);
         }
     }
 
@@ -200,7 +209,7 @@ mod tests {
     fn the_three_ways_agree() {
         let (mac, pads) = keyed(b"pencil");
         for iterations in [1, 2, 3, 100] {
-            let ours = hi(&mac, &pads, b"NaCl", iterations);
+            let ours = hi_of(&mac, &pads, b"NaCl", iterations);
             assert_eq!(ours, hi_fresh(b"pencil", b"NaCl", iterations));
             assert_eq!(ours, hi_cloned(&mac, b"NaCl", iterations));
         }
@@ -227,7 +236,7 @@ mod tests {
             });
             let pads = time(&|| {
                 let (mac, pads) = keyed(std::hint::black_box(password));
-                hi(&mac, &pads, salt, 4096)
+                hi_of(&mac, &pads, salt, 4096)
             });
             println!(
                 "Hi, 4096 rounds: fresh key each round {fresh:?}, keyed HMAC cloned {cloned:?}, \

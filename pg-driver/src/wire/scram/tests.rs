@@ -8,6 +8,11 @@ use rand::{RngExt, SeedableRng};
 
 use super::*;
 
+/// No salted passwords kept: every exchange runs PBKDF2.
+fn none() -> SaltedPasswords {
+    SaltedPasswords::default()
+}
+
 #[test]
 fn recorded_psql_exchange() {
     // postgres-protocol's recording of psql's exchange with a server (password "foobar").
@@ -18,24 +23,27 @@ fn recorded_psql_exchange() {
     );
     assert_eq!(client.message(), b"n,,n=,r=9IZ2O01zb9IgiIZ1WJ/zgpJB");
     let fin = client
-        .answer(b"r=9IZ2O01zb9IgiIZ1WJ/zgpJBjx/oIRLs02gGSHcw1KEty3eY,s=fs3IXBy7U7+IvVjZ,i=4096")
+        .answer(
+            b"r=9IZ2O01zb9IgiIZ1WJ/zgpJBjx/oIRLs02gGSHcw1KEty3eY,s=fs3IXBy7U7+IvVjZ,i=4096",
+            &none(),
+        )
         .unwrap();
     assert_eq!(
         fin.message(),
         b"c=biws,r=9IZ2O01zb9IgiIZ1WJ/zgpJBjx/oIRLs02gGSHcw1KEty3eY,\
           p=AmNKosjJzS31NTlQYNs5BTeQjdHdk7lOflDo5re2an8="
     );
-    fin.verify(b"v=U+ppxD5XUKtradnv8e2MkeupiA8FU87Sg8CXzXHDAzw=")
+    fin.verify(b"v=U+ppxD5XUKtradnv8e2MkeupiA8FU87Sg8CXzXHDAzw=", &none())
         .unwrap();
     assert_eq!(
-        fin.verify(b"v=U+ppxD5XUKtradnv8e2MkeupiA8FU87Sg8CXzXHDAzx="),
+        fin.verify(b"v=U+ppxD5XUKtradnv8e2MkeupiA8FU87Sg8CXzXHDAzx=", &none()),
         Err(ScramError::Malformed(
             SERVER_FINAL,
             "the verifier is not base64"
         ))
     );
     assert_eq!(
-        fin.verify(b"v=V+ppxD5XUKtradnv8e2MkeupiA8FU87Sg8CXzXHDAzw="),
+        fin.verify(b"v=V+ppxD5XUKtradnv8e2MkeupiA8FU87Sg8CXzXHDAzw=", &none()),
         Err(ScramError::WrongSignature)
     );
 }
@@ -99,18 +107,21 @@ fn server_first_messages_that_are_refused() {
         ),
     ];
     for (message, expected) in cases {
-        let got = first().answer(message).map(drop);
+        let got = first().answer(message, &none()).map(drop);
         assert_eq!(got, Err(expected), "{}", String::from_utf8_lossy(message));
     }
-    assert!(first().answer(b"r=abcd,s=,i=1").is_ok(), "an empty salt");
+    assert!(
+        first().answer(b"r=abcd,s=,i=1", &none()).is_ok(),
+        "an empty salt"
+    );
 }
 
 #[test]
 fn server_final_errors_are_reported_without_the_password() {
     let fin = ClientFirst::with_nonce(b"secret pw", ChannelBinding::Unsupported, "n".into())
-        .answer(b"r=nn,s=c2FsdA==,i=2")
+        .answer(b"r=nn,s=c2FsdA==,i=2", &none())
         .unwrap();
-    let e = fin.verify(b"e=invalid-proof").unwrap_err();
+    let e = fin.verify(b"e=invalid-proof", &none()).unwrap_err();
     assert_eq!(e, ScramError::Server("invalid-proof".into()));
     for text in [e.to_string(), format!("{fin:?}")] {
         assert!(!text.contains("secret"), "{text}");
@@ -118,7 +129,7 @@ fn server_final_errors_are_reported_without_the_password() {
     let first = ClientFirst::with_nonce(b"secret pw", ChannelBinding::Unsupported, "n".into());
     assert!(!format!("{first:?}").contains("secret"));
     for message in [&b"e=a,b"[..], b"", b"x=abc", b"v="] {
-        assert!(fin.verify(message).is_err());
+        assert!(fin.verify(message, &none()).is_err());
     }
 }
 
@@ -172,7 +183,7 @@ fn random_password(rng: &mut StdRng) -> Vec<u8> {
 fn passwords_are_saslprepped_when_they_can_be() {
     let final_message = |password: &str| {
         ClientFirst::with_nonce(password.as_bytes(), ChannelBinding::Unsupported, "n".into())
-            .answer(b"r=nn,s=c2FsdA==,i=1")
+            .answer(b"r=nn,s=c2FsdA==,i=1", &none())
             .unwrap()
             .message
     };
@@ -250,7 +261,7 @@ fn both(case: &Case, what: &str) -> (ClientFinal, theirs::ScramSha256) {
         case.server_nonce, case.salt, case.iterations
     );
     them.update(server_first.as_bytes()).unwrap();
-    let us = us.answer(server_first.as_bytes()).unwrap();
+    let us = us.answer(server_first.as_bytes(), &none()).unwrap();
     assert_eq!(
         std::str::from_utf8(us.message()).unwrap(),
         std::str::from_utf8(them.message()).unwrap(),
@@ -302,7 +313,7 @@ fn agrees_with_postgres_protocol() {
                 _ => String::new(),
             };
             let theirs_ok = them.finish(server_final.as_bytes()).is_ok();
-            let ours_ok = us.verify(server_final.as_bytes()).is_ok();
+            let ours_ok = us.verify(server_final.as_bytes(), &none()).is_ok();
             assert_eq!(ours_ok, theirs_ok, "{what}: {server_final}");
             assert_eq!(ours_ok, kind == 0, "{what}: {server_final}");
         }
@@ -336,10 +347,120 @@ fn timing() {
         let ours = time(&|| {
             let us = ClientFirst::new(password, ChannelBinding::Unsupported);
             let first = server_first(&us.nonce);
-            std::hint::black_box(us.answer(first.as_bytes()).unwrap());
+            std::hint::black_box(us.answer(first.as_bytes(), &none()).unwrap());
         });
         println!(
             "client-first to client-final, 4096 rounds: postgres-protocol {theirs:?}, ours {ours:?}"
         );
     }
+}
+
+/// One exchange through `kept` with a server whose salt, count and verifier are those of
+/// `server_password` (the fake server's side of SCRAM); the outcome of the server's check of
+/// the client's proof, and of the client's check of the server's signature.
+fn exchange(
+    password: &str,
+    server_password: &str,
+    salt: &[u8],
+    iterations: u32,
+    kept: &SaltedPasswords,
+) -> (bool, Result<(), ScramError>) {
+    let client = ClientFirst::new(password.as_bytes(), ChannelBinding::Unsupported);
+    let server_first = format!(
+        "r={}srv,s={},i={iterations}",
+        client.nonce,
+        BASE64.encode(salt)
+    );
+    let client_first_bare = client.message[3..].to_owned();
+    let fin = client.answer(server_first.as_bytes(), kept).unwrap();
+    // The server's side, from its own salted password.
+    let salted = hi(
+        &Pads::new(server_password.as_bytes()),
+        &first_round(
+            &HmacSha256::new_from_slice(server_password.as_bytes()).unwrap(),
+            salt,
+        ),
+        iterations,
+    );
+    let keyed = HmacSha256::new_from_slice(&salted).unwrap();
+    let without_proof = &fin.message[..fin.message.rfind(",p=").unwrap()];
+    let auth_message = format!("{client_first_bare},{server_first},{without_proof}");
+    let client_key = mac(&keyed, b"Client Key");
+    let stored_key: [u8; 32] = Sha256::digest(client_key).into();
+    let signature = mac(
+        &HmacSha256::new_from_slice(&stored_key).unwrap(),
+        auth_message.as_bytes(),
+    );
+    let proof = BASE64
+        .decode(&fin.message[fin.message.rfind(",p=").unwrap() + 3..])
+        .unwrap();
+    let recovered: Vec<u8> = proof.iter().zip(signature).map(|(p, s)| p ^ s).collect();
+    let proof_ok = Sha256::digest(&recovered)[..] == stored_key[..];
+    let server_key = mac(&keyed, b"Server Key");
+    let server_signature = mac(
+        &HmacSha256::new_from_slice(&server_key).unwrap(),
+        auth_message.as_bytes(),
+    );
+    let server_final = format!("v={}", BASE64.encode(server_signature));
+    (proof_ok, fin.verify(server_final.as_bytes(), kept))
+}
+
+#[test]
+fn salted_passwords_are_kept_once_a_server_confirms_them() {
+    let kept = SaltedPasswords::default();
+    // A server that does not know the password: its proof check fails, and so does its
+    // signature; nothing is kept.
+    let (proof_ok, verified) = exchange("right", "other", b"salt one", 64, &kept);
+    assert!(!proof_ok);
+    assert_eq!(verified, Err(ScramError::WrongSignature));
+    assert_eq!(kept.len(), 0);
+    // Confirmed: kept, and the next exchange with the same salt and count uses it (and still
+    // proves the password and checks the signature).
+    assert_eq!(
+        exchange("right", "right", b"salt one", 64, &kept),
+        (true, Ok(()))
+    );
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        exchange("right", "right", b"salt one", 64, &kept),
+        (true, Ok(()))
+    );
+    assert_eq!(kept.len(), 1);
+    // What is kept is what the exchange uses: a forged entry for this password, salt and
+    // count makes the proof and the expected signature wrong.
+    let forged = SaltedPasswords::default();
+    forged.keep(Entry {
+        first_round: first_round(&HmacSha256::new_from_slice(b"right").unwrap(), b"salt one"),
+        iterations: 64,
+        salted: [0; 32],
+    });
+    let (proof_ok, verified) = exchange("right", "right", b"salt one", 64, &forged);
+    assert!(!proof_ok);
+    assert_eq!(verified, Err(ScramError::WrongSignature));
+    // Another salt, count or password is another entry, never the kept one.
+    assert_eq!(
+        exchange("right", "right", b"salt two", 64, &kept),
+        (true, Ok(()))
+    );
+    assert_eq!(
+        exchange("right", "right", b"salt one", 65, &kept),
+        (true, Ok(()))
+    );
+    let (proof_ok, verified) = exchange("wrong", "right", b"salt one", 64, &kept);
+    assert!(!proof_ok && verified.is_err());
+    assert_eq!(
+        exchange("new", "new", b"salt one", 64, &kept),
+        (true, Ok(()))
+    );
+    assert_eq!(kept.len(), 4);
+    // The least recently used go first.
+    for i in 0..10 {
+        let salt = format!("salt {i}");
+        assert_eq!(
+            exchange("right", "right", salt.as_bytes(), 2, &kept),
+            (true, Ok(()))
+        );
+    }
+    assert_eq!(kept.len(), 8);
+    assert!(!format!("{kept:?}").contains("right"));
 }
