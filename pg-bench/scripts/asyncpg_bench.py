@@ -4,11 +4,13 @@
     asyncpg_bench.py URI fetch SQL           every row of SQL, decoded by asyncpg (fetch)
     asyncpg_bench.py URI executemany TABLE N N INSERTs of (int4, text, numeric), pipelined
     asyncpg_bench.py URI copy_records TABLE N the same rows by copy_records_to_table
+    asyncpg_bench.py URI connect N           N connections opened and closed in turn
 
-Start-up, connecting, preparing and making the rows are not timed. The report is
-{"seconds": wall time, "cpu_seconds": this process's getrusage(RUSAGE_SELF) user + system
-delta over the timed part, "peak_rss_bytes": its ru_maxrss, "rows": rows handled}: the
-same accounting pg-bench uses for the subjects that run in its own process.
+Start-up, connecting (but for connect's connections), preparing and making the rows are not
+timed. The report is {"seconds": wall time, "cpu_seconds": this process's
+getrusage(RUSAGE_SELF) user + system delta over the timed part, "peak_rss_bytes": its
+ru_maxrss, "rows": rows (or connections) handled}: the same accounting pg-bench uses for the
+subjects that run in its own process.
 """
 
 import asyncio
@@ -52,6 +54,14 @@ async def main(uri, mode, args):
             async def work():
                 await conn.copy_records_to_table(table, records=rows, columns=["i", "t", "n"])
                 return rows
+        elif mode == "connect":
+            n = int(args[0])
+
+            async def work():
+                for _ in range(n):
+                    other = await asyncpg.connect(uri)
+                    await other.close()
+                return n
         else:
             raise SystemExit(f"unknown mode {mode!r}")
         started_cpu, started = cpu(), time.perf_counter()
@@ -64,7 +74,7 @@ async def main(uri, mode, args):
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "peak_rss_bytes": peak,
-        "rows": len(result),
+        "rows": result if isinstance(result, int) else len(result),
     }))
 
 

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use pg_cluster::Temporal;
+use pg_cluster::{AuthMethod, Role, Temporal};
 use tokio::runtime::Runtime;
 
 use crate::measure::{Plan, Result};
@@ -28,6 +28,8 @@ pub struct Scale {
     pub cursor_rows: usize,
     /// Rows per cursor page.
     pub page: usize,
+    /// Connections opened (and closed) in `connect`.
+    pub connects: usize,
 }
 
 impl Scale {
@@ -42,6 +44,7 @@ impl Scale {
             pool_size: 4,
             cursor_rows: 100_000,
             page: 100,
+            connects: 200,
         }
     }
 
@@ -56,6 +59,7 @@ impl Scale {
             pool_size: 2,
             cursor_rows: 1_000,
             page: 100,
+            connects: 10,
         }
     }
 }
@@ -110,9 +114,17 @@ pub const INSERT_TABLE: &str = "pg_bench_insert";
 /// The table `copy_in` fills (and empties before each run).
 pub const COPY_TABLE: &str = "pg_bench_copy";
 
+/// The login role `connect` uses on a throwaway cluster: a SCRAM-SHA-256 password, asked for
+/// by its `pg_hba.conf` rules (unix socket and loopback).
+pub const SCRAM_USER: &str = "bench_scram";
+
+/// Its password (URI-safe).
+const SCRAM_PASSWORD: &str = "pg-bench-scram-password";
+
 impl Bench {
-    /// Starts a throwaway cluster (or uses `iri`), makes the source table if it is missing,
-    /// and finds the peers' programs (noting the ones missing in `notes`).
+    /// Starts a throwaway cluster, with the [`SCRAM_USER`] role `connect` logs in as (or uses
+    /// `iri`), makes the source table if it is missing, and finds the peers' programs (noting
+    /// the ones missing in `notes`).
     pub fn start(
         iri: Option<&str>,
         scale: Scale,
@@ -122,7 +134,13 @@ impl Bench {
     ) -> Result<Bench> {
         let server = match iri {
             Some(iri) => Temporal::from_iri(iri)?,
-            None => Temporal::builder().build()?,
+            None => Temporal::builder()
+                .role(
+                    Role::new(SCRAM_USER)
+                        .password(SCRAM_PASSWORD)
+                        .auth(AuthMethod::ScramSha256),
+                )
+                .build()?,
         };
         let admin = pg_driver::blocking::open(server.iri())?;
         admin.execute("SET client_min_messages = warning")?;
@@ -200,6 +218,28 @@ impl Bench {
             .block_on(tokio_postgres::connect(&self.uri, tokio_postgres::NoTls))?;
         self.rt.spawn(connection);
         Ok(client)
+    }
+
+    /// The libpq URI `connect` logs in with, TLS off (`sslmode=disable`): on a throwaway
+    /// cluster [`SCRAM_USER`] and its password over TCP, so that its `scram-sha-256` rule
+    /// decides; on a server named by `--iri`, that IRI's user and password, authenticated as
+    /// that server says.
+    pub fn login_uri(&self) -> String {
+        let server = &self.server;
+        let (user, password) = match server.cluster() {
+            Some(_) => (SCRAM_USER, Some(SCRAM_PASSWORD)),
+            None => (server.user(), server.password()),
+        };
+        let password = password.map_or(String::new(), |p| format!(":{p}"));
+        let (host, socket) = match server.host() {
+            dir if dir.starts_with('/') => ("", format!("&host={dir}")),
+            host => (host, String::new()),
+        };
+        format!(
+            "postgresql://{user}{password}@{host}:{}/{}?sslmode=disable{socket}",
+            server.port(),
+            server.database()
+        )
     }
 
     /// An sqlx connection.

@@ -10,6 +10,7 @@
 
 mod bench;
 mod concurrent;
+mod connect;
 mod copy;
 mod cursor;
 mod fetch;
@@ -32,7 +33,7 @@ use crate::report::Report;
 type Scenario = fn(&Bench) -> Result<Report>;
 
 /// The scenarios, in the order they run.
-const SCENARIOS: [(&str, Scenario); 7] = [
+const SCENARIOS: [(&str, Scenario); 8] = [
     ("roundtrip", roundtrip::run),
     ("fetch", fetch::run),
     ("insert", insert::run),
@@ -40,6 +41,7 @@ const SCENARIOS: [(&str, Scenario); 7] = [
     ("copy_in", copy::run_in),
     ("concurrent", concurrent::run),
     ("cursor", cursor::run),
+    ("connect", connect::run),
 ];
 
 /// Side-by-side benchmarks of this project's driver and its peers.
@@ -50,7 +52,7 @@ struct Args {
     #[arg(long)]
     iri: Option<String>,
     /// Only these scenarios (repeat or separate with commas): roundtrip, fetch, insert,
-    /// copy_out, copy_in, concurrent, cursor.
+    /// copy_out, copy_in, concurrent, cursor, connect.
     #[arg(long, value_delimiter = ',')]
     scenario: Vec<String>,
     /// Only the subjects whose names contain this (repeatable), e.g. for profiling one;

@@ -10,7 +10,7 @@ pub struct Report {
     pub scenario: &'static str,
     /// What one run does.
     pub description: String,
-    /// The unit of throughput: `rows/s`, `queries/s` or `bytes/s`.
+    /// The unit of throughput: `rows/s`, `queries/s`, `bytes/s` or `connects/s`.
     pub unit: &'static str,
     /// How many units one run handles.
     pub work: f64,

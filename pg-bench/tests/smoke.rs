@@ -45,7 +45,10 @@ fn quick_run_prints_json_lines() {
             value["throughput"].as_f64().is_some_and(|t| t > 0.0),
             "{line}"
         );
-        assert!(["rows/s", "queries/s", "bytes/s"].contains(&value["unit"].as_str().unwrap()));
+        assert!(
+            ["rows/s", "queries/s", "bytes/s", "connects/s"]
+                .contains(&value["unit"].as_str().unwrap())
+        );
         assert!(value["client_cpu_seconds"].is_null() || value["client_cpu_seconds"].is_f64());
         assert!(value["peak_rss_bytes"].is_null() || value["peak_rss_bytes"].is_u64());
         scenarios.insert(value["scenario"].as_str().unwrap().to_owned());
@@ -55,6 +58,7 @@ fn quick_run_prints_json_lines() {
         scenarios.into_iter().collect::<Vec<_>>(),
         [
             "concurrent",
+            "connect",
             "copy_in",
             "copy_out",
             "cursor",
