@@ -278,16 +278,14 @@ impl<F: RowForm> AsyncSession<F> {
         sql: &str,
         params: P,
     ) -> Result<Results<F>, Error> {
-        let settings = conn.parameter_changes();
+        let before = conn.session_marks();
         let results = {
             let execution = Execution::start(&conn.core.stats);
-            // On an error the lease keeps `reset` set: it is reset on its way back.
+            // On an error the lease keeps `reset` set: it is cleaned on its way back.
             execution.done(conn.query_cached(sql, params).await)?
         };
         if !self.options.reset_always {
-            conn.reset = !(conn.transaction_status() == TransactionStatus::Idle
-                && conn.parameter_changes() == settings
-                && leaves_no_state(&conn, sql, &results).await);
+            conn.reset = !leaves_no_state(&conn, &before, Some(sql)).await;
             if !conn.reset
                 && let Some(lanes) = &self.lanes
             {
@@ -324,6 +322,63 @@ impl<F: RowForm> AsyncSession<F> {
     /// goes back when dropped or [released](PooledConnection::release).
     pub async fn acquire(&self) -> Result<PooledConnection, Error> {
         self.acquire_in(&self.pid, &self.connector).await
+    }
+
+    /// Runs `work` as one transaction on a connection of the pool, and gives the connection
+    /// back: committed when `work` returns `Ok`, rolled back when it returns `Err` (whose
+    /// error is returned; a failed commit's error is returned through `E`).
+    ///
+    /// The `BEGIN` goes out with the first statement `work` runs, in the same round trip
+    /// (psycopg2's lazy block), so a transaction costs one round trip more than its
+    /// statements: its `COMMIT`. Statements come from the connection's statement cache as
+    /// the session's own queries do ([`Connection::query_cached`]). A transaction that ended
+    /// cleanly goes back to the pool as it is when nothing that ran may have left state in the
+    /// session, by the rules of [`AsyncSession`]: no extra round trip, and the statements stay
+    /// prepared. Otherwise (a `SET`, a `LISTEN`, a failed commit, a future dropped half-way…)
+    /// the connection is cleaned on its way back ([`Connection::clean`]), which keeps its
+    /// statements too. `work` may nest the driver's transactions ([`Connection::xact`]),
+    /// which are savepoints inside this block.
+    ///
+    /// ```no_run
+    /// # async fn example(session: &pg_session::AsyncSession) -> Result<(), pg_exceptions::Error> {
+    /// let debit = "UPDATE accounts SET balance = balance - $2 WHERE id = $1";
+    /// let audit = "INSERT INTO audit (account, amount) VALUES ($1, $2)";
+    /// let moved = session
+    ///     .xact(async |conn| {
+    ///         let updated = conn.query_cached(debit, (7i64, 10i64)).await?;
+    ///         conn.query_cached(audit, (7i64, -10i64)).await?;
+    ///         Ok::<_, pg_exceptions::Error>(updated.count == Some(1))
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn xact<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<Error>,
+    {
+        let mut conn = self.acquire().await?;
+        let before = conn.session_marks();
+        // Dropped before the end, the lease keeps `reset` set: the block is rolled back and
+        // the session cleaned on its way back.
+        conn.set_autocommit(false)?;
+        let outcome = {
+            let execution = Execution::start(&conn.core.stats);
+            execution.done(work(&conn).await)
+        };
+        let ended = match &outcome {
+            Ok(_) => conn.commit().await,
+            Err(_) => conn.rollback().await,
+        };
+        if ended.is_ok() && conn.set_autocommit(true).is_ok() {
+            conn.reset = !leaves_no_state(&conn, &before, None).await;
+        }
+        // Back at once when it needs no cleaning; cleaned in a task of its own otherwise.
+        drop(conn);
+        ended?;
+        outcome
     }
 
     async fn acquire_in(
@@ -557,27 +612,33 @@ fn forget_side_channel(conn: &Connection) {
     drop(conn.take_notifications());
 }
 
-/// Commands that leave nothing behind in the session when they commit by themselves (a
-/// `SELECT` that made a table, `SELECT … INTO` or `CREATE TABLE … AS`, has the same tag and
-/// no result columns). Anything else (`SET`, `CREATE TEMP TABLE`, `LISTEN`, `PREPARE`,
-/// `DECLARE`, `DO`, `CALL`…) gets the connection reset.
-const STATELESS_COMMANDS: &[&str] = &[
-    "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE", "SHOW",
-];
-
-/// Whether running `sql` as `results` left session state behind, as far as the command tag
-/// tells.
-async fn leaves_no_state(conn: &Connection, sql: &str, results: &pg_driver::Results) -> bool {
-    if !STATELESS_COMMANDS.contains(&results.command.as_str()) {
+/// Whether what ran on `conn` since `before` left no state in the session, by the driver's
+/// [`SessionMarks`](pg_driver::SessionMarks): the connection is idle with autocommit on, no
+/// command that may leave state ran and no reported setting changed. A `SELECT` that sent no
+/// row may have made a table (`SELECT … INTO`, `CREATE TABLE … AS`): when it was `sql`, whose
+/// statement is cached, its result columns tell (a table-making one has none); otherwise it
+/// counts as leaving state.
+async fn leaves_no_state(
+    conn: &Connection,
+    before: &pg_driver::SessionMarks,
+    sql: Option<&str>,
+) -> bool {
+    let after = conn.session_marks();
+    if conn.transaction_status() != TransactionStatus::Idle
+        || !conn.autocommit()
+        || after.changed_since(before)
+    {
         return false;
     }
-    if results.command != "SELECT" || !results.rows.is_empty() {
+    if !after.bare_selects_since(before) {
         return true;
     }
-    // No rows: a SELECT that made a table has no result columns. The statement is cached.
-    match conn.prepare_cached(sql).await {
-        Ok(statement) => !statement.columns().is_empty(),
-        Err(_) => false,
+    match sql {
+        Some(sql) => match conn.prepare_cached(sql).await {
+            Ok(statement) => !statement.columns().is_empty(),
+            Err(_) => false,
+        },
+        None => false,
     }
 }
 
@@ -593,7 +654,7 @@ impl Returning {
         let Some(conn) = self.conn.take() else { return };
         conn.set_message_hook(None);
         let clean = matches!(
-            tokio::time::timeout(CHECK_TIMEOUT, conn.reset()).await,
+            tokio::time::timeout(CHECK_TIMEOUT, conn.clean()).await,
             Ok(Ok(()))
         );
         forget_side_channel(&conn);

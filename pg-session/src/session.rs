@@ -395,7 +395,7 @@ impl Drop for Lease {
         self.core.returning();
         let inner = conn.as_async();
         inner.set_message_hook(None);
-        let reset = async { tokio::time::timeout(CHECK_TIMEOUT, inner.reset()).await };
+        let reset = async { tokio::time::timeout(CHECK_TIMEOUT, inner.clean()).await };
         let clean = matches!(conn.block_on(reset), Ok(Ok(Ok(()))));
         inner.clear_notices();
         drop(inner.take_notifications());

@@ -73,6 +73,7 @@ impl Direct {
                 b'Z' => self.shared.set_status(rest[5]),
                 _ => {}
             }
+            self.shared.marks.frame(tag, &rest[5..=len]);
             self.scanned += len + 1;
             if responder.terminators.contains(&tag) {
                 responder.remaining = responder.remaining.saturating_sub(1);
