@@ -23,24 +23,31 @@ use crate::session::{CHECK_TIMEOUT, callproc_sql};
 /// its URI, and the [`Results`] keep it until they are [freed](Results::free) or dropped,
 /// when it goes back to the pool.
 ///
-/// A connection goes back reset (rolled back, `DISCARD ALL`) when it may carry state into
-/// the next query: one from [`AsyncSession::acquire`] always; after a query, when it failed,
-/// left a transaction open, changed a setting the server reports (`ParameterStatus`), or
-/// was a command other than `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`, `COPY`, `FETCH`,
-/// `MOVE` and `SHOW` (a `SELECT` that made a table counts as other). What the tag cannot show
-/// is a function with session side effects called from a `SELECT` (`set_config` of an
-/// unreported setting, an advisory lock): use
-/// [`reset_always`](AsyncSessionBuilder::reset_always) for such work, or `acquire`. Other
-/// pools (deadpool-postgres by default, sqlx) never reset.
+/// A connection goes back cleaned ([`Connection::clean`]: rolled back, cursors closed,
+/// settings reset, listens ended, advisory locks released, temporary tables dropped, in one
+/// round trip; its prepared statements, and so its statement cache, stay) when it may carry
+/// state into the next use: one from [`AsyncSession::acquire`] always; after a query or an
+/// [`xact`](AsyncSession::xact), when it failed, left a transaction open, changed a setting
+/// the server reports (`ParameterStatus`), or ran a command that may leave state by the
+/// driver's [`SessionMarks`](pg_driver::SessionMarks): anything but `SELECT`, `INSERT`,
+/// `UPDATE`, `DELETE`, `MERGE`, `COPY`, `FETCH`, `MOVE`, `SHOW`, `NOTIFY`, `LOCK TABLE` and
+/// the transaction commands (a `SELECT` that made a table counts as other). Otherwise it goes
+/// back as it is, at no cost. What no tag shows is a function with session side effects
+/// called from a `SELECT` (`set_config` of an unreported setting, a session advisory lock):
+/// use [`reset_always`](AsyncSessionBuilder::reset_always) for such work, or `acquire`. Other
+/// pools (deadpool-postgres by default, sqlx) never reset; deadpool's `Clean` runs its
+/// cleaning every time (its `Clean` also keeps the statements).
 ///
 /// Statements are kept per connection ([`Connection::query_cached`]), and an idle connection
 /// is checked with a round trip only when it sat idle longer than
 /// [`check_idle_after`](AsyncSessionBuilder::check_idle_after): a query the pool has seen
 /// costs one round trip.
 ///
-/// Every statement commits by itself (as in `TornadoSession`); for a transaction, take a
-/// connection with [`AsyncSession::acquire`] and use the driver's transactions on it.
-/// Connections run on the runtime that opened them, so a pool serves one runtime.
+/// Every statement commits by itself (as in `TornadoSession`); for a transaction, use
+/// [`AsyncSession::xact`], which runs a closure on one connection in one block (its `BEGIN`
+/// pipelined with the first statement), or take a connection with
+/// [`AsyncSession::acquire`] and use the driver's transactions on it. Connections run on the
+/// runtime that opened them, so a pool serves one runtime.
 ///
 /// When every connection is busy and the pool is full, a query waits up to the acquire
 /// timeout (zero by default) and then fails with [`SessionError::PoolFull`].
@@ -101,8 +108,8 @@ impl<F: RowForm> AsyncSessionBuilder<F> {
     pool_setters!();
     crate::routing::routing_setters!();
 
-    /// Whether every connection coming back is reset (`DISCARD ALL`), not only those a query
-    /// may have left changed (see [`AsyncSession`]); off by default.
+    /// Whether every connection coming back is cleaned ([`Connection::clean`]), not only
+    /// those a query may have left changed (see [`AsyncSession`]); off by default.
     pub fn reset_always(mut self, on: bool) -> Self {
         self.options.reset_always = on;
         self
@@ -598,6 +605,9 @@ fn give_back(core: &Arc<Core<Connection>>, conn: Connection, reset: bool) -> Opt
         return None;
     }
     core.returning();
+    core.stats
+        .cleanings
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Some(Returning {
         core: core.clone(),
         conn: Some(conn),

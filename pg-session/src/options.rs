@@ -125,7 +125,7 @@ macro_rules! pool_setters {
 
         /// Initialises every connection the session's pools make with `category`
         /// (py-postgresql's `Category`, see [`pg_driver::category`]) before it serves
-        /// anything: once when it is made, and again after each reset (`DISCARD ALL` undoes
+        /// anything: once when it is made, and again after each cleaning (`RESET ALL` undoes
         /// what the category set). A category that fails fails the query (or `acquire`)
         /// that needed the connection. Sessions share a pool only when they share the
         /// category (clones of one `Arc`): its pool id names it.
