@@ -69,11 +69,8 @@ impl Marks {
     #[inline]
     pub(crate) fn frame(&self, tag: u8, body: &[u8]) {
         match tag {
-            b'D' => {
-                if !self.rows.load(Ordering::Relaxed) {
-                    self.rows.store(true, Ordering::Relaxed);
-                }
-            }
+            // Stored only when it changes: no write to the shared line per row.
+            b'D' if !self.rows.load(Ordering::Relaxed) => self.rows.store(true, Ordering::Relaxed),
             b'C' => self.command(body),
             _ => {}
         }
