@@ -26,7 +26,7 @@ fn quick_run_prints_json_lines() {
         let value: serde_json::Value = serde_json::from_str(line).expect(line);
         let object = value.as_object().expect("an object per line");
         let keys: Vec<&str> = object.keys().map(String::as_str).collect();
-        let mut expected = [
+        let mut expected = vec![
             "client_cpu_seconds",
             "median_seconds",
             "peak_rss_bytes",
@@ -35,6 +35,13 @@ fn quick_run_prints_json_lines() {
             "throughput",
             "unit",
         ];
+        // Scenarios made of requests report their latencies too.
+        if value["scenario"] == "web" {
+            expected.extend(["p50_latency_seconds", "p99_latency_seconds"]);
+            for key in ["p50_latency_seconds", "p99_latency_seconds"] {
+                assert!(value[key].as_f64().is_some_and(|s| s > 0.0), "{line}");
+            }
+        }
         expected.sort_unstable();
         assert_eq!(keys, expected, "{line}");
         assert!(
@@ -45,7 +52,10 @@ fn quick_run_prints_json_lines() {
             value["throughput"].as_f64().is_some_and(|t| t > 0.0),
             "{line}"
         );
-        assert!(["rows/s", "queries/s", "bytes/s"].contains(&value["unit"].as_str().unwrap()));
+        assert!(
+            ["rows/s", "queries/s", "requests/s", "bytes/s"]
+                .contains(&value["unit"].as_str().unwrap())
+        );
         assert!(value["client_cpu_seconds"].is_null() || value["client_cpu_seconds"].is_f64());
         assert!(value["peak_rss_bytes"].is_null() || value["peak_rss_bytes"].is_u64());
         scenarios.insert(value["scenario"].as_str().unwrap().to_owned());
@@ -54,13 +64,16 @@ fn quick_run_prints_json_lines() {
     assert_eq!(
         scenarios.into_iter().collect::<Vec<_>>(),
         [
+            "big_values_16MiB",
+            "big_values_1MiB",
             "concurrent",
             "copy_in",
             "copy_out",
             "cursor",
             "fetch",
             "insert",
-            "roundtrip"
+            "roundtrip",
+            "web"
         ],
         "{stderr}"
     );
