@@ -263,16 +263,15 @@ async fn ours_session_request(session: AsyncSession<Tuple>, user: i64) -> Result
     ours_session_xact(&session, user).await
 }
 
-/// The request's transaction through pg-session: a connection of the session's pool, and
-/// the driver's transaction on it. (Kept apart: it is what a session-level transaction
-/// would replace.)
+/// The request's transaction through pg-session: `AsyncSession::xact` runs it on one
+/// connection of the pool, its BEGIN pipelined with the UPDATE, and the connection goes back
+/// without a reset (the statements leave no session state).
 async fn ours_session_xact(session: &AsyncSession<Tuple>, user_id: i64) -> Result<()> {
-    let conn = session.acquire().await?;
-    conn.xact()
-        .run(|x| async move {
-            let visit = x.query_cached(VISIT_SQL, (user_id,)).await?;
+    session
+        .xact(async |conn| {
+            let visit = conn.query_cached(VISIT_SQL, (user_id,)).await?;
             one_row(visit.count, "UPDATE", user_id)?;
-            let audit = x.query_cached(AUDIT_SQL, (user_id, "visit")).await?;
+            let audit = conn.query_cached(AUDIT_SQL, (user_id, "visit")).await?;
             one_row(audit.count, "INSERT", user_id)
         })
         .await
