@@ -445,8 +445,8 @@ pub fn run(bench: &Bench) -> Result<Report> {
             "{tasks} tasks, a pool of {size} connections, {requests} requests: a user by \
              primary key (12 columns), their {LATEST} latest orders, and a transaction \
              (UPDATE a counter, INSERT an audit row, COMMIT); {users} users. pg-session: a \
-             connection per statement, the transaction on an acquired one (reset on its way \
-             back), Tuple rows, acquire timeout 60 s; deadpool: a connection per request; \
+             connection per statement, the transaction with AsyncSession::xact (its BEGIN pipelined, \
+             no reset when it ends cleanly), Tuple rows, acquire timeout 60 s; deadpool: a connection per request; \
              sqlx: a connection per statement (its defaults: a ping on every acquire)"
         ),
         unit: "requests/s",
