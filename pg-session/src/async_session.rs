@@ -49,8 +49,9 @@ use crate::session::{CHECK_TIMEOUT, callproc_sql};
 /// [`AsyncSession::acquire`] and use the driver's transactions on it. Connections run on the
 /// runtime that opened them, so a pool serves one runtime.
 ///
-/// When every connection is busy and the pool is full, a query waits up to the acquire
-/// timeout (zero by default) and then fails with [`SessionError::PoolFull`].
+/// When every connection is busy and the pool is full, a query waits its turn up to the
+/// acquire timeout ([`DEFAULT_ACQUIRE_TIMEOUT`](crate::DEFAULT_ACQUIRE_TIMEOUT), 30 s, by
+/// default; `queries` fails at once) and then fails with [`SessionError::PoolFull`].
 ///
 /// With a [pipeline depth](AsyncSessionBuilder::pipeline_depth) above one, a statement the
 /// session saw leave no state (run on a connection of its own, it needed no reset by the rules

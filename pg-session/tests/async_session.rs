@@ -655,3 +655,31 @@ async fn a_transaction_dropped_at_any_poll_commits_nothing_and_leaves_the_pool_c
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_tasks_on_a_pool_of_ten_all_succeed_with_the_defaults() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_five_hundred"))
+        .pool_max_size(10)
+        .build()?;
+    let tasks: Vec<_> = (0..500i32)
+        .map(|i| {
+            let session = session.clone();
+            tokio::spawn(async move {
+                // Each holds its connection a while: most have to wait their turn.
+                let results = session
+                    .query("SELECT $1::int4 AS i, pg_sleep(0.002)", (i,))
+                    .await?;
+                Ok::<_, pg_exceptions::Error>(results.as_dict()?["i"].clone())
+            })
+        })
+        .collect();
+    for (i, task) in tasks.into_iter().enumerate() {
+        assert_eq!(task.await.expect("the task ran")?, Value::Int4(i as i32));
+    }
+    let report = session.pool().report();
+    assert_eq!((report.executions, report.exceptions), (500, 0));
+    assert!(report.busy + report.idle <= 10);
+    Ok(())
+}
