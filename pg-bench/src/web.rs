@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use deadpool_postgres::{ManagerConfig, RecyclingMethod};
@@ -382,14 +382,12 @@ pub fn run(bench: &Bench) -> Result<Report> {
     let mut subjects = Vec::new();
 
     // The sessions' pool is this scenario's own (pg-session keys pools by URI, and an
-    // existing pool keeps its size: `concurrent` makes one of 4 on the plain URI). The
-    // acquire timeout is raised from its default of zero, which fails a query at once when
-    // all 8 connections are busy, as they are with 64 tasks.
+    // existing pool keeps its size: `concurrent` makes one of 4 on the plain URI). Otherwise
+    // the defaults: a query waits its turn (up to 30 s) while all 8 connections are busy.
     let uri = with_param(&bench.uri, "application_name=pg-bench-web");
     for (name, depth) in [("ours AsyncSession", 1), ("ours AsyncSession pipelined", 8)] {
         let session = AsyncSession::builder(uri.clone())
             .pool_max_size(size)
-            .acquire_timeout(Duration::from_secs(60))
             .pipeline_depth(depth)
             .row_form::<Tuple>()
             .build()?;
@@ -445,9 +443,10 @@ pub fn run(bench: &Bench) -> Result<Report> {
             "{tasks} tasks, a pool of {size} connections, {requests} requests: a user by \
              primary key (12 columns), their {LATEST} latest orders, and a transaction \
              (UPDATE a counter, INSERT an audit row, COMMIT); {users} users. pg-session: a \
-             connection per statement, the transaction with AsyncSession::xact (its BEGIN pipelined, \
-             no reset when it ends cleanly), Tuple rows, acquire timeout 60 s; deadpool: a connection per request; \
-             sqlx: a connection per statement (its defaults: a ping on every acquire)"
+             connection per statement, the transaction with AsyncSession::xact (its BEGIN \
+             pipelined, no reset when it ends cleanly), Tuple rows, default settings; \
+             deadpool: a connection per request; sqlx: a connection per statement (its \
+             defaults: a ping on every acquire)"
         ),
         unit: "requests/s",
         work: requests as f64,
