@@ -28,9 +28,26 @@ pub struct Scale {
     pub cursor_rows: usize,
     /// Rows per cursor page.
     pub page: usize,
+    /// `web`: users in the users table (each with [`WEB_ORDERS_PER_USER`] orders).
+    pub web_users: usize,
+    /// `web`: requests per run.
+    pub web_requests: usize,
+    /// `web`: tasks sending the requests.
+    pub web_tasks: usize,
+    /// `web`: connections in each pool.
+    pub web_pool_size: usize,
+    /// `big_values`: rows of the first part, and the size of each value.
+    pub big: (usize, usize),
+    /// `big_values`: rows of the second part, and the size of each value.
+    pub huge: (usize, usize),
     /// Connections opened (and closed) in `connect`.
     pub connects: usize,
 }
+
+/// `web`: orders per user (a request reads the latest 20).
+pub const WEB_ORDERS_PER_USER: usize = 24;
+
+const MIB: usize = 1024 * 1024;
 
 impl Scale {
     /// The scale.
@@ -44,6 +61,12 @@ impl Scale {
             pool_size: 4,
             cursor_rows: 100_000,
             page: 100,
+            web_users: 10_000,
+            web_requests: 20_000,
+            web_tasks: 64,
+            web_pool_size: 8,
+            big: (500, MIB),
+            huge: (32, 16 * MIB),
             connects: 200,
         }
     }
@@ -59,6 +82,12 @@ impl Scale {
             pool_size: 2,
             cursor_rows: 1_000,
             page: 100,
+            web_users: 200,
+            web_requests: 200,
+            web_tasks: 16,
+            web_pool_size: 4,
+            big: (8, MIB),
+            huge: (2, 16 * MIB),
             connects: 10,
         }
     }
@@ -193,6 +222,11 @@ impl Bench {
         Ok(self.admin.execute(sql)?)
     }
 
+    /// The first column of the first row of `sql` (untimed checks), as an `i64`.
+    pub fn scalar_i64(&self, sql: &str) -> Result<i64> {
+        Ok(self.admin.prepare(sql)?.first(())?)
+    }
+
     /// The server's version string.
     pub fn server_version(&self) -> String {
         self.admin.version().unwrap_or_default()
@@ -248,10 +282,12 @@ impl Bench {
         Ok(self.rt.block_on(sqlx::PgConnection::connect(&self.uri))?)
     }
 
-    /// Drops the tables the run made, except the source (made once, kept for later runs).
+    /// Drops the tables the run made, except the source and `big_values`' (made once, kept
+    /// for later runs).
     pub fn clean_up(&self) -> Result<()> {
         self.sql(&format!(
-            "DROP TABLE IF EXISTS {INSERT_TABLE}, {COPY_TABLE}"
+            "DROP TABLE IF EXISTS {INSERT_TABLE}, {COPY_TABLE}, {}",
+            crate::web::TABLES
         ))
     }
 }

@@ -5,7 +5,8 @@ use std::time::Duration;
 use deadpool_postgres::{ManagerConfig, RecyclingMethod};
 
 use crate::bench::Bench;
-use crate::measure::{BoxError, Result, Subject, in_process, interleave};
+use crate::measure::{Result, Subject, in_process, interleave};
+use crate::pools::{Driver, all_tasks, ours_in_deadpool};
 use crate::report::Report;
 
 const SQL: &str = "SELECT $1::int4";
@@ -54,11 +55,7 @@ pub fn run(bench: &Bench) -> Result<Report> {
     }
 
     // deadpool's pool around our driver: what the pool layer costs, apart from the driver.
-    let params = pg_driver::ConnectParams::from_iri(&bench.uri).map_err(|e| e.to_string())?;
-    let ours_in_deadpool =
-        deadpool::managed::Pool::builder(Driver(pg_driver::Connector::new(params)))
-            .max_size(scale.pool_size)
-            .build()?;
+    let ours_in_deadpool = ours_in_deadpool(bench, scale.pool_size)?;
     subjects.push(Subject::peer("deadpool with our driver", move || {
         in_process(false, || {
             rt.block_on(all_tasks(tasks, |task| {
@@ -131,41 +128,4 @@ pub fn run(bench: &Bench) -> Result<Report> {
         outcomes,
         notes,
     })
-}
-
-/// deadpool's manager of our driver's connections: checks like deadpool-postgres's `Fast`
-/// recycling (the connection is not known closed).
-struct Driver(pg_driver::Connector);
-
-impl deadpool::managed::Manager for Driver {
-    type Type = pg_driver::Connection;
-    type Error = pg_exceptions::Error;
-
-    async fn create(&self) -> std::result::Result<pg_driver::Connection, pg_exceptions::Error> {
-        self.0.connect().await
-    }
-
-    async fn recycle(
-        &self,
-        conn: &mut pg_driver::Connection,
-        _: &deadpool::managed::Metrics,
-    ) -> deadpool::managed::RecycleResult<pg_exceptions::Error> {
-        match conn.closed() {
-            true => Err(deadpool::managed::RecycleError::message("closed")),
-            false => Ok(()),
-        }
-    }
-}
-
-/// Spawns `tasks` tasks made by `task` and waits for them all; the first failure wins.
-async fn all_tasks<F, Fut>(tasks: usize, task: F) -> Result<()>
-where
-    F: Fn(usize) -> Fut,
-    Fut: Future<Output = std::result::Result<(), BoxError>> + Send + 'static,
-{
-    let handles: Vec<_> = (0..tasks).map(|t| tokio::spawn(task(t))).collect();
-    for handle in handles {
-        handle.await??;
-    }
-    Ok(())
 }

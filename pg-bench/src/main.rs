@@ -9,6 +9,7 @@
 //! report gives the medians. See BENCHMARKS.md for what each scenario does and a run's figures.
 
 mod bench;
+mod big_values;
 mod concurrent;
 mod connect;
 mod copy;
@@ -18,8 +19,10 @@ mod idle;
 mod insert;
 mod measure;
 mod peers;
+mod pools;
 mod report;
 mod roundtrip;
+mod web;
 
 use std::process::ExitCode;
 
@@ -29,19 +32,28 @@ use crate::bench::{Bench, Flavor, Scale};
 use crate::measure::{Plan, Result};
 use crate::report::Report;
 
-/// A scenario: it runs every subject on the bench and reports.
-type Scenario = fn(&Bench) -> Result<Report>;
+/// A scenario: it runs every subject on the bench and reports (one report per part).
+type Scenario = fn(&Bench) -> Result<Vec<Report>>;
+
+/// A scenario of one part.
+macro_rules! one {
+    ($run:path) => {
+        |bench| $run(bench).map(|report| vec![report])
+    };
+}
 
 /// The scenarios, in the order they run.
-const SCENARIOS: [(&str, Scenario); 8] = [
-    ("roundtrip", roundtrip::run),
-    ("fetch", fetch::run),
-    ("insert", insert::run),
-    ("copy_out", copy::run_out),
-    ("copy_in", copy::run_in),
-    ("concurrent", concurrent::run),
-    ("cursor", cursor::run),
-    ("connect", connect::run),
+const SCENARIOS: [(&str, Scenario); 10] = [
+    ("roundtrip", one!(roundtrip::run)),
+    ("fetch", one!(fetch::run)),
+    ("insert", one!(insert::run)),
+    ("copy_out", one!(copy::run_out)),
+    ("copy_in", one!(copy::run_in)),
+    ("concurrent", one!(concurrent::run)),
+    ("cursor", one!(cursor::run)),
+    ("web", one!(web::run)),
+    ("big_values", big_values::run),
+    ("connect", one!(connect::run)),
 ];
 
 /// Side-by-side benchmarks of this project's driver and its peers.
@@ -52,7 +64,7 @@ struct Args {
     #[arg(long)]
     iri: Option<String>,
     /// Only these scenarios (repeat or separate with commas): roundtrip, fetch, insert,
-    /// copy_out, copy_in, concurrent, cursor, connect.
+    /// copy_out, copy_in, concurrent, cursor, web, big_values, connect.
     #[arg(long, value_delimiter = ',')]
     scenario: Vec<String>,
     /// Only the subjects whose names contain this (repeatable), e.g. for profiling one;
@@ -149,16 +161,17 @@ fn run(args: &Args) -> Result<()> {
             continue;
         }
         eprintln!("pg-bench: {name}…");
-        let report = scenario(&bench)?;
-        if args.json {
-            for line in report.json_lines() {
-                println!("{line}");
+        for report in scenario(&bench)? {
+            if args.json {
+                for line in report.json_lines() {
+                    println!("{line}");
+                }
+                for note in &report.notes {
+                    eprintln!("note: {}: {note}", report.scenario);
+                }
+            } else {
+                println!("{}", report.table());
             }
-            for note in &report.notes {
-                eprintln!("note: {name}: {note}");
-            }
-        } else {
-            println!("{}", report.table());
         }
     }
     bench.clean_up()

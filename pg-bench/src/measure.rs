@@ -24,6 +24,29 @@ pub struct Sample {
     pub cpu_seconds: Option<f64>,
     /// Peak resident memory of that process during the work, when measured.
     pub peak_rss_bytes: Option<u64>,
+    /// The median latency of the run's requests, for scenarios made of requests (`web`).
+    pub p50_seconds: Option<f64>,
+    /// The 99th percentile of the run's request latencies.
+    pub p99_seconds: Option<f64>,
+}
+
+impl Sample {
+    /// The sample with the 50th and 99th percentiles of `latencies` (seconds, in any order).
+    pub fn with_latencies(mut self, mut latencies: Vec<f64>) -> Sample {
+        latencies.sort_by(f64::total_cmp);
+        self.p50_seconds = percentile(&latencies, 50.0);
+        self.p99_seconds = percentile(&latencies, 99.0);
+        self
+    }
+}
+
+/// The `p`th percentile of `sorted` (nearest rank); None when empty.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (p / 100.0 * sorted.len() as f64).ceil() as usize;
+    Some(sorted[rank.clamp(1, sorted.len()) - 1])
 }
 
 /// How many untimed and timed runs each subject gets, and which subjects run.
@@ -106,6 +129,18 @@ impl Outcome {
     pub fn median_cpu(&self) -> Option<f64> {
         let cpu: Option<Vec<f64>> = self.samples.iter().map(|s| s.cpu_seconds).collect();
         median(cpu?.into_iter())
+    }
+
+    /// The median of the runs' median request latencies, when every sample has one.
+    pub fn median_p50(&self) -> Option<f64> {
+        let p50: Option<Vec<f64>> = self.samples.iter().map(|s| s.p50_seconds).collect();
+        median(p50?.into_iter())
+    }
+
+    /// The median of the runs' 99th-percentile request latencies, when every sample has one.
+    pub fn median_p99(&self) -> Option<f64> {
+        let p99: Option<Vec<f64>> = self.samples.iter().map(|s| s.p99_seconds).collect();
+        median(p99?.into_iter())
     }
 
     /// The highest peak memory of the samples, when measured.
@@ -221,18 +256,29 @@ fn peak_rss() -> Option<u64> {
 /// Measures `work` in this process: wall time, CPU time (every thread), and, with
 /// `track_rss`, the peak resident memory during it.
 pub fn in_process<T>(track_rss: bool, work: impl FnOnce() -> Result<T>) -> Result<Sample> {
+    let (sample, value) = in_process_value(track_rss, work)?;
+    std::hint::black_box(value);
+    Ok(sample)
+}
+
+/// [`in_process`], handing back what `work` returned (request latencies, …).
+pub fn in_process_value<T>(
+    track_rss: bool,
+    work: impl FnOnce() -> Result<T>,
+) -> Result<(Sample, T)> {
     let tracked = track_rss && reset_peak();
     let cpu = self_cpu();
     let start = Instant::now();
     let value = work()?;
     let seconds = start.elapsed().as_secs_f64();
     let cpu_seconds = self_cpu() - cpu;
-    std::hint::black_box(value);
-    Ok(Sample {
+    let sample = Sample {
         seconds,
         cpu_seconds: Some(cpu_seconds),
         peak_rss_bytes: if tracked { peak_rss() } else { None },
-    })
+        ..Sample::default()
+    };
+    Ok((sample, value))
 }
 
 /// A sample from a wall time and a child's rusage.
@@ -242,6 +288,7 @@ pub fn from_child(elapsed: Duration, usage: &libc::rusage, track_rss: bool) -> S
         cpu_seconds: Some(cpu_of(usage)),
         // ru_maxrss is in KiB on Linux.
         peak_rss_bytes: track_rss.then(|| usage.ru_maxrss as u64 * 1024),
+        ..Sample::default()
     }
 }
 
@@ -254,6 +301,18 @@ mod tests {
         assert_eq!(median([3.0, 1.0, 2.0].into_iter()), Some(2.0));
         assert_eq!(median([4.0, 1.0, 2.0, 3.0].into_iter()), Some(2.5));
         assert_eq!(median(std::iter::empty()), None);
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let values: Vec<f64> = (1..=100).map(f64::from).collect();
+        assert_eq!(percentile(&values, 50.0), Some(50.0));
+        assert_eq!(percentile(&values, 99.0), Some(99.0));
+        assert_eq!(percentile(&[3.0], 99.0), Some(3.0));
+        assert_eq!(percentile(&[], 50.0), None);
+        let sample = Sample::default().with_latencies(vec![0.3, 0.1, 0.2]);
+        assert_eq!(sample.p50_seconds, Some(0.2));
+        assert_eq!(sample.p99_seconds, Some(0.3));
     }
 
     #[test]

@@ -10,7 +10,7 @@ pub struct Report {
     pub scenario: &'static str,
     /// What one run does.
     pub description: String,
-    /// The unit of throughput: `rows/s`, `queries/s`, `bytes/s` or `connects/s`.
+    /// The unit of throughput: `rows/s`, `queries/s`, `requests/s`, `bytes/s` or `connects/s`.
     pub unit: &'static str,
     /// How many units one run handles.
     pub work: f64,
@@ -40,8 +40,19 @@ impl Report {
                     ("client_cpu_seconds", json!(o.median_cpu())),
                     ("peak_rss_bytes", json!(o.peak_rss())),
                 ];
+                // Only scenarios made of requests have latencies: the others' lines keep
+                // their keys.
+                let latency = [
+                    ("p50_latency_seconds", o.median_p50()),
+                    ("p99_latency_seconds", o.median_p99()),
+                ];
+                let latency = latency
+                    .iter()
+                    .filter_map(|(key, value)| value.map(|v| (*key, json!(v))));
                 let body: Vec<String> = fields
                     .iter()
+                    .cloned()
+                    .chain(latency)
                     .map(|(key, value)| format!("{}: {value}", json!(key)))
                     .collect();
                 format!("{{{}}}", body.join(", "))
@@ -49,9 +60,24 @@ impl Report {
             .collect()
     }
 
+    /// Whether any subject has request latencies (then the table shows them).
+    fn has_latencies(&self) -> bool {
+        self.outcomes.iter().any(|o| o.median_p50().is_some())
+    }
+
+    /// The throughput as the table shows it: bytes as MiB/s, other units with a k / M prefix.
+    fn rate(&self, outcome: &Outcome) -> String {
+        let rate = self.throughput(outcome);
+        match self.unit {
+            "bytes/s" => format!("{:.1} MiB/s", rate / (1024.0 * 1024.0)),
+            unit => format!("{} {unit}", si(rate)),
+        }
+    }
+
     /// The table, the ratios of each of our subjects to each peer, and the notes.
     pub fn table(&self) -> String {
-        let header = [
+        let latencies = self.has_latencies();
+        let mut header = vec![
             "subject",
             "median s",
             "spread",
@@ -60,19 +86,27 @@ impl Report {
             "CPU/wall",
             "peak RSS",
         ];
-        let mut rows: Vec<[String; 7]> = vec![header.map(str::to_owned)];
+        if latencies {
+            header.extend(["p50 ms", "p99 ms"]);
+        }
+        let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| h.to_string()).collect()];
         for o in &self.outcomes {
             let median = o.median_seconds();
-            rows.push([
+            let mut row = vec![
                 o.name.clone(),
                 format!("{median:.3}"),
                 spread(o),
-                format!("{} {}", si(self.throughput(o)), self.unit),
+                self.rate(o),
                 o.median_cpu().map_or("—".into(), |c| format!("{c:.3}")),
                 o.median_cpu()
                     .map_or("—".into(), |c| format!("{:.0}%", 100.0 * c / median)),
                 o.peak_rss().map_or("—".into(), mib),
-            ]);
+            ];
+            if latencies {
+                let ms = |v: Option<f64>| v.map_or("—".into(), |s| format!("{:.2}", s * 1e3));
+                row.extend([ms(o.median_p50()), ms(o.median_p99())]);
+            }
+            rows.push(row);
         }
         let widths: Vec<usize> = (0..header.len())
             .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
@@ -97,12 +131,15 @@ impl Report {
         for ours in self.outcomes.iter().filter(|o| o.ours) {
             for peer in self.outcomes.iter().filter(|o| !o.ours) {
                 let speed = self.throughput(ours) / self.throughput(peer);
-                let cpu = match (ours.median_cpu(), peer.median_cpu()) {
-                    (Some(a), Some(b)) if b > 0.0 => format!(", client CPU {:.2}×", a / b),
+                let ratio = |label: &str, a: Option<f64>, b: Option<f64>| match (a, b) {
+                    (Some(a), Some(b)) if b > 0.0 => format!(", {label} {:.2}×", a / b),
                     _ => String::new(),
                 };
+                let cpu = ratio("client CPU", ours.median_cpu(), peer.median_cpu());
+                let p50 = ratio("p50", ours.median_p50(), peer.median_p50());
+                let p99 = ratio("p99", ours.median_p99(), peer.median_p99());
                 out.push_str(&format!(
-                    "  {} ÷ {}: throughput {speed:.2}×{cpu}\n",
+                    "  {} ÷ {}: throughput {speed:.2}×{cpu}{p50}{p99}\n",
                     ours.name, peer.name
                 ));
             }
@@ -148,6 +185,7 @@ mod tests {
             seconds,
             cpu_seconds: Some(cpu),
             peak_rss_bytes: None,
+            ..Sample::default()
         };
         Report {
             scenario: "fetch",
@@ -180,6 +218,36 @@ mod tests {
         assert_eq!(first["client_cpu_seconds"], 0.25);
         assert!(first["peak_rss_bytes"].is_null());
         assert!(lines[0].starts_with(r#"{"scenario": "fetch", "subject": "ours", "#));
+    }
+
+    #[test]
+    fn latencies_only_where_measured() {
+        let mut report = report();
+        assert!(!report.table().contains("p99 ms"));
+        assert!(!report.json_lines()[0].contains("latency"));
+        for outcome in &mut report.outcomes {
+            for sample in &mut outcome.samples {
+                *sample = sample.with_latencies(vec![0.001, 0.002, 0.010]);
+            }
+        }
+        let table = report.table();
+        assert!(table.contains("p99 ms"), "{table}");
+        assert!(table.contains("p50 1.00×, p99 1.00×"), "{table}");
+        let first: serde_json::Value = serde_json::from_str(&report.json_lines()[0]).unwrap();
+        assert_eq!(first["p50_latency_seconds"], 0.002);
+        assert_eq!(first["p99_latency_seconds"], 0.010);
+    }
+
+    #[test]
+    fn bytes_show_as_mib() {
+        let mut report = report();
+        report.unit = "bytes/s";
+        report.work = 1024.0 * 1024.0 * 1000.0;
+        assert!(
+            report.table().contains("2000.0 MiB/s"),
+            "{}",
+            report.table()
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ fn quick_run_prints_json_lines() {
         let value: serde_json::Value = serde_json::from_str(line).expect(line);
         let object = value.as_object().expect("an object per line");
         let keys: Vec<&str> = object.keys().map(String::as_str).collect();
-        let mut expected = [
+        let mut expected = vec![
             "client_cpu_seconds",
             "median_seconds",
             "peak_rss_bytes",
@@ -35,6 +35,13 @@ fn quick_run_prints_json_lines() {
             "throughput",
             "unit",
         ];
+        // Scenarios made of requests report their latencies too.
+        if value["scenario"] == "web" {
+            expected.extend(["p50_latency_seconds", "p99_latency_seconds"]);
+            for key in ["p50_latency_seconds", "p99_latency_seconds"] {
+                assert!(value[key].as_f64().is_some_and(|s| s > 0.0), "{line}");
+            }
+        }
         expected.sort_unstable();
         assert_eq!(keys, expected, "{line}");
         assert!(
@@ -46,7 +53,7 @@ fn quick_run_prints_json_lines() {
             "{line}"
         );
         assert!(
-            ["rows/s", "queries/s", "bytes/s", "connects/s"]
+            ["rows/s", "queries/s", "requests/s", "bytes/s", "connects/s"]
                 .contains(&value["unit"].as_str().unwrap())
         );
         assert!(value["client_cpu_seconds"].is_null() || value["client_cpu_seconds"].is_f64());
@@ -57,6 +64,8 @@ fn quick_run_prints_json_lines() {
     assert_eq!(
         scenarios.into_iter().collect::<Vec<_>>(),
         [
+            "big_values_16MiB",
+            "big_values_1MiB",
             "concurrent",
             "connect",
             "copy_in",
@@ -64,7 +73,8 @@ fn quick_run_prints_json_lines() {
             "cursor",
             "fetch",
             "insert",
-            "roundtrip"
+            "roundtrip",
+            "web"
         ],
         "{stderr}"
     );

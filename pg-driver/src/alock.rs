@@ -91,7 +91,7 @@ impl Held {
     fn live(&self, conn: &Connection) -> bool {
         self.session.as_ref().is_some_and(|(link, resets)| {
             !link.shared.is_closed()
-                && link.resets() == *resets
+                && link.session_resets() == *resets
                 && Arc::ptr_eq(link, &conn.current())
         })
     }
@@ -201,7 +201,7 @@ impl ALock {
         }
         let link = inner.conn.link();
         // Counted before the locks are asked for: a reset queued after releases them.
-        let resets = link.resets();
+        let resets = link.session_resets();
         let [lock_fn, try_fn, unlock_fn] = inner.mode.functions();
         let mut undo = Undo {
             link: link.clone(),

@@ -195,6 +195,11 @@ impl Connection {
         // Outside any block even with autocommit off; forgets set_session's characteristics and
         // turns autocommit back on, as after connect.
         self.discard_all().await?;
+        self.initialize_again().await
+    }
+
+    /// Runs the connector's category on the session again, after a reset or a cleaning.
+    pub(crate) async fn initialize_again(&self) -> Result<(), Error> {
         self.inner.connector.initialize(self).await
     }
 

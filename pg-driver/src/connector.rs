@@ -350,6 +350,7 @@ impl Connector {
             xacts: Default::default(),
             session: Default::default(),
             resets: Default::default(),
+            cleans: Default::default(),
         })
     }
 

@@ -16,7 +16,7 @@ use postgres_protocol::message::frontend;
 use postgres_types::IsNull;
 
 use crate::Connection;
-use crate::execute::{Item, Start, parse_tag};
+use crate::execute::{Item, parse_tag};
 use crate::statement::Statement;
 use crate::wire::task::protocol;
 use pg_api::Params;
@@ -28,16 +28,30 @@ const COPY_BATCH: usize = 64 * 1024;
 const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
 /// The COPY output of an execution, piece by piece (a line each for text and CSV).
-pub struct CopyStream(futures::stream::BoxStream<'static, Result<Bytes, Error>>);
+///
+/// Pieces already read are handed over without a wait or an allocation each: the stream
+/// waits only when its buffer runs dry.
+pub struct CopyStream(crate::streams::Pump);
 
 impl Stream for CopyStream {
     type Item = Result<Bytes, Error>;
 
     fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
+        self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
-        self.0.as_mut().poll_next(cx)
+        let pump = &mut self.get_mut().0;
+        loop {
+            let std::task::Poll::Ready(item) = pump.poll_item(cx) else {
+                return std::task::Poll::Pending;
+            };
+            match item {
+                Some(Item::Copy(data)) => return std::task::Poll::Ready(Some(Ok(data))),
+                // Rows cannot come from a COPY; the tag ends it.
+                Some(_) => continue,
+                None => return std::task::Poll::Ready(pump.finish().map(Err)),
+            }
+        }
     }
 }
 
@@ -55,31 +69,7 @@ impl Statement {
     /// The output of a `COPY … TO STDOUT` statement, read from the socket as it is pulled;
     /// queued as [`Statement::rows`] says.
     pub fn copy_rows<P: Params>(&self, params: P) -> Result<CopyStream, Error> {
-        let start = self.stream(params)?;
-        Ok(CopyStream(Box::pin(futures::stream::unfold(
-            Some(start),
-            |start| async move {
-                let mut reader = match start? {
-                    Start::Now(reader) => reader,
-                    Start::Later(starting) => match starting.await {
-                        Ok(reader) => reader,
-                        Err(error) => return Some((Err(error), None)),
-                    },
-                };
-                loop {
-                    match reader.next().await {
-                        Some(Item::Copy(data)) => {
-                            return Some((Ok(data), Some(Start::Now(reader))));
-                        }
-                        Some(_) => continue,
-                        None => {
-                            let error = reader.finish().err()?;
-                            return Some((Err(error), Some(Start::Now(reader))));
-                        }
-                    }
-                }
-            },
-        ))))
+        Ok(CopyStream(crate::streams::Pump::new(self.stream(params)?)))
     }
 
     /// Feeds a `COPY … FROM STDIN` statement from a stream of byte pieces (lines for text and

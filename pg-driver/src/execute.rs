@@ -433,6 +433,7 @@ impl Reader {
             Frame::Message(message) => message,
             Frame::Ack => return None,
             Frame::Tag(tag) => return Some(Item::Tag(tag)),
+            Frame::Copy(data) => return Some(Item::Copy(data)),
             Frame::Ready => {
                 self.done = true;
                 return None;

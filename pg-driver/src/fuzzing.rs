@@ -80,6 +80,7 @@ pub async fn connect_over(
         xacts: Default::default(),
         session: Default::default(),
         resets: Default::default(),
+        cleans: Default::default(),
     };
     Ok(Connection::from_link(Connector::new(params), link))
 }

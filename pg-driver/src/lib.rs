@@ -20,6 +20,7 @@ mod api_impl;
 pub mod blocking;
 mod bulk;
 pub mod category;
+mod clean;
 mod connection;
 mod connector;
 mod copy;
@@ -59,6 +60,7 @@ mod xact_mode;
 
 pub use alock::{ALock, ALockGuard, LockId, LockMode};
 pub use category::Category;
+pub use clean::SessionMarks;
 pub use connection::Connection;
 pub use connector::Connector;
 pub use copy::CopyStream;

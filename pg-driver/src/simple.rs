@@ -46,6 +46,15 @@ pub(crate) async fn simple_query_hooked(
         )?,
         false => link.request(buf.freeze(), 1, hook)?,
     };
+    read_results(link, sql, &mut responses).await
+}
+
+/// Reads the answer of a simple query: every statement's result; the first error stops it.
+pub(crate) async fn read_results(
+    link: &Link,
+    sql: &str,
+    responses: &mut crate::wire::responses::Responses,
+) -> Result<Vec<SimpleResult>, Error> {
     let mut results = Vec::new();
     let mut current = SimpleResult::default();
     let mut first_error: Option<Error> = None;

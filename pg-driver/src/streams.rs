@@ -41,7 +41,7 @@ macro_rules! boxed_stream {
 /// An execution's answer for a stream: what is already buffered is taken synchronously, and
 /// only waiting for more goes through a future (the reader moves into it, and back when the
 /// wait is over), so a row costs no future of its own.
-enum Pump {
+pub(crate) enum Pump {
     /// The statement is being prepared again after a reset; the execution follows.
     Starting(BoxFuture<'static, Result<Reader, Error>>),
     /// It could not be: the error, until handed over.
@@ -55,7 +55,7 @@ enum Pump {
 }
 
 impl Pump {
-    fn new(start: Start) -> Pump {
+    pub(crate) fn new(start: Start) -> Pump {
         match start {
             Start::Now(reader) => Pump::Idle(reader),
             Start::Later(starting) => Pump::Starting(starting),
@@ -63,7 +63,7 @@ impl Pump {
     }
 
     /// The next row, COPY piece or tag; None at the end (then [`Pump::finish`]).
-    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item>> {
+    pub(crate) fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Option<Item>> {
         loop {
             match self {
                 Pump::Starting(starting) => match starting.as_mut().poll(cx) {
@@ -126,7 +126,7 @@ impl Pump {
     }
 
     /// How the execution ended, once [`Pump::poll_item`] gave None: the first error, once.
-    fn finish(&mut self) -> Option<Error> {
+    pub(crate) fn finish(&mut self) -> Option<Error> {
         match self {
             Pump::Failed(error) => error.take(),
             _ => self.reader().and_then(|reader| reader.finish().err()),

@@ -23,27 +23,35 @@ use crate::session::{CHECK_TIMEOUT, callproc_sql};
 /// its URI, and the [`Results`] keep it until they are [freed](Results::free) or dropped,
 /// when it goes back to the pool.
 ///
-/// A connection goes back reset (rolled back, `DISCARD ALL`) when it may carry state into
-/// the next query: one from [`AsyncSession::acquire`] always; after a query, when it failed,
-/// left a transaction open, changed a setting the server reports (`ParameterStatus`), or
-/// was a command other than `SELECT`, `INSERT`, `UPDATE`, `DELETE`, `MERGE`, `COPY`, `FETCH`,
-/// `MOVE` and `SHOW` (a `SELECT` that made a table counts as other). What the tag cannot show
-/// is a function with session side effects called from a `SELECT` (`set_config` of an
-/// unreported setting, an advisory lock): use
-/// [`reset_always`](AsyncSessionBuilder::reset_always) for such work, or `acquire`. Other
-/// pools (deadpool-postgres by default, sqlx) never reset.
+/// A connection goes back cleaned ([`Connection::clean`]: rolled back, cursors closed,
+/// settings reset, listens ended, advisory locks released, temporary tables dropped, in one
+/// round trip; its prepared statements, and so its statement cache, stay) when it may carry
+/// state into the next use: one from [`AsyncSession::acquire`] always; after a query or an
+/// [`xact`](AsyncSession::xact), when it failed, left a transaction open, changed a setting
+/// the server reports (`ParameterStatus`), or ran a command that may leave state by the
+/// driver's [`SessionMarks`](pg_driver::SessionMarks): anything but `SELECT`, `INSERT`,
+/// `UPDATE`, `DELETE`, `MERGE`, `COPY`, `FETCH`, `MOVE`, `SHOW`, `NOTIFY`, `LOCK TABLE` and
+/// the transaction commands (a `SELECT` that made a table counts as other). Otherwise it goes
+/// back as it is, at no cost. What no tag shows is a function with session side effects
+/// called from a `SELECT` (`set_config` of an unreported setting, a session advisory lock):
+/// use [`reset_always`](AsyncSessionBuilder::reset_always) for such work, or `acquire`. Other
+/// pools (deadpool-postgres by default, sqlx) never reset; deadpool's `Clean` runs its
+/// cleaning every time (its `Clean` also keeps the statements).
 ///
 /// Statements are kept per connection ([`Connection::query_cached`]), and an idle connection
 /// is checked with a round trip only when it sat idle longer than
 /// [`check_idle_after`](AsyncSessionBuilder::check_idle_after): a query the pool has seen
 /// costs one round trip.
 ///
-/// Every statement commits by itself (as in `TornadoSession`); for a transaction, take a
-/// connection with [`AsyncSession::acquire`] and use the driver's transactions on it.
-/// Connections run on the runtime that opened them, so a pool serves one runtime.
+/// Every statement commits by itself (as in `TornadoSession`); for a transaction, use
+/// [`AsyncSession::xact`], which runs a closure on one connection in one block (its `BEGIN`
+/// pipelined with the first statement), or take a connection with
+/// [`AsyncSession::acquire`] and use the driver's transactions on it. Connections run on the
+/// runtime that opened them, so a pool serves one runtime.
 ///
-/// When every connection is busy and the pool is full, a query waits up to the acquire
-/// timeout (zero by default) and then fails with [`SessionError::PoolFull`].
+/// When every connection is busy and the pool is full, a query waits its turn up to the
+/// acquire timeout ([`DEFAULT_ACQUIRE_TIMEOUT`](crate::DEFAULT_ACQUIRE_TIMEOUT), 30 s, by
+/// default; `queries` fails at once) and then fails with [`SessionError::PoolFull`].
 ///
 /// With a [pipeline depth](AsyncSessionBuilder::pipeline_depth) above one, a statement the
 /// session saw leave no state (run on a connection of its own, it needed no reset by the rules
@@ -101,8 +109,8 @@ impl<F: RowForm> AsyncSessionBuilder<F> {
     pool_setters!();
     crate::routing::routing_setters!();
 
-    /// Whether every connection coming back is reset (`DISCARD ALL`), not only those a query
-    /// may have left changed (see [`AsyncSession`]); off by default.
+    /// Whether every connection coming back is cleaned ([`Connection::clean`]), not only
+    /// those a query may have left changed (see [`AsyncSession`]); off by default.
     pub fn reset_always(mut self, on: bool) -> Self {
         self.options.reset_always = on;
         self
@@ -278,16 +286,14 @@ impl<F: RowForm> AsyncSession<F> {
         sql: &str,
         params: P,
     ) -> Result<Results<F>, Error> {
-        let settings = conn.parameter_changes();
+        let before = conn.session_marks();
         let results = {
             let execution = Execution::start(&conn.core.stats);
-            // On an error the lease keeps `reset` set: it is reset on its way back.
+            // On an error the lease keeps `reset` set: it is cleaned on its way back.
             execution.done(conn.query_cached(sql, params).await)?
         };
         if !self.options.reset_always {
-            conn.reset = !(conn.transaction_status() == TransactionStatus::Idle
-                && conn.parameter_changes() == settings
-                && leaves_no_state(&conn, sql, &results).await);
+            conn.reset = !leaves_no_state(&conn, &before, Some(sql)).await;
             if !conn.reset
                 && let Some(lanes) = &self.lanes
             {
@@ -324,6 +330,63 @@ impl<F: RowForm> AsyncSession<F> {
     /// goes back when dropped or [released](PooledConnection::release).
     pub async fn acquire(&self) -> Result<PooledConnection, Error> {
         self.acquire_in(&self.pid, &self.connector).await
+    }
+
+    /// Runs `work` as one transaction on a connection of the pool, and gives the connection
+    /// back: committed when `work` returns `Ok`, rolled back when it returns `Err` (whose
+    /// error is returned; a failed commit's error is returned through `E`).
+    ///
+    /// The `BEGIN` goes out with the first statement `work` runs, in the same round trip
+    /// (psycopg2's lazy block), so a transaction costs one round trip more than its
+    /// statements: its `COMMIT`. Statements come from the connection's statement cache as
+    /// the session's own queries do ([`Connection::query_cached`]). A transaction that ended
+    /// cleanly goes back to the pool as it is when nothing that ran may have left state in the
+    /// session, by the rules of [`AsyncSession`]: no extra round trip, and the statements stay
+    /// prepared. Otherwise (a `SET`, a `LISTEN`, a failed commit, a future dropped half-way…)
+    /// the connection is cleaned on its way back ([`Connection::clean`]), which keeps its
+    /// statements too. `work` may nest the driver's transactions ([`Connection::xact`]),
+    /// which are savepoints inside this block.
+    ///
+    /// ```no_run
+    /// # async fn example(session: &pg_session::AsyncSession) -> Result<(), pg_exceptions::Error> {
+    /// let debit = "UPDATE accounts SET balance = balance - $2 WHERE id = $1";
+    /// let audit = "INSERT INTO audit (account, amount) VALUES ($1, $2)";
+    /// let moved = session
+    ///     .xact(async |conn| {
+    ///         let updated = conn.query_cached(debit, (7i64, 10i64)).await?;
+    ///         conn.query_cached(audit, (7i64, -10i64)).await?;
+    ///         Ok::<_, pg_exceptions::Error>(updated.count == Some(1))
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn xact<T, E>(
+        &self,
+        work: impl AsyncFnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<Error>,
+    {
+        let mut conn = self.acquire().await?;
+        let before = conn.session_marks();
+        // Dropped before the end, the lease keeps `reset` set: the block is rolled back and
+        // the session cleaned on its way back.
+        conn.set_autocommit(false)?;
+        let outcome = {
+            let execution = Execution::start(&conn.core.stats);
+            execution.done(work(&conn).await)
+        };
+        let ended = match &outcome {
+            Ok(_) => conn.commit().await,
+            Err(_) => conn.rollback().await,
+        };
+        if ended.is_ok() && conn.set_autocommit(true).is_ok() {
+            conn.reset = !leaves_no_state(&conn, &before, None).await;
+        }
+        // Back at once when it needs no cleaning; cleaned in a task of its own otherwise.
+        drop(conn);
+        ended?;
+        outcome
     }
 
     async fn acquire_in(
@@ -543,6 +606,9 @@ fn give_back(core: &Arc<Core<Connection>>, conn: Connection, reset: bool) -> Opt
         return None;
     }
     core.returning();
+    core.stats
+        .cleanings
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Some(Returning {
         core: core.clone(),
         conn: Some(conn),
@@ -557,27 +623,33 @@ fn forget_side_channel(conn: &Connection) {
     drop(conn.take_notifications());
 }
 
-/// Commands that leave nothing behind in the session when they commit by themselves (a
-/// `SELECT` that made a table, `SELECT … INTO` or `CREATE TABLE … AS`, has the same tag and
-/// no result columns). Anything else (`SET`, `CREATE TEMP TABLE`, `LISTEN`, `PREPARE`,
-/// `DECLARE`, `DO`, `CALL`…) gets the connection reset.
-const STATELESS_COMMANDS: &[&str] = &[
-    "SELECT", "INSERT", "UPDATE", "DELETE", "MERGE", "COPY", "FETCH", "MOVE", "SHOW",
-];
-
-/// Whether running `sql` as `results` left session state behind, as far as the command tag
-/// tells.
-async fn leaves_no_state(conn: &Connection, sql: &str, results: &pg_driver::Results) -> bool {
-    if !STATELESS_COMMANDS.contains(&results.command.as_str()) {
+/// Whether what ran on `conn` since `before` left no state in the session, by the driver's
+/// [`SessionMarks`](pg_driver::SessionMarks): the connection is idle with autocommit on, no
+/// command that may leave state ran and no reported setting changed. A `SELECT` that sent no
+/// row may have made a table (`SELECT … INTO`, `CREATE TABLE … AS`): when it was `sql`, whose
+/// statement is cached, its result columns tell (a table-making one has none); otherwise it
+/// counts as leaving state.
+async fn leaves_no_state(
+    conn: &Connection,
+    before: &pg_driver::SessionMarks,
+    sql: Option<&str>,
+) -> bool {
+    let after = conn.session_marks();
+    if conn.transaction_status() != TransactionStatus::Idle
+        || !conn.autocommit()
+        || after.changed_since(before)
+    {
         return false;
     }
-    if results.command != "SELECT" || !results.rows.is_empty() {
+    if !after.bare_selects_since(before) {
         return true;
     }
-    // No rows: a SELECT that made a table has no result columns. The statement is cached.
-    match conn.prepare_cached(sql).await {
-        Ok(statement) => !statement.columns().is_empty(),
-        Err(_) => false,
+    match sql {
+        Some(sql) => match conn.prepare_cached(sql).await {
+            Ok(statement) => !statement.columns().is_empty(),
+            Err(_) => false,
+        },
+        None => false,
     }
 }
 
@@ -593,7 +665,7 @@ impl Returning {
         let Some(conn) = self.conn.take() else { return };
         conn.set_message_hook(None);
         let clean = matches!(
-            tokio::time::timeout(CHECK_TIMEOUT, conn.reset()).await,
+            tokio::time::timeout(CHECK_TIMEOUT, conn.clean()).await,
             Ok(Ok(()))
         );
         forget_side_channel(&conn);

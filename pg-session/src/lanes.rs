@@ -52,8 +52,8 @@ struct Lane {
     /// A handle on the lease's connection, for the seats.
     conn: Connection,
     core: Arc<Core<Connection>>,
-    /// The connection's count of reported setting changes when the lane opened.
-    settings: u64,
+    /// The connection's session marks when the lane opened.
+    marks: pg_driver::SessionMarks,
     /// Set when a statement failed, was given up, or left the connection in a transaction:
     /// the connection goes back reset.
     spoiled: AtomicBool,
@@ -69,7 +69,7 @@ impl Lane {
             .take();
         if let Some(mut lease) = lease {
             lease.reset = self.spoiled.load(Ordering::Relaxed)
-                || self.conn.parameter_changes() != self.settings;
+                || self.conn.session_marks().changed_since(&self.marks);
             drop(lease);
         }
     }
@@ -215,7 +215,7 @@ impl Opening {
         let lane = Arc::new(Lane {
             conn: Connection::clone(&lease),
             core: lease.core().clone(),
-            settings: lease.parameter_changes(),
+            marks: lease.session_marks(),
             lease: Mutex::new(Some(lease)),
             spoiled: AtomicBool::new(false),
         });

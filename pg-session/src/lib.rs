@@ -109,8 +109,8 @@ pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection};
 pub use config::{DEFAULT_URI, env_uri, env_variable, pool_id, uri};
 pub use error::SessionError;
 pub use options::{
-    DEFAULT_ASYNC_MAX_SIZE, DEFAULT_CHECK_IDLE_AFTER, DEFAULT_IDLE_TTL, DEFAULT_MAX_SIZE,
-    MAX_POOL_SIZE_VARIABLE,
+    DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_ASYNC_MAX_SIZE, DEFAULT_CHECK_IDLE_AFTER, DEFAULT_IDLE_TTL,
+    DEFAULT_MAX_SIZE, MAX_POOL_SIZE_VARIABLE,
 };
 pub use report::{Pool, PoolReport, shutdown};
 pub use results::{Iter, Mapping, Record, Results, RowForm, Tuple};

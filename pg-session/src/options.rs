@@ -16,6 +16,13 @@ pub const DEFAULT_ASYNC_MAX_SIZE: usize = 25;
 /// a round trip when taken (see `AsyncSessionBuilder::check_idle_after`).
 pub const DEFAULT_CHECK_IDLE_AFTER: Duration = Duration::from_secs(5);
 
+/// How long taking a connection waits when the pool is at its maximum size and every
+/// connection is busy, before it fails with a pool-full error. `queries` fails at once; a
+/// service whose tasks outnumber its connections expects them to wait their turn, as
+/// deadpool (no timeout) and sqlx (30 s) make them: `acquire_timeout(Duration::ZERO)` gives
+/// `queries`' behaviour back.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The environment variable that overrides [`DEFAULT_MAX_SIZE`], as in `queries`.
 pub const MAX_POOL_SIZE_VARIABLE: &str = "QUERIES_MAX_POOL_SIZE";
 
@@ -86,7 +93,7 @@ impl Options {
             uri: SecretUri::new(uri),
             max_size,
             idle_ttl: DEFAULT_IDLE_TTL,
-            acquire_timeout: Duration::ZERO,
+            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
             autocommit: true,
             readonly: crate::routing::ReadRoute::Same,
             reset_always: false,
@@ -125,7 +132,7 @@ macro_rules! pool_setters {
 
         /// Initialises every connection the session's pools make with `category`
         /// (py-postgresql's `Category`, see [`pg_driver::category`]) before it serves
-        /// anything: once when it is made, and again after each reset (`DISCARD ALL` undoes
+        /// anything: once when it is made, and again after each cleaning (`RESET ALL` undoes
         /// what the category set). A category that fails fails the query (or `acquire`)
         /// that needed the connection. Sessions share a pool only when they share the
         /// category (clones of one `Arc`): its pool id names it.
@@ -135,8 +142,9 @@ macro_rules! pool_setters {
         }
 
         /// How long to wait for a connection when the pool is at its maximum size and every
-        /// connection is busy. The default, zero, fails at once as `queries` does (a
-        /// connection already on its way back is still waited for).
+        /// connection is busy: [`DEFAULT_ACQUIRE_TIMEOUT`](crate::DEFAULT_ACQUIRE_TIMEOUT),
+        /// 30 s, by default. Zero fails at once as `queries` does (a connection already on
+        /// its way back is still waited for).
         pub fn acquire_timeout(mut self, timeout: std::time::Duration) -> Self {
             self.options.acquire_timeout = timeout;
             self

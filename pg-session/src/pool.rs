@@ -180,6 +180,7 @@ pub(crate) struct Stats {
     pub(crate) executing: AtomicUsize,
     pub(crate) executions: AtomicU64,
     pub(crate) exceptions: AtomicU64,
+    pub(crate) cleanings: AtomicU64,
 }
 
 /// Counts one execution while it runs; [`Execution::done`] records how it ended.
@@ -606,6 +607,7 @@ impl<C: Pooled> Core<C> {
             executing,
             executions: self.stats.executions.load(Ordering::Relaxed),
             exceptions: self.stats.exceptions.load(Ordering::Relaxed),
+            cleanings: self.stats.cleanings.load(Ordering::Relaxed),
             full: state.size() >= state.max_size,
             max_size: state.max_size,
             idle_ttl: state.idle_ttl,

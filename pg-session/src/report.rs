@@ -25,6 +25,11 @@ pub struct PoolReport {
     pub executions: u64,
     /// Of those, how many failed.
     pub exceptions: u64,
+    /// Connections cleaned on their way back, ever ([`Connection::clean`]: after work that
+    /// may have left state in the session, or after any use with `reset_always`).
+    ///
+    /// [`Connection::clean`]: pg_driver::Connection::clean
+    pub cleanings: u64,
     /// Whether the pool holds its maximum number of connections.
     pub full: bool,
     /// The most connections the pool holds at once.

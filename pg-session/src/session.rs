@@ -20,7 +20,8 @@ use crate::results::{Mapping, Results, RowForm};
 pub(crate) const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A blocking session: one connection from the process-wide pool of its URI, held until the
-/// session is closed or dropped, when it is reset (rolled back, `DISCARD ALL`) and returned.
+/// session is closed or dropped, when it is cleaned ([`Connection::clean`](pg_driver::Connection::clean):
+/// rolled back and its session state undone, its prepared statements kept) and returned.
 ///
 /// Rows come as [`Record`](crate::Record) mappings unless the builder asks for
 /// [`Tuple`](crate::Tuple)s. With autocommit off, the session opens a transaction block
@@ -395,7 +396,11 @@ impl Drop for Lease {
         self.core.returning();
         let inner = conn.as_async();
         inner.set_message_hook(None);
-        let reset = async { tokio::time::timeout(CHECK_TIMEOUT, inner.reset()).await };
+        self.core
+            .stats
+            .cleanings
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let reset = async { tokio::time::timeout(CHECK_TIMEOUT, inner.clean()).await };
         let clean = matches!(conn.block_on(reset), Ok(Ok(Ok(()))));
         inner.clear_notices();
         drop(inner.take_notifications());

@@ -248,14 +248,25 @@ async fn connections_are_reset_only_when_a_query_left_state_behind() -> R {
     assert_eq!(same.backend_pid(), backend, "one connection all along");
     drop(same);
 
-    // SET: reset (DISCARD ALL forgets the setting and every statement).
+    // SET: cleaned (RESET ALL forgets the setting; the statements stay prepared).
     session.query("SET work_mem = '9MB'", ()).await?;
     assert_eq!(
         text_of(&session, statements).await?,
-        "1",
-        "the cache was emptied"
+        "3",
+        "the cache was kept: SELECT 1, the count, the SET"
     );
     assert_ne!(text_of(&session, "SHOW work_mem").await?, "9MB");
+
+    // A statement prepared in SQL: cleaned, and deallocated (the driver's stay).
+    session.query("PREPARE mine AS SELECT 1", ()).await?;
+    assert_eq!(
+        text_of(
+            &session,
+            "SELECT count(*) FILTER (WHERE from_sql)::text FROM pg_prepared_statements"
+        )
+        .await?,
+        "0"
+    );
 
     // A SELECT that made a temporary table: reset.
     session
@@ -303,7 +314,11 @@ async fn connections_are_reset_only_when_a_query_left_state_behind() -> R {
         .query("SELECT set_config('work_mem', '7MB', false)", ())
         .await?;
     assert_ne!(text_of(&always, "SHOW work_mem").await?, "7MB");
-    assert_eq!(text_of(&always, statements).await?, "1");
+    assert_eq!(
+        text_of(&always, statements).await?,
+        "3",
+        "cleaned every time, and the statements kept"
+    );
     Ok(())
 }
 
@@ -428,5 +443,243 @@ async fn an_acquire_timeout_too_long_to_add_waits_as_long_as_it_takes() -> R {
     drop(held);
     let two = waiting.await.unwrap()?;
     assert_eq!(two.as_dict()?["two"], Value::Int4(2));
+    Ok(())
+}
+
+/// Whether the advisory lock `key` is held by some session, asked from another connection.
+async fn lock_held(key: i64) -> bool {
+    let sql = format!(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = {key} AND granted"
+    );
+    let held = tokio::task::spawn_blocking(move || temporal().admin_sql(&sql))
+        .await
+        .expect("the admin query ran");
+    held.expect("pg_locks answers").trim() != "0"
+}
+
+/// Waits until every connection of the session's pool is back (a cleaning runs in a task of
+/// its own).
+async fn all_back(session: &AsyncSession) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while session.pool().report().busy > 0 {
+        assert!(Instant::now() < deadline, "connections came back");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_commits_or_rolls_back_and_goes_back_uncleaned_when_it_left_no_state() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_xact"))
+        .pool_max_size(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .build()?;
+    session
+        .query("CREATE TABLE xact_counts (id int PRIMARY KEY, n int)", ())
+        .await?;
+    session
+        .query("INSERT INTO xact_counts VALUES (1, 0)", ())
+        .await?;
+    let bump = "UPDATE xact_counts SET n = n + 1 WHERE id = 1";
+    let count = "SELECT n::text FROM xact_counts WHERE id = 1";
+
+    // Committed; the statements ran in one block (the pid of the block's backend is one, and
+    // the block was open while they ran).
+    let statuses = session
+        .xact(async |conn| {
+            conn.query_cached(bump, ()).await?;
+            let inside = conn.transaction_status();
+            conn.query_cached(bump, ()).await?;
+            Ok::<_, pg_exceptions::Error>(inside)
+        })
+        .await?;
+    assert_eq!(statuses, pg_driver::TransactionStatus::InTransaction);
+    assert_eq!(text_of(&session, count).await?, "2");
+
+    // Rolled back: the work's error comes back, and nothing of it stays.
+    let error = session
+        .xact(async |conn| {
+            conn.query_cached(bump, ()).await?;
+            conn.query_cached("SELECT 1/0", ()).await?;
+            Ok::<_, pg_exceptions::Error>(())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "22012", "{error}");
+    assert_eq!(text_of(&session, count).await?, "2");
+    let rolled = session
+        .xact(async |conn| {
+            conn.query_cached(bump, ()).await?;
+            Err::<(), _>(pg_exceptions::Error::client(
+                &pg_exceptions::OperationError,
+                "changed my mind",
+            ))
+        })
+        .await;
+    assert!(rolled.is_err());
+    assert_eq!(text_of(&session, count).await?, "2");
+
+    // A transaction of stateless commands goes back as it is: a session advisory lock taken
+    // by a function (which no tag shows, as documented) is still held afterwards.
+    session
+        .xact(async |conn| {
+            conn.query_cached(bump, ()).await?;
+            conn.query_cached("SELECT pg_advisory_lock(4242)", ())
+                .await?;
+            Ok::<_, pg_exceptions::Error>(())
+        })
+        .await?;
+    all_back(&session).await;
+    assert!(
+        lock_held(4242).await,
+        "no cleaning after a clean transaction"
+    );
+
+    // One that ran SET LOCAL (a tag that may leave state) is cleaned: the lock goes.
+    session
+        .xact(async |conn| {
+            conn.query_cached("SET LOCAL work_mem = '5MB'", ()).await?;
+            Ok::<_, pg_exceptions::Error>(())
+        })
+        .await?;
+    all_back(&session).await;
+    assert!(!lock_held(4242).await, "cleaned after SET");
+
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_commit_is_the_error_and_nothing_commits() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_xact_commit"))
+        .pool_max_size(1)
+        .build()?;
+    session
+        .query("CREATE TABLE xc_parent (id int PRIMARY KEY)", ())
+        .await?;
+    session
+        .query(
+            "CREATE TABLE xc_child (p int REFERENCES xc_parent DEFERRABLE INITIALLY DEFERRED)",
+            (),
+        )
+        .await?;
+    let error = session
+        .xact(async |conn| {
+            conn.query_cached("INSERT INTO xc_child VALUES (7)", ())
+                .await?;
+            Ok::<_, pg_exceptions::Error>(())
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "23503", "{error}");
+    assert_eq!(
+        text_of(&session, "SELECT count(*)::text FROM xc_child").await?,
+        "0"
+    );
+    // The connection is usable and outside any block.
+    let again = session
+        .xact(async |conn| {
+            conn.query_cached("INSERT INTO xc_parent VALUES (7)", ())
+                .await?;
+            conn.query_cached("INSERT INTO xc_child VALUES (7)", ())
+                .await?;
+            Ok::<_, pg_exceptions::Error>(())
+        })
+        .await;
+    assert!(again.is_ok(), "{again:?}");
+    assert_eq!(
+        text_of(&session, "SELECT count(*)::text FROM xc_child").await?,
+        "1"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transaction_dropped_at_any_poll_commits_nothing_and_leaves_the_pool_clean() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_xact_drop"))
+        .pool_max_size(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .build()?;
+    session.query("CREATE TABLE xd (i int)", ()).await?;
+    let mut committed = 0;
+    let mut dropped = 0;
+    // Drop the transaction after 0, 1, 2… polls until one runs to its end.
+    for polls in 0.. {
+        // The transaction lives in this block: it is dropped at its end.
+        let done = {
+            let work = session.xact(async |conn| {
+                conn.query_cached("INSERT INTO xd VALUES (1)", ()).await?;
+                conn.query_cached("SELECT pg_advisory_lock(77)", ()).await?;
+                conn.query_cached("INSERT INTO xd VALUES (2)", ()).await?;
+                Ok::<_, pg_exceptions::Error>(())
+            });
+            let mut work = std::pin::pin!(work);
+            let mut done = false;
+            for _ in 0..=polls {
+                tokio::task::yield_now().await;
+                let polled =
+                    std::future::poll_fn(|cx| std::task::Poll::Ready(work.as_mut().poll(cx))).await;
+                if let std::task::Poll::Ready(result) = polled {
+                    result?;
+                    done = true;
+                    break;
+                }
+            }
+            done
+        };
+        all_back(&session).await;
+        if done {
+            committed += 1;
+            break;
+        }
+        dropped += 1;
+        // Whatever the poll it was dropped at, the rows are both there or neither, and the
+        // session lock it may have taken was released by the cleaning.
+        let rows = text_of(&session, "SELECT count(*)::text FROM xd").await?;
+        assert!(
+            rows == "0" || rows == "2",
+            "{rows} rows after {polls} polls"
+        );
+        assert!(!lock_held(77).await, "lock left after {polls} polls");
+        session.query("DELETE FROM xd", ()).await?;
+        assert!(polls < 10_000, "the transaction ends");
+    }
+    assert!(dropped > 0 && committed == 1);
+    assert_eq!(
+        text_of(&session, "SELECT count(*)::text FROM xd").await?,
+        "2"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn five_hundred_tasks_on_a_pool_of_ten_all_succeed_with_the_defaults() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_five_hundred"))
+        .pool_max_size(10)
+        .build()?;
+    let tasks: Vec<_> = (0..500i32)
+        .map(|i| {
+            let session = session.clone();
+            tokio::spawn(async move {
+                // Each holds its connection a while: most have to wait their turn.
+                let results = session
+                    .query("SELECT $1::int4 AS i, pg_sleep(0.002)", (i,))
+                    .await?;
+                Ok::<_, pg_exceptions::Error>(results.as_dict()?["i"].clone())
+            })
+        })
+        .collect();
+    for (i, task) in tasks.into_iter().enumerate() {
+        assert_eq!(task.await.expect("the task ran")?, Value::Int4(i as i32));
+    }
+    let report = session.pool().report();
+    assert_eq!((report.executions, report.exceptions), (500, 0));
+    assert!(report.busy + report.idle <= 10);
     Ok(())
 }

@@ -203,10 +203,11 @@ async fn a_failing_pipelined_statement_fails_alone_and_its_connection_is_reset()
     assert_eq!(error.code(), "22012", "{error}");
     assert_eq!(last.await.unwrap()?[0].get::<i32>(0), 5);
 
-    // The connection went back reset: the statements it had prepared are gone.
+    // The connection went back cleaned, keeping the statements it had prepared.
     assert!(until_idle(&pool).await);
     assert_eq!(pool.report().exceptions, 1);
-    assert_eq!(counted_prepared(&session).await?, 0);
+    assert_eq!(pool.report().cleanings, 1);
+    assert_eq!(counted_prepared(&session).await?, 1);
     Ok(())
 }
 
@@ -262,10 +263,11 @@ async fn a_caller_giving_up_leaves_the_connection_to_be_reset() -> R {
     assert!(impatient.await.unwrap().is_err(), "gave up");
     lock.release().await?;
 
-    // The connection went back reset once the statement given up ended: the statements
-    // it had prepared are gone.
+    // The connection went back cleaned once the statement given up ended, keeping the
+    // statements it had prepared.
     assert!(until_idle(&pool).await);
-    assert_eq!(counted_prepared(&session).await?, 0);
+    assert_eq!(pool.report().cleanings, 1);
+    assert_eq!(counted_prepared(&session).await?, 1);
 
     // The next caller gets its own answer.
     let next = session.query(COUNTED, (2,)).await?;

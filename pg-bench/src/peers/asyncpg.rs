@@ -86,6 +86,7 @@ impl Asyncpg {
             peak_rss_bytes: track_rss
                 .then(|| report["peak_rss_bytes"].as_u64())
                 .flatten(),
+            ..Sample::default()
         })
     }
 }

@@ -212,6 +212,18 @@ impl Connection {
         self.block_on(self.conn.reset())?
     }
 
+    /// Makes the session as a pool hands it to its next user, keeping its prepared
+    /// statements: see [`crate::Connection::clean`].
+    pub fn clean(&self) -> Result<(), Error> {
+        self.block_on(self.conn.clean())?
+    }
+
+    /// What the commands that ran so far may have left in the session: see
+    /// [`crate::Connection::session_marks`].
+    pub fn session_marks(&self) -> crate::SessionMarks {
+        self.conn.session_marks()
+    }
+
     /// The server process id.
     pub fn backend_id(&self) -> Option<i32> {
         self.conn.backend_id()

@@ -148,7 +148,7 @@ pub(crate) async fn declare(
     // cursor (WITH HOLD, so it would live as long as the session) is closed.
     let unclaimed = Unclaimed::new(link.clone(), crate::cursor::close_portal(&name)?);
     // Counted before the DECLARE goes out: a reset queued after it closes the cursor.
-    let made_in = link.resets();
+    let made_in = link.session_resets();
     let responses = link.request(buf.freeze(), 1, statement.hook())?;
     let mut reader = Reader::new(&statement, responses);
     while reader.next().await.is_some() {}
@@ -168,7 +168,7 @@ impl Connection {
     /// a `MOVE FORWARD 0` in the same round trip checks that it exists.
     pub async fn cursor_from_id(&self, name: &str) -> Result<Cursor, Error> {
         // Counted before the cursor is looked at: a reset queued after it closes the cursor.
-        let made_in = self.link().resets();
+        let made_in = self.link().session_resets();
         let quoted = pg_string::quote_ident(name);
         let describe = format!("FETCH FORWARD 0 FROM {quoted}");
         let check = format!("MOVE FORWARD 0 IN {quoted}");

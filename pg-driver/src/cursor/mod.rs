@@ -164,7 +164,7 @@ impl Cursor {
 
     /// Whether a reset was queued since the cursor was declared (it closed the cursor).
     fn discarded(&self) -> bool {
-        self.inner.link.resets() != self.inner.made_in
+        self.inner.link.session_resets() != self.inner.made_in
     }
 
     /// The direction reads go in and seeks are seen from.

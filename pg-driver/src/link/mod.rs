@@ -47,6 +47,10 @@ pub(crate) struct Link {
     /// server. Moved as soon as the DISCARD ALL is queued (the connection task runs it
     /// whatever becomes of the caller), before any request queued after it is made.
     pub(crate) resets: std::sync::atomic::AtomicU64,
+    /// How many cleanings [`Connection::clean`](crate::Connection::clean) has queued: they
+    /// keep the statements, but close cursors and release advisory locks, as a reset does.
+    /// Moved when queued, as `resets`.
+    pub(crate) cleans: std::sync::atomic::AtomicU64,
 }
 
 impl Link {
@@ -58,9 +62,15 @@ impl Link {
         format!("{prefix}{n}")
     }
 
-    /// How many resets discarded the session's objects so far (the `resets` field).
+    /// How many resets discarded the session's statements so far (the `resets` field).
     pub(crate) fn resets(&self) -> u64 {
         self.resets.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// How many resets and cleanings closed the session's cursors and released its advisory
+    /// locks so far.
+    pub(crate) fn session_resets(&self) -> u64 {
+        self.resets() + self.cleans.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Queues `bytes`, which run statements, and returns the reader of their answers, which

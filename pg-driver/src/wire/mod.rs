@@ -14,6 +14,7 @@ pub(crate) mod auth;
 pub(crate) mod cancel;
 pub(crate) mod error;
 pub(crate) mod hooks;
+pub(crate) mod marks;
 pub(crate) mod responses;
 pub(crate) mod scram;
 pub(crate) mod shared;

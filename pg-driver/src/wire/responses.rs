@@ -73,6 +73,7 @@ impl Direct {
                 b'Z' => self.shared.set_status(rest[5]),
                 _ => {}
             }
+            self.shared.marks.frame(tag, &rest[5..=len]);
             self.scanned += len + 1;
             if responder.terminators.contains(&tag) {
                 responder.remaining = responder.remaining.saturating_sub(1);
@@ -293,6 +294,8 @@ pub(crate) enum Frame {
     Tag(String),
     /// ReadyForQuery (the task has already recorded the transaction status).
     Ready,
+    /// CopyData's bytes, taken from the buffer without a copy.
+    Copy(bytes::Bytes),
 }
 
 fn parse_frame(buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
@@ -308,6 +311,10 @@ fn parse_frame(buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
     let frame = match (tag, len) {
         (b'1' | b'2' | b'3' | b'n', 4) => Frame::Ack,
         (b'Z', 5) => Frame::Ready,
+        (b'd', _) => {
+            bytes::Buf::advance(buf, 5);
+            return Ok(Some(Frame::Copy(buf.split_to(len - 4).freeze())));
+        }
         (b'C', _) => {
             let body = &buf[5..=len];
             // A C string: the tag, then its NUL, which is the body's last byte.
@@ -351,10 +358,14 @@ mod tests {
         let mut buf = frame(b'2', b"");
         buf.extend_from_slice(&frame(b'C', b"INSERT 0 1\0"));
         buf.extend_from_slice(&frame(b'Z', b"I"));
+        buf.extend_from_slice(&frame(b'd', b"1\tone\n"));
+        buf.extend_from_slice(&frame(b'd', b""));
         buf.extend_from_slice(&frame(b'D', &[0, 1, 0, 0, 0, 1, b'x']));
         assert!(matches!(parse_frame(&mut buf), Ok(Some(Frame::Ack))));
         assert!(matches!(parse_frame(&mut buf), Ok(Some(Frame::Tag(t))) if t == "INSERT 0 1"));
         assert!(matches!(parse_frame(&mut buf), Ok(Some(Frame::Ready))));
+        assert!(matches!(parse_frame(&mut buf), Ok(Some(Frame::Copy(d))) if d == "1\tone\n"));
+        assert!(matches!(parse_frame(&mut buf), Ok(Some(Frame::Copy(d))) if d.is_empty()));
         assert!(matches!(
             parse_frame(&mut buf),
             Ok(Some(Frame::Message(

@@ -76,6 +76,8 @@ pub(crate) struct Shared {
     idle_marks: std::sync::atomic::AtomicU64,
     /// How many ParameterStatus messages came after the connection was established.
     parameter_changes: std::sync::atomic::AtomicU64,
+    /// What the commands that ran may have left in the session.
+    pub(crate) marks: crate::wire::marks::Marks,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -100,6 +102,7 @@ impl Shared {
             hooks,
             idle_marks: Default::default(),
             parameter_changes: Default::default(),
+            marks: Default::default(),
         }
     }
 
@@ -154,11 +157,12 @@ impl Shared {
         self.status.store(byte, Ordering::Release);
     }
 
-    /// Changes whenever the server reports the session idle (see [`Shared::set_status`]).
+    /// How many ParameterStatus messages came after the connection was established.
     pub(crate) fn parameter_changes(&self) -> u64 {
         self.parameter_changes.load(Ordering::Relaxed)
     }
 
+    /// Changes whenever the server reports the session idle (see [`Shared::set_status`]).
     pub(crate) fn idle_marks(&self) -> u64 {
         self.idle_marks.load(Ordering::Acquire)
     }

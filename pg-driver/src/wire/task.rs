@@ -557,6 +557,9 @@ impl Task {
                         }
                         self.shared.set_status(self.read_buf[batch + 5]);
                     }
+                    self.shared
+                        .marks
+                        .frame(tag, &self.read_buf[batch + 5..batch + len]);
                     batch += len;
                     let Some(front) = self.pending.front_mut() else {
                         // An answer nobody asked for: a FATAL error before the server hangs up.
