@@ -75,6 +75,7 @@ pub async fn connect_over(
         auth_method: established.auth_method,
         client_addr: None,
         types: Default::default(),
+        version: Default::default(),
         next_id: Default::default(),
         statements: Default::default(),
         xacts: Default::default(),
