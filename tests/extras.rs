@@ -411,3 +411,33 @@ async fn reset_returns_to_autocommit_and_default_characteristics() {
         .unwrap();
     assert_eq!(isolation, "read committed");
 }
+
+#[tokio::test]
+async fn open_block_queues_the_begin_and_makes_transactions_savepoints() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    let other = sandbox.connect().await.unwrap();
+    db.execute("CREATE TABLE t (i int)").await.unwrap();
+    let refused = db.open_block().unwrap_err();
+    assert_class(&refused, &OperationError);
+    db.set_autocommit(false).unwrap();
+    db.open_block().unwrap();
+    // Open, or on its way: autocommit cannot change now, and a transaction is a savepoint.
+    assert_class(&db.set_autocommit(true).unwrap_err(), &OperationError);
+    let sp = db.xact();
+    sp.start().await.unwrap();
+    assert_eq!(sp.is_savepoint(), Some(true));
+    db.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    sp.commit().await.unwrap();
+    assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+    assert_eq!(
+        count(&other).await,
+        0,
+        "the savepoint's release commits nothing"
+    );
+    // Twice is once.
+    db.open_block().unwrap();
+    db.commit().await.unwrap();
+    assert_eq!(count(&other).await, 1);
+    db.set_autocommit(true).unwrap();
+}

@@ -178,6 +178,21 @@ impl Connection {
         Ok(())
     }
 
+    /// With autocommit off, opens the block now rather than before the next statement: its
+    /// `BEGIN` is queued at once and travels with the next request, with no round trip of
+    /// its own, and transactions started meanwhile ([`Connection::xact`]) are savepoints in
+    /// it. Does nothing when a block is open or on its way; refused with autocommit on
+    /// (OperationError), where there is no block to open lazily.
+    pub fn open_block(&self) -> Result<(), Error> {
+        let link = self.link();
+        if link.session.autocommit() {
+            return Err(operation(
+                "open_block opens autocommit off's block: turn autocommit off first",
+            ));
+        }
+        link.session.begin_if_needed(&link)
+    }
+
     /// The isolation level `set_session` gave the following transactions; None for the
     /// server's default (psycopg2's `isolation_level`; `SHOW default_transaction_isolation`
     /// tells what that is).

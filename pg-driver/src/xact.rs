@@ -291,7 +291,8 @@ impl Transaction {
             // or Connection::reset ended them.
             link.xacts.clear();
         }
-        let nested = status != TransactionStatus::Idle;
+        // A block begun lazily (autocommit off) that is on its way counts as open.
+        let nested = status != TransactionStatus::Idle || link.session.begin_pending();
         let (sql, savepoint) = if nested {
             if !characteristics.is_empty() {
                 return Err(operation(

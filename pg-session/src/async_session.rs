@@ -372,6 +372,9 @@ impl<F: RowForm> AsyncSession<F> {
         // Dropped before the end, the lease keeps `reset` set: the block is rolled back and
         // the session cleaned on its way back.
         conn.set_autocommit(false)?;
+        // The BEGIN is queued now, to go out with the first statement: transactions of the
+        // driver's that `work` starts are savepoints in the block.
+        conn.open_block()?;
         let outcome = {
             let execution = Execution::start(&conn.core.stats);
             execution.done(work(&conn).await)

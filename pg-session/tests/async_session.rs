@@ -683,3 +683,62 @@ async fn five_hundred_tasks_on_a_pool_of_ten_all_succeed_with_the_defaults() -> 
     assert!(report.busy + report.idle <= 10);
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_drivers_transactions_inside_a_session_transaction_are_savepoints() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_xact_nested"))
+        .pool_max_size(1)
+        .build()?;
+    session.query("CREATE TABLE xn (i int)", ()).await?;
+    let outcome = session
+        .xact(async |conn| {
+            // The first statement of the block is the inner transaction's own.
+            conn.xact()
+                .run(|x| async move { x.query_cached("INSERT INTO xn VALUES (1)", ()).await })
+                .await?;
+            let inner = conn.xact();
+            let rolled = inner
+                .run(|x| async move {
+                    x.query_cached("INSERT INTO xn VALUES (2)", ()).await?;
+                    x.query_cached("SELECT 1/0", ()).await
+                })
+                .await;
+            assert!(rolled.is_err());
+            assert_eq!(
+                conn.transaction_status(),
+                pg_driver::TransactionStatus::InTransaction,
+                "the inner failure rolled back to its savepoint only"
+            );
+            Err::<(), _>(pg_exceptions::Error::client(
+                &pg_exceptions::OperationError,
+                "the outer block fails",
+            ))
+        })
+        .await;
+    assert!(outcome.is_err());
+    assert_eq!(
+        text_of(&session, "SELECT count(*)::text FROM xn").await?,
+        "0",
+        "the outer rollback undid the inner commit"
+    );
+    session
+        .xact(async |conn| {
+            conn.xact()
+                .run(|x| async move { x.query_cached("INSERT INTO xn VALUES (3)", ()).await })
+                .await?;
+            conn.query_cached("INSERT INTO xn VALUES (4)", ()).await?;
+            Ok::<_, pg_exceptions::Error>(())
+        })
+        .await?;
+    assert_eq!(
+        text_of(
+            &session,
+            "SELECT string_agg(i::text, ',' ORDER BY i) FROM xn"
+        )
+        .await?,
+        "3,4"
+    );
+    Ok(())
+}

@@ -23,6 +23,12 @@ impl Connection {
         self.as_async().set_autocommit(on)
     }
 
+    /// With autocommit off, opens the block now, its BEGIN travelling with the next request:
+    /// see [`crate::Connection::open_block`].
+    pub fn open_block(&self) -> Result<(), Error> {
+        self.as_async().open_block()
+    }
+
     /// The isolation level `set_session` gave the following transactions; None for the
     /// server's default.
     pub fn isolation_level(&self) -> Option<Isolation> {
