@@ -98,8 +98,10 @@ pub struct AsyncSessionBuilder<F: RowForm = Mapping> {
 impl AsyncSessionBuilder<Mapping> {
     /// A builder for a session on `uri` with `queries`' defaults for `TornadoSession`.
     pub fn new(uri: impl Into<String>) -> AsyncSessionBuilder<Mapping> {
+        let mut options = Options::new(uri.into(), DEFAULT_ASYNC_MAX_SIZE);
+        options.acquire_timeout = crate::options::DEFAULT_ACQUIRE_TIMEOUT;
         AsyncSessionBuilder {
-            options: Options::new(uri.into(), DEFAULT_ASYNC_MAX_SIZE),
+            options,
             _form: PhantomData,
         }
     }

@@ -16,11 +16,13 @@ pub const DEFAULT_ASYNC_MAX_SIZE: usize = 25;
 /// a round trip when taken (see `AsyncSessionBuilder::check_idle_after`).
 pub const DEFAULT_CHECK_IDLE_AFTER: Duration = Duration::from_secs(5);
 
-/// How long taking a connection waits when the pool is at its maximum size and every
-/// connection is busy, before it fails with a pool-full error. `queries` fails at once; a
-/// service whose tasks outnumber its connections expects them to wait their turn, as
-/// deadpool (no timeout) and sqlx (30 s) make them: `acquire_timeout(Duration::ZERO)` gives
-/// `queries`' behaviour back.
+/// How long an [`AsyncSession`](crate::AsyncSession)'s query waits for a connection when the
+/// pool is at its maximum size and every connection is busy, before it fails with a
+/// pool-full error. `queries` fails at once; a service whose tasks outnumber its connections
+/// expects them to wait their turn, as deadpool (no timeout) and sqlx (30 s) make them:
+/// `acquire_timeout(Duration::ZERO)` gives `queries`' behaviour back. A blocking
+/// [`Session`](crate::Session) holds its connection for its whole life, so waiting for
+/// another is a hang more often than a turn: it fails at once by default, as in `queries`.
 pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The environment variable that overrides [`DEFAULT_MAX_SIZE`], as in `queries`.
@@ -93,7 +95,7 @@ impl Options {
             uri: SecretUri::new(uri),
             max_size,
             idle_ttl: DEFAULT_IDLE_TTL,
-            acquire_timeout: DEFAULT_ACQUIRE_TIMEOUT,
+            acquire_timeout: Duration::ZERO,
             autocommit: true,
             readonly: crate::routing::ReadRoute::Same,
             reset_always: false,
@@ -142,9 +144,9 @@ macro_rules! pool_setters {
         }
 
         /// How long to wait for a connection when the pool is at its maximum size and every
-        /// connection is busy: [`DEFAULT_ACQUIRE_TIMEOUT`](crate::DEFAULT_ACQUIRE_TIMEOUT),
-        /// 30 s, by default. Zero fails at once as `queries` does (a connection already on
-        /// its way back is still waited for).
+        /// connection is busy: by default [`DEFAULT_ACQUIRE_TIMEOUT`](crate::DEFAULT_ACQUIRE_TIMEOUT)
+        /// (30 s) for an async session, zero for a blocking one. Zero fails at once as
+        /// `queries` does (a connection already on its way back is still waited for).
         pub fn acquire_timeout(mut self, timeout: std::time::Duration) -> Self {
             self.options.acquire_timeout = timeout;
             self
