@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use crate::wire::answers::AnswerReceiver;
 use crate::wire::shared::Shared;
-use crate::wire::task::{OwnAnswer, READ_CHUNK, READ_MIN, Throttle, protocol};
+use crate::wire::task::{OwnAnswer, Throttle, protocol, reserve_read};
 
 /// The answers to one request, parsed on demand.
 pub(crate) struct Responses {
@@ -189,9 +189,8 @@ impl Responses {
                 return Poll::Ready(());
             };
             let parked = loan.get();
-            if parked.buf.capacity() - parked.buf.len() < READ_MIN {
-                parked.buf.reserve(READ_CHUNK);
-            }
+            // What was looked at has been handed over: at most an incomplete frame is left.
+            reserve_read(&mut parked.buf);
             match tokio_util::io::poll_read_buf(Pin::new(&mut parked.half), cx, &mut parked.buf) {
                 Poll::Ready(Ok(n)) if n > 0 => {}
                 // The end, or a failure: the task meets it too when it reads, and fails the
@@ -230,28 +229,38 @@ impl Responses {
         if let Some(throttle) = &self.throttle {
             throttle.consumed(chunk.len());
         }
-        if self.buf.is_empty() {
-            self.buf = chunk;
-        } else {
-            self.buf.extend_from_slice(&chunk);
+        // Chunks are split off one read buffer in order: what is left of the last one and
+        // the next are usually adjacent in it, and join without a copy.
+        self.buf.unsplit(chunk);
+    }
+
+    /// The next item parsed from the buffer. A buffer left empty lets go of the read
+    /// buffer it was split from: the items handed out share that allocation (a big value
+    /// is one), and an empty remnant would keep it alive until the next chunk came.
+    #[inline]
+    fn parse<T>(&mut self, parse: Parser<T>) -> Result<Option<T>, Error> {
+        let item = parse(&mut self.buf)?;
+        if item.is_some() && self.buf.is_empty() {
+            self.buf = BytesMut::new();
         }
+        Ok(item)
     }
 
     fn buffered_with<T>(&mut self, parse: Parser<T>) -> Result<Option<T>, Error> {
-        if let Some(item) = parse(&mut self.buf)? {
+        if let Some(item) = self.parse(parse)? {
             return Ok(Some(item));
         }
         if self.direct.is_some() {
             // Only what was read already: no waiting, and no waker to leave with the socket.
             self.look();
             if self.direct.is_some() {
-                return parse(&mut self.buf);
+                return self.parse(parse);
             }
         }
         match self.rx.try_recv() {
             Ok(Ok(chunk)) => {
                 self.take(chunk);
-                parse(&mut self.buf)
+                self.parse(parse)
             }
             Ok(Err(error)) => Err(error),
             Err(_) => Ok(None),
@@ -260,7 +269,7 @@ impl Responses {
 
     async fn next_with<T>(&mut self, shared: &Shared, parse: Parser<T>) -> Result<T, Error> {
         loop {
-            if let Some(item) = parse(&mut self.buf)? {
+            if let Some(item) = self.parse(parse)? {
                 return Ok(item);
             }
             if self.direct.is_some() {

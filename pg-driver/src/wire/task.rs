@@ -254,11 +254,50 @@ pub(crate) fn spawn(socket: Socket, read_buf: BytesMut, shared: Arc<Shared>) -> 
     Requests { tx, direct }
 }
 
-pub(crate) const READ_CHUNK: usize = 64 * 1024;
+/// How much the read buffer grows by when it runs short between messages.
+const READ_CHUNK: usize = 64 * 1024;
 /// The least room a read is offered: below it, the buffer grows by [`READ_CHUNK`]. Growing
 /// only then (not before every read) keeps small answers from costing an allocation each:
 /// the frames handed out still share the buffer, so growing it means a new one.
-pub(crate) const READ_MIN: usize = 16 * 1024;
+const READ_MIN: usize = 16 * 1024;
+/// The most room reserved at once for the rest of a message whose header has arrived. The
+/// length word is the server's (up to 2 GiB): a bigger message still arrives whole, the
+/// buffer growing by doubling beyond this.
+const READ_AHEAD_MAX: usize = 64 << 20;
+
+/// Makes room in `buf` for the next read from the socket. `buf` holds nothing, or the start
+/// of an incomplete frame: once that frame's header is in, room for the whole frame (up to
+/// [`READ_AHEAD_MAX`] more) is reserved at once, so a big message (a 1 MiB value) is read into one allocation, where
+/// growing [`READ_CHUNK`] at a time copied what was read so far at each growth (into a new
+/// buffer while earlier frames still shared the old one) and left the freed buffers behind.
+/// A frame that has its room already is read to its end, however little room that leaves.
+/// Otherwise (small frames, no header yet) the buffer grows by [`READ_CHUNK`] when it has
+/// under [`READ_MIN`] free.
+pub(crate) fn reserve_read(buf: &mut BytesMut) {
+    let free = buf.capacity() - buf.len();
+    let frame = match buf.get(1..5) {
+        Some(&[a, b, c, d]) => u32::from_be_bytes([a, b, c, d]) as usize + 1,
+        _ => 0,
+    };
+    let missing = frame.saturating_sub(buf.len());
+    if missing > free {
+        let room = missing.min(READ_AHEAD_MAX);
+        if buf.len() <= READ_CHUNK {
+            // The frame's first read: one allocation of its size, what came so far copied.
+            // (Growing the small buffer in place instead left glibc's per-thread arenas
+            // holding more of the freed frames: a higher peak on a multi-threaded runtime.)
+            let mut fresh = BytesMut::with_capacity(buf.len() + room);
+            fresh.extend_from_slice(buf);
+            *buf = fresh;
+        } else {
+            // A frame past READ_AHEAD_MAX: the buffer doubles, copies amortised.
+            buf.reserve(room);
+        }
+    } else if free < READ_MIN && frame < READ_MIN {
+        buf.reserve(READ_CHUNK);
+    }
+}
+
 const WRITE_HIGH_WATER: usize = 256 * 1024;
 
 pub(crate) struct Task {
@@ -444,9 +483,8 @@ impl Task {
             if self.throttled(cx) {
                 return Poll::Ready(Ok(progressed));
             }
-            if self.read_buf.capacity() - self.read_buf.len() < READ_MIN {
-                self.read_buf.reserve(READ_CHUNK);
-            }
+            // Routing left at most an incomplete frame at the front.
+            reserve_read(&mut self.read_buf);
             match tokio_util::io::poll_read_buf(Pin::new(&mut self.socket), cx, &mut self.read_buf)
             {
                 Poll::Ready(Ok(0)) => {
@@ -729,5 +767,68 @@ impl Future for Task {
                 return Poll::Pending;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{READ_AHEAD_MAX, READ_CHUNK, READ_MIN, reserve_read};
+    use bytes::{BufMut, BytesMut};
+
+    /// The first `have` bytes of a frame whose length word says `len`.
+    fn partial(len: u32, have: usize) -> BytesMut {
+        let mut buf = BytesMut::new();
+        buf.put_u8(b'D');
+        buf.put_u32(len);
+        buf.resize(have.max(5), b'x');
+        buf
+    }
+
+    #[test]
+    fn a_frame_whose_header_is_in_gets_room_for_all_of_it_at_once() {
+        let mut buf = partial(1 << 20, 10_000);
+        reserve_read(&mut buf);
+        assert!(buf.capacity() > 1 << 20, "{}", buf.capacity());
+        // Not twice over: one allocation of about the frame's size.
+        assert!(
+            buf.capacity() < (1 << 20) + READ_CHUNK,
+            "{}",
+            buf.capacity()
+        );
+        // Room enough already: nothing moves.
+        let before = buf.capacity();
+        buf.resize((1 << 20) - 100, b'x');
+        reserve_read(&mut buf);
+        assert_eq!(buf.capacity(), before);
+    }
+
+    #[test]
+    fn a_claimed_length_reserves_no_more_than_the_bound() {
+        let mut buf = partial(0x7fff_fff0, 5);
+        reserve_read(&mut buf);
+        assert!(buf.capacity() >= READ_AHEAD_MAX);
+        assert!(buf.capacity() < 2 * READ_AHEAD_MAX, "{}", buf.capacity());
+    }
+
+    #[test]
+    fn small_answers_grow_the_buffer_by_chunks_only_when_short() {
+        let mut buf = BytesMut::new();
+        reserve_read(&mut buf);
+        assert!(buf.capacity() >= READ_CHUNK);
+        let room = buf.capacity();
+        // A header cut short, and a small frame with room to spare: no growth.
+        buf.put_slice(&[b'D', 0, 0]);
+        reserve_read(&mut buf);
+        let mut small = partial(100, 20);
+        small.reserve(READ_CHUNK);
+        let small_room = small.capacity();
+        reserve_read(&mut small);
+        assert_eq!((buf.capacity(), small.capacity()), (room, small_room));
+        // Under READ_MIN free: another chunk.
+        let mut full = BytesMut::with_capacity(READ_CHUNK);
+        full.resize(READ_CHUNK - READ_MIN + 1, 0);
+        full[1..5].copy_from_slice(&100u32.to_be_bytes());
+        reserve_read(&mut full);
+        assert!(full.capacity() - full.len() >= READ_CHUNK);
     }
 }
