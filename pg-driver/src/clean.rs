@@ -78,7 +78,9 @@ impl Connection {
     ///
     /// One round trip (two when statements prepared in SQL are deallocated). Cursors and
     /// advisory locks of the driver learn of it as of a [`reset`](Connection::reset), when it
-    /// is queued. Servers older than 9.4 get a [`reset`](Connection::reset) instead.
+    /// is queued: dropped after that, the cleaning still runs (the connection task sends it
+    /// whatever becomes of the caller), but statements prepared in SQL may stay. Servers
+    /// older than 9.4 get a [`reset`](Connection::reset) instead.
     pub async fn clean(&self) -> Result<(), Error> {
         let old = self
             .version_info()

@@ -578,6 +578,24 @@ async fn a_failed_commit_is_the_error_and_nothing_commits() -> R {
         text_of(&session, "SELECT count(*)::text FROM xc_child").await?,
         "0"
     );
+    // Work that swallowed an error inside the block: COMMIT rolls back, and says so.
+    let swallowed = session
+        .xact(async |conn| {
+            conn.query_cached("INSERT INTO xc_parent VALUES (8)", ())
+                .await?;
+            assert!(conn.query_cached("SELECT 1/0", ()).await.is_err());
+            Ok::<_, pg_exceptions::Error>(())
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        swallowed.is_a(&pg_exceptions::InFailedTransactionError),
+        "{swallowed}"
+    );
+    assert_eq!(
+        text_of(&session, "SELECT count(*)::text FROM xc_parent").await?,
+        "0"
+    );
     // The connection is usable and outside any block.
     let again = session
         .xact(async |conn| {
