@@ -460,7 +460,7 @@ impl World {
             Kind::Scope => {
                 // Not a multiple of 1024: the server would show that in MB (8192kB is "8MB").
                 let kb: u32 = rng.random_range(64..9999);
-                let value = format!("{}kB", if kb % 1024 == 0 { kb + 1 } else { kb });
+                let value = format!("{}kB", if kb.is_multiple_of(1024) { kb + 1 } else { kb });
                 let run = async {
                     let scope = db.settings().scope([("work_mem", value.as_str())]).await?;
                     let now = db.settings().get("work_mem").await?;
