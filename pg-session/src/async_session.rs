@@ -145,7 +145,8 @@ impl<F: RowForm> AsyncSessionBuilder<F> {
 
     /// The session; nothing connects until it is used.
     pub fn build(self) -> Result<AsyncSession<F>, Error> {
-        let (write, reads) = crate::routing::routes("AsyncSession", &self.options)?;
+        // queries and sprockets name the pool of a TornadoSession, the async session, so.
+        let (write, reads) = crate::routing::routes("TornadoSession", &self.options)?;
         let depth = self.options.pipeline_depth;
         let lanes = (depth > 1 && !self.options.reset_always).then(|| Arc::new(Lanes::new(depth)));
         Ok(AsyncSession {
@@ -471,8 +472,10 @@ impl<F: RowForm> AsyncSession<F> {
         Ok(())
     }
 
-    /// The pool id: the MD5 of `"AsyncSession:<uri>"` (followed by `+category-…` for a
-    /// session with a [category](AsyncSessionBuilder::category)).
+    /// The pool id: the MD5 of `"TornadoSession:<uri>"`, as `queries` and
+    /// `sprockets.clients.postgresql` compute a `TornadoSession`'s, so both languages name a
+    /// pool alike (followed by `+category-…` for a session with a
+    /// [category](AsyncSessionBuilder::category)).
     pub fn pid(&self) -> &str {
         &self.pid
     }

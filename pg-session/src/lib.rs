@@ -77,8 +77,8 @@
 //! A blocking session takes its read connection on first use and holds it until it ends.
 //!
 //! Pool ids: the write pool's is [`pool_id`] of the kind and URI as usual, except under
-//! `standby_reads`, where the kind is `Session[read-write]` (`AsyncSession[read-write]`); the
-//! read pool's kind is `Session[read-only]` (`AsyncSession[read-only]`), with the read URI.
+//! `standby_reads`, where the kind is `Session[read-write]` (`TornadoSession[read-write]`); the
+//! read pool's kind is `Session[read-only]` (`TornadoSession[read-only]`), with the read URI.
 //! Both pools take the session's size, idle TTL and acquire timeout.
 //!
 //! ```no_run

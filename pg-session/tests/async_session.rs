@@ -20,7 +20,7 @@ async fn results_hold_their_connection_until_dropped() -> R {
         .pool_max_size(1)
         .acquire_timeout(Duration::from_millis(200))
         .build()?;
-    assert_eq!(session.pid(), pool_id("AsyncSession", &uri));
+    assert_eq!(session.pid(), pool_id("TornadoSession", &uri));
     assert_ne!(session.pid(), pool_id("Session", &uri));
 
     let held = session.query("SELECT pg_backend_pid() AS pid", ()).await?;

@@ -168,7 +168,7 @@ async fn async_sessions_route_reads_too() -> R {
         .pool_max_size(1)
         .standby_reads(true)
         .build()?;
-    assert_eq!(session.pid(), pool_id("AsyncSession[read-write]", &uri));
+    assert_eq!(session.pid(), pool_id("TornadoSession[read-write]", &uri));
     let written = session.query(WHERE, ()).await?;
     assert_eq!(written.as_dict()?["port"], Value::Int4(i32::from(p)));
     drop(written);
@@ -187,7 +187,7 @@ async fn async_sessions_route_reads_too() -> R {
     );
     assert_eq!(
         conn.pool_id(),
-        pool_id("AsyncSession[read-only]", &uri).as_str()
+        pool_id("TornadoSession[read-only]", &uri).as_str()
     );
     conn.release().await;
     let reads = session.readonly_pool().unwrap().report();
