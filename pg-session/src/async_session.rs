@@ -614,9 +614,6 @@ fn give_back(core: &Arc<Core<Connection>>, conn: Connection, reset: bool) -> Opt
         return None;
     }
     core.returning();
-    core.stats
-        .cleanings
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Some(Returning {
         core: core.clone(),
         conn: Some(conn),
@@ -625,7 +622,7 @@ fn give_back(core: &Arc<Core<Connection>>, conn: Connection, reset: bool) -> Opt
 
 /// Drops what the last user left in the connection's side channel: its message hook,
 /// notices and notifications.
-fn forget_side_channel(conn: &Connection) {
+pub(crate) fn forget_side_channel(conn: &Connection) {
     conn.set_message_hook(None);
     conn.clear_notices();
     drop(conn.take_notifications());

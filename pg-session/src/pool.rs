@@ -476,9 +476,10 @@ impl<C: Pooled> Core<C> {
         self.shut_down.load(Ordering::Acquire)
     }
 
-    /// Marks a busy connection as on its way back (being reset).
+    /// Marks a busy connection as on its way back (being cleaned), and counts the cleaning.
     pub(crate) fn returning(&self) {
         self.lock().returning += 1;
+        self.stats.cleanings.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Gives a slot back: with the connection to keep idle, or without (it failed to open,

@@ -396,14 +396,9 @@ impl Drop for Lease {
         self.core.returning();
         let inner = conn.as_async();
         inner.set_message_hook(None);
-        self.core
-            .stats
-            .cleanings
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let reset = async { tokio::time::timeout(CHECK_TIMEOUT, inner.clean()).await };
         let clean = matches!(conn.block_on(reset), Ok(Ok(Ok(()))));
-        inner.clear_notices();
-        drop(inner.take_notifications());
+        crate::async_session::forget_side_channel(inner);
         if clean {
             self.core.release(Some(conn), true);
         } else {
