@@ -147,3 +147,54 @@ async fn session_marks_move_for_commands_that_may_leave_state() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_cleaning_dropped_at_any_poll_leaves_the_connection_in_sync() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    let mut completed = false;
+    for polls in 0..40 {
+        db.execute(&format!(
+            "SET work_mem = '7MB'; PREPARE mine{polls} AS SELECT 2; BEGIN; SELECT 1"
+        ))
+        .await
+        .unwrap();
+        let began = {
+            let cleaning = db.clean();
+            let mut cleaning = std::pin::pin!(cleaning);
+            let mut polled = 0;
+            loop {
+                if polled == polls {
+                    break polled > 0;
+                }
+                polled += 1;
+                let step =
+                    std::future::poll_fn(|cx| std::task::Poll::Ready(cleaning.as_mut().poll(cx)))
+                        .await;
+                if let std::task::Poll::Ready(result) = step {
+                    result.unwrap();
+                    completed = true;
+                    break true;
+                }
+                tokio::task::yield_now().await;
+            }
+        };
+        // Whatever the poll it was dropped at, the next statement gets its own answer.
+        assert_eq!(
+            text(&db, "SELECT 40 + 2").await,
+            "42",
+            "after {polls} polls"
+        );
+        if began {
+            // Queued on its first poll: it ran, whatever became of the caller.
+            assert_eq!(db.transaction_status(), TransactionStatus::Idle, "{polls}");
+            assert_ne!(text(&db, "SHOW work_mem").await, "7MB", "{polls}");
+        } else {
+            db.execute("ROLLBACK").await.unwrap();
+        }
+        if completed {
+            break;
+        }
+    }
+    assert!(completed, "a cleaning ran to its end");
+}
