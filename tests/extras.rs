@@ -3,7 +3,12 @@
 //! status in psycopg2's terms, notifications, and the blocking facade.
 
 mod common;
+#[allow(dead_code)] // only counts messages: the ways to break the protocol go unused
+#[path = "support/proxy.rs"]
+mod proxy;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use pg_driver::{
@@ -440,4 +445,170 @@ async fn open_block_queues_the_begin_and_makes_transactions_savepoints() {
     db.commit().await.unwrap();
     assert_eq!(count(&other).await, 1);
     db.set_autocommit(true).unwrap();
+}
+
+/// Counts, through a proxy, the simple Query messages the driver sends and the
+/// ReadyForQuery messages the server answers with: one ReadyForQuery is one server cycle.
+struct Cycles {
+    queries: Arc<AtomicUsize>,
+    readies: Arc<AtomicUsize>,
+    _proxy: proxy::Proxy,
+    port: u16,
+}
+
+impl Cycles {
+    async fn start() -> Cycles {
+        let (queries, readies) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let plan: proxy::Plan = Arc::new({
+            let (queries, readies) = (queries.clone(), readies.clone());
+            move |way, tag, _: &[u8]| {
+                match (way, tag) {
+                    (proxy::Way::ToServer, b'Q') => queries.fetch_add(1, Ordering::SeqCst),
+                    (proxy::Way::ToClient, b'Z') => readies.fetch_add(1, Ordering::SeqCst),
+                    _ => 0,
+                };
+                proxy::Action::Forward
+            }
+        });
+        let t = common::temporal();
+        let server = format!("{}:{}", t.host(), t.port()).parse().unwrap();
+        let proxy = proxy::Proxy::start(server, plan).await;
+        let port = proxy.port;
+        Cycles {
+            queries,
+            readies,
+            _proxy: proxy,
+            port,
+        }
+    }
+
+    async fn connect(&self, sandbox: &pg_cluster::Sandbox<'_>, extra: &str) -> Connection {
+        let t = common::temporal();
+        let iri = format!(
+            "pq://{}@127.0.0.1:{}/{}?[sslmode]=disable&search_path={}{extra}",
+            t.user(),
+            self.port,
+            t.database(),
+            sandbox.search_path(),
+        );
+        pg_driver::Connector::new(
+            pg_driver::params::Keywords::parse(&iri)
+                .and_then(|k| k.build())
+                .unwrap(),
+        )
+        .connect()
+        .await
+        .unwrap()
+    }
+
+    /// (Query messages, ReadyForQuery messages) since the last look.
+    fn take(&self) -> (usize, usize) {
+        (
+            self.queries.swap(0, Ordering::SeqCst),
+            self.readies.swap(0, Ordering::SeqCst),
+        )
+    }
+}
+
+#[tokio::test]
+async fn autocommit_off_sends_the_begin_in_front_of_an_extended_request() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let other = sandbox.connect().await.unwrap();
+    other.execute("CREATE TABLE t (i int)").await.unwrap();
+    for extra in ["", "&[prepared_statements]=unnamed"] {
+        let cycles = Cycles::start().await;
+        let db = cycles.connect(&sandbox, extra).await;
+        db.execute("TRUNCATE t").await.unwrap();
+        let insert = db.prepare("INSERT INTO t VALUES ($1)").await.unwrap();
+        let cached = "INSERT INTO t VALUES ($1 + 100)";
+        db.query_cached(cached, (0i32,)).await.unwrap();
+        db.execute("TRUNCATE t").await.unwrap();
+        db.set_autocommit(false).unwrap();
+        cycles.take();
+        // A statement of the extended protocol: its BEGIN rides in front of it, under its
+        // Sync, with no simple Query and no ReadyForQuery of its own.
+        db.query_cached(cached, (1i32,)).await.unwrap();
+        assert_eq!(cycles.take(), (0, 1), "{extra}: one server cycle");
+        assert_eq!(db.get_transaction_status(), PqTransactionStatus::InTrans);
+        assert_eq!(count(&other).await, 0);
+        db.commit().await.unwrap();
+        assert_eq!(count(&other).await, 1);
+        cycles.take();
+        // open_block promises the block; a prepared statement's execution begins it.
+        db.open_block().unwrap();
+        assert_eq!(cycles.take(), (0, 0), "open_block sends nothing");
+        insert.call((2i32,)).await.unwrap();
+        assert_eq!(cycles.take(), (0, 1), "{extra}: one server cycle");
+        db.rollback().await.unwrap();
+        assert_eq!(count(&other).await, 1, "rolled back");
+        // A block promised and ended before any statement costs nothing.
+        cycles.take();
+        db.open_block().unwrap();
+        db.commit().await.unwrap();
+        db.open_block().unwrap();
+        db.rollback().await.unwrap();
+        assert_eq!(cycles.take(), (0, 0), "nothing to end on the server");
+        assert_eq!(db.get_transaction_status(), PqTransactionStatus::Idle);
+        // A simple query gets a BEGIN of its own before it.
+        db.execute("INSERT INTO t VALUES (3)").await.unwrap();
+        assert_eq!(cycles.take(), (2, 2), "{extra}: BEGIN, then the statement");
+        db.commit().await.unwrap();
+        assert_eq!(count(&other).await, 2);
+        // A statement that fails in a carried block leaves it failed, as a failed statement
+        // after a BEGIN of its own would.
+        let failed = db.query("SELECT 1 / $1", (0i32,)).await.unwrap_err();
+        assert!(failed.is_a(&pg_exceptions::ZeroDivisionError), "{failed}");
+        assert_eq!(db.transaction_status(), pg_api::TransactionStatus::Failed);
+        assert_class(&db.commit().await.unwrap_err(), &InFailedTransactionError);
+        db.set_autocommit(true).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_carried_begin_dropped_at_any_poll_leaves_the_block_known_and_commits_nothing() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let other = sandbox.connect().await.unwrap();
+    other.execute("CREATE TABLE t (i int)").await.unwrap();
+    let db = sandbox.connect().await.unwrap();
+    db.set_autocommit(false).unwrap();
+    for polls in 0..12 {
+        if polls % 2 == 0 {
+            db.open_block().unwrap();
+        }
+        let mut insert = Box::pin(db.query("INSERT INTO t VALUES ($1)", (polls,)));
+        let mut polled = 0;
+        let finished = loop {
+            if polled == polls {
+                break false;
+            }
+            polled += 1;
+            let step =
+                std::future::poll_fn(|cx| std::task::Poll::Ready(insert.as_mut().poll(cx))).await;
+            if step.is_ready() {
+                break true;
+            }
+            tokio::task::yield_now().await;
+        };
+        drop(insert);
+        // Whatever the poll it was dropped at: a queued INSERT runs in the block, and the
+        // connection knows it is in one; nothing runs outside a block.
+        let echo: i32 = db.query_first("SELECT $1::int4", (polls,)).await.unwrap();
+        assert_eq!(echo, polls, "after {polls} polls");
+        assert_eq!(
+            db.transaction_status(),
+            pg_api::TransactionStatus::InTransaction,
+            "after {polls} polls"
+        );
+        assert!(
+            db.set_autocommit(true).is_err(),
+            "in a block after {polls} polls"
+        );
+        db.rollback().await.unwrap();
+        assert_eq!(
+            count(&other).await,
+            0,
+            "after {polls} polls (finished: {finished})"
+        );
+        assert_eq!(db.transaction_status(), pg_api::TransactionStatus::Idle);
+    }
 }

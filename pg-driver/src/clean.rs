@@ -89,6 +89,8 @@ impl Connection {
             return self.reset().await;
         }
         let link = self.link();
+        // A block promised that no request began has nothing to roll back.
+        link.session.forget_owed();
         let sql = match in_block(&link) {
             true => format!("ROLLBACK; {CLEAN}"),
             false => CLEAN.to_owned(),

@@ -282,6 +282,10 @@ fn textual(ty: &postgres_types::Type) -> bool {
 }
 
 /// A streamed execution's answer (see [`Statement::stream`]).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the reader is the common case: boxing it would cost an allocation per execution"
+)]
 pub(crate) enum Start {
     /// The execution is queued.
     Now(Reader),

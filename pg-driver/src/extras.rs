@@ -178,11 +178,14 @@ impl Connection {
         Ok(())
     }
 
-    /// With autocommit off, opens the block now rather than before the next statement: its
-    /// `BEGIN` is queued at once and travels with the next request, with no round trip of
-    /// its own, and transactions started meanwhile ([`Connection::xact`]) are savepoints in
-    /// it. Does nothing when a block is open or on its way; refused with autocommit on
-    /// (OperationError), where there is no block to open lazily.
+    /// With autocommit off, opens the block now rather than at the next statement: the
+    /// connection counts as in a block at once (transactions started meanwhile,
+    /// [`Connection::xact`], are savepoints in it), and its `BEGIN` goes out with the next
+    /// request, with no round trip of its own (in front of its messages, under its Sync,
+    /// when it is a request of the extended protocol). A block ended before any request
+    /// began it (`commit`, `rollback`, `clean`, `reset`) costs nothing. Does nothing when a
+    /// block is open or on its way; refused with autocommit on (OperationError), where there
+    /// is no block to open lazily.
     pub fn open_block(&self) -> Result<(), Error> {
         let link = self.link();
         if link.session.autocommit() {
@@ -190,7 +193,10 @@ impl Connection {
                 "open_block opens autocommit off's block: turn autocommit off first",
             ));
         }
-        link.session.begin_if_needed(&link)
+        if !in_block(&link) {
+            link.session.owe_block();
+        }
+        Ok(())
     }
 
     /// The isolation level `set_session` gave the following transactions; None for the
@@ -327,6 +333,8 @@ impl Connection {
         if link.shared.is_closed() {
             return Err(self.context(link.shared.closed_error()));
         }
+        // A block promised that no request began has nothing to end on the server.
+        link.session.forget_owed();
         if !in_block(&link) {
             return Ok(Vec::new());
         }
@@ -356,6 +364,7 @@ impl Connection {
     pub(crate) async fn discard_all(&self) -> Result<(), Error> {
         const SQL: &str = "DISCARD ALL";
         let link = self.link();
+        link.session.forget_owed();
         let mut responses = send_unbegun(&link, SQL, &[]).map_err(|e| self.context(e))?;
         link.resets
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);

@@ -41,6 +41,10 @@ macro_rules! boxed_stream {
 /// An execution's answer for a stream: what is already buffered is taken synchronously, and
 /// only waiting for more goes through a future (the reader moves into it, and back when the
 /// wait is over), so a row costs no future of its own.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "the reader is the common case: boxing it would cost an allocation per stream"
+)]
 pub(crate) enum Pump {
     /// The statement is being prepared again after a reset; the execution follows.
     Starting(BoxFuture<'static, Result<Reader, Error>>),

@@ -11,7 +11,7 @@ pub(crate) mod session;
 pub(crate) mod statements;
 
 use crate::wire::hooks::MessageHook;
-use crate::wire::responses::Responses;
+use crate::wire::responses::{Responses, carries_prefix};
 use crate::wire::shared::Shared;
 use crate::wire::startup::AuthMethod;
 use crate::wire::task::{Body, BodyStream, Request, Responder, Throttle};
@@ -160,13 +160,27 @@ impl Link {
         Ok((self.request_full(ask)?, Body { tx }))
     }
 
-    fn request_full(&self, ask: Ask) -> Result<Responses, Error> {
+    fn request_full(&self, mut ask: Ask) -> Result<Responses, Error> {
         if self.shared.is_closed() {
             return Err(self.shared.closed_error());
         }
-        if ask.statements {
-            // psycopg2's lazy BEGIN when autocommit is off; one relaxed load when it is on.
-            self.session.begin_if_needed(self)?;
+        // psycopg2's lazy BEGIN when autocommit is off; one relaxed load when it is on. The
+        // decision is held until the request is queued.
+        let mut begin = match ask.statements {
+            true => self.session.begin_if_needed(self, || {
+                ask.body.is_none() && ask.copy_in.is_none() && carries_prefix(&ask.bytes)
+            })?,
+            false => None,
+        };
+        let (mut carrying, mut prefix) = (None, 0);
+        if let Some((front, token)) = begin.as_mut().and_then(|b| b.carry.take()) {
+            let mut bytes = BytesMut::with_capacity(front.len() + ask.bytes.len());
+            bytes.extend_from_slice(&front);
+            bytes.extend_from_slice(&ask.bytes);
+            ask.bytes = bytes.freeze();
+            carrying = Some(token);
+            // ParseComplete, BindComplete and the BEGIN's CommandComplete.
+            prefix = 3;
         }
         let (tx, rx) = crate::wire::answers::channel();
         // A plain request (no body, not streamed, no copy-in to refuse) may have its answer
@@ -179,6 +193,7 @@ impl Link {
             hook: ask.hook,
             throttle: ask.throttle.clone(),
             active: Some(self.session.in_flight()),
+            carrying,
             copy_in: ask.copy_in,
         };
         let request = Request {
@@ -188,12 +203,19 @@ impl Link {
             terminate: false,
         };
         let closed = |_| self.shared.closed_error();
-        if !own {
+        let mut responses = if !own {
             self.tx.submit(request).map_err(closed)?;
-        } else if let Some(own) = self.tx.submit_reading(request).map_err(closed)? {
-            return Ok(Responses::own(rx, own, self.shared.clone()));
-        }
-        Ok(Responses::new(rx, ask.throttle))
+            Responses::new(rx, ask.throttle)
+        } else {
+            match self.tx.submit_reading(request).map_err(closed)? {
+                Some(own) => Responses::own(rx, own, self.shared.clone()),
+                None => Responses::new(rx, ask.throttle),
+            }
+        };
+        responses.skip_prefix(prefix);
+        // Only now may another caller's request follow: the BEGIN went out first.
+        drop(begin);
+        Ok(responses)
     }
 
     /// Queues a Terminate; the task closes the socket once it is written.

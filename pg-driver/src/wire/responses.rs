@@ -20,6 +20,29 @@ pub(crate) struct Responses {
     /// Set while the request's own handle reads the answer from the socket (see
     /// [`crate::wire::task::Parked`]); the answers come through `rx` before and after.
     direct: Option<Direct>,
+    /// How many answers to messages put in front of the request's own (see
+    /// [`Responses::skip_prefix`]) are still to be passed over.
+    prefix: u8,
+}
+
+/// Whether a request of these bytes may carry other messages of the extended protocol in
+/// front of its own, under its Sync: it begins with a Parse, or with a Bind of a named
+/// statement (a Bind of the unnamed statement would find the one the messages in front
+/// parsed).
+pub(crate) fn carries_prefix(bytes: &[u8]) -> bool {
+    match bytes.first() {
+        Some(b'P') => true,
+        Some(b'B') => {
+            // 'B', length, the portal's name and its NUL, then the statement's name.
+            let body = bytes.get(5..).unwrap_or_default();
+            let statement = body
+                .iter()
+                .position(|&b| b == 0)
+                .map(|end| &body[end + 1..]);
+            statement.is_some_and(|name| name.first().is_some_and(|&b| b != 0))
+        }
+        _ => false,
+    }
 }
 
 /// Reading one's own answer with the task's lent reading end.
@@ -104,7 +127,16 @@ impl Responses {
             buf: BytesMut::new(),
             throttle,
             direct: None,
+            prefix: 0,
         }
+    }
+
+    /// Passes over the answers to `n` messages put in front of the request's own: each
+    /// ParseComplete, BindComplete or CommandComplete; an ErrorResponse among them ends the
+    /// passing over and is read as the request's (the server skipped the rest up to the
+    /// Sync).
+    pub(crate) fn skip_prefix(&mut self, n: u8) {
+        self.prefix = n;
     }
 
     /// The answers to a request whose handle reads them itself, with the task's reading end.
@@ -118,6 +150,7 @@ impl Responses {
                 shared,
                 scanned: 0,
             }),
+            prefix: 0,
         }
     }
 
@@ -239,11 +272,35 @@ impl Responses {
     /// is one), and an empty remnant would keep it alive until the next chunk came.
     #[inline]
     fn parse<T>(&mut self, parse: Parser<T>) -> Result<Option<T>, Error> {
+        if self.prefix > 0 && !self.pass_prefix() {
+            return Ok(None);
+        }
         let item = parse(&mut self.buf)?;
         if item.is_some() && self.buf.is_empty() {
             self.buf = BytesMut::new();
         }
         Ok(item)
+    }
+
+    /// Passes over the prefix's answers in the buffer; false when more must be read first.
+    #[cold]
+    fn pass_prefix(&mut self) -> bool {
+        while self.prefix > 0 {
+            let Some(header) = self.buf.get(..5) else {
+                return false;
+            };
+            let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+            match header[0] {
+                b'1' | b'2' | b'C' if self.buf.len() > len => {
+                    bytes::Buf::advance(&mut self.buf, len + 1);
+                    self.prefix -= 1;
+                }
+                b'1' | b'2' | b'C' if (4..=i32::MAX as usize).contains(&len) => return false,
+                // An error, or something malformed: the request's parser reads it.
+                _ => self.prefix = 0,
+            }
+        }
+        true
     }
 
     fn buffered_with<T>(&mut self, parse: Parser<T>) -> Result<Option<T>, Error> {

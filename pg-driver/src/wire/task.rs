@@ -49,6 +49,11 @@ pub(crate) struct Responder {
     pub(crate) throttle: Option<Arc<Throttle>>,
     /// Counts the request as in flight (psycopg2's ACTIVE) until its answer is handed over.
     pub(crate) active: Option<InFlight>,
+    /// Counts a request that carries another's messages in front of its own (autocommit
+    /// off's BEGIN) until its answer ends: the responder is dropped there, after the answer's
+    /// ReadyForQuery set the transaction status.
+    #[allow(dead_code, reason = "held for its Drop")]
+    pub(crate) carrying: Option<InFlight>,
     /// For a request that may run COPY FROM STDIN without a body to feed it (a COPY statement
     /// called, or SQL text that may hold one): what to write when the server asks for the
     /// data (CopyFail, and Sync for an extended-protocol request, whose own Sync the server
