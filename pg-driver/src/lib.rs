@@ -13,6 +13,10 @@
 //! db.close();
 //! # Ok(()) }
 //! ```
+//!
+//! The query interface also takes named parameters, psycopg2's `%(name)s` or `:name`, with
+//! values by name ([`NamedParams`]): [`Connection::query_named`] and its siblings rewrite the
+//! statement to `$n` placeholders (never putting a value into the text); see [`NamedQuery`].
 #![warn(missing_docs)]
 
 mod alock;
