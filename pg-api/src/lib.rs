@@ -5,7 +5,8 @@
 //! so the traits work in multi-threaded runtimes and behind `dyn`-free generics.
 //!
 //! The contracts: connections, connectors and what a session offers ([`Database`]:
-//! statements with their parameters, [`Params`], cursors, transactions, settings, stored
+//! statements with their parameters, [`Params`] by position or [`NamedParams`] by name
+//! through [`NamedQuery`], cursors, transactions, settings, stored
 //! procedures, LISTEN / NOTIFY), and installations and clusters ([`Installation`],
 //! [`Cluster`]).
 //!
@@ -31,6 +32,7 @@ use std::time::Duration;
 pub use pg_exceptions::{Error, Message};
 
 mod cluster;
+mod named;
 mod notify;
 mod objects;
 mod params;
@@ -40,6 +42,7 @@ mod status;
 mod version;
 
 pub use cluster::{Cluster, Installation};
+pub use named::{NamedParams, NamedQuery};
 pub use notify::{Notification, Notifications, NotifyEvent};
 pub use objects::{Settings, StoredProcedure, Transaction};
 pub use params::Params;

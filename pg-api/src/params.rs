@@ -4,7 +4,7 @@ use bytes::BytesMut;
 use pg_types::{Row, Value};
 use postgres_types::{Format, IsNull, Kind, ToSql, Type, WrongType};
 
-type BoxError = Box<dyn std::error::Error + Sync + Send>;
+pub(crate) type BoxError = Box<dyn std::error::Error + Sync + Send>;
 
 /// A set of parameters for one execution: a slice or `Vec` of `&dyn ToSql` values, a tuple of
 /// `ToSql` values (up to 12), a slice or `Vec` of [`Value`]s, or a [`Row`] (rows of one
@@ -42,7 +42,7 @@ pub trait Params {
 /// base type: the server takes a domain's binary form as its base type's, so an `i32` is a
 /// value of a domain over `int4`, as it is when read back (result columns of a domain type
 /// are described by their base type).
-fn to_sql(value: &dyn ToSql, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
+pub(crate) fn to_sql(value: &dyn ToSql, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
     let mut base = ty;
     loop {
         match value.to_sql_checked(base, buf) {
@@ -56,7 +56,7 @@ fn to_sql(value: &dyn ToSql, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, Bo
     }
 }
 
-fn format(value: &dyn ToSql, ty: &Type) -> i16 {
+pub(crate) fn format(value: &dyn ToSql, ty: &Type) -> i16 {
     match value.encode_format(ty) {
         Format::Text => 0,
         Format::Binary => 1,
@@ -128,10 +128,12 @@ impl Params for Row {
         self.len()
     }
     fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
-        if self.column(index).is_some_and(|c| c.type_ == *ty) {
+        if self.column(index).is_some_and(|c| c.type_ == *ty)
+            && let Ok(raw) = self.raw(index)
+        {
             // As it came: the server's own encoding of the same type, in the format `format`
             // names.
-            return Ok(match self.raw(index)? {
+            return Ok(match raw {
                 None => IsNull::Yes,
                 Some(bytes) => {
                     buf.extend_from_slice(bytes);
@@ -139,11 +141,12 @@ impl Params for Row {
                 }
             });
         }
+        // A row of held values (`Row::from_values`) has no bytes to pass on.
         to_sql(&self.value(index)?, ty, buf)
     }
     fn format(&self, index: usize, ty: &Type) -> i16 {
         match self.column(index) {
-            Some(column) if column.type_ == *ty => column.format,
+            Some(column) if column.type_ == *ty && self.raw(index).is_ok() => column.format,
             _ => self.value(index).map_or(1, |value| format(&value, ty)),
         }
     }

@@ -13,6 +13,10 @@
 //! db.close();
 //! # Ok(()) }
 //! ```
+//!
+//! The query interface also takes named parameters, psycopg2's `%(name)s` or `:name`, with
+//! values by name ([`NamedParams`]): [`Connection::query_named`] and its siblings rewrite the
+//! statement to `$n` placeholders (never putting a value into the text); see [`NamedQuery`].
 #![warn(missing_docs)]
 
 mod alock;
@@ -37,6 +41,7 @@ mod insert_target;
 mod link;
 mod load_error;
 mod lobject;
+mod named;
 mod notify;
 mod notifyman;
 mod oneshot;
@@ -81,7 +86,7 @@ pub use lobject::{LO_CHUNK, LargeObject};
 pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
 pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};
 pub use params::ConnectParams;
-pub use pg_api::Params;
+pub use pg_api::{NamedParams, NamedQuery, Params};
 pub use proc::{ProcId, ProcResult, StoredProcedure};
 pub use settings::Settings;
 pub use settings_scope::SettingsScope;

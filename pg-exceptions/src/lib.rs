@@ -41,11 +41,18 @@
 //! The root class is also named `Error`: in type position `Error` is the error type, in
 //! value position (`err.is_a(&Error)`, `lookup(code) == &Error`) it is the root class.
 //!
+//! Programs ported from psycopg2 or `queries` catch DB-API 2.0's exception classes:
+//! [`Error::dbapi_category`] gives the one psycopg2 would raise ([`DbApiCategory`]:
+//! `IntegrityError` for a unique violation, `ProgrammingError` for a syntax error,
+//! `InterfaceError` for a closed connection, …), and [`dbapi_category`] maps a SQLSTATE as
+//! psycopg2 does.
+//!
 //! NOTICE, WARNING and INFO messages are [`Message`]s. [`describe`] gives the one-line
 //! account of a code that the `pg-exceptions` command prints.
 
 mod class;
 mod context;
+mod dbapi;
 mod describe;
 mod error;
 mod fields;
@@ -61,6 +68,7 @@ pub use class::{
     lookup_name, lookup_warning,
 };
 pub use context::{Context, SECRET_KEYWORDS, obscure_password};
+pub use dbapi::{DbApiCategory, dbapi_category};
 pub use describe::{describe, describe_class};
 pub use error::{Cause, Error};
 pub use fields::{Fields, field, field_label};

@@ -5,7 +5,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Instant;
 
-use pg_driver::{Connection, Connector, Params, TransactionStatus};
+use pg_driver::{Connection, Connector, NamedParams, NamedQuery, Params, TransactionStatus};
 use pg_exceptions::Error;
 
 use crate::config::env_uri;
@@ -212,6 +212,27 @@ impl<F: RowForm> AsyncSession<F> {
     /// the session saw leave no state runs on a shared connection.
     pub async fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results<F>, Error> {
         self.query_in(&self.pid, &self.connector, sql, params).await
+    }
+
+    /// Runs `sql`, written with named placeholders (`%(name)s` or `:name`), with `values` by
+    /// name: see [`Session::query_named`](crate::Session::query_named) for the rules. The
+    /// rewritten statement runs as [`AsyncSession::query`] runs any, cached and pipelined
+    /// alike.
+    pub async fn query_named<N: NamedParams + ?Sized>(
+        &self,
+        sql: &str,
+        values: &N,
+    ) -> Result<Results<F>, Error> {
+        if sql.contains('\\') {
+            // How a backslash in '…' reads depends on the session's
+            // standard_conforming_strings: rewrite on the connection the statement runs on.
+            let conn = self.acquire_in(&self.pid, &self.connector).await?;
+            let query = conn.named_query(sql, values)?;
+            return self.run(conn, query.sql(), &query).await;
+        }
+        // Without one, every session reads the text alike.
+        let query = NamedQuery::new(sql, values)?;
+        self.query(query.sql(), &query).await
     }
 
     /// Runs `sql` on the pool `pid`: pipelined when the session pipelines and knows it leaves

@@ -42,6 +42,46 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # queries and psycopg2 parity
+//!
+//! Code written for `queries` passes psycopg2's named parameters: [`Session::query_named`]
+//! and [`AsyncSession::query_named`] take `%(name)s` placeholders (or `:name`) with values
+//! by name — `(&str, &dyn ToSql)` pairs, a map such as a [`Record`], a row. The statement is
+//! rewritten to `$1`, `$2`, … outside quotes, dollar quotes and comments (`%%` is a `%`, as in
+//! psycopg2; a repeated name is one parameter) and the values go as its parameters, never
+//! into the SQL text; a name without a value is an error naming it, before anything is sent.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), pg_exceptions::Error> {
+//! use pg_types::ToSql;
+//!
+//! let session = pg_session::Session::new("postgresql://app@localhost/app")?;
+//! let values: &[(&str, &(dyn ToSql + Sync))] = &[("id", &7i32), ("pattern", &"a%")];
+//! let rows = session.query_named(
+//!     "SELECT * FROM t WHERE id = %(id)s OR name LIKE %(pattern)s OR id %% 2 = 0",
+//!     values,
+//! )?;
+//! # Ok(()) }
+//! ```
+//!
+//! And it catches DB-API's exceptions: every error's
+//! [`dbapi_category`](pg_exceptions::Error::dbapi_category) is the
+//! [`DbApiCategory`](pg_exceptions::DbApiCategory) psycopg2 would raise it as —
+//! `IntegrityError` for a unique violation, `ProgrammingError` for a syntax error or an
+//! unbound parameter, `DataError` for a division by zero, `OperationalError` for a lost
+//! connection, `InterfaceError` for a closed one.
+//!
+//! ```no_run
+//! # fn example(session: &pg_session::Session) {
+//! use pg_exceptions::DbApiCategory;
+//!
+//! match session.query("INSERT INTO t VALUES (1)", ()) {
+//!     Err(e) if e.dbapi_category() == DbApiCategory::IntegrityError => { /* already there */ }
+//!     other => { other.unwrap(); }
+//! }
+//! # }
+//! ```
+//!
 //! # Pipelining
 //!
 //! With [`pipeline_depth(n)`](AsyncSessionBuilder::pipeline_depth), an async session runs a

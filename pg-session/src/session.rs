@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use pg_driver::blocking::{Connection, Connector};
-use pg_driver::{Params, TransactionStatus};
+use pg_driver::{NamedParams, Params, TransactionStatus};
 use pg_exceptions::{Error, Message};
 
 use crate::config::env_uri;
@@ -155,6 +155,35 @@ impl<F: RowForm> Session<F> {
             execution.done(self.conn().query_cached(sql, params))?
         };
         Results::new(results, sql, self.backend_pid())
+    }
+
+    /// Runs `sql`, written with named placeholders — psycopg2's and `queries`' `%(name)s`, or
+    /// `:name` — with `values` by name (a slice of `(&str, &dyn ToSql)` pairs, a map such as a
+    /// [`Record`](crate::Record), a row), and returns every row.
+    ///
+    /// The statement is rewritten to `$1`, `$2`, … (by [`pg_driver::NamedQuery`], reading
+    /// strings as the session does) and the values are sent as its parameters, never as text;
+    /// the rules (quotes and comments left alone, `%%` in pyformat mode, casts and slices) are
+    /// [`pg_string::named_to_positional`]'s. A name without a value is a
+    /// [`ParameterError`](pg_exceptions::ParameterError) naming it, raised before anything is
+    /// sent; values no placeholder uses are ignored, as psycopg2 ignores them. The results'
+    /// [`query`](Results::query) is the statement as the server ran it.
+    ///
+    /// ```no_run
+    /// # fn example(session: &pg_session::Session) -> Result<(), pg_exceptions::Error> {
+    /// use pg_types::ToSql;
+    ///
+    /// let values: &[(&str, &(dyn ToSql + Sync))] = &[("id", &7i32), ("note", &"it's")];
+    /// session.query_named("UPDATE t SET note = %(note)s WHERE id = %(id)s", values)?;
+    /// # Ok(()) }
+    /// ```
+    pub fn query_named<N: NamedParams + ?Sized>(
+        &self,
+        sql: &str,
+        values: &N,
+    ) -> Result<Results<F>, Error> {
+        let query = self.conn().named_query(sql, values)?;
+        self.query(query.sql(), &query)
     }
 
     /// Runs read-only work: on the read pool's connection (taken on first use and held until

@@ -11,6 +11,9 @@
 //!   scan touches only those: [`split`] and [`unsplit`];
 //! - cutting a script into statements, past quotes and comments: [`split_sql`],
 //!   [`split_sql_str`]; finding comments: [`comment_ranges`], [`strip_comments`];
+//! - rewriting named placeholders (psycopg2's `%(name)s`, or `:name`) to the server's
+//!   `$1`, `$2`, … past quotes and comments, so that values go as parameters, never as
+//!   text: [`named_to_positional`], [`named_to_positional_with`];
 //! - reading names back: [`split_qname`], [`split_qname_n`], [`split_ident`],
 //!   [`split_ident_with`] (another quote character, a maximum of splits),
 //!   [`split_using`].
@@ -72,6 +75,7 @@ mod error;
 mod ident;
 mod keywords;
 mod literal;
+mod named;
 mod names;
 mod part;
 mod split;
@@ -84,6 +88,10 @@ pub use ident::{
     escape_ident, needs_quoting, qname, qname_if_needed, quote_ident, quote_ident_if_needed,
 };
 pub use literal::{escape_literal, quote_literal, quote_literal_portable};
+pub use named::{
+    PlaceholderError, PlaceholderErrorKind, PlaceholderStyle, Positional, named_to_positional,
+    named_to_positional_with,
+};
 pub use names::{split_ident, split_ident_on, split_ident_with, split_qname, split_qname_n};
 pub use part::{Part, Quote, unsplit, unterminated};
 pub use split::split;

@@ -51,7 +51,18 @@ pub fn split(sql: &str) -> Vec<Part> {
 /// [`split`], reading comments as PostgreSQL's lexer does when `comments` is given: `--` to
 /// the end of the line and `/* … */` (nested) are unquoted text, whatever quotes they hold,
 /// and their byte ranges are pushed to `comments`.
-pub(crate) fn scan(sql: &str, mut comments: Option<&mut Vec<Range<usize>>>) -> Vec<Part> {
+pub(crate) fn scan(sql: &str, comments: Option<&mut Vec<Range<usize>>>) -> Vec<Part> {
+    scan_strings(sql, comments, true)
+}
+
+/// [`scan`], reading `'…'` as the server does with `standard_conforming_strings` set to
+/// `standard_conforming_strings`: when it is off, a backslash escapes the next character in
+/// a plain string too, as in `E'…'`.
+pub(crate) fn scan_strings(
+    sql: &str,
+    mut comments: Option<&mut Vec<Range<usize>>>,
+    standard_conforming_strings: bool,
+) -> Vec<Part> {
     let bytes = sql.as_bytes();
     let mut parts = Vec::new();
     // Start of the unquoted text being gathered.
@@ -77,7 +88,7 @@ pub(crate) fn scan(sql: &str, mut comments: Option<&mut Vec<Range<usize>>>) -> V
         parts.push(Part::Unquoted(sql[unquoted_from..at].to_owned()));
         let body_from = at + opening_len;
         let rest = &sql[body_from..];
-        match closing_in(&quote, rest) {
+        match closing_in(&quote, rest, standard_conforming_strings) {
             Some((body_len, closing_len)) => {
                 parts.push(Part::quoted(quote, &rest[..body_len]));
                 at = body_from + body_len + closing_len;
@@ -159,7 +170,7 @@ impl Token {
 
 /// A letter, `_`, or a byte of a non-ASCII character: what PostgreSQL's lexer
 /// accepts at the start of an identifier or a dollar-quote tag.
-fn is_identifier_start(byte: u8) -> bool {
+pub(crate) fn is_identifier_start(byte: u8) -> bool {
     byte.is_ascii_alphabetic() || byte == b'_' || !byte.is_ascii()
 }
 
@@ -202,9 +213,13 @@ fn dollar_tag(after: &str) -> Option<&str> {
 /// Finds the end of a section opened by `quote` in `rest` (the text after
 /// the opening): the body's length and the closing's length, or `None` when
 /// the section runs to the end of the text.
-fn closing_in(quote: &Quote, rest: &str) -> Option<(usize, usize)> {
+fn closing_in(
+    quote: &Quote,
+    rest: &str,
+    standard_conforming_strings: bool,
+) -> Option<(usize, usize)> {
     let (delimiter, backslash_escapes) = match quote {
-        Quote::Single => (b'\'', false),
+        Quote::Single => (b'\'', !standard_conforming_strings),
         Quote::Escape { .. } => (b'\'', true),
         Quote::Double => (b'"', false),
         Quote::Dollar(_) => {

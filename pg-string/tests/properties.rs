@@ -218,3 +218,66 @@ proptest! {
         }
     }
 }
+
+/// SQL-ish text with placeholders of both styles, brackets and `%`s among the quotes.
+fn with_placeholders() -> impl Strategy<Value = String> {
+    let fragment = prop_oneof![
+        sqlish(),
+        Just(":a".to_owned()),
+        Just(":b".to_owned()),
+        Just("::".to_owned()),
+        Just(":".to_owned()),
+        Just("%(a)s".to_owned()),
+        Just("%%".to_owned()),
+        Just("%".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just("(".to_owned()),
+        Just(")".to_owned()),
+        Just("ARRAY".to_owned()),
+    ];
+    prop::collection::vec(fragment, 0..12).prop_map(|fragments| fragments.concat())
+}
+
+/// The quoted sections and comments of `sql`, in order.
+fn untouchable(sql: &str, standard_conforming_strings: bool) -> Vec<String> {
+    let mut found: Vec<(usize, String)> = pg_string::comment_ranges(sql)
+        .into_iter()
+        .map(|r| (r.start, sql[r].to_owned()))
+        .collect();
+    // Comments hold no quotes the scanner reads, so the parts outside them are what matters;
+    // with standard strings on, split_sql sees every quoted section.
+    if standard_conforming_strings {
+        found.extend(
+            split_sql(sql)
+                .concat()
+                .iter()
+                .filter(|part| part.is_quoted())
+                .map(|part| (0, unsplit([part]))),
+        );
+    }
+    found.into_iter().map(|(_, text)| text).collect()
+}
+
+proptest! {
+    #[test]
+    fn rewriting_named_placeholders_never_panics_nor_touches_quotes(sql in with_placeholders()) {
+        for standard in [true, false] {
+            let Ok(done) = pg_string::named_to_positional_with(&sql, standard) else { continue };
+            // Quoted sections and comments come out as they went in.
+            let mut before = untouchable(&sql, standard);
+            let mut after = untouchable(done.sql(), standard);
+            before.sort();
+            after.sort();
+            prop_assert_eq!(before, after, "{:?} -> {:?}", sql, done.sql());
+            // Every name has a position, and every position a name.
+            for (i, name) in done.names().iter().enumerate() {
+                prop_assert!(!name.is_empty());
+                let position = format!("${}", i + 1);
+                prop_assert!(done.sql().contains(&position));
+            }
+            let again = pg_string::named_to_positional_with(&sql, standard).unwrap();
+            prop_assert_eq!(done, again);
+        }
+    }
+}

@@ -11,6 +11,7 @@ mod cursor;
 mod extras;
 mod feed;
 mod lobject;
+mod named;
 mod notify;
 mod proc;
 mod settings;
