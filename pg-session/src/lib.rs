@@ -21,7 +21,7 @@
 //!     println!("{row:?}");
 //! }
 //! println!("{:?}", session.pool().report());
-//! session.close(); // or drop it: the connection goes back to the pool
+//! drop(session); // the connection goes back to the pool (close() would close it)
 //! # Ok(()) }
 //! ```
 //!
@@ -94,8 +94,10 @@
 
 mod async_session;
 mod config;
+mod cursor;
 mod error;
 mod lanes;
+mod observed;
 mod options;
 mod pool;
 mod reaper;
@@ -107,6 +109,7 @@ mod session;
 
 pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection};
 pub use config::{DEFAULT_URI, env_uri, env_variable, pool_id, uri};
+pub use cursor::SessionCursor;
 pub use error::SessionError;
 pub use options::{
     DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_ASYNC_MAX_SIZE, DEFAULT_CHECK_IDLE_AFTER, DEFAULT_IDLE_TTL,
@@ -128,6 +131,7 @@ mod tests {
         send_sync::<crate::Results>();
         send_sync::<crate::Results<crate::Tuple>>();
         send_sync::<crate::PooledConnection>();
+        send_sync::<crate::SessionCursor>();
         send_sync::<crate::Pool>();
     }
 }

@@ -66,7 +66,11 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        let open = !self.closed.load(Ordering::Relaxed) && !self.link.shared.is_closed();
+        // A reset or cleaning queued since the DECLARE closed it already; a Close sent now
+        // could close a namesake declared since (a named cursor of the connection's next user).
+        let open = !self.closed.load(Ordering::Relaxed)
+            && !self.link.shared.is_closed()
+            && self.link.session_resets() == self.made_in;
         if self.owned
             && open
             && let Ok(bytes) = close_portal(&self.name)
@@ -336,7 +340,8 @@ impl Cursor {
             let message = "a cursor opened by cursor_from_id has no query to declare again";
             return Err(self.fail(Error::client(&OperationError, message)));
         };
-        crate::cursor::declare::declare(&self.inner.conn, origin, self.inner.columns.clone()).await
+        let columns = self.inner.columns.clone();
+        crate::cursor::declare::declare(&self.inner.conn, origin, columns, None).await
     }
 }
 
