@@ -788,13 +788,16 @@ impl PooledConnection {
     }
 
     /// Resets the connection and returns it to the pool, waiting for both (dropping it
-    /// does the same in a task of its own).
+    /// does the same in a task of its own). The work is a task of its own here too: this
+    /// future dropped half-way, the connection still comes back.
     pub async fn release(mut self) {
         if let Some(returning) = self
             .take_back()
             .and_then(|c| give_back(&self.core, c, self.reset))
         {
-            returning.finish().await;
+            // A join error is the task's panic or the runtime's shutdown: either way the
+            // task's `Returning` was dropped, which closed the connection and freed its slot.
+            let _ = tokio::spawn(returning.finish()).await;
         }
     }
 }
@@ -869,13 +872,16 @@ struct Returning {
 
 impl Returning {
     async fn finish(mut self) {
-        let Some(conn) = self.conn.take() else { return };
+        // Kept in `self` while the cleaning runs: dropped half-way, the guard closes the
+        // connection and frees its slot (taken out first, nothing would).
+        let Some(conn) = &self.conn else { return };
         conn.set_message_hook(None);
         let clean = matches!(
             tokio::time::timeout(CHECK_TIMEOUT, conn.clean()).await,
             Ok(Ok(()))
         );
-        forget_side_channel(&conn);
+        forget_side_channel(conn);
+        let Some(conn) = self.conn.take() else { return };
         if clean {
             self.core.release(Some(conn), true);
         } else {

@@ -494,3 +494,30 @@ async fn a_builder_contradicting_an_existing_pool_is_told_so() -> R {
     .unwrap()?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_dropped_at_any_poll_still_gives_the_connection_back_clean() -> R {
+    let sandbox = temporal().sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "parity_release_drop"))
+        .pool_max_size(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .build()?;
+    let default = text(&session, "SHOW work_mem").await?;
+    let backend = session.backend_pid();
+    for polls in 0..20 {
+        let conn = session.acquire().await?;
+        conn.execute("SET work_mem = '1234kB'").await?;
+        let released = poll_then_drop(conn.release(), polls).await;
+        all_back(&session).await;
+        // Not closed (until this change, a release dropped while cleaning lost its slot for
+        // good): the same backend, cleaned.
+        let report = session.pool().report();
+        assert_eq!((report.busy, report.idle), (0, 1), "after {polls} polls");
+        assert_eq!(text(&session, "SHOW work_mem").await?, default);
+        assert_eq!(session.backend_pid(), backend);
+        if released.is_some() {
+            break;
+        }
+    }
+    Ok(())
+}
