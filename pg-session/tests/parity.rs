@@ -521,3 +521,27 @@ async fn a_release_dropped_at_any_poll_still_gives_the_connection_back_clean() -
     }
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stale_handle_on_a_named_cursor_leaves_the_next_users_namesake_alone() -> R {
+    let sandbox = temporal().sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "parity_namesake"))
+        .pool_max_size(1)
+        .build()?;
+    let sql = "SELECT generate_series(1, 10)";
+    let first = session.cursor("mine", sql, ()).await?;
+    // A handle on the driver's cursor, kept past the session cursor (a clone through Deref).
+    let stale: pg_driver::Cursor = (*first).clone();
+    drop(first);
+    all_back(&session).await;
+    let second = session.cursor("mine", sql, ()).await?;
+    assert_eq!(second.fetch(3).await?.len(), 3);
+    // The stale handle knows its cursor was closed by the cleaning…
+    assert!(stale.closed());
+    assert_eq!(stale.next().await.unwrap_err().code(), "34000");
+    // …and dropping it sends no Close that would end the namesake.
+    drop(stale);
+    assert_eq!(second.fetch(3).await?.len(), 3);
+    assert_eq!(second.fetch_all().await?.len(), 4);
+    Ok(())
+}

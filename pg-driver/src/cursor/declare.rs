@@ -122,6 +122,7 @@ pub(crate) async fn declare(
     name: Option<&str>,
 ) -> Result<Cursor, Error> {
     let link = conn.link();
+    let named = name.is_some();
     let name = match name {
         Some(name) => name.to_owned(),
         None => link.unique_name("pg_api_c"),
@@ -170,9 +171,8 @@ pub(crate) async fn declare(
     reader.finish()?;
     unclaimed.claim();
     let origin = Some(origin);
-    Ok(Cursor::new(
-        conn, link, name, columns, origin, true, made_in,
-    ))
+    let cursor = Cursor::new(conn, link, name, columns, origin, true, made_in);
+    Ok(if named { cursor.named() } else { cursor })
 }
 
 impl Connection {
