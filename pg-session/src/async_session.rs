@@ -376,7 +376,11 @@ impl<F: RowForm> AsyncSession<F> {
     /// routed) for read-only work of your own.
     pub async fn acquire_readonly(&self) -> Result<PooledConnection, Error> {
         match &self.reads {
-            Some(route) => self.acquire_in(&route.pid, &route.connector).await,
+            Some(route) => {
+                let mut conn = self.acquire_in(&route.pid, &route.connector).await?;
+                conn.observed = Some(self.observed.clone());
+                Ok(conn)
+            }
             None => self.acquire().await,
         }
     }
