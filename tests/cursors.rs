@@ -677,3 +677,59 @@ fn a_blocking_cursor_has_a_message_hook_too() {
     assert_eq!(take(&seen), ["cursor: row 1", "statement: row 1"]);
     db.execute("COMMIT").unwrap();
 }
+
+#[tokio::test]
+async fn named_cursors_take_the_users_name_and_close_when_dropped() {
+    let db = common::connect().await;
+    let cursor = db
+        .query_declare_named(
+            "My Pages",
+            "SELECT i FROM generate_series(1, $1) AS g(i)",
+            (20,),
+        )
+        .await
+        .unwrap();
+    assert_eq!(cursor.cursor_id(), "My Pages");
+    assert_eq!(read(&cursor, 5).await, vec![1, 2, 3, 4, 5]);
+    // SQL reads the same cursor by its (quoted) name.
+    let fetched = db.query("FETCH 2 FROM \"My Pages\"", ()).await.unwrap();
+    assert_eq!(ints(fetched.rows), vec![6, 7]);
+    assert_eq!(read(&cursor, 1).await, vec![8]);
+    // A name taken is the server's DuplicateCursor.
+    let taken = db
+        .query_declare_named("My Pages", "SELECT 1", ())
+        .await
+        .unwrap_err();
+    assert_eq!(taken.code(), "42P03", "{taken}");
+    drop(cursor);
+    assert_eq!(cursors_open(&db, "My Pages").await, 0);
+
+    // After a cleaning, a named cursor's last handle sends no Close: it would close the
+    // namesake declared since.
+    let old = db
+        .query_declare_named("again", ASCENDING, ())
+        .await
+        .unwrap();
+    db.clean().await.unwrap();
+    let new = db
+        .query_declare_named("again", ASCENDING, ())
+        .await
+        .unwrap();
+    drop(old);
+    assert_eq!(read(&new, 2).await, vec![0, 1]);
+    assert_eq!(cursors_open(&db, "again").await, 1);
+    // The blocking facade names them too.
+    // A thread of its own: the blocking facade refuses to run inside a runtime.
+    let connector = pg_driver::blocking::Connector::from(common::connector());
+    let blocking = std::thread::spawn(move || {
+        let db = connector.connect().unwrap();
+        let cursor = db
+            .query_declare_named("blocking", "SELECT 1 UNION ALL SELECT 2", ())
+            .unwrap();
+        (
+            cursor.as_async().cursor_id().to_owned(),
+            cursor.read(None, None).unwrap().len(),
+        )
+    });
+    assert_eq!(blocking.join().unwrap(), ("blocking".to_owned(), 2));
+}

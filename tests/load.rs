@@ -65,7 +65,7 @@ struct Outcome {
 /// How each query goes through the pool.
 #[derive(Clone, Copy)]
 enum Path {
-    /// `AsyncSession::query`: a prepared statement, its rows held until the results drop.
+    /// `AsyncSession::query`: a prepared statement, its rows read before the connection goes back.
     Query,
     /// `AsyncSession::acquire`, then one simple query on the pooled connection.
     Simple,

@@ -262,7 +262,7 @@ fn no_public_type_shows_a_password() {
         shown.debug(&format!("Results of a {form}"), &results);
         let error = session.query("SELECT 1/0", ()).unwrap_err();
         shown.both(&format!("a session's Error ({form})"), &error);
-        session.close();
+        session.close().unwrap();
         let builder = Session::builder(text.clone()).standby_reads(true);
         shown.debug(
             &format!("SessionBuilder with standby reads ({form})"),
@@ -275,7 +275,7 @@ fn no_public_type_shows_a_password() {
     shown.both("Session::new's Error for a bad URI", &error);
     let from_env = Session::new(&bare).unwrap();
     shown.debug("Session with PGPASSWORD", &from_env);
-    from_env.close();
+    from_env.close().unwrap();
     rt.block_on(async {
         for (form, text) in &sources {
             let builder = AsyncSession::builder(text.clone())
@@ -315,7 +315,7 @@ fn no_public_type_shows_a_password() {
     let built = pg_session::uri("127.0.0.1", Some(port), "test", "secretive", Some(PASSWORD));
     let session = Session::new(&built).unwrap();
     shown.debug("Session of a uri()-built URI", &session);
-    session.close();
+    session.close().unwrap();
     for pool in pg_session::Pool::all() {
         shown.debug("Pool::all", &pool);
         shown.debug("Pool::all's report", &pool.report());

@@ -381,8 +381,9 @@ pub fn run(bench: &Bench) -> Result<Report> {
     let mut notes = Vec::new();
     let mut subjects = Vec::new();
 
-    // The sessions' pool is this scenario's own (pg-session keys pools by URI, and an
-    // existing pool keeps its size: `concurrent` makes one of 4 on the plain URI). Otherwise
+    // The sessions' pool is this scenario's own (pg-session keys pools by URI, and a builder
+    // asking another size of an existing pool fails: `concurrent` makes one of 4 on the plain
+    // URI). Otherwise
     // the defaults: a query waits its turn (up to 30 s) while all 8 connections are busy.
     let uri = with_param(&bench.uri, "application_name=pg-bench-web");
     for (name, depth) in [("ours AsyncSession", 1), ("ours AsyncSession pipelined", 8)] {

@@ -378,6 +378,12 @@ impl Connection {
         self.current().shared.notices()
     }
 
+    /// The kept notices, oldest first, taken out: a notice arriving meanwhile is either
+    /// taken or kept for the next take, never lost.
+    pub fn take_notices(&self) -> Vec<Message> {
+        self.current().shared.take_notices()
+    }
+
     /// Forgets the kept notices.
     pub fn clear_notices(&self) {
         self.current().shared.clear_notices();

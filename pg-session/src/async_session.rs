@@ -1,4 +1,4 @@
-//! `queries.TornadoSession`: an async session whose results hold their connection.
+//! `queries.TornadoSession`: an async session that takes a connection per query.
 
 use std::marker::PhantomData;
 use std::ops::Deref;
@@ -8,9 +8,10 @@ use std::time::Instant;
 use pg_driver::{Connection, Connector, NamedParams, NamedQuery, Params, TransactionStatus};
 use pg_exceptions::Error;
 
-use crate::config::env_uri;
+use crate::cursor::SessionCursor;
 use crate::error::SessionError;
 use crate::lanes::{Lanes, Place, Seat};
+use crate::observed::Observed;
 use crate::options::{DEFAULT_ASYNC_MAX_SIZE, Options, pool_setters};
 use crate::pool::{Core, Execution, Pooled, Slot, deadline_after};
 use crate::registry;
@@ -20,8 +21,10 @@ use crate::routing::Route;
 use crate::session::{CHECK_TIMEOUT, callproc_sql};
 
 /// An async session on tokio: each query takes a connection from the process-wide pool of
-/// its URI, and the [`Results`] keep it until they are [freed](Results::free) or dropped,
-/// when it goes back to the pool.
+/// its URI, and gives it back as soon as the rows are read: [`Results`] are in memory and
+/// hold no connection (`queries`' `TornadoSession` results hold theirs until freed). A
+/// connection is held only where the caller asks for one: [`acquire`](AsyncSession::acquire),
+/// a [`cursor`](AsyncSession::cursor), an [`xact`](AsyncSession::xact).
 ///
 /// A connection goes back cleaned ([`Connection::clean`]: rolled back, cursors closed,
 /// settings reset, listens ended, advisory locks released, temporary tables dropped, in one
@@ -60,6 +63,9 @@ use crate::session::{CHECK_TIMEOUT, callproc_sql};
 /// is its own. A slow statement delays those queued behind it on its connection; callers
 /// waiting for a connection of their own go first (shared connections take no one new while
 /// anyone waits).
+///
+/// Clones are the same session: they share its pool, what it [observed](AsyncSession::notices)
+/// and its [closing](AsyncSession::close).
 #[derive(Clone, Debug)]
 pub struct AsyncSession<F: RowForm = Mapping> {
     pid: String,
@@ -71,11 +77,14 @@ pub struct AsyncSession<F: RowForm = Mapping> {
     core: CoreCache,
     /// The shared connections of pipelined statements (with a pipeline depth above one).
     lanes: Option<Arc<Lanes>>,
+    /// What the session's connections showed (backend, encoding, notices), and whether it
+    /// was closed; shared by its clones.
+    observed: Arc<Observed>,
     _form: PhantomData<fn() -> F>,
 }
 
 /// The session's pool, looked up once and shared by the session's clones.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 struct CoreCache(Arc<std::sync::OnceLock<Arc<Core<Connection>>>>);
 
 impl std::fmt::Debug for CoreCache {
@@ -99,6 +108,30 @@ impl AsyncSessionBuilder<Mapping> {
     /// A builder for a session on `uri` with `queries`' defaults for `TornadoSession`.
     pub fn new(uri: impl Into<String>) -> AsyncSessionBuilder<Mapping> {
         let mut options = Options::new(uri.into(), DEFAULT_ASYNC_MAX_SIZE);
+        options.acquire_timeout = crate::options::DEFAULT_ACQUIRE_TIMEOUT;
+        AsyncSessionBuilder {
+            options,
+            _form: PhantomData,
+        }
+    }
+
+    /// A builder for a session on the URI in `PGSQL_<NAME>` (`PGSQL` for the empty name),
+    /// read when the session is built, with `sprockets.clients.postgresql`'s options in the
+    /// same chain: `pool_max_size`, `pool_idle_ttl`, and [`db_url`](Self::db_url) to use
+    /// instead of the variable. A variable that is not set fails `build` with
+    /// [`SessionError::MissingVariable`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), pg_exceptions::Error> {
+    /// let session = pg_session::AsyncSessionBuilder::from_env("billing")
+    ///     .pool_max_size(10)
+    ///     .pool_idle_ttl(std::time::Duration::from_secs(300))
+    ///     .db_url(std::env::var("BILLING_URL").ok().as_deref())
+    ///     .build()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_env(name: &str) -> AsyncSessionBuilder<Mapping> {
+        let mut options = Options::from_env(name, DEFAULT_ASYNC_MAX_SIZE);
         options.acquire_timeout = crate::options::DEFAULT_ACQUIRE_TIMEOUT;
         AsyncSessionBuilder {
             options,
@@ -143,19 +176,29 @@ impl<F: RowForm> AsyncSessionBuilder<F> {
         }
     }
 
-    /// The session; nothing connects until it is used.
+    /// The session, and its pool if there is none yet (as `TornadoSession` makes it); nothing
+    /// connects until the session is used. A pool of the same id with another size or idle
+    /// TTL than this builder set is a [`SessionError::PoolSettingConflict`].
     pub fn build(self) -> Result<AsyncSession<F>, Error> {
+        let mut options = self.options;
+        options.resolve()?;
         // queries and sprockets name the pool of a TornadoSession, the async session, so.
-        let (write, reads) = crate::routing::routes("TornadoSession", &self.options)?;
-        let depth = self.options.pipeline_depth;
-        let lanes = (depth > 1 && !self.options.reset_always).then(|| Arc::new(Lanes::new(depth)));
+        let (write, reads) = crate::routing::routes("TornadoSession", &options)?;
+        let request = options.pool_request();
+        let core = registry::get_or_create::<Connection>(&write.pid, request)?;
+        if let Some(route) = &reads {
+            registry::get_or_create::<Connection>(&route.pid, request)?;
+        }
+        let depth = options.pipeline_depth;
+        let lanes = (depth > 1 && !options.reset_always).then(|| Arc::new(Lanes::new(depth)));
         Ok(AsyncSession {
             pid: write.pid,
-            options: Arc::new(self.options),
+            options: Arc::new(options),
             connector: write.connector,
             reads,
-            core: CoreCache::default(),
+            core: CoreCache(Arc::new(core.into())),
             lanes,
+            observed: Arc::default(),
             _form: PhantomData,
         })
     }
@@ -173,38 +216,55 @@ impl AsyncSession<Mapping> {
     }
 
     /// A session on the URI in `PGSQL_<NAME>` (`PGSQL` for the empty name); see
-    /// [`env_uri`](crate::env_uri).
+    /// [`env_uri`](crate::env_uri), and [`AsyncSessionBuilder::from_env`] for its options.
     pub fn from_env(name: &str) -> Result<AsyncSession<Mapping>, Error> {
-        AsyncSession::new(&env_uri(name, None)?)
+        AsyncSessionBuilder::from_env(name).build()
     }
 }
 
 impl<F: RowForm> AsyncSession<F> {
-    fn core(&self) -> Arc<Core<Connection>> {
+    /// The session's pool: the one it was built with, or, once that was shut down, the pool
+    /// that took its id (made with the session's settings if there is none, and held to the
+    /// settings it set explicitly).
+    fn core(&self) -> Result<Arc<Core<Connection>>, Error> {
         match self.core.0.get() {
-            Some(core) if !core.is_retired() => core.clone(),
-            // Shut down: a new pool takes its id.
-            Some(_) => self.core_of(&self.pid),
-            None => self.core.0.get_or_init(|| self.core_of(&self.pid)).clone(),
+            Some(core) if !core.is_retired() => Ok(core.clone()),
+            _ => self.core_of(&self.pid, true),
         }
     }
 
     /// The pool `pid`: the session's own (cached), or its read pool.
-    fn core_for(&self, pid: &str) -> Arc<Core<Connection>> {
+    fn core_for(&self, pid: &str) -> Result<Arc<Core<Connection>>, Error> {
         match pid == self.pid {
             true => self.core(),
-            false => self.core_of(pid),
+            false => self.core_of(pid, true),
         }
     }
 
-    fn core_of(&self, pid: &str) -> Arc<Core<Connection>> {
-        let Options {
-            max_size, idle_ttl, ..
-        } = *self.options;
-        registry::get_or_create(pid, max_size, idle_ttl)
+    /// The pool `pid`, made if there is none; `strict`, an existing pool must have the
+    /// settings the builder set, else it is taken as it is.
+    fn core_of(&self, pid: &str, strict: bool) -> Result<Arc<Core<Connection>>, Error> {
+        let mut request = self.options.pool_request();
+        if !strict {
+            request.explicit = Default::default();
+        }
+        registry::get_or_create(pid, request)
     }
 
-    /// Runs `sql` with `params`; the results hold the connection until freed or dropped.
+    /// Fails once the session was closed.
+    fn open(&self) -> Result<(), Error> {
+        match self.observed.is_closed() {
+            true => Err(SessionError::Closed {
+                pool_id: self.pid.clone(),
+            }
+            .into()),
+            false => Ok(()),
+        }
+    }
+
+    /// Runs `sql` with `params`. The connection goes back to the pool (cleaned first when
+    /// the query may have left state, see [`AsyncSession`]) before the results are returned:
+    /// they hold every row in memory, and no connection.
     ///
     /// The statement is prepared once per connection and kept in the connection's statement
     /// cache ([`Connection::query_cached`]), so a query the pool has seen before costs one
@@ -223,6 +283,7 @@ impl<F: RowForm> AsyncSession<F> {
         sql: &str,
         values: &N,
     ) -> Result<Results<F>, Error> {
+        self.open()?;
         if sql.contains('\\') {
             // How a backslash in '…' reads depends on the session's
             // standard_conforming_strings: rewrite on the connection the statement runs on.
@@ -244,11 +305,13 @@ impl<F: RowForm> AsyncSession<F> {
         sql: &str,
         params: P,
     ) -> Result<Results<F>, Error> {
+        self.open()?;
         if let Some(lanes) = &self.lanes
             && lanes.knows(sql)
+            && self.observed.encoding_wanted().is_none()
         {
-            let seat = self.seat(lanes, self.core_for(pid), connector).await?;
-            return run_seated(seat, sql, params).await;
+            let seat = self.seat(lanes, self.core_for(pid)?, connector).await?;
+            return run_seated(seat, sql, params, &self.observed).await;
         }
         let conn = self.acquire_in(pid, connector).await?;
         self.run(conn, sql, params).await
@@ -285,9 +348,7 @@ impl<F: RowForm> AsyncSession<F> {
     /// Runs read-only work with `params` on a connection of the read pool when the session
     /// routes reads ([`readonly_uri`](AsyncSessionBuilder::readonly_uri),
     /// [`standby_reads`](AsyncSessionBuilder::standby_reads)); otherwise the same as
-    /// [`AsyncSession::query`]. The results hold the connection until freed or dropped,
-    /// unless the statement was pipelined on a shared connection of the read pool (see
-    /// [`pipeline_depth`](AsyncSessionBuilder::pipeline_depth)).
+    /// [`AsyncSession::query`]. As there, the results hold no connection.
     pub async fn query_readonly<P: Params>(
         &self,
         sql: &str,
@@ -314,34 +375,45 @@ impl<F: RowForm> AsyncSession<F> {
         let results = {
             let execution = Execution::start(&conn.core.stats);
             // On an error the lease keeps `reset` set: it is cleaned on its way back.
-            execution.done(conn.query_cached(sql, params).await)?
+            execution.done(conn.query_cached(sql, params).await)
         };
-        if !self.options.reset_always {
-            conn.reset = !leaves_no_state(&conn, &before, Some(sql)).await;
+        if results.is_ok() && !self.options.reset_always {
+            // The same decision as when results held the connection until dropped: nothing
+            // else can run on it between the query's end and its return.
+            conn.reset = conn.must_clean || !leaves_no_state(&conn, &before, Some(sql)).await;
             if !conn.reset
                 && let Some(lanes) = &self.lanes
             {
                 lanes.learn(sql);
             }
         }
-        let results = Results::new(results, sql, conn.backend_id())?;
-        Ok(results.holding(conn))
+        self.observed.observe(&conn);
+        let backend = conn.backend_id();
+        // Back now (cleaned in a task of its own when it must be): the rows are in memory.
+        drop(conn);
+        Results::new(results?, sql, backend)
     }
 
     /// Takes a connection of the read pool (of the session's own pool when reads are not
     /// routed) for read-only work of your own.
     pub async fn acquire_readonly(&self) -> Result<PooledConnection, Error> {
         match &self.reads {
-            Some(route) => self.acquire_in(&route.pid, &route.connector).await,
+            Some(route) => {
+                let mut conn = self.acquire_in(&route.pid, &route.connector).await?;
+                conn.observed = Some(self.observed.clone());
+                Ok(conn)
+            }
             None => self.acquire().await,
         }
     }
 
     /// The read pool, when the session routes reads (created if it does not exist yet).
     pub fn readonly_pool(&self) -> Option<Pool> {
-        self.reads
-            .as_ref()
-            .map(|route| Pool::new(self.core_of(&route.pid)))
+        let route = self.reads.as_ref()?;
+        let core = self.core_of(&route.pid, false);
+        Some(Pool::new(
+            core.expect("a lenient request always gets a pool"),
+        ))
     }
 
     /// Calls the function `name` with `args`, as `SELECT * FROM name($1, …)`.
@@ -351,9 +423,52 @@ impl<F: RowForm> AsyncSession<F> {
     }
 
     /// Takes a connection of the pool for work of your own (a transaction, a cursor); it
-    /// goes back when dropped or [released](PooledConnection::release).
+    /// goes back, cleaned, when dropped or [released](PooledConnection::release). The notices
+    /// it received by then are the session's ([`AsyncSession::notices`]).
     pub async fn acquire(&self) -> Result<PooledConnection, Error> {
-        self.acquire_in(&self.pid, &self.connector).await
+        let mut conn = self.acquire_in(&self.pid, &self.connector).await?;
+        conn.observed = Some(self.observed.clone());
+        Ok(conn)
+    }
+
+    /// Declares a server-side cursor named `name` over `sql` with `params` on a connection
+    /// of the pool (psycopg2's `cursor(name=…)` as `queries` makes it: scrollable and
+    /// `WITH HOLD`), and pages through it with the driver's cursor
+    /// ([`pg_driver::Cursor`]: `read`, `next`, `seek`, `stream`…) or in the session's row
+    /// form ([`SessionCursor::fetch`]). The cursor holds its connection while it lives;
+    /// dropped (or [closed](SessionCursor::close)), it closes on the server and its
+    /// connection goes back to the pool cleaned. A future of this call dropped half-way leaves
+    /// nothing behind either: a cursor already declared is closed, and the connection is
+    /// cleaned on its way back.
+    ///
+    /// ```no_run
+    /// # async fn example(session: &pg_session::AsyncSession) -> Result<(), pg_exceptions::Error> {
+    /// let cursor = session
+    ///     .cursor("big_report", "SELECT * FROM generate_series(1, $1) AS n", (10_000,))
+    ///     .await?;
+    /// loop {
+    ///     let page = cursor.fetch(500).await?;
+    ///     if page.is_empty() {
+    ///         break;
+    ///     }
+    ///     // …
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn cursor<P: Params>(
+        &self,
+        name: &str,
+        sql: &str,
+        params: P,
+    ) -> Result<SessionCursor<F>, Error> {
+        let conn = self.acquire().await?;
+        let cursor = {
+            let execution = Execution::start(&conn.core.stats);
+            // Dropped or failed, the lease (reset set) is cleaned on its way back, and the
+            // driver closes a cursor it declared.
+            execution.done(conn.query_declare_named(name, sql, params).await)?
+        };
+        Ok(SessionCursor::new(cursor, conn))
     }
 
     /// Runs `work` as one transaction on a connection of the pool, and gives the connection
@@ -391,7 +506,7 @@ impl<F: RowForm> AsyncSession<F> {
     where
         E: From<Error>,
     {
-        let mut conn = self.acquire().await?;
+        let mut conn = self.acquire_in(&self.pid, &self.connector).await?;
         let before = conn.session_marks();
         // Dropped before the end, the lease keeps `reset` set: the block is rolled back and
         // the session cleaned on its way back.
@@ -408,8 +523,9 @@ impl<F: RowForm> AsyncSession<F> {
             Err(_) => conn.rollback().await,
         };
         if ended.is_ok() && conn.set_autocommit(true).is_ok() {
-            conn.reset = !leaves_no_state(&conn, &before, None).await;
+            conn.reset = conn.must_clean || !leaves_no_state(&conn, &before, None).await;
         }
+        self.observed.observe(&conn);
         // Back at once when it needs no cleaning; cleaned in a task of its own otherwise.
         drop(conn);
         ended?;
@@ -421,11 +537,21 @@ impl<F: RowForm> AsyncSession<F> {
         pid: &str,
         connector: &Connector,
     ) -> Result<PooledConnection, Error> {
+        self.open()?;
         let deadline = deadline_after(self.options.acquire_timeout);
-        match self.lease(self.core_for(pid), connector, deadline).await? {
-            Ok(lease) => Ok(lease),
-            Err(core) => Err(pool_full(&core)),
+        let mut lease = match self.lease(self.core_for(pid)?, connector, deadline).await? {
+            Ok(lease) => lease,
+            Err(core) => return Err(pool_full(&core)),
+        };
+        if let Some(wanted) = self.observed.encoding_wanted()
+            && lease.parameter_status("client_encoding").as_deref() != Some(wanted.as_str())
+        {
+            // Set before the SET goes out: whatever happens next, it is cleaned on its way
+            // back, which gives the next user the connection's own encoding.
+            lease.must_clean = true;
+            lease.settings().set("client_encoding", &wanted).await?;
         }
+        Ok(lease)
     }
 
     /// Takes a working connection of `core`, waiting for one until `deadline`;
@@ -458,11 +584,7 @@ impl<F: RowForm> AsyncSession<F> {
     ) -> Result<Result<PooledConnection, Arc<Core<Connection>>>, Error> {
         match slot {
             Slot::Idle(conn, idle_for) => {
-                let lease = PooledConnection {
-                    core,
-                    conn: Some(conn),
-                    reset: true,
-                };
+                let lease = PooledConnection::new(core, conn);
                 match lease
                     .healthy(idle_for >= self.options.check_idle_after)
                     .await
@@ -475,11 +597,7 @@ impl<F: RowForm> AsyncSession<F> {
                 // Gives the slot back if this future is dropped while connecting.
                 let slot = OpenSlot(Some(core));
                 let conn = connector.connect().await?;
-                Ok(Ok(PooledConnection {
-                    core: slot.defuse(),
-                    conn: Some(conn),
-                    reset: true,
-                }))
+                Ok(Ok(PooledConnection::new(slot.defuse(), conn)))
             }
         }
     }
@@ -487,10 +605,69 @@ impl<F: RowForm> AsyncSession<F> {
     /// Checks that the session can get a working connection (`TornadoSession.validate`).
     pub async fn validate(&self) -> Result<(), Error> {
         let mut conn = self.acquire().await?;
-        // Nothing ran on it.
-        conn.reset = false;
+        // Nothing ran on it (but the session's encoding, maybe).
+        conn.reset = conn.must_clean;
         conn.release().await;
         Ok(())
+    }
+
+    /// The server process of the connection the session used last (a query, a cursor, a
+    /// transaction, a connection acquired); `None` before any. An async session takes a
+    /// connection per query, so this changes from query to query.
+    pub fn backend_pid(&self) -> Option<i32> {
+        self.observed.backend_pid()
+    }
+
+    /// The client encoding (`UTF8`) of the connection the session used last, as the server
+    /// reported it; `None` before any.
+    pub fn encoding(&self) -> Option<String> {
+        self.observed.encoding()
+    }
+
+    /// Sets the client encoding of the session's connections when it differs (the blocking
+    /// [`Session::set_encoding`](crate::Session::set_encoding)): it is checked at once on a
+    /// connection of the pool, and from then on every connection the session takes (for a
+    /// query, a cursor, a transaction or `acquire`) is switched to it first when it has
+    /// another, and cleaned on its way back, so that the pool's other users keep their own.
+    /// That costs a round trip and a cleaning per query, and turns pipelining off for the
+    /// session: set it only when needed. The driver reads text as UTF-8, so other encodings
+    /// only suit ASCII text.
+    pub async fn set_encoding(&self, encoding: &str) -> Result<(), Error> {
+        let conn = self.acquire().await?;
+        if conn.parameter_status("client_encoding").as_deref() != Some(encoding) {
+            conn.settings().set("client_encoding", encoding).await?;
+        }
+        self.observed.want_encoding(encoding);
+        // Cleaned on its way back, as every acquired connection is.
+        drop(conn);
+        Ok(())
+    }
+
+    /// The notices the server sent on the connections the session used (its queries,
+    /// cursors, transactions and acquired connections), oldest first: the last 50, as
+    /// psycopg2 keeps them. Notices of pipelined statements are the shared connection's, so
+    /// all the session's own.
+    pub fn notices(&self) -> Vec<pg_exceptions::Message> {
+        self.observed.notices()
+    }
+
+    /// Closes the session: from now on its queries, cursors, transactions, `acquire` and
+    /// the like, on this handle and on every clone, fail with [`SessionError::Closed`], and
+    /// closing it again too. Work already under way runs to its end, and connections held
+    /// (results hold none; cursors, acquired connections) go back to the pool as usual when
+    /// dropped. The pool stays, shared with other sessions on the URI: [`Pool::shutdown`]
+    /// closes it. (`queries`' `TornadoSession` inherits a `close` that fails, having no
+    /// connection of its own.)
+    pub fn close(&self) -> Result<(), Error> {
+        match self.observed.close() {
+            true => Ok(()),
+            false => self.open(),
+        }
+    }
+
+    /// Whether the session was [closed](AsyncSession::close).
+    pub fn is_closed(&self) -> bool {
+        self.observed.is_closed()
     }
 
     /// The pool id: the MD5 of `"TornadoSession:<uri>"`, as `queries` and
@@ -508,7 +685,11 @@ impl<F: RowForm> AsyncSession<F> {
 
     /// The session's pool (created if it does not exist yet).
     pub fn pool(&self) -> Pool {
-        Pool::new(self.core())
+        let core = match self.core.0.get() {
+            Some(core) if !core.is_retired() => Ok(core.clone()),
+            _ => self.core_of(&self.pid, false),
+        };
+        Pool::new(core.expect("a lenient request always gets a pool"))
     }
 }
 
@@ -517,12 +698,14 @@ async fn run_seated<F: RowForm, P: Params>(
     seat: Seat,
     sql: &str,
     params: P,
+    observed: &Observed,
 ) -> Result<Results<F>, Error> {
     let conn = seat.conn();
     let results = {
         let execution = Execution::start(&seat.core().stats);
         execution.done(conn.query_cached(sql, params).await)
     };
+    observed.observe(conn);
     let backend = conn.backend_id();
     seat.finish(results.is_ok());
     Results::new(results?, sql, backend)
@@ -561,9 +744,34 @@ pub struct PooledConnection {
     /// Whether it must be reset on its way back: always for connections handed out by
     /// [`AsyncSession::acquire`], whose use the pool cannot see.
     pub(crate) reset: bool,
+    /// Whether it must be reset whatever the query that ran on it did: the session changed
+    /// its encoding.
+    pub(crate) must_clean: bool,
+    /// The session that acquired it for its user, which takes its notices when it goes back.
+    observed: Option<Arc<Observed>>,
 }
 
 impl PooledConnection {
+    fn new(core: Arc<Core<Connection>>, conn: Connection) -> PooledConnection {
+        PooledConnection {
+            core,
+            conn: Some(conn),
+            reset: true,
+            must_clean: false,
+            observed: None,
+        }
+    }
+
+    /// Hands the connection to `give_back`, after the session that acquired it took what it
+    /// showed.
+    fn take_back(&mut self) -> Option<Connection> {
+        let conn = self.conn.take()?;
+        if let Some(observed) = &self.observed {
+            observed.observe(&conn);
+        }
+        Some(conn)
+    }
+
     /// The pool the connection belongs to.
     pub(crate) fn core(&self) -> &Arc<Core<Connection>> {
         &self.core
@@ -606,14 +814,16 @@ impl PooledConnection {
     }
 
     /// Resets the connection and returns it to the pool, waiting for both (dropping it
-    /// does the same in a task of its own).
+    /// does the same in a task of its own). The work is a task of its own here too: this
+    /// future dropped half-way, the connection still comes back.
     pub async fn release(mut self) {
         if let Some(returning) = self
-            .conn
-            .take()
+            .take_back()
             .and_then(|c| give_back(&self.core, c, self.reset))
         {
-            returning.finish().await;
+            // A join error is the task's panic or the runtime's shutdown: either way the
+            // task's `Returning` was dropped, which closed the connection and freed its slot.
+            let _ = tokio::spawn(returning.finish()).await;
         }
     }
 }
@@ -688,13 +898,16 @@ struct Returning {
 
 impl Returning {
     async fn finish(mut self) {
-        let Some(conn) = self.conn.take() else { return };
+        // Kept in `self` while the cleaning runs: dropped half-way, the guard closes the
+        // connection and frees its slot (taken out first, nothing would).
+        let Some(conn) = &self.conn else { return };
         conn.set_message_hook(None);
         let clean = matches!(
             tokio::time::timeout(CHECK_TIMEOUT, conn.clean()).await,
             Ok(Ok(()))
         );
-        forget_side_channel(&conn);
+        forget_side_channel(conn);
+        let Some(conn) = self.conn.take() else { return };
         if clean {
             self.core.release(Some(conn), true);
         } else {
@@ -723,7 +936,7 @@ impl Deref for PooledConnection {
 
 impl Drop for PooledConnection {
     fn drop(&mut self) {
-        let Some(conn) = self.conn.take() else { return };
+        let Some(conn) = self.take_back() else { return };
         if let Some(returning) = give_back(&self.core, conn, self.reset) {
             // Reset in a task of its own; with no runtime to reset it on, it cannot be
             // returned clean: dropping `returning` closes it and frees its slot.

@@ -43,6 +43,25 @@ pub enum SessionError {
         /// How many rows there are.
         rows: usize,
     },
+    /// The session was [closed](crate::Session::close) (`queries`' `InterfaceError`
+    /// "Connection not open").
+    Closed {
+        /// The session's pool id.
+        pool_id: String,
+    },
+    /// A builder set a pool setting explicitly (`pool_max_size`, `pool_idle_ttl`) that the
+    /// existing pool of its URI does not have: sessions on one URI share one pool, so the
+    /// session would silently have had the other size (`queries` kept the first pool's).
+    PoolSettingConflict {
+        /// The pool's id.
+        pool_id: String,
+        /// The builder's setter: `pool_max_size` or `pool_idle_ttl`.
+        setting: &'static str,
+        /// What the builder asked for.
+        asked: String,
+        /// What the pool has.
+        existing: String,
+    },
 }
 
 impl SessionError {
@@ -67,6 +86,21 @@ impl fmt::Display for SessionError {
             SessionError::MoreThanOneRow { rows } => {
                 write!(f, "More than one row ({rows} rows)")
             }
+            SessionError::Closed { pool_id } => {
+                write!(f, "the session (pool {pool_id}) is closed")
+            }
+            SessionError::PoolSettingConflict {
+                pool_id,
+                setting,
+                asked,
+                existing,
+            } => write!(
+                f,
+                "Pool {pool_id} exists with {setting} {existing}, and this session asks for \
+                 {asked}: sessions on one URI share its pool; leave {setting} unset to accept \
+                 the pool as it is, change it with Pool::set_* first, or make the URI differ \
+                 (an application_name parameter, say)"
+            ),
         }
     }
 }

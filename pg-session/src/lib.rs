@@ -2,11 +2,15 @@
 //! `sprockets.clients.postgresql` libraries over this project's driver.
 //!
 //! A [`Session`] (blocking) holds one connection from the process-wide pool of its URI and
-//! gives it back, reset, when closed or dropped; an [`AsyncSession`] (tokio) takes a
-//! connection per query and its [`Results`] give it back when dropped. Pools are keyed by
+//! gives it back, reset, when dropped ([`Session::close`] closes it instead); an
+//! [`AsyncSession`] (tokio) takes a connection per query and gives it back before returning
+//! the rows: [`Results`] are in memory and hold no connection. Pools are keyed by
 //! [`pool_id`] (`queries`' MD5 of `"Session:<uri>"`), grow up to their maximum size, close
 //! connections idle longer than their TTL, and evict connections found dead without counting
 //! them. Rows come as [`Record`] mappings (`IndexMap<String, Value>`) by default.
+//! [`SessionBuilder::from_env`] and [`AsyncSessionBuilder::from_env`] read the URI from
+//! `PGSQL_<NAME>` with `sprockets.clients.postgresql`'s options in the same chain (pool size,
+//! idle TTL, `db_url`).
 //!
 //! ```no_run
 //! use pg_session::Session;
@@ -21,7 +25,7 @@
 //!     println!("{row:?}");
 //! }
 //! println!("{:?}", session.pool().report());
-//! session.close(); // or drop it: the connection goes back to the pool
+//! drop(session); // the connection goes back to the pool (close() would close it)
 //! # Ok(()) }
 //! ```
 //!
@@ -37,8 +41,12 @@
 //!     .row_form::<pg_session::Tuple>()
 //!     .build()?;
 //! let results = session.query("SELECT $1::int + 1", (41,)).await?;
-//! assert_eq!(results[0], (42,));
-//! drop(results); // the connection goes back to the pool
+//! assert_eq!(results[0], (42,)); // the connection went back before the rows came
+//!
+//! // A named server-side cursor holds a connection while it lives.
+//! let cursor = session.cursor("numbers", "SELECT generate_series(1, 1000)", ()).await?;
+//! let page = cursor.fetch(100).await?;
+//! drop(cursor); // closed on the server; the connection goes back cleaned
 //! # Ok(()) }
 //! ```
 //!
@@ -81,6 +89,45 @@
 //! }
 //! # }
 //! ```
+//!
+//! # Departures from `queries`
+//!
+//! Where this crate behaves differently from `queries` (and `sprockets.clients.postgresql`),
+//! and why:
+//!
+//! - **An async session's query waits for a connection**, up to
+//!   [`DEFAULT_ACQUIRE_TIMEOUT`] (30 s) by default, when every connection of a full pool is
+//!   busy; `queries` fails at once with `PoolFullError`. A service with more tasks than
+//!   connections expects them to take turns (as deadpool and sqlx make them);
+//!   `acquire_timeout(Duration::ZERO)` gives `queries`' behaviour back. A blocking session
+//!   still fails at once: it holds its connection for its life, so waiting is mostly a hang.
+//! - **Results hold no connection.** `queries`' `TornadoSession` results hold theirs until
+//!   `free()` (a forgotten `free()` drains the pool); here the connection goes back, cleaned
+//!   when the query may have left state, before the rows are returned, on the same decision
+//!   as before (see [`AsyncSession`]). A connection is held only where asked for:
+//!   [`AsyncSession::acquire`], [`AsyncSession::cursor`], [`AsyncSession::xact`].
+//!   [`Results::free`] and [`Results::holds_connection`] are kept, deprecated, as a no-op
+//!   and `false`.
+//! - **A builder that contradicts an existing pool is told so.** Sessions on one URI share
+//!   its pool; `queries` silently gives a later session the first pool's size. Here a
+//!   builder that *sets* `pool_max_size` or `pool_idle_ttl` to something else than the pool
+//!   has fails with [`SessionError::PoolSettingConflict`]; one that leaves them unset takes
+//!   the pool as it is. The acquire timeout is each session's own and never conflicts.
+//! - **Closing.** [`Session::close`] closes the connection and removes it from the pool, as
+//!   `queries` documents; it takes `&self` (a session may be shared through an `Arc`), and
+//!   afterwards everything that would talk to the server fails with
+//!   [`SessionError::Closed`], closing again too (`queries` raises `InterfaceError`).
+//!   Dropping a session gives its connection back, cleaned. [`AsyncSession::close`] closes
+//!   the session for it and its clones (its pool, shared with other sessions, stays;
+//!   [`Pool::shutdown`] closes that); `queries`' `TornadoSession` inherits a `close` that
+//!   fails, having no connection of its own.
+//! - **An async session's `backend_pid`, `encoding`, `notices`** are those of the connections
+//!   it used: the last one's backend and encoding, and the last 50 notices of all of them
+//!   (as psycopg2 keeps 50). `TornadoSession` inherits these from `Session`, where they read a
+//!   connection it never has. [`AsyncSession::set_encoding`] switches every connection the
+//!   session takes, which is cleaned on its way back.
+//! - **Cleaning, not `DISCARD ALL`**, on a connection's way back, and only when it may carry
+//!   state: see [`AsyncSession`].
 //!
 //! # Pipelining
 //!
@@ -134,8 +181,10 @@
 
 mod async_session;
 mod config;
+mod cursor;
 mod error;
 mod lanes;
+mod observed;
 mod options;
 mod pool;
 mod reaper;
@@ -147,6 +196,7 @@ mod session;
 
 pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection};
 pub use config::{DEFAULT_URI, env_uri, env_variable, pool_id, uri};
+pub use cursor::SessionCursor;
 pub use error::SessionError;
 pub use options::{
     DEFAULT_ACQUIRE_TIMEOUT, DEFAULT_ASYNC_MAX_SIZE, DEFAULT_CHECK_IDLE_AFTER, DEFAULT_IDLE_TTL,
@@ -168,6 +218,7 @@ mod tests {
         send_sync::<crate::Results>();
         send_sync::<crate::Results<crate::Tuple>>();
         send_sync::<crate::PooledConnection>();
+        send_sync::<crate::SessionCursor>();
         send_sync::<crate::Pool>();
     }
 }

@@ -54,8 +54,13 @@ impl std::fmt::Debug for SecretUri {
 #[derive(Clone, Debug)]
 pub(crate) struct Options {
     pub(crate) uri: SecretUri,
+    /// A builder from the environment: the `PGSQL_<NAME>` name whose variable gives the URI
+    /// when the session is made (a `db_url` given meanwhile clears it).
+    pub(crate) env_name: Option<String>,
     pub(crate) max_size: usize,
     pub(crate) idle_ttl: Duration,
+    /// Which pool settings the builder was given: only those must match an existing pool.
+    pub(crate) explicit: Explicit,
     pub(crate) acquire_timeout: Duration,
     pub(crate) autocommit: bool,
     pub(crate) readonly: crate::routing::ReadRoute,
@@ -89,12 +94,30 @@ impl std::fmt::Debug for SessionCategory {
     }
 }
 
+/// The pool settings a builder was given explicitly.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Explicit {
+    pub(crate) max_size: bool,
+    pub(crate) idle_ttl: bool,
+}
+
+/// What a session asks of its pool: the settings to create it with, and which of them an
+/// existing pool must already have.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PoolRequest {
+    pub(crate) max_size: usize,
+    pub(crate) idle_ttl: Duration,
+    pub(crate) explicit: Explicit,
+}
+
 impl Options {
     pub(crate) fn new(uri: String, max_size: usize) -> Options {
         Options {
             uri: SecretUri::new(uri),
+            env_name: None,
             max_size,
             idle_ttl: DEFAULT_IDLE_TTL,
+            explicit: Explicit::default(),
             acquire_timeout: Duration::ZERO,
             autocommit: true,
             readonly: crate::routing::ReadRoute::Same,
@@ -102,6 +125,32 @@ impl Options {
             check_idle_after: DEFAULT_CHECK_IDLE_AFTER,
             pipeline_depth: 1,
             category: None,
+        }
+    }
+
+    /// Options whose URI comes from `PGSQL_<NAME>` when the session is made.
+    pub(crate) fn from_env(name: &str, max_size: usize) -> Options {
+        Options {
+            env_name: Some(name.to_owned()),
+            ..Options::new(String::new(), max_size)
+        }
+    }
+
+    /// Reads the URI from the environment when the builder was made from it (and given no
+    /// `db_url`): a variable that is not set is a [`SessionError::MissingVariable`](crate::SessionError::MissingVariable).
+    pub(crate) fn resolve(&mut self) -> Result<(), pg_exceptions::Error> {
+        if let Some(name) = self.env_name.take() {
+            self.uri = SecretUri::new(crate::config::env_uri(&name, None)?);
+        }
+        Ok(())
+    }
+
+    /// What the session asks of its pools.
+    pub(crate) fn pool_request(&self) -> PoolRequest {
+        PoolRequest {
+            max_size: self.max_size,
+            idle_ttl: self.idle_ttl,
+            explicit: self.explicit,
         }
     }
 
@@ -118,17 +167,34 @@ impl Options {
 /// The setters both builders share.
 macro_rules! pool_setters {
     () => {
-        /// The most connections the pool holds at once (used when this session creates the
-        /// pool; an existing pool keeps its size, see [`Pool::set_max_size`](crate::Pool::set_max_size)).
+        /// The most connections the pool holds at once. Sessions on one URI share its pool:
+        /// the first to make the pool sets its size, and a later session given a different
+        /// size fails with [`SessionError::PoolSettingConflict`](crate::SessionError::PoolSettingConflict)
+        /// (`queries` silently kept the first size); one that does not set it takes the pool
+        /// as it is. [`Pool::set_max_size`](crate::Pool::set_max_size) changes a pool's size.
         pub fn pool_max_size(mut self, max_size: usize) -> Self {
             self.options.max_size = max_size.max(1);
+            self.options.explicit.max_size = true;
             self
         }
 
-        /// How long a connection may stay idle in the pool before it is closed (default 60 s;
-        /// used when this session creates the pool).
+        /// How long a connection may stay idle in the pool before it is closed (default 60 s).
+        /// As with [`pool_max_size`](Self::pool_max_size), an existing pool with another TTL
+        /// is a [`SessionError::PoolSettingConflict`](crate::SessionError::PoolSettingConflict).
         pub fn pool_idle_ttl(mut self, ttl: std::time::Duration) -> Self {
             self.options.idle_ttl = ttl;
+            self.options.explicit.idle_ttl = true;
+            self
+        }
+
+        /// The URI to use instead of the `PGSQL_<NAME>` variable of a builder made by
+        /// `from_env` (`sprockets.clients.postgresql`'s `db_url`); on a builder made from a
+        /// URI, it replaces that URI. `None` keeps what the builder had.
+        pub fn db_url(mut self, url: Option<&str>) -> Self {
+            if let Some(url) = url {
+                self.options.uri = crate::options::SecretUri::new(url.to_owned());
+                self.options.env_name = None;
+            }
             self
         }
 
@@ -146,7 +212,9 @@ macro_rules! pool_setters {
         /// How long to wait for a connection when the pool is at its maximum size and every
         /// connection is busy: by default [`DEFAULT_ACQUIRE_TIMEOUT`](crate::DEFAULT_ACQUIRE_TIMEOUT)
         /// (30 s) for an async session, zero for a blocking one. Zero fails at once as
-        /// `queries` does (a connection already on its way back is still waited for).
+        /// `queries` does (a connection already on its way back is still waited for). It is
+        /// the session's own, not the pool's: sessions sharing a pool each wait as long as
+        /// they asked, so it never conflicts with an existing pool.
         pub fn acquire_timeout(mut self, timeout: std::time::Duration) -> Self {
             self.options.acquire_timeout = timeout;
             self

@@ -591,6 +591,12 @@ impl<C: Pooled> Core<C> {
         self.wake();
     }
 
+    /// The maximum size and idle TTL the pool has now.
+    pub(crate) fn settings(&self) -> (usize, Duration) {
+        let state = self.lock();
+        (state.max_size, state.idle_ttl)
+    }
+
     /// Changes the idle TTL, for connections idle now as well.
     pub(crate) fn set_idle_ttl(&self, ttl: Duration) {
         self.lock().idle_ttl = ttl;
@@ -634,7 +640,16 @@ mod tests {
     }
 
     fn pool(id: &str) -> Arc<Core<Item>> {
-        crate::registry::get_or_create::<Item>(id, 1, Duration::from_secs(600))
+        sized(id, 1)
+    }
+
+    fn sized(id: &str, max_size: usize) -> Arc<Core<Item>> {
+        let request = crate::options::PoolRequest {
+            max_size,
+            idle_ttl: Duration::from_secs(600),
+            explicit: Default::default(),
+        };
+        crate::registry::get_or_create::<Item>(id, request).unwrap()
     }
 
     /// Takes the pool's one slot.
@@ -654,11 +669,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn each_connection_given_back_wakes_a_waiter_of_its_own() {
-        let core = crate::registry::get_or_create::<Item>(
-            "pool-test-two-wakes",
-            2,
-            Duration::from_secs(600),
-        );
+        let core = sized("pool-test-two-wakes", 2);
         fill(&core).await;
         fill(&core).await;
         let far = Instant::now() + Duration::from_secs(60);

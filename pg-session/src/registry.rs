@@ -5,6 +5,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use pg_exceptions::Error;
+
+use crate::error::SessionError;
+use crate::options::PoolRequest;
 use crate::pool::{Core, Pooled};
 use crate::report::PoolReport;
 
@@ -51,23 +55,49 @@ fn pools() -> MutexGuard<'static, HashMap<String, Entry>> {
     POOLS.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// The pool `id`, made with these settings if there is none (an existing pool keeps its own,
-/// as in `queries`).
-pub(crate) fn get_or_create<C: Pooled>(id: &str, max_size: usize, ttl: Duration) -> Arc<Core<C>> {
+/// The pool `id`, made with the request's settings if there is none. An existing pool keeps
+/// its own: a request that set a setting explicitly to something else is a
+/// [`SessionError::PoolSettingConflict`], one that left it unset takes the pool as it is.
+pub(crate) fn get_or_create<C: Pooled>(
+    id: &str,
+    request: PoolRequest,
+) -> Result<Arc<Core<C>>, Error> {
     let mut pools = pools();
     if let Some(core) = pools
         .get(id)
         .and_then(|entry| entry.any.clone().downcast::<Core<C>>().ok())
     {
-        return core;
+        let (max_size, idle_ttl) = core.settings();
+        let conflict = |setting, asked: String, existing: String| {
+            Err(SessionError::PoolSettingConflict {
+                pool_id: id.to_owned(),
+                setting,
+                asked,
+                existing,
+            }
+            .into())
+        };
+        if request.explicit.max_size && request.max_size != max_size {
+            let (asked, existing) = (request.max_size.to_string(), max_size.to_string());
+            return conflict("pool_max_size", asked, existing);
+        }
+        if request.explicit.idle_ttl && request.idle_ttl != idle_ttl {
+            let (asked, existing) = (format!("{:?}", request.idle_ttl), format!("{idle_ttl:?}"));
+            return conflict("pool_idle_ttl", asked, existing);
+        }
+        return Ok(core);
     }
-    let core = Arc::new(Core::<C>::new(id.to_owned(), max_size, ttl));
+    let core = Arc::new(Core::<C>::new(
+        id.to_owned(),
+        request.max_size,
+        request.idle_ttl,
+    ));
     let entry = Entry {
         ops: core.clone(),
         any: core.clone(),
     };
     pools.insert(id.to_owned(), entry);
-    core
+    Ok(core)
 }
 
 /// The pool `id`, if it exists.

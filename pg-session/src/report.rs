@@ -45,8 +45,11 @@ pub struct PoolReport {
 /// A handle on one process-wide pool of connections.
 ///
 /// Sessions with the same [pool id](crate::pool_id) share a pool, created by the first of
-/// them with its settings (`pool_max_size`, `pool_idle_ttl`); later sessions use it as it is,
-/// as `queries` does, and [`Pool::set_max_size`] and [`Pool::set_idle_ttl`] change it.
+/// them with its settings (`pool_max_size`, `pool_idle_ttl`); later sessions that set neither
+/// use it as it is, one that sets another value fails with
+/// [`SessionError::PoolSettingConflict`](crate::SessionError::PoolSettingConflict) (where
+/// `queries` silently kept the first), and [`Pool::set_max_size`] and [`Pool::set_idle_ttl`]
+/// change it.
 #[derive(Clone)]
 pub struct Pool {
     ops: Arc<dyn PoolOps>,

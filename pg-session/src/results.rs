@@ -7,7 +7,6 @@ use indexmap::IndexMap;
 use pg_exceptions::Error;
 use pg_types::{Row, Value};
 
-use crate::async_session::PooledConnection;
 use crate::error::SessionError;
 
 /// A row as a mapping of column name to value (`queries`' `RealDictCursor` rows). A name
@@ -88,8 +87,10 @@ fn command_tag(command: &str, count: Option<u64>) -> String {
 /// has none: its [`count`](Results::count) is 5), and iterating rows that are not there
 /// gives nothing rather than an error. Iteration restarts from the first row each time.
 ///
-/// Results of an [`AsyncSession`](crate::AsyncSession) hold their connection until they
-/// are [`free`](Results::free)d or dropped.
+/// Results hold every row in memory and no connection: an
+/// [`AsyncSession`](crate::AsyncSession)'s connection went back to the pool before its
+/// results were returned (`queries`' `TornadoSession` results hold theirs until `free()`d,
+/// which a forgotten `free()` turns into a pool that runs dry).
 pub struct Results<F: RowForm = Mapping> {
     items: Vec<F::Item>,
     query: String,
@@ -101,7 +102,6 @@ pub struct Results<F: RowForm = Mapping> {
     count: u64,
     backend_pid: Option<i32>,
     rownumber: AtomicUsize,
-    lease: Option<PooledConnection>,
 }
 
 impl<F: RowForm> Results<F> {
@@ -126,14 +126,7 @@ impl<F: RowForm> Results<F> {
             count: count.unwrap_or(returned),
             backend_pid,
             rownumber: AtomicUsize::new(0),
-            lease: None,
         })
-    }
-
-    /// Keeps `lease` (a pooled connection) until the results are freed or dropped.
-    pub(crate) fn holding(mut self, lease: PooledConnection) -> Results<F> {
-        self.lease = Some(lease);
-        self
     }
 
     /// How many rows the query returned.
@@ -214,15 +207,19 @@ impl<F: RowForm> Results<F> {
         self.backend_pid
     }
 
-    /// Releases the connection the results hold (an async session's) back to its pool;
-    /// the rows stay readable. Nothing to do for a blocking session's results.
-    pub fn free(&mut self) {
-        self.lease = None;
-    }
+    /// Does nothing: results hold no connection (`queries`' `Results.free()` gave back the
+    /// connection a `TornadoSession`'s results held until then; here it went back before the
+    /// results were returned). Kept so that code written for `queries` reads the same.
+    #[deprecated(note = "results hold no connection: there is nothing to free")]
+    pub fn free(&mut self) {}
 
-    /// Whether the results still hold a pooled connection.
+    /// Always `false`: results hold no connection (an async session's goes back to its pool
+    /// before the results are returned). Connections are held only where asked for:
+    /// [`AsyncSession::acquire`](crate::AsyncSession::acquire), a
+    /// [`SessionCursor`](crate::SessionCursor), an [`xact`](crate::AsyncSession::xact).
+    #[deprecated(note = "results hold no connection: this is always false")]
     pub fn holds_connection(&self) -> bool {
-        self.lease.is_some()
+        false
     }
 }
 
@@ -244,7 +241,6 @@ impl<F: RowForm> fmt::Debug for Results<F> {
         f.debug_struct("Results")
             .field("status", &self.status())
             .field("rows", &self.items.len())
-            .field("holds_connection", &self.lease.is_some())
             .finish()
     }
 }

@@ -8,7 +8,6 @@ use pg_driver::blocking::{Connection, Connector};
 use pg_driver::{NamedParams, Params, TransactionStatus};
 use pg_exceptions::{Error, Message};
 
-use crate::config::env_uri;
 use crate::error::SessionError;
 use crate::options::{Options, pool_setters};
 use crate::pool::{Core, Execution, Pooled, Slot, deadline_after};
@@ -19,9 +18,11 @@ use crate::results::{Mapping, Results, RowForm};
 /// How long checking an idle connection or resetting a returned one may take.
 pub(crate) const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A blocking session: one connection from the process-wide pool of its URI, held until the
-/// session is closed or dropped, when it is cleaned ([`Connection::clean`](pg_driver::Connection::clean):
-/// rolled back and its session state undone, its prepared statements kept) and returned.
+/// A blocking session: one connection from the process-wide pool of its URI, held for the
+/// session's life. Dropped, the session gives it back cleaned
+/// ([`Connection::clean`](pg_driver::Connection::clean): rolled back and its session state
+/// undone, its prepared statements kept); [closed](Session::close), the session closes it and
+/// removes it from the pool, as `queries` does.
 ///
 /// Rows come as [`Record`](crate::Record) mappings unless the builder asks for
 /// [`Tuple`](crate::Tuple)s. With autocommit off, the session opens a transaction block
@@ -51,6 +52,28 @@ impl SessionBuilder<Mapping> {
     pub fn new(uri: impl Into<String>) -> SessionBuilder<Mapping> {
         SessionBuilder {
             options: Options::new(uri.into(), Options::default_max_size()),
+            _form: PhantomData,
+        }
+    }
+
+    /// A builder for a session on the URI in `PGSQL_<NAME>` (`PGSQL` for the empty name),
+    /// read when the session connects, with `sprockets.clients.postgresql`'s options in
+    /// the same chain: `pool_max_size`, `pool_idle_ttl`, and [`db_url`](Self::db_url) to
+    /// use instead of the variable. A variable that is not set fails `connect` with
+    /// [`SessionError::MissingVariable`].
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), pg_exceptions::Error> {
+    /// let session = pg_session::SessionBuilder::from_env("billing")
+    ///     .pool_max_size(4)
+    ///     .pool_idle_ttl(std::time::Duration::from_secs(300))
+    ///     .db_url(std::env::args().nth(1).as_deref())
+    ///     .connect()?;
+    /// # Ok(()) }
+    /// ```
+    pub fn from_env(name: &str) -> SessionBuilder<Mapping> {
+        SessionBuilder {
+            options: Options::from_env(name, Options::default_max_size()),
             _form: PhantomData,
         }
     }
@@ -86,26 +109,30 @@ impl<F: RowForm> SessionBuilder<F> {
                 "a blocking Session was started inside an async runtime; use AsyncSession there",
             ));
         }
-        let (write, read) = crate::routing::routes("Session", &self.options)?;
+        let mut options = self.options;
+        options.resolve()?;
+        let (write, read) = crate::routing::routes("Session", &options)?;
+        let request = options.pool_request();
         let Options {
             uri,
-            max_size,
-            idle_ttl,
             acquire_timeout,
             autocommit,
             ..
-        } = self.options;
+        } = options;
         let connector = Connector::from(write.connector);
         let pid = write.pid;
-        let core = registry::get_or_create::<Connection>(&pid, max_size, idle_ttl);
+        let core = registry::get_or_create::<Connection>(&pid, request)?;
+        let reads = match read {
+            Some(route) => Some(ReadSide {
+                core: registry::get_or_create(&route.pid, request)?,
+                connector: Connector::from(route.connector),
+                acquire_timeout,
+                lease: OnceLock::new(),
+                init: Mutex::new(()),
+            }),
+            None => None,
+        };
         let lease = Lease::acquire(core, &connector, deadline_after(acquire_timeout))?;
-        let reads = read.map(|route| ReadSide {
-            core: registry::get_or_create(&route.pid, max_size, idle_ttl),
-            connector: Connector::from(route.connector),
-            acquire_timeout,
-            lease: OnceLock::new(),
-            init: Mutex::new(()),
-        });
         Ok(Session {
             pid,
             uri,
@@ -129,9 +156,10 @@ impl Session<Mapping> {
     }
 
     /// A session on the URI in `PGSQL_<NAME>` (`PGSQL` for the empty name), as
-    /// `sprockets.clients.postgresql` finds it; see [`env_uri`](crate::env_uri).
+    /// `sprockets.clients.postgresql` finds it; see [`env_uri`](crate::env_uri), and
+    /// [`SessionBuilder::from_env`] for its options.
     pub fn from_env(name: &str) -> Result<Session<Mapping>, Error> {
-        Session::new(&env_uri(name, None)?)
+        SessionBuilder::from_env(name).connect()
     }
 }
 
@@ -140,9 +168,21 @@ impl<F: RowForm> Session<F> {
         self.lease.conn()
     }
 
+    /// The connection, unless the session was closed.
+    fn open(&self) -> Result<&Connection, Error> {
+        match self.lease.removed() {
+            true => Err(SessionError::Closed {
+                pool_id: self.pid.clone(),
+            }
+            .into()),
+            false => Ok(self.lease.conn()),
+        }
+    }
+
     fn begin_if_needed(&self) -> Result<(), Error> {
-        if !self.autocommit && self.conn().transaction_status() == TransactionStatus::Idle {
-            self.conn().execute("BEGIN")?;
+        let conn = self.open()?;
+        if !self.autocommit && conn.transaction_status() == TransactionStatus::Idle {
+            conn.execute("BEGIN")?;
         }
         Ok(())
     }
@@ -182,8 +222,26 @@ impl<F: RowForm> Session<F> {
         sql: &str,
         values: &N,
     ) -> Result<Results<F>, Error> {
-        let query = self.conn().named_query(sql, values)?;
+        let query = self.open()?.named_query(sql, values)?;
         self.query(query.sql(), &query)
+    }
+
+    /// Declares a server-side cursor named `name` over `sql` with `params` (psycopg2's
+    /// `cursor(name=…)`, as `queries` makes it: scrollable, `WITH HOLD`, so it outlives the
+    /// statement's transaction) on the session's connection, in the session's transaction
+    /// block when autocommit is off. It pages as the driver's cursors do
+    /// ([`read`](pg_driver::blocking::Cursor::read), [`seek`](pg_driver::blocking::Cursor::seek),
+    /// …) and is closed on the server when dropped (or [closed](pg_driver::blocking::Cursor::close)).
+    /// A name already declared on the connection is a `DuplicateCursorError`.
+    pub fn cursor<P: Params>(
+        &self,
+        name: &str,
+        sql: &str,
+        params: P,
+    ) -> Result<pg_driver::blocking::Cursor, Error> {
+        self.begin_if_needed()?;
+        let execution = Execution::start(&self.lease.core.stats);
+        execution.done(self.conn().query_declare_named(name, sql, params))
     }
 
     /// Runs read-only work: on the read pool's connection (taken on first use and held until
@@ -195,6 +253,7 @@ impl<F: RowForm> Session<F> {
         let Some(reads) = &self.reads else {
             return self.query(sql, params);
         };
+        self.open()?;
         let lease = reads.lease()?;
         let results = {
             let execution = Execution::start(&lease.core.stats);
@@ -206,9 +265,10 @@ impl<F: RowForm> Session<F> {
     /// The connection read-only work runs on (see [`Session::query_readonly`]): the read
     /// pool's, taken on first use, or the session's own when reads are not routed.
     pub fn readonly_connection(&self) -> Result<&Connection, Error> {
+        let own = self.open()?;
         match &self.reads {
             Some(reads) => Ok(reads.lease()?.conn()),
-            None => Ok(self.conn()),
+            None => Ok(own),
         }
     }
 
@@ -237,10 +297,11 @@ impl<F: RowForm> Session<F> {
     }
 
     fn end_block(&self, sql: &str) -> Result<(), Error> {
-        if self.conn().transaction_status() == TransactionStatus::Idle {
+        let conn = self.open()?;
+        if conn.transaction_status() == TransactionStatus::Idle {
             return Ok(());
         }
-        self.conn().execute(sql)
+        conn.execute(sql)
     }
 
     /// Whether statements commit by themselves.
@@ -253,28 +314,38 @@ impl<F: RowForm> Session<F> {
         self.conn().transaction_status()
     }
 
-    /// The server process serving this session.
+    /// The server process serving this session; `None` once it is closed.
     pub fn backend_pid(&self) -> Option<i32> {
-        self.conn().backend_id()
+        self.open().ok()?.backend_id()
     }
 
-    /// The client encoding the server reports (`UTF8`).
+    /// The client encoding the server reports (`UTF8`); `None` once the session is closed.
     pub fn encoding(&self) -> Option<String> {
-        self.conn().parameter_status("client_encoding")
+        self.open().ok()?.parameter_status("client_encoding")
     }
 
     /// Sets the client encoding when it differs. The driver reads text as UTF-8, so other
     /// encodings only suit ASCII text; the connection's next user gets UTF-8 back.
     pub fn set_encoding(&self, encoding: &str) -> Result<(), Error> {
+        let conn = self.open()?;
         if self.encoding().as_deref() == Some(encoding) {
             return Ok(());
         }
-        self.conn().settings().set("client_encoding", encoding)
+        conn.settings().set("client_encoding", encoding)
     }
 
-    /// The notices the server sent this session, oldest first.
+    /// The notices the server sent this session, oldest first: the last 50, as psycopg2
+    /// keeps them. A closed session has none.
     pub fn notices(&self) -> Vec<Message> {
-        self.conn().notices()
+        match self.open() {
+            Ok(conn) => conn.notices(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// Whether the session was [closed](Session::close).
+    pub fn is_closed(&self) -> bool {
+        self.lease.removed()
     }
 
     /// The pool id: the MD5 of `"Session:<uri>"`, as `queries` computes it (followed by
@@ -288,7 +359,8 @@ impl<F: RowForm> Session<F> {
         self.uri.as_str()
     }
 
-    /// The driver connection underneath.
+    /// The driver connection underneath (once the session is closed, a closed connection:
+    /// using it, or a clone of it, fails as the driver fails on a closed connection).
     pub fn connection(&self) -> &Connection {
         self.conn()
     }
@@ -298,9 +370,30 @@ impl<F: RowForm> Session<F> {
         Pool::new(self.lease.core.clone())
     }
 
-    /// Ends the session: the connection is reset and returned to the pool (as dropping the
-    /// session does).
-    pub fn close(self) {}
+    /// Closes the session's connection (and its read connection, if it took one) and
+    /// removes it from the pool, as `queries`' `Session.close` does: an open transaction
+    /// block is rolled back by the server, and the pool's slot is free at once for a new
+    /// connection. Dropping the session instead gives the connection back, cleaned, for
+    /// reuse.
+    ///
+    /// The session stays, closed: everything that would talk to the server (`query`,
+    /// `callproc`, `cursor`, `commit`, `set_encoding`, closing again…) fails with
+    /// [`SessionError::Closed`]; [`backend_pid`](Session::backend_pid) and
+    /// [`encoding`](Session::encoding) are `None` and [`notices`](Session::notices) empty. It
+    /// takes `&self` because a session may be shared (`Arc<Session>`): a thread that closes
+    /// it ends it for every holder, and they are told so.
+    pub fn close(&self) -> Result<(), Error> {
+        if !self.lease.remove() {
+            return Err(SessionError::Closed {
+                pool_id: self.pid.clone(),
+            }
+            .into());
+        }
+        if let Some(lease) = self.reads.as_ref().and_then(|reads| reads.lease.get()) {
+            lease.remove();
+        }
+        Ok(())
+    }
 }
 
 impl<F: RowForm> std::fmt::Debug for Session<F> {
@@ -354,10 +447,13 @@ impl ReadSide {
     }
 }
 
-/// A blocking connection taken from a pool, given back when dropped.
+/// A blocking connection taken from a pool, given back when dropped unless
+/// [removed](Lease::remove) first.
 struct Lease {
     core: Arc<Core<Connection>>,
     conn: Option<Connection>,
+    /// Set once the connection was closed and its slot freed.
+    removed: std::sync::atomic::AtomicBool,
 }
 
 impl Lease {
@@ -377,6 +473,7 @@ impl Lease {
                         return Ok(Lease {
                             core,
                             conn: Some(conn),
+                            removed: Default::default(),
                         });
                     }
                     // Dead (a restart, a terminated backend): its slot is free again.
@@ -388,6 +485,7 @@ impl Lease {
                         Ok(conn) => Ok(Lease {
                             core,
                             conn: Some(conn),
+                            removed: Default::default(),
                         }),
                         Err(error) => {
                             core.release(None, false);
@@ -404,6 +502,21 @@ impl Lease {
             .as_ref()
             .expect("a lease holds its connection until dropped")
     }
+
+    /// Closes the connection and frees its slot, once; whether this call did.
+    fn remove(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        if self.removed.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        self.conn().close();
+        self.core.release(None, false);
+        true
+    }
+
+    fn removed(&self) -> bool {
+        self.removed.load(std::sync::atomic::Ordering::Acquire)
+    }
 }
 
 /// Whether an idle connection still answers: one empty query, a round trip.
@@ -417,6 +530,9 @@ fn healthy(conn: &Connection) -> bool {
 impl Drop for Lease {
     fn drop(&mut self) {
         let Some(conn) = self.conn.take() else { return };
+        if self.removed() {
+            return;
+        }
         if conn.closed() {
             conn.close();
             self.core.release(None, false);

@@ -31,6 +31,17 @@ impl Connection {
         self.prepare(sql)?.declare(params)
     }
 
+    /// Declares a scrollable cursor named `name` over `sql` with `params`; see
+    /// [`crate::Statement::declare_named`].
+    pub fn query_declare_named<P: Params>(
+        &self,
+        name: &str,
+        sql: &str,
+        params: P,
+    ) -> Result<Cursor, Error> {
+        self.prepare(sql)?.declare_named(name, params)
+    }
+
     fn wrap(&self, cursor: crate::Cursor) -> Cursor {
         Cursor {
             cursor,
@@ -45,6 +56,13 @@ impl Statement {
     pub fn declare<P: Params>(&self, params: P) -> Result<Cursor, Error> {
         let conn = self.connection();
         let cursor = conn.block_on(self.as_async().declare(params))??;
+        Ok(conn.wrap(cursor))
+    }
+
+    /// [`Statement::declare`] under the name `name`; see [`crate::Statement::declare_named`].
+    pub fn declare_named<P: Params>(&self, name: &str, params: P) -> Result<Cursor, Error> {
+        let conn = self.connection();
+        let cursor = conn.block_on(self.as_async().declare_named(name, params))??;
         Ok(conn.wrap(cursor))
     }
 }

@@ -88,6 +88,17 @@ impl Statement {
     /// (py-postgresql's `declare`): `DECLARE … SCROLL CURSOR WITH HOLD`, so it stays readable
     /// after the transaction that declared it commits. It is closed when its last handle drops.
     pub async fn declare<P: Params>(&self, params: P) -> Result<Cursor, Error> {
+        self.declare_as(None, params).await
+    }
+
+    /// [`Statement::declare`] under the name `name` (psycopg2's named cursors), which SQL can
+    /// then use too (`FETCH 10 FROM name`); a name already declared in the session fails with
+    /// the server's DuplicateCursorError. It is closed when its last handle drops.
+    pub async fn declare_named<P: Params>(&self, name: &str, params: P) -> Result<Cursor, Error> {
+        self.declare_as(Some(name), params).await
+    }
+
+    async fn declare_as<P: Params>(&self, name: Option<&str>, params: P) -> Result<Cursor, Error> {
         // The cursor's rows are read with the statement's columns: after a reset, the
         // statement is prepared again first, which checks they are still the query's.
         self.ready().await?;
@@ -98,19 +109,24 @@ impl Statement {
             params: Encoded::capture(self, &params)?,
             hook: self.inner.hook.clone(),
         };
-        declare(&self.inner.conn, origin, self.columns().clone()).await
+        declare(&self.inner.conn, origin, self.columns().clone(), name).await
     }
 }
 
 /// Runs the DECLARE in one round trip: Parse (typed as the statement's parameters), Bind,
-/// Execute and Sync.
+/// Execute and Sync; the cursor is called `name`, or a name unique in the session.
 pub(crate) async fn declare(
     conn: &Connection,
     origin: Origin,
     columns: Arc<Columns>,
+    name: Option<&str>,
 ) -> Result<Cursor, Error> {
     let link = conn.link();
-    let name = link.unique_name("pg_api_c");
+    let named = name.is_some();
+    let name = match name {
+        Some(name) => name.to_owned(),
+        None => link.unique_name("pg_api_c"),
+    };
     let quoted = pg_string::quote_ident(&name);
     let sql = format!(
         "DECLARE {quoted} SCROLL CURSOR WITH HOLD FOR {}",
@@ -155,9 +171,8 @@ pub(crate) async fn declare(
     reader.finish()?;
     unclaimed.claim();
     let origin = Some(origin);
-    Ok(Cursor::new(
-        conn, link, name, columns, origin, true, made_in,
-    ))
+    let cursor = Cursor::new(conn, link, name, columns, origin, true, made_in);
+    Ok(if named { cursor.named() } else { cursor })
 }
 
 impl Connection {
@@ -192,5 +207,15 @@ impl Connection {
     /// [`Statement::declare`]).
     pub async fn query_declare<P: Params>(&self, sql: &str, params: P) -> Result<Cursor, Error> {
         self.prepare(sql).await?.declare(params).await
+    }
+
+    /// [`Connection::query_declare`] under the name `name`; see [`Statement::declare_named`].
+    pub async fn query_declare_named<P: Params>(
+        &self,
+        name: &str,
+        sql: &str,
+        params: P,
+    ) -> Result<Cursor, Error> {
+        self.prepare(sql).await?.declare_named(name, params).await
     }
 }

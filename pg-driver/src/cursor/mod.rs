@@ -59,6 +59,8 @@ struct Inner {
     /// The link's count of resets before the cursor was declared: once it moves, a reset
     /// closed the cursor.
     made_in: u64,
+    /// Whether its name was the user's (`declare_named`), not one unique in the session.
+    named: bool,
     /// The cursor's own message hook, first for what its reads and moves raise; the
     /// statement's (in `origin`) comes next.
     hook: HookSlot,
@@ -66,9 +68,15 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // After a reset, a Close still goes out for a cursor declared in a race with it, which
+        // finds nothing otherwise; but not for a name the user chose: the reset closed it, and
+        // a Close could close a namesake declared since (the connection's next user's, on a
+        // pool).
+        let namesake_risk = self.named && self.link.session_resets() != self.made_in;
         let open = !self.closed.load(Ordering::Relaxed) && !self.link.shared.is_closed();
         if self.owned
             && open
+            && !namesake_risk
             && let Ok(bytes) = close_portal(&self.name)
         {
             // Nobody waits for the answer: the task reads and drops it.
@@ -120,9 +128,18 @@ impl Cursor {
                 closed: AtomicBool::new(false),
                 backward: AtomicBool::new(false),
                 made_in,
+                named: false,
                 hook: HookSlot::default(),
             }),
         }
+    }
+
+    /// Marks a cursor just made as named by its user.
+    pub(crate) fn named(mut self) -> Cursor {
+        if let Some(inner) = Arc::get_mut(&mut self.inner) {
+            inner.named = true;
+        }
+        self
     }
 
     /// The connection the cursor belongs to.
@@ -336,7 +353,8 @@ impl Cursor {
             let message = "a cursor opened by cursor_from_id has no query to declare again";
             return Err(self.fail(Error::client(&OperationError, message)));
         };
-        crate::cursor::declare::declare(&self.inner.conn, origin, self.inner.columns.clone()).await
+        let columns = self.inner.columns.clone();
+        crate::cursor::declare::declare(&self.inner.conn, origin, columns, None).await
     }
 }
 

@@ -208,6 +208,10 @@ impl Shared {
         lock(&self.notices).iter().cloned().collect()
     }
 
+    pub(crate) fn take_notices(&self) -> Vec<Message> {
+        lock(&self.notices).drain(..).collect()
+    }
+
     pub(crate) fn clear_notices(&self) {
         lock(&self.notices).clear();
     }
