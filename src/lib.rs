@@ -16,3 +16,8 @@ pub use pg_exceptions as exceptions;
 pub use pg_string as string;
 /// Values, rows and type I/O (pg-types).
 pub use pg_types as types;
+
+/// Rows into Rust types: the trait, and `#[derive(FromRow)]` (fields by column name; see
+/// the `pg-derive` crate for the attributes). The driver's `query_as`, `first_as`,
+/// `rows_as`, … read rows into it.
+pub use pg_driver::FromRow;

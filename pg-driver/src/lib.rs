@@ -17,6 +17,52 @@
 //! The query interface also takes named parameters, psycopg2's `%(name)s` or `:name`, with
 //! values by name ([`NamedParams`]): [`Connection::query_named`] and its siblings rewrite the
 //! statement to `$n` placeholders (never putting a value into the text); see [`NamedQuery`].
+//!
+//! # Rows into structs
+//!
+//! `#[derive(FromRow)]` ([`FromRow`], from the `pg-derive` crate) reads a row into a struct,
+//! each field from the column of its name through postgres-types' `FromSql` (so `Option<T>`
+//! for NULLs, `rust_decimal::Decimal` for numeric, chrono for date/times, users' own types).
+//! Fields take `#[pg(rename = "column")]`, `#[pg(default)]` (a column the row lacks gives
+//! `Default::default()`; a NULL is not a missing column), `#[pg(flatten)]` (a nested
+//! `FromRow` read from the same row) and `#[pg(try_from = "Type")]` (read as `Type`, then
+//! `TryFrom`); the struct `#[pg(rename_all = "snake_case")]` and the other cases. Tuples
+//! read columns by position. A row that does not fit — a missing column, a type the field
+//! cannot take, a NULL for a non-`Option` field, a refused conversion — is a
+//! [`ColumnError`](pg_exceptions::ColumnError) naming the struct's field, its Rust type and
+//! the column, never a panic.
+//!
+//! Every execution method has a typed sibling: [`Connection::query_as`] (every row, a
+//! `Vec<T>`), [`Connection::query_first_as`] (the first row, `Option<T>`),
+//! [`Connection::query_rows_as`] (a [`TypedRowStream`]), [`Connection::query_cached_as`],
+//! [`Connection::query_named_as`], and on a prepared [`Statement`] [`Statement::call_as`],
+//! [`Statement::first_as`] and [`Statement::rows_as`]; the [`blocking`] facade has the same
+//! names, and pg-session's sessions have `query_as`.
+//!
+//! ```no_run
+//! # async fn example(db: pg_driver::Connection) -> Result<(), pg_exceptions::Error> {
+//! use pg_driver::FromRow;
+//! use futures::TryStreamExt;
+//!
+//! #[derive(FromRow, Debug)]
+//! struct Job {
+//!     id: i64,
+//!     #[pg(rename = "job_name")]
+//!     name: String,
+//!     finished_at: Option<chrono::DateTime<chrono::Utc>>,
+//!     #[pg(try_from = "i32")]
+//!     attempts: u8,
+//! }
+//!
+//! let jobs: Vec<Job> = db.query_as("SELECT * FROM jobs WHERE id > $1", (10i64,)).await?;
+//! let ps = db.prepare("SELECT * FROM jobs ORDER BY id").await?;
+//! let first: Option<Job> = ps.first_as(()).await?;
+//! let mut stream = ps.rows_as::<Job, _>(())?;
+//! while let Some(job) = stream.try_next().await? {
+//!     println!("{job:?}");
+//! }
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 
 mod alock;
@@ -57,6 +103,7 @@ mod statement_cache;
 mod statement_reset;
 mod streams;
 mod typecache;
+mod typed;
 mod unnamed;
 pub mod version;
 mod wire;
@@ -87,6 +134,12 @@ pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
 pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};
 pub use params::ConnectParams;
 pub use pg_api::{NamedParams, NamedQuery, Params};
+/// Rows into Rust types: the trait, and `#[derive(FromRow)]` (see the crate docs).
+pub use pg_types::FromRow;
+
+/// The derive's way to pg-types for crates that depend on this one only.
+#[doc(hidden)]
+pub use pg_types as __pg_types;
 pub use proc::{ProcId, ProcResult, StoredProcedure};
 pub use settings::Settings;
 pub use settings_scope::SettingsScope;
@@ -96,6 +149,7 @@ pub use statement_cache::STATEMENT_CACHE_CAPACITY;
 pub use streams::{
     CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
 };
+pub use typed::TypedRowStream;
 pub use version::VersionInfo;
 pub use wire::cancel::CancelHandle;
 pub use wire::hooks::{Driver, MessageHook, set_process_message_hook};
