@@ -145,9 +145,14 @@ pub mod derive_support {
             )
         })?;
         T::try_from(source).map_err(|e| {
+            let (name, sql_type) = column.describe(row);
+            let sql_type = sql_type.unwrap_or_default();
             let cause = Error::client(
                 &ColumnError,
-                format!("the {source_type} read from column {column} cannot be converted: {e}"),
+                format!(
+                    "column {name:?} of type {sql_type}: the {source_type} value cannot be \
+                     converted to {rust_type}: {e}"
+                ),
             );
             field_error(row, target, field_name, rust_type, &column, cause)
         })
