@@ -154,9 +154,12 @@ fn grace() -> Person {
     }
 }
 
+/// The checks of one failure's error.
+type Check = fn(&Error);
+
 /// Queries for `Person`s that must fail, each with the checks of its error: every one a
 /// ColumnError naming the field, its Rust type and the column, in the statement's context.
-fn failures() -> Vec<(&'static str, fn(&Error))> {
+fn failures() -> Vec<(&'static str, Check)> {
     vec![
         // A missing column.
         ("SELECT id, born FROM people", |error| {
@@ -249,7 +252,7 @@ fn failures() -> Vec<(&'static str, fn(&Error))> {
 }
 
 /// Checks what a query of [`failures`] gave.
-fn check_failure(sql: &str, check: fn(&Error), result: Result<Vec<Person>, Error>) {
+fn check_failure(sql: &str, check: Check, result: Result<Vec<Person>, Error>) {
     let error = result.expect_err(sql);
     assert!(error.is_a(&ColumnError), "{error}");
     assert!(error.statement().is_some(), "{error:?}");

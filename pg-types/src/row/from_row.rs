@@ -246,3 +246,97 @@ pub mod derive_support {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The derive inside pg-types itself (`extern crate self as pg_types`), on held rows.
+
+    use postgres_types::Type;
+
+    use crate::{Column, Columns, FromRow, Row, Value};
+
+    fn row(columns: &[(&str, Type)], values: Vec<Value>) -> Row {
+        let columns = columns
+            .iter()
+            .map(|(name, ty)| Column::new(*name, ty.clone()))
+            .collect();
+        Row::from_values(Columns::new(columns), values)
+    }
+
+    #[derive(FromRow, Debug, PartialEq)]
+    struct Counted {
+        #[pg(rename = "n", default, try_from = "i64")]
+        count: u32,
+    }
+
+    #[derive(FromRow, Debug, PartialEq)]
+    struct Page<T> {
+        total: i64,
+        #[pg(flatten)]
+        first: T,
+    }
+
+    #[test]
+    fn default_and_try_from_together() {
+        let empty = row(&[("other", Type::INT4)], vec![Value::Int4(1)]);
+        assert_eq!(Counted::from_row(&empty).unwrap(), Counted { count: 0 });
+        let five = row(&[("n", Type::INT8)], vec![Value::Int8(5)]);
+        assert_eq!(Counted::from_row(&five).unwrap(), Counted { count: 5 });
+        // There, but NULL: not a missing column.
+        let null = row(&[("n", Type::INT8)], vec![Value::Null]);
+        let error = Counted::from_row(&null).unwrap_err();
+        assert!(
+            error
+                .message()
+                .starts_with("Counted.count (u32 from i64): "),
+            "{error}"
+        );
+        let negative = row(&[("n", Type::INT8)], vec![Value::Int8(-1)]);
+        let error = Counted::from_row(&negative).unwrap_err();
+        assert!(
+            error.message().starts_with(
+                "Counted.count (u32): column \"n\" of type int8: the i64 value cannot be \
+                 converted to u32"
+            ),
+            "{error}"
+        );
+        assert_eq!(error.column(), Some("n"));
+        assert_eq!(error.datatype(), Some("int8"));
+        assert!(error.cause().is_some());
+    }
+
+    #[test]
+    fn a_generic_struct_flattens_its_parameter() {
+        let both = row(
+            &[("total", Type::INT8), ("n", Type::INT8)],
+            vec![Value::Int8(10), Value::Int8(3)],
+        );
+        let page = Page::<Counted>::from_row(&both).unwrap();
+        assert_eq!(
+            page,
+            Page {
+                total: 10,
+                first: Counted { count: 3 }
+            }
+        );
+        let page = Page::<(i64, i64)>::from_row(&both).unwrap();
+        assert_eq!(page.first, (10, 3));
+    }
+
+    #[test]
+    fn tuples_read_by_position() {
+        let pair = row(
+            &[("a", Type::INT4), ("b", Type::TEXT)],
+            vec![Value::Int4(1), Value::from("x")],
+        );
+        assert_eq!(<(i32,)>::from_row(&pair).unwrap(), (1,));
+        assert_eq!(
+            <(i32, String)>::from_row(&pair).unwrap(),
+            (1, "x".to_string())
+        );
+        let error = <(i32, String, bool)>::from_row(&pair).unwrap_err();
+        assert!(error.is_a(&pg_exceptions::ColumnError), "{error}");
+        assert!(error.message().contains("no column 2"), "{error}");
+        assert_eq!(Row::from_row(&pair).unwrap(), pair);
+    }
+}
