@@ -209,6 +209,7 @@ fn type_text(ty: &syn::Type) -> String {
         .replace("< ", "<")
         .replace(" >", ">")
         .replace(" ,", ",")
+        .replace(" ;", ";")
         .replace(" :: ", "::")
         .replace("& ", "&")
 }
