@@ -306,6 +306,23 @@ async fn the_async_driver_reads_rows_into_structs() {
     assert_eq!(rows.try_next().await.unwrap(), Some(grace()));
     assert_eq!(rows.try_next().await.unwrap(), None);
 
+    // A scrollable cursor's reads.
+    let cursor = db
+        .query_declare("SELECT * FROM people ORDER BY id", ())
+        .await
+        .unwrap();
+    assert_eq!(cursor.next_as::<Person>().await.unwrap(), Some(ada()));
+    assert_eq!(
+        cursor.read_as::<Person>(Some(1), None).await.unwrap(),
+        [grace()]
+    );
+    let error = cursor.read_as::<Person>(None, None).await.unwrap_err();
+    assert_eq!(error.column(), Some("score"), "Edsger's 300 is no u8");
+    assert_eq!(cursor.next_as::<Person>().await.unwrap(), None);
+    cursor.seek(0, pg_driver::Whence::Absolute).await.unwrap();
+    let first: Option<(i64, String)> = cursor.next_as().await.unwrap();
+    assert_eq!(first, Some((1, "Ada".to_string())));
+
     // By position: a tuple struct and a tuple.
     let pairs: Vec<Pair> = db
         .query_as("SELECT id, score FROM people WHERE id < 3 ORDER BY id", ())
@@ -392,6 +409,17 @@ fn the_blocking_facade_reads_rows_into_structs() {
         .query_named_as("SELECT * FROM people WHERE id = :id", values)
         .unwrap();
     assert_eq!(named, [grace()]);
+
+    let cursor = db
+        .query_declare("SELECT * FROM people ORDER BY id", ())
+        .unwrap();
+    assert_eq!(
+        cursor.read_as::<Person>(Some(2), None).unwrap(),
+        [ada(), grace()]
+    );
+    let error = cursor.next_as::<Person>().unwrap_err();
+    assert_eq!(error.column(), Some("score"), "Edsger's 300 is no u8");
+    assert_eq!(cursor.next_as::<Person>().unwrap(), None);
 
     let ps = db.prepare(PEOPLE).unwrap();
     assert_eq!(ps.call_as::<Person, _>(()).unwrap(), [ada(), grace()]);

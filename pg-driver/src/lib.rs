@@ -36,8 +36,9 @@
 //! `Vec<T>`), [`Connection::query_first_as`] (the first row, `Option<T>`),
 //! [`Connection::query_rows_as`] (a [`TypedRowStream`]), [`Connection::query_cached_as`],
 //! [`Connection::query_named_as`], and on a prepared [`Statement`] [`Statement::call_as`],
-//! [`Statement::first_as`] and [`Statement::rows_as`]; the [`blocking`] facade has the same
-//! names, and pg-session's sessions have `query_as`.
+//! [`Statement::first_as`] and [`Statement::rows_as`], and a [`Cursor`]'s
+//! [`Cursor::read_as`] and [`Cursor::next_as`]; the [`blocking`] facade has the same names,
+//! and pg-session's sessions have `query_as`.
 //!
 //! ```no_run
 //! # async fn example(db: pg_driver::Connection) -> Result<(), pg_exceptions::Error> {

@@ -1,5 +1,5 @@
 //! Rows into Rust types: the [`FromRow`] forms of the execution methods (`query_as`,
-//! `call_as`, `first_as`, `rows_as`, …).
+//! `call_as`, `first_as`, `rows_as`, …) and of a cursor's reads (`read_as`, `next_as`).
 //!
 //! Each runs as its untyped sibling does and reads every row with `T::from_row`; the first
 //! row that cannot be read fails the call with its [`ColumnError`](pg_exceptions::ColumnError)
@@ -13,7 +13,7 @@ use futures::Stream;
 use pg_exceptions::Error;
 use pg_types::{FromRow, Row};
 
-use crate::{Connection, NamedParams, Params, RowStream, Statement};
+use crate::{Connection, Cursor, Direction, NamedParams, Params, RowStream, Statement};
 
 /// Every row read as a `T`; a failure in `statement`'s context.
 pub(crate) fn rows_into<T: FromRow>(rows: &[Row], statement: &str) -> Result<Vec<T>, Error> {
@@ -103,6 +103,30 @@ impl Statement {
             statement: self.string().into(),
             _rows: PhantomData,
         })
+    }
+}
+
+impl Cursor {
+    /// Reads up to `quantity` rows as [`Cursor::read`] does, each as a `T`. A row that does
+    /// not fit fails the call, in the cursor's context; the cursor has moved past the rows
+    /// read all the same.
+    pub async fn read_as<T: FromRow>(
+        &self,
+        quantity: Option<u64>,
+        direction: Option<Direction>,
+    ) -> Result<Vec<T>, Error> {
+        let rows = self.read(quantity, direction).await?;
+        rows.iter()
+            .map(|row| T::from_row(row).map_err(|e| self.fail(e)))
+            .collect()
+    }
+
+    /// The next row in the cursor's direction as a `T`, or None at the end.
+    pub async fn next_as<T: FromRow>(&self) -> Result<Option<T>, Error> {
+        match self.next().await? {
+            Some(row) => T::from_row(&row).map(Some).map_err(|e| self.fail(e)),
+            None => Ok(None),
+        }
     }
 }
 

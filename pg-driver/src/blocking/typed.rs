@@ -1,4 +1,5 @@
-//! Rows into Rust types in the blocking facade (see [`crate::Connection::query_as`]).
+//! Rows into Rust types in the blocking facade (see [`crate::Connection::query_as`] and
+//! [`crate::Cursor::read_as`]).
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -8,8 +9,9 @@ use pg_exceptions::Error;
 use pg_types::FromRow;
 
 use super::Connection;
+use super::cursor::Cursor;
 use super::statement::{Rows, Statement};
-use crate::Params;
+use crate::{Direction, Params};
 
 impl Connection {
     /// Runs `sql` once with `params` and reads every row as a `T` (see
@@ -74,6 +76,30 @@ impl Statement {
     /// The rows, each read as a `T` as the iterator is pulled.
     pub fn rows_as<T: FromRow, P: Params>(&self, params: P) -> Result<TypedRows<T>, Error> {
         Ok(TypedRows::new(self.rows(params)?, self.string()))
+    }
+}
+
+impl Cursor {
+    /// Reads up to `quantity` rows, each as a `T`; see [`crate::Cursor::read_as`].
+    pub fn read_as<T: FromRow>(
+        &self,
+        quantity: Option<u64>,
+        direction: Option<Direction>,
+    ) -> Result<Vec<T>, Error> {
+        let rows = self.read(quantity, direction)?;
+        rows.iter()
+            .map(|row| T::from_row(row).map_err(|e| self.as_async().fail(e)))
+            .collect()
+    }
+
+    /// The next row in the cursor's direction as a `T`, or None at the end.
+    pub fn next_as<T: FromRow>(&self) -> Result<Option<T>, Error> {
+        match self.next_row()? {
+            Some(row) => T::from_row(&row)
+                .map(Some)
+                .map_err(|e| self.as_async().fail(e)),
+            None => Ok(None),
+        }
     }
 }
 
