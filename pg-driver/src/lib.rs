@@ -1,22 +1,4 @@
-//! The PQ v3 implementation of PG-API on tokio, with a [`blocking`] facade.
-//!
-//! A [`Connector`] describes a server and how to reach it; [`Connector::connect`] makes a
-//! [`Connection`]. Each connection runs a task that owns the socket and pipelines requests:
-//! handles queue their messages and read their answers in order, so concurrent users of one
-//! connection never wait for round trips they do not need.
-//!
-//! ```no_run
-//! # async fn example() -> Result<(), pg_exceptions::Error> {
-//! let db = pg_driver::open("pq://user@localhost:5432/postgres").await?;
-//! db.execute("CREATE TEMP TABLE t (i int); INSERT INTO t VALUES (1)").await?;
-//! assert_eq!(db.transaction_status(), pg_driver::TransactionStatus::Idle);
-//! db.close();
-//! # Ok(()) }
-//! ```
-//!
-//! The query interface also takes named parameters, psycopg2's `%(name)s` or `:name`, with
-//! values by name ([`NamedParams`]): [`Connection::query_named`] and its siblings rewrite the
-//! statement to `$n` placeholders (never putting a value into the text); see [`NamedQuery`].
+#![doc = include_str!("../GUIDE.md")]
 #![warn(missing_docs)]
 
 mod alock;
