@@ -26,6 +26,74 @@
 //! `ColumnError` naming the column and its type for a row's values, `ParameterError`
 //! naming the position and both types for parameters ([`encode_parameter`]).
 //!
+//! # Serde
+//!
+//! With the `serde` feature, [`Value`] and [`Row`] are `serde::Serialize`: a row is a map
+//! of column name to value in column order, a repeated name suffixed so that no value is
+//! lost ([`Columns::unique_names`]: `?column?`, `?column?_2`). Values map as `pgapi --json`
+//! prints them:
+//!
+//! | value | serialized as |
+//! |---|---|
+//! | NULL | none (`null`) |
+//! | `bool`, integers, `oid` | themselves |
+//! | finite `float4`, `float8` | floats (serde_json writes the shortest text that reads back the same) |
+//! | finite `numeric` | see below: exact either way |
+//! | `json`, `jsonb` | see below |
+//! | arrays | sequences, nested by dimension (lower bounds dropped) |
+//! | composites and records | maps, like rows |
+//! | `hstore` | a map of strings (NULL values `null`) |
+//! | anything else | the string of its PostgreSQL text form: dates, times, intervals, `\x…` bytea, uuid, inet, ranges, enums' labels, `NaN`, `Infinity`, `-infinity` |
+//!
+//! Numerics and JSON documents have two forms, since serde has no "number as its digits"
+//! nor "embedded document" that every format understands:
+//!
+//! - **Portable** (the `serde` feature alone, or the [`Portable`] wrapper whatever the
+//!   features): a numeric is the string of its digits (`"12.50"`: exact in any format, as
+//!   rust_decimal's own `serde` feature has it) and a `json`/`jsonb` value the string of its
+//!   text.
+//! - **serde_json** (the `serde_json` feature): a numeric is a JSON number digit for digit
+//!   (`12.50`, and 40 digits stay 40 digits, never through `f64`), and a document is
+//!   embedded as itself, white space between tokens dropped (one line) but its key order,
+//!   repeated keys and long numbers kept. Both go through serde_json's `RawValue`, which
+//!   serde_json's serializers write verbatim and which needs no `arbitrary_precision`
+//!   (that feature would change every `serde_json::Number` of the program). A document is
+//!   not parsed into a `serde_json::Value`: that would sort its keys, keep one of a
+//!   repeated key and round long numbers to `f64`. Other formats (YAML, CBOR, …) would see
+//!   `RawValue`'s private one-field struct: serialize through [`Portable`] for them.
+//!   `serde_json::to_value` parses the raw text, so there numbers become what
+//!   `serde_json::Number` holds.
+//!
+//! A value that cannot be decoded (a row over the server's bytes decodes as it goes) fails
+//! the serialization with the decoding error's message.
+//!
+//! ```
+//! # #[cfg(feature = "serde_json")] {
+//! use pg_types::{Column, Columns, Numeric, Portable, Row, Type, Value};
+//!
+//! let columns = Columns::new(vec![
+//!     Column::new("price", Type::NUMERIC),
+//!     Column::new("doc", Type::JSONB),
+//!     Column::new("price", Type::NUMERIC),
+//! ]);
+//! let row = Row::from_values(columns, vec![
+//!     Value::Numeric(Numeric::parse("12.50").unwrap()),
+//!     Value::Jsonb(r#"{"b": 1, "a": [true, null]}"#.into()),
+//!     Value::Null,
+//! ]);
+//! assert_eq!(
+//!     serde_json::to_string(&row).unwrap(),
+//!     r#"{"price":12.50,"doc":{"b":1,"a":[true,null]},"price_2":null}"#
+//! );
+//! assert_eq!(
+//!     serde_json::to_string(&Portable(&row)).unwrap(),
+//!     r#"{"price":"12.50","doc":"{\"b\": 1, \"a\": [true, null]}","price_2":null}"#
+//! );
+//! # }
+//! ```
+//!
+//! # Example
+//!
 //! ```
 //! use bytes::BytesMut;
 //! use pg_types::{Value, decode, encode};
@@ -57,6 +125,8 @@ mod numeric;
 mod range;
 mod registry;
 mod row;
+#[cfg(feature = "serde")]
+mod ser;
 mod sql;
 mod text_in;
 mod text_out;
@@ -75,6 +145,8 @@ pub use numeric::Numeric;
 pub use range::{Range, RangeBound};
 pub use registry::{TypeRegistry, holds_records, unknown_record_types};
 pub use row::{Column, Columns, Row, RowIndex, ValueFn, Values};
+#[cfg(feature = "serde")]
+pub use ser::Portable;
 pub use text_in::decode_text;
 pub use value::Value;
 
