@@ -26,6 +26,62 @@
 //! `ColumnError` naming the column and its type for a row's values, `ParameterError`
 //! naming the position and both types for parameters ([`encode_parameter`]).
 //!
+//! # Types from other crates: postgres-types' features
+//!
+//! Typed access goes through postgres-types' [`FromSql`] and [`ToSql`], so the types
+//! postgres-types supports behind its features work as parameters and as
+//! [`Row::try_get`] / `query_first` results once the application turns the feature on in
+//! its own `Cargo.toml` (Cargo unifies it with this crate's postgres-types 0.2):
+//!
+//! ```toml
+//! [dependencies]
+//! postgres-types = { version = "0.2.14", features = ["derive", "with-uuid-1", "with-serde_json-1", "with-time-0_3", "with-cidr-0_3"] }
+//! ```
+//!
+//! | feature | Rust types | PostgreSQL types |
+//! |---|---|---|
+//! | `with-uuid-1` | `uuid::Uuid` (uuid 1) | `uuid` |
+//! | `with-serde_json-1` | `serde_json::Value`; `postgres_types::Json<T>` for any `T: Serialize` (parameters) / `Deserialize` (results) | `json`, `jsonb` |
+//! | `with-time-0_3` | `time::OffsetDateTime`, `PrimitiveDateTime`, `Date`, `Time` (time 0.3) | `timestamptz`, `timestamp`, `date`, `time` |
+//! | `with-cidr-0_3` | `cidr::IpCidr`, `cidr::IpInet` (cidr 0.3; `with-cidr-0_2` for cidr 0.2) | `cidr`, `inet` |
+//! | `derive` | `#[derive(ToSql, FromSql)]` on your enums and structs | enums, composite types, domains |
+//!
+//! Others postgres-types offers the same way: `with-chrono-0_4` (on already, for this
+//! crate's own use), `with-jiff-0_2`, `with-eui48-1` (`macaddr`), `with-geo-types-0_7`
+//! (`point`, `box`, `path`), `with-bit-vec-0_8` (`bit`, `varbit`), `with-smol_str-01`.
+//! Arrays come free: `Vec<T>` and `Option<T>` of any of them.
+//!
+//! A derived enum names its PostgreSQL type and labels (`#[postgres(name = "mood",
+//! rename_all = "lowercase")]` or `#[postgres(name = "…")]` per variant); a derived struct
+//! names its composite type, its fields the attributes by name (in any order; `Option`
+//! for attributes that may be NULL). `accepts` compares names and labels with the type the
+//! server describes — the driver reads enums' labels and composites' attributes from the
+//! catalog — so a label the Rust enum lacks is an error when read, not a wrong variant.
+//! The root crate's `tests/foreign_types.rs` proves each of these against a server: a uuid
+//! round trip, `Json<MyStruct>` in and out of `json` and `jsonb`, `OffsetDateTime` at a
+//! non-UTC offset, `cidr` and `inet`, and a derived enum and composite type (as
+//! parameters, as columns, in arrays).
+//!
+//! ```
+//! use postgres_types::{FromSql, ToSql};
+//!
+//! #[derive(Debug, PartialEq, ToSql, FromSql)]
+//! #[postgres(name = "mood", rename_all = "lowercase")]
+//! enum Mood {
+//!     Sad,
+//!     Happy,
+//! }
+//!
+//! #[derive(Debug, PartialEq, ToSql, FromSql)]
+//! #[postgres(name = "line_item")] // CREATE TYPE line_item AS (product text, quantity int4, mood mood)
+//! struct LineItem {
+//!     product: String,
+//!     quantity: i32,
+//!     mood: Mood,
+//! }
+//! // db.query("INSERT INTO orders VALUES ($1)", (item,)) and row.try_get::<LineItem>("item")
+//! ```
+//!
 //! # Serde
 //!
 //! With the `serde` feature, [`Value`] and [`Row`] are `serde::Serialize`: a row is a map
