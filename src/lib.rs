@@ -15,7 +15,9 @@
 //!
 //! This facade re-exports the workspace's crates under short names. Features: `tls` (on by
 //! default: encrypted connections), `session` (`postgresql::session`, pooled sessions),
-//! `cluster` (`postgresql::cluster`, initdb and the throwaway test cluster; Unix only).
+//! `cluster` (`postgresql::cluster`, initdb and the throwaway test cluster; Unix only),
+//! `serde` and `serde_json` (`Serialize` for `types::Value` and `types::Row`, pg-types'
+//! features of those names).
 
 /// The contracts of the object model (pg-api).
 pub use pg_api as api;

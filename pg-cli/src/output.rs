@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
-use pg_exceptions::Error;
+use pg_exceptions::{Error, TypeIOError};
 use pg_types::{Columns, Row, Type, Value};
 
 /// A value as a table or CSV cell: the server's text form; `None` for NULL.
@@ -105,121 +105,15 @@ pub fn csv_row(row: &Row) -> Result<String, Error> {
         .join(","))
 }
 
-/// The keys of the JSON objects for these columns: the column names, a repeated name
-/// given a suffix (`?column?`, `?column?_2`) so that no value is lost.
-pub fn json_keys(columns: &Columns) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::with_capacity(columns.len());
-    for name in columns.names() {
-        let mut key = name.to_owned();
-        let mut n = 1;
-        while keys.contains(&key) {
-            n += 1;
-            key = format!("{name}_{n}");
-        }
-        keys.push(key);
-    }
-    keys
-}
-
-/// A row as one line of JSON: an object of `keys` (see [`json_keys`]) to values.
-pub fn json_row(row: &Row, keys: &[String]) -> Result<String, Error> {
-    let mut out = String::from("{");
-    for (index, (key, value)) in keys.iter().zip(row.values()?).enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        json_string(key, &mut out);
-        out.push(':');
-        json_value(&value, &mut out)?;
-    }
-    out.push('}');
-    Ok(out)
-}
-
-fn json_string(text: &str, out: &mut String) {
-    out.push_str(&serde_json::Value::from(text).to_string());
-}
-
-/// Writes a value as JSON: NULL as `null`, booleans, integers, finite floats and numerics
-/// as numbers (numerics digit for digit), `json`/`jsonb` as themselves (on one line),
-/// arrays as (nested) arrays, composites and hstore as objects, anything else as a string
-/// of its PostgreSQL text form (`NaN`, dates, intervals, `\x…` for bytea).
-pub fn json_value(value: &Value, out: &mut String) -> Result<(), Error> {
-    match value {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int2(v) => out.push_str(&v.to_string()),
-        Value::Int4(v) => out.push_str(&v.to_string()),
-        Value::Int8(v) => out.push_str(&v.to_string()),
-        Value::Oid(v) => out.push_str(&v.to_string()),
-        Value::Float4(v) if v.is_finite() => out.push_str(&v.to_string()),
-        Value::Float8(v) if v.is_finite() => out.push_str(&v.to_string()),
-        Value::Numeric(n) if n.is_finite() => out.push_str(&n.to_string()),
-        Value::Json(text) | Value::Jsonb(text) => minify_json(text, out),
-        Value::Array(array) => {
-            out.push('[');
-            let items = if array.dims.len() <= 1 {
-                array.elements.clone()
-            } else {
-                array.sub_arrays()
-            };
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                json_value(item, out)?;
-            }
-            out.push(']');
-        }
-        Value::Composite(row) => {
-            let keys = json_keys(row.columns());
-            out.push_str(&json_row(row, &keys)?);
-        }
-        Value::Hstore(map) => {
-            out.push('{');
-            for (index, (key, value)) in map.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                json_string(key, out);
-                out.push(':');
-                match value {
-                    Some(value) => json_string(value, out),
-                    None => out.push_str("null"),
-                }
-            }
-            out.push('}');
-        }
-        other => match cell_text(other) {
-            Some(text) => json_string(&text, out),
-            None => out.push_str("null"),
-        },
-    }
-    Ok(())
-}
-
-/// Copies JSON text without the white space between its tokens (strings untouched), so a
-/// `json` value spanning lines stays on its row's line.
-fn minify_json(text: &str, out: &mut String) {
-    let mut in_string = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if in_string {
-            out.push(c);
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_string = false;
-            }
-        } else if c == '"' {
-            in_string = true;
-            out.push(c);
-        } else if !c.is_whitespace() {
-            out.push(c);
-        }
-    }
+/// A row as one line of JSON: an object of column names to values, through pg-types'
+/// `Serialize` in serde_json's form (see pg-types' crate docs, "Serde"): NULL as `null`,
+/// booleans, integers, finite floats and numerics as numbers (numerics digit for digit),
+/// `json`/`jsonb` as themselves (on one line), arrays as (nested) arrays, composites and
+/// hstore as objects, anything else as a string of its PostgreSQL text form (`NaN`, dates,
+/// intervals, `\x…` for bytea). A repeated column name is given a suffix (`?column?`,
+/// `?column?_2`) so that no value is lost.
+pub fn json_row(row: &Row) -> Result<String, Error> {
+    serde_json::to_string(row).map_err(|e| Error::client(&TypeIOError, e.to_string()))
 }
 
 #[cfg(test)]
@@ -280,9 +174,7 @@ mod tests {
             ("rec", Type::RECORD, Value::Composite(inner)),
             ("bytes", Type::BYTEA, Value::Bytea(vec![0xde, 0xad])),
         ]);
-        let keys = json_keys(r.columns());
-        assert_eq!(keys[..2], ["?column?", "?column?_2"]);
-        let line = json_row(&r, &keys).unwrap();
+        let line = json_row(&r).unwrap();
         assert_eq!(
             line,
             r#"{"?column?":-5,"?column?_2":true,"n":12.50,"nan":"NaN","f":0.25,"#.to_owned()
@@ -291,6 +183,14 @@ mod tests {
         );
         let parsed: serde_json::Value = serde_json::from_str(&line).unwrap();
         assert_eq!(parsed["arr"][0], 1);
+        // Floats are serde_json's (the shortest text that reads back the same float; a
+        // whole one keeps its `.0`), where the hand-written writer printed Rust's Display
+        // (`1`, `0.0000001`): the same numbers.
+        let floats = row(vec![
+            ("whole", Type::FLOAT8, Value::Float8(1.0)),
+            ("small", Type::FLOAT4, Value::Float4(1e-7)),
+        ]);
+        assert_eq!(json_row(&floats).unwrap(), r#"{"whole":1.0,"small":1e-7}"#);
     }
 
     #[test]

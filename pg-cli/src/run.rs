@@ -170,10 +170,9 @@ pub async fn run_statement(
                 return Ok(());
             }
             Format::Json => {
-                let keys = output::json_keys(statement.columns());
                 let mut rows = statement.rows(())?;
                 while let Some(row) = rows.next().await {
-                    writeln!(out, "{}", output::json_row(&row?, &keys)?)?;
+                    writeln!(out, "{}", output::json_row(&row?)?)?;
                 }
                 return Ok(());
             }

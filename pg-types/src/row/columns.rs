@@ -1,5 +1,7 @@
 //! Column descriptors, shared by every row of a result.
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -181,6 +183,29 @@ impl Columns {
     /// The column names, in order (duplicates included).
     pub fn names(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
         self.columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// The column names made unique, in order: a repeated name gets the first free suffix
+    /// `_2`, `_3`, … (the first of a name keeps it: `?column?`, `?column?_2`), so that a
+    /// map keyed by them loses no column. Serialized rows use these keys. Borrowed when no
+    /// name repeats.
+    pub fn unique_names(&self) -> Vec<Cow<'_, str>> {
+        if self.index.len() == self.columns.len() {
+            return self.names().map(Cow::Borrowed).collect();
+        }
+        let mut keys: Vec<Cow<'_, str>> = Vec::with_capacity(self.columns.len());
+        let mut taken = HashSet::with_capacity(self.columns.len());
+        for name in self.names() {
+            let mut key = Cow::Borrowed(name);
+            let mut n = 1;
+            while taken.contains(&key) {
+                n += 1;
+                key = Cow::Owned(format!("{name}_{n}"));
+            }
+            taken.insert(key.clone());
+            keys.push(key);
+        }
+        keys
     }
 
     /// The column types, in order.
