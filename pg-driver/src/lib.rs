@@ -17,6 +17,47 @@
 //! The query interface also takes named parameters, psycopg2's `%(name)s` or `:name`, with
 //! values by name ([`NamedParams`]): [`Connection::query_named`] and its siblings rewrite the
 //! statement to `$n` placeholders (never putting a value into the text); see [`NamedQuery`].
+//!
+//! # Timeouts and cancellation
+//!
+//! Every async call may be dropped at any `.await` (a timeout, `select!`, an aborted task):
+//! the connection's task finishes the request whatever becomes of its caller, so the
+//! connection stays in sync, nothing half-sent takes effect and nothing the request made is
+//! left on the server. What it does about the work the server is doing:
+//!
+//! * **A statement given up while it runs is cancelled on the server** — a call that runs
+//!   statements (`execute`, `simple`, `query*`, a [`Statement`]'s `call`, `first`, streams,
+//!   …) dropped before its answer ended — when that can touch no other request's work. A
+//!   CancelRequest ([`CancelHandle`]) stops whatever the backend runs the moment it arrives,
+//!   so the task sends one only for the last request written, once it is the only one in
+//!   flight, and writes nothing more until its answer has ended and the server has taken the
+//!   cancel; requests made meanwhile wait, in order (the server would have run them after it
+//!   anyway). A statement given up with other requests written after it is not cancelled:
+//!   its answer is read and dropped, and what follows waits for it to end, as before.
+//!   Work the driver queues by itself (a dropped transaction's ROLLBACK, a statement's Close,
+//!   autocommit off's BEGIN) is never cancelled.
+//! * **Timeouts** give a statement up by themselves, with that cancel, and fail the call
+//!   with a [`QueryTimeoutError`](pg_exceptions::QueryTimeoutError). It is a class of its own
+//!   under `QueryCanceledError` (57014), with the driver's code `57-TO`: `is_a(&QueryCanceledError)`
+//!   holds for it as for the server's cancels (`interrupt`, `statement_timeout`), and
+//!   `is_a(&QueryTimeoutError)` says the client's own timeout ran out (the server's answer
+//!   was not waited for). Per call, any call: [`WithTimeout::with_timeout`]. Per connection:
+//!   [`Connection::set_query_timeout`], or the `query_timeout` connection parameter
+//!   (milliseconds), for the calls that read their whole answer. A timed-out statement inside
+//!   a transaction block fails the block, as the server's `statement_timeout` does.
+//!
+//! ```no_run
+//! # async fn example(db: &pg_driver::Connection) -> Result<(), pg_exceptions::Error> {
+//! use std::time::Duration;
+//! use pg_driver::WithTimeout;
+//!
+//! let late = db.execute("SELECT pg_sleep(3)").with_timeout(Duration::from_millis(200)).await;
+//! assert!(late.unwrap_err().is_a(&pg_exceptions::QueryCanceledError));
+//! db.execute("SELECT 1").await?; // at once: the sleep was cancelled
+//!
+//! db.set_query_timeout(Some(Duration::from_secs(30)));
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
 
 mod alock;
@@ -56,6 +97,7 @@ mod statement;
 mod statement_cache;
 mod statement_reset;
 mod streams;
+mod timeout;
 mod typecache;
 mod unnamed;
 pub mod version;
@@ -96,6 +138,7 @@ pub use statement_cache::STATEMENT_CACHE_CAPACITY;
 pub use streams::{
     CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
 };
+pub use timeout::{Timeout, WithTimeout};
 pub use version::VersionInfo;
 pub use wire::cancel::CancelHandle;
 pub use wire::hooks::{Driver, MessageHook, set_process_message_hook};

@@ -305,6 +305,20 @@ impl Connection {
         self.cancel_handle().cancel_blocking()
     }
 
+    /// How long each statement may take before the client gives it up (see
+    /// [`crate::Connection::set_query_timeout`]).
+    pub fn query_timeout(&self) -> Option<std::time::Duration> {
+        self.conn.query_timeout()
+    }
+
+    /// Sets how long each statement may take before the client gives it up, fails it with a
+    /// QueryTimeoutError and has the server cancel it (see
+    /// [`crate::Connection::set_query_timeout`]); `None` for no limit. For one call, set it
+    /// around the call.
+    pub fn set_query_timeout(&self, timeout: Option<std::time::Duration>) {
+        self.conn.set_query_timeout(timeout)
+    }
+
     /// Sets (or removes) the connection's message hook.
     pub fn set_message_hook(&self, hook: Option<MessageHook>) {
         self.conn.set_message_hook(hook)

@@ -238,6 +238,22 @@ impl<T, P> Sender<T, P> {
     pub(crate) fn is_closed(&self) -> bool {
         self.0.receiver_gone.load(Ordering::Acquire)
     }
+
+    /// What wakes the receiver without sending it anything (see [`Nudge`]).
+    pub(crate) fn nudge(&self) -> Nudge<T, P> {
+        Nudge(self.0.clone())
+    }
+}
+
+/// Wakes a channel's receiver without sending anything: a request's reader that gives up
+/// tells the connection task, which otherwise would learn it only when the answer came.
+pub(crate) struct Nudge<T, P>(Arc<Channel<T, P>>);
+
+impl<T, P> Nudge<T, P> {
+    /// Wakes the receiver.
+    pub(crate) fn wake(&self) {
+        self.0.waker.wake();
+    }
 }
 
 /// What became of an item [`Sender::send_or_write`] took.
@@ -446,6 +462,11 @@ impl<T, P> Receiver<T, P> {
     /// [`Receiver::poll_recv`] as a future.
     pub(crate) async fn recv(&mut self) -> Option<T> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Whether the sender is gone: nothing more comes (for an answer: it ended).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.0.sender_gone.load(Ordering::Acquire)
     }
 
     /// Refuses further items; those already queued can still be taken.
