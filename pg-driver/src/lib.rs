@@ -148,7 +148,7 @@ pub use wire::shared::{
 };
 pub use wire::startup::AuthMethod;
 pub use wire::transport::PeerAddr;
-pub use xact::{Transaction, XactState};
+pub use xact::{RETRY_FIRST_DELAY, RETRY_MAX_DELAY, Retry, Retryable, Transaction, XactState};
 pub use xact_mode::{AccessMode, Isolation};
 
 use pg_exceptions::Error;

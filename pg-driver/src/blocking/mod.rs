@@ -42,7 +42,7 @@ pub use notify::{ManagerEvent, NotificationManager, Notifications};
 pub use proc::{ProcResult, ProcRows, ProcValues, StoredProcedure};
 pub use settings::{Settings, SettingsScope};
 pub use statement::{Chunks, Column, CopyRows, Rows, Statement};
-pub use xact::Transaction;
+pub use xact::{Retry, Transaction};
 
 fn runtime() -> Result<Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
