@@ -131,7 +131,7 @@ async fn server_errors_carry_class_fields_and_context() {
     assert_eq!(error.code(), "42P01");
     assert_eq!(error.position(), Some(15));
     assert_eq!(error.statement(), Some("SELECT * FROM no_such_table_here"));
-    let report = error.to_string();
+    let report = format!("{error:#}");
     assert!(
         report.contains("SELECT * FROM no_such_table_here"),
         "{report}"
@@ -339,8 +339,8 @@ async fn terminated_while_idle_reports_admin_shutdown() {
     let error = victim.execute("SELECT 1").await.unwrap_err();
     assert!(error.is_a(&ConnectionDoesNotExistError), "{error}");
     assert!(
-        error.to_string().contains("57P01"),
-        "the reason is kept: {error}"
+        format!("{error:#}").contains("57P01"),
+        "the reason is kept: {error:#}"
     );
 }
 
