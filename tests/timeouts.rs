@@ -107,6 +107,31 @@ async fn the_connection_timeout_gives_up_each_statement() {
     db.execute("SELECT pg_sleep(0.3)").await.unwrap();
 }
 
+/// The blocking facade's runtime runs only during calls: the cancel still goes out before
+/// the timed-out call returns, not with the connection's next use.
+#[test]
+fn the_blocking_timeout_cancels_before_the_call_returns() {
+    let db = pg_driver::blocking::open(common::temporal().iri()).unwrap();
+    let table = format!("blocking_after_sleep_{}", std::process::id());
+    db.execute(&format!("CREATE TABLE {table} (i int)"))
+        .unwrap();
+    db.set_query_timeout(Some(Duration::from_millis(150)));
+    let error = db
+        .execute(&format!(
+            "SELECT pg_sleep(1); INSERT INTO {table} VALUES (1)"
+        ))
+        .unwrap_err();
+    assert!(error.is_a(&pg_exceptions::QueryTimeoutError), "{error:#}");
+    // The connection is left alone past the sleep's end; another one looks.
+    std::thread::sleep(Duration::from_millis(1300));
+    let other = pg_driver::blocking::open(common::temporal().iri()).unwrap();
+    let rows = other
+        .query_first::<i64, _>(&format!("SELECT count(*) FROM {table}"), ())
+        .unwrap();
+    other.execute(&format!("DROP TABLE {table}")).unwrap();
+    assert_eq!(rows, 0, "the statement ran on after its timeout");
+}
+
 #[test]
 fn the_blocking_connection_has_a_timeout_too() {
     let db = pg_driver::blocking::open(common::temporal().iri()).unwrap();

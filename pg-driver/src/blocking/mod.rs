@@ -158,7 +158,18 @@ impl Connection {
     /// Runs a future on this connection's runtime.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
         match &self.host.rt {
-            Some(rt) => run(rt, future),
+            Some(rt) => {
+                let output = run(rt, future)?;
+                // The runtime runs only during calls: a statement the call gave up (a
+                // timeout) has its cancel sent before the call returns, not with the next.
+                let current = self.conn.current();
+                if current.tx.take_nudged() {
+                    let link = current.clone();
+                    drop(current);
+                    rt.block_on(link.tx.settle_cancels(&link.shared));
+                }
+                Ok(output)
+            }
             None => Err(self.conn.link().shared.closed_error()),
         }
     }
@@ -314,7 +325,7 @@ impl Connection {
     /// Sets how long each statement may take before the client gives it up, fails it with a
     /// QueryTimeoutError and has the server cancel it (see
     /// [`crate::Connection::set_query_timeout`]); `None` for no limit. For one call, set it
-    /// around the call.
+    /// around the call. The cancel is delivered before the call that timed out returns.
     pub fn set_query_timeout(&self, timeout: Option<std::time::Duration>) {
         self.conn.set_query_timeout(timeout)
     }

@@ -30,12 +30,15 @@ use std::pin::Pin;
 use std::task::Context;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::wire::cancel::CancelHandle;
+use crate::wire::shared::Shared;
 use crate::wire::task::Responder;
 
 /// How long a CancelRequest may take before the task stops waiting for it and goes on (a
 /// server whose cancel port does not answer must not stall the connection for good).
-const CANCEL_WAIT: Duration = Duration::from_secs(10);
+pub(crate) const CANCEL_WAIT: Duration = Duration::from_secs(10);
 
 /// The task's side of cancelling given-up requests (see the module's documentation).
 pub(crate) struct Canceller {
@@ -45,14 +48,22 @@ pub(crate) struct Canceller {
     sending: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     /// A request was cancelled and its answer has not ended.
     target: bool,
+    /// Where the task says a CancelRequest is owed ([`Shared::set_cancel_pending`]), for a
+    /// blocking connection's call to wait for it before it returns (its runtime runs only
+    /// during calls).
+    shared: Arc<Shared>,
+    /// What was said last.
+    owed: bool,
 }
 
 impl Canceller {
-    pub(crate) fn new(handle: Option<CancelHandle>) -> Canceller {
+    pub(crate) fn new(handle: Option<CancelHandle>, shared: Arc<Shared>) -> Canceller {
         Canceller {
             handle,
             sending: None,
             target: false,
+            shared,
+            owed: false,
         }
     }
 
@@ -66,6 +77,23 @@ impl Canceller {
     /// every pending one; `body`: a request's body is being written (its producer's going
     /// away has an abort of its own).
     pub(crate) fn hold(
+        &mut self,
+        pending: &mut VecDeque<Responder>,
+        lent: bool,
+        body: bool,
+        cx: &mut Context<'_>,
+    ) -> bool {
+        let hold = self.decide(pending, lent, body, cx);
+        // Owed: held for a given-up request whose cancel has not been delivered yet.
+        let owed = hold && (self.sending.is_some() || !self.target);
+        if owed != self.owed {
+            self.owed = owed;
+            self.shared.set_cancel_pending(owed);
+        }
+        hold
+    }
+
+    fn decide(
         &mut self,
         pending: &mut VecDeque<Responder>,
         lent: bool,

@@ -236,6 +236,23 @@ impl Requests {
         self.tx.nudge()
     }
 
+    /// Whether a reader gave up since the last look (see [`Requests::settle_cancels`]).
+    pub(crate) fn take_nudged(&self) -> bool {
+        self.tx.take_nudged()
+    }
+
+    /// After a reader gave up ([`Requests::take_nudged`]): lets the task act on it, and
+    /// waits for a CancelRequest it then owes to be delivered (bounded). For a connection
+    /// whose runtime runs only during calls (the blocking facade): the cancel goes out
+    /// before the call that gave the request up returns.
+    pub(crate) async fn settle_cancels(&self, shared: &Shared) {
+        // The task, woken by the nudge, runs first and decides.
+        tokio::task::yield_now().await;
+        shared
+            .cancel_settled(crate::wire::abandon::CANCEL_WAIT)
+            .await;
+    }
+
     fn send(&self, request: Request, read: bool) -> Result<Option<OwnAnswer>, TaskGone> {
         let barrier = request
             .responder
@@ -278,13 +295,8 @@ pub(crate) fn spawn(
 ) -> Requests {
     let (tx, rx) = crate::wire::answers::channel::<Request, Box<Parked>>();
     let (socket, direct) = socket.split();
-    tokio::spawn(Task::new(
-        socket,
-        read_buf,
-        rx,
-        shared,
-        Canceller::new(cancel),
-    ));
+    let canceller = Canceller::new(cancel, shared.clone());
+    tokio::spawn(Task::new(socket, read_buf, rx, shared, canceller));
     Requests { tx, direct }
 }
 
@@ -386,6 +398,9 @@ impl Task {
     /// Returns whether anything was taken.
     fn poll_requests(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progressed = false;
+        // Looked at whatever else stops the taking below (a full write buffer, a barrier):
+        // a cancel owed goes out, and one delivered is said to be.
+        self.held(cx);
         while self.write_buf.len() < WRITE_HIGH_WATER {
             if self.body.as_ref().is_some_and(|b| b.interruptible) && !self.requests_closed {
                 // Another request cuts an interruptible body short.
