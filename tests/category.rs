@@ -70,7 +70,7 @@ async fn a_failing_category_fails_the_connect_and_leaves_no_session() {
     let connector = common::connector().with_category(failing);
     let err = connector.connect().await.unwrap_err();
     assert!(err.is_a(&pg_exceptions::UndefinedColumnError), "{err}");
-    assert!(format!("{err}").contains("category"), "{err}");
+    assert!(format!("{err:#}").contains("category"), "{err:#}");
     let watcher = common::connect().await;
     let count = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'failing_category'";
     let mut left = 1;

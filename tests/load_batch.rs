@@ -591,7 +591,7 @@ async fn row_57_fails(db: &Connection, how: &str) {
     let values = (0..100).map(|i| (i, if i == 57 { "a\0b" } else { "ok" }.to_owned()));
     let error = insert.load_rows(values).await.unwrap_err();
     assert!(error.is_a(&ParameterError), "{how}: {error}");
-    let report = error.to_string();
+    let report = format!("{error:#}");
     assert!(names_second_parameter(&report), "{how}: {report}");
     assert_eq!(row_of(&error), Some("57"), "{how}: {report}");
 
@@ -616,7 +616,7 @@ async fn row_57_fails(db: &Connection, how: &str) {
         ]
     });
     let error = insert.load_rows(values).await.unwrap_err();
-    let report = error.to_string();
+    let report = format!("{error:#}");
     assert_eq!(error.code(), "22003", "{how}: {report}");
     assert!(names_second_parameter(&report), "{how}: {report}");
     assert!(!report.contains("$116"), "{how}: {report}");

@@ -166,7 +166,7 @@ async fn rejected_servers_say_why() {
     let down = closed_port();
     let text = conninfo(&[down, s], "target_session_attrs=read-write");
     let error = connect(&text).await.unwrap_err();
-    let report = error.to_string();
+    let report = format!("{error:#}");
     assert!(
         report.contains(&format!("127.0.0.1:{s} is a standby, read-write wanted")),
         "{report}"

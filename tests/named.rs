@@ -131,10 +131,8 @@ async fn errors_come_before_anything_is_sent() {
     assert!(error.message().contains("\"b\""), "{error}");
     assert_eq!(error.field(field::POSITION), Some("15"));
     assert!(
-        error
-            .to_string()
-            .contains("SELECT %(a)s, %(b)s\n                ^"),
-        "{error}"
+        format!("{error:#}").contains("SELECT %(a)s, %(b)s\n                ^"),
+        "{error:#}"
     );
     let error = db
         .query_named("SELECT %(a)s, :a", values)

@@ -174,7 +174,7 @@ impl NamedParams for Row {
 /// let error = NamedQuery::new("SELECT :id, :name", values).err().unwrap();
 /// let cause = error.cause().unwrap().downcast_ref::<PlaceholderError>().unwrap();
 /// assert_eq!(cause.kind(), &PlaceholderErrorKind::MissingValue("name".into()));
-/// assert!(error.to_string().contains("SELECT :id, :name\n              ^"));
+/// assert!(format!("{error:#}").contains("SELECT :id, :name\n              ^"));
 /// # Ok::<(), pg_api::Error>(())
 /// ```
 pub struct NamedQuery<'a, N: ?Sized> {

@@ -51,8 +51,9 @@ impl Failure {
 
 impl From<pg_exceptions::Error> for Failure {
     fn from(error: pg_exceptions::Error) -> Failure {
+        // The layered report, with the statement and its caret.
         Failure {
-            report: error.to_string(),
+            report: format!("{error:#}"),
             status: 1,
         }
     }

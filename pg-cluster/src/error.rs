@@ -191,6 +191,7 @@ impl fmt::Display for ClusterError {
             ClusterError::Timeout { message, waited } => {
                 write!(f, "timed out after {:.1}s: {message}", waited.as_secs_f64())
             }
+            ClusterError::Database { error } if f.alternate() => write!(f, "{error:#}"),
             ClusterError::Database { error } => write!(f, "{error}"),
         }
     }

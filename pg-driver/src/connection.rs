@@ -1,7 +1,9 @@
 //! The connection: a cheap, cloneable handle on one server session.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -9,7 +11,7 @@ use pg_exceptions::{Error, Message};
 
 use crate::connector::Connector;
 use crate::link::Link;
-use crate::simple::{SimpleResult, simple_query};
+use crate::simple::SimpleResult;
 use crate::version::VersionInfo;
 use crate::wire::cancel::CancelHandle;
 use crate::wire::hooks::MessageHook;
@@ -44,6 +46,15 @@ impl Connector {
     }
 }
 
+/// A timeout in microseconds, 0 for none (a timeout under a microsecond is one).
+fn micros(timeout: Option<Duration>) -> u64 {
+    match timeout {
+        None => 0,
+        Some(t) if t.is_zero() => 0,
+        Some(t) => u64::try_from(t.as_micros()).unwrap_or(u64::MAX).max(1),
+    }
+}
+
 /// A connection to a PostgreSQL server.
 ///
 /// `Connection` is a handle: `Clone` gives another handle on the same server session, and
@@ -57,6 +68,8 @@ pub struct Connection {
 struct Inner {
     connector: Connector,
     link: RwLock<Arc<Link>>,
+    /// The statement timeout in microseconds (0: none); see [`Connection::set_query_timeout`].
+    query_timeout: AtomicU64,
 }
 
 impl std::fmt::Debug for Connection {
@@ -71,12 +84,40 @@ impl std::fmt::Debug for Connection {
 
 impl Connection {
     pub(crate) fn from_link(connector: Connector, link: Link) -> Connection {
+        let query_timeout = AtomicU64::new(micros(connector.params().query_timeout()));
         Connection {
             inner: Arc::new(Inner {
                 connector,
                 link: RwLock::new(Arc::new(link)),
+                query_timeout,
             }),
         }
+    }
+
+    /// How long each statement may take before the client gives it up (see
+    /// [`Connection::set_query_timeout`]); `query_timeout` of the connection parameters
+    /// until set.
+    pub fn query_timeout(&self) -> Option<Duration> {
+        match self.inner.query_timeout.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(Duration::from_micros(us)),
+        }
+    }
+
+    /// Sets how long each statement of this connection (every handle on it, and every
+    /// statement and cursor made from it) may take before the client gives it up: the
+    /// call fails with a [`QueryTimeoutError`](pg_exceptions::QueryTimeoutError) (a
+    /// QueryCanceledError), and the server is told to cancel the statement, unless other
+    /// requests were written after it (see the crate's "Timeouts and cancellation"). The
+    /// time counts from when the statement is queued, so it includes waiting for requests
+    /// ahead of it on the connection. It bounds the calls that read their whole answer
+    /// (`execute`, `simple`, `query*`, a statement's `call`, `first`, …), not streams
+    /// (`rows`, `chunks`, `column`), whose pace is their consumer's. `None` (or a zero
+    /// duration) removes it. Kept across reconnects.
+    pub fn set_query_timeout(&self, timeout: Option<Duration>) {
+        self.inner
+            .query_timeout
+            .store(micros(timeout), Ordering::Relaxed);
     }
 
     /// The live link, borrowed under the read lock: for a field or two, without the
@@ -148,7 +189,9 @@ impl Connection {
     /// Runs SQL through the simple query protocol and returns every statement's rows as text.
     pub async fn simple(&self, sql: &str) -> Result<Vec<SimpleResult>, Error> {
         let link = self.link();
-        simple_query(&link, sql).await.map_err(|e| self.context(e))
+        crate::simple::simple_query_awaited(&link, sql, self.query_timeout())
+            .await
+            .map_err(|e| self.context(e))
     }
 
     /// Runs an anonymous code block (`DO`) in the given procedural language.

@@ -339,7 +339,9 @@ impl Connector {
             shared.hooks.dispatch(None, &notice);
             shared.push_notice(notice);
         }
-        let tx = crate::wire::task::spawn(socket, read_buf, shared.clone());
+        let cancel = crate::wire::cancel::CancelHandle::new(peer.clone(), backend_key);
+        let cancel = backend_key.is_some().then_some(cancel);
+        let tx = crate::wire::task::spawn(socket, read_buf, shared.clone(), cancel);
         Ok(Link {
             tx,
             shared,

@@ -250,14 +250,14 @@ impl Statement {
             .as_bytes()
             .get(..4)
             .is_some_and(|w| w.eq_ignore_ascii_case(b"copy"));
-        if copy && crate::copy_in::may_copy_in(&self.inner.sql) {
-            let refusal = crate::copy_in::copy_in_refusal(true);
-            return link.request_refusing_copy(bytes, self.hook(), stream, refusal);
-        }
-        match stream {
-            true => link.request_stream(bytes, 1, self.hook()),
-            false => link.request(bytes, 1, self.hook()),
-        }
+        let refusal = (copy && crate::copy_in::may_copy_in(&self.inner.sql))
+            .then(|| crate::copy_in::copy_in_refusal(true));
+        // A stream's pace is its consumer's: the connection's timeout bounds whole answers.
+        let timeout = match stream {
+            true => None,
+            false => self.inner.conn.query_timeout(),
+        };
+        link.request_execution(bytes, stream, self.hook(), refusal, timeout)
     }
 }
 

@@ -65,7 +65,7 @@ pub async fn connect_over(
         shared.hooks.dispatch(None, &notice);
         shared.push_notice(notice);
     }
-    let tx = crate::wire::task::spawn(socket, established.read_buf, shared.clone());
+    let tx = crate::wire::task::spawn(socket, established.read_buf, shared.clone(), None);
     let link = Link {
         tx,
         shared,

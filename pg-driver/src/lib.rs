@@ -38,6 +38,7 @@ mod statement;
 mod statement_cache;
 mod statement_reset;
 mod streams;
+mod timeout;
 mod typecache;
 mod typed;
 mod unnamed;
@@ -85,6 +86,7 @@ pub use statement_cache::STATEMENT_CACHE_CAPACITY;
 pub use streams::{
     CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
 };
+pub use timeout::{Timeout, WithTimeout};
 pub use typed::TypedRowStream;
 pub use version::VersionInfo;
 pub use wire::cancel::CancelHandle;
@@ -95,7 +97,7 @@ pub use wire::shared::{
 };
 pub use wire::startup::AuthMethod;
 pub use wire::transport::PeerAddr;
-pub use xact::{Transaction, XactState};
+pub use xact::{RETRY_FIRST_DELAY, RETRY_MAX_DELAY, Retry, Retryable, Transaction, XactState};
 pub use xact_mode::{AccessMode, Isolation};
 
 use pg_exceptions::Error;

@@ -26,25 +26,41 @@ pub(crate) async fn simple_query(link: &Link, sql: &str) -> Result<Vec<SimpleRes
     simple_query_hooked(link, sql, None).await
 }
 
+/// [`simple_query`] for SQL the application sent and awaits: given up while it runs, it is
+/// cancelled on the server when that touches no other request's work, and `timeout` gives
+/// it up by itself (see [`crate::wire::abandon`]).
+pub(crate) async fn simple_query_awaited(
+    link: &Link,
+    sql: &str,
+    timeout: Option<std::time::Duration>,
+) -> Result<Vec<SimpleResult>, Error> {
+    let bytes = encode(sql)?;
+    let refusal = crate::copy_in::may_copy_in(sql).then(|| crate::copy_in::copy_in_refusal(false));
+    let mut responses = link.request_execution(bytes, false, None, refusal, timeout)?;
+    read_results(link, sql, &mut responses).await
+}
+
+fn encode(sql: &str) -> Result<bytes::Bytes, Error> {
+    let mut buf = BytesMut::new();
+    frontend::query(sql, &mut buf).map_err(|e| {
+        Error::client(&ParameterError, "the SQL text holds a NUL byte").with_cause(e)
+    })?;
+    Ok(buf.freeze())
+}
+
 /// [`simple_query`] whose messages start at `hook` (a cursor's moves).
 pub(crate) async fn simple_query_hooked(
     link: &Link,
     sql: &str,
     hook: Option<MessageHook>,
 ) -> Result<Vec<SimpleResult>, Error> {
-    let mut buf = BytesMut::new();
-    frontend::query(sql, &mut buf).map_err(|e| {
-        Error::client(&ParameterError, "the SQL text holds a NUL byte").with_cause(e)
-    })?;
+    let bytes = encode(sql)?;
     let mut responses = match crate::copy_in::may_copy_in(sql) {
         // No data to give a COPY FROM STDIN here: the task refuses the server's request.
-        true => link.request_refusing_copy(
-            buf.freeze(),
-            hook,
-            false,
-            crate::copy_in::copy_in_refusal(false),
-        )?,
-        false => link.request(buf.freeze(), 1, hook)?,
+        true => {
+            link.request_refusing_copy(bytes, hook, false, crate::copy_in::copy_in_refusal(false))?
+        }
+        false => link.request(bytes, 1, hook)?,
     };
     read_results(link, sql, &mut responses).await
 }

@@ -20,7 +20,10 @@ use crate::wire::shared::TransactionStatus;
 use crate::xact_mode::{AccessMode, Characteristics, Isolation};
 
 mod end;
+mod retry;
 pub(crate) mod stack;
+
+pub use retry::{RETRY_FIRST_DELAY, RETRY_MAX_DELAY, Retry, Retryable};
 
 /// Where a transaction is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

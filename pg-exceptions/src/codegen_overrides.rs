@@ -383,6 +383,14 @@ pub(super) const DRIVER: &[Extra] = &[
         "The connection could not be established within the allowed time.",
     ),
     extra(
+        "QueryTimeoutError",
+        Some("57-TO"),
+        Some("QueryCanceledError"),
+        Family::Error,
+        "The client gave up a statement that ran past its timeout, and asked the server to \
+         cancel it.",
+    ),
+    extra(
         "TypeIOError",
         Some("--TIO"),
         Some("DriverError"),

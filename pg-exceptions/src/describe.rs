@@ -82,6 +82,10 @@ mod tests {
                 "CompositeError [--cIO] < TypeIOError < DriverError < Error",
             ),
             ("--TOE", "ConnectTimeoutError [--TOE] < DriverError < Error"),
+            (
+                "57-TO",
+                "QueryTimeoutError [57-TO] < QueryCanceledError < OIError < Error",
+            ),
             ("--XYZ", "DriverError [--000] < Error"),
         ];
         for (code, expected) in cases {

@@ -17,7 +17,8 @@ pub type Cause = dyn StdError + Send + Sync + 'static;
 ///
 /// Every crate of the project returns this type. Test what went wrong through the class
 /// hierarchy ([`is_a`](Error::is_a)), read the server's fields through the accessors, and
-/// print it for a layered report:
+/// print it: one line by default (`CLASS: message (SQLSTATE code)`), the layered report with
+/// the alternate form (`{:#}`):
 ///
 /// ```
 /// use pg_exceptions::{Error, ICVError, UniqueError};
@@ -34,7 +35,11 @@ pub type Cause = dyn StdError + Send + Sync + 'static;
 /// assert!(err.is_a(&UniqueError) && err.is_a(&ICVError));
 /// assert_eq!(err.detail(), Some("Key (id)=(1) already exists."));
 ///
-/// let report = err.to_string();
+/// assert_eq!(
+///     err.to_string(),
+///     "UniqueError: duplicate key value violates unique constraint \"t_pkey\" (SQLSTATE 23505)"
+/// );
+/// let report = format!("{err:#}");
 /// assert!(report.starts_with("UniqueError: duplicate key value"));
 /// assert!(report.contains("\n  CODE: 23505\n"));
 /// assert!(report.contains("\n  INSERT INTO t VALUES (1)\n              ^"));
@@ -326,10 +331,34 @@ impl StdError for Error {
     }
 }
 
-/// The layered report: `CLASS: message`, the error's elements indented below it, then each
-/// shown context layer (the statement with a caret under the error position) and the causes.
+/// One line, `CLASS: message (SQLSTATE code)`, as errors print in logs and chains (the
+/// message's own line breaks become spaces; the cause is [`source`](StdError::source)'s).
+///
+/// The alternate form (`{:#}`) is the layered report: `CLASS: message`, the error's elements
+/// indented below it, then each shown context layer (the statement with a caret under the
+/// error position) and the causes.
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return self.report(f);
+        }
+        write!(f, "{}: ", self.inner.class.name())?;
+        for (index, line) in self.message().lines().enumerate() {
+            if index > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(line.trim())?;
+        }
+        if !self.code().is_empty() {
+            write!(f, " (SQLSTATE {})", self.code())?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// The layered report (the alternate form of Display).
+    fn report(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: ", self.inner.class.name())?;
         report::continued(f, 2, self.message())?;
         if !self.code().is_empty() {
@@ -360,11 +389,11 @@ impl fmt::Display for Error {
         }
         let mut cause = self.source();
         while let Some(current) = cause {
-            report::field(f, 0, "CAUSE", &current.to_string())?;
-            if current.is::<Error>() {
-                // Its own report already lists the causes behind it.
-                break;
+            if let Some(error) = current.downcast_ref::<Error>() {
+                // Its own report lists the causes behind it.
+                return report::field(f, 0, "CAUSE", &format!("{error:#}"));
             }
+            report::field(f, 0, "CAUSE", &current.to_string())?;
             cause = current.source();
         }
         Ok(())

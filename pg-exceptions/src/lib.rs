@@ -10,7 +10,9 @@
 //!
 //! [`Error`](struct@Error) carries the class, every field of the server's ErrorResponse, where
 //! the error came from, the context it happened in (statement, connection, connector — never
-//! a password), and an optional cause. Its `Display` is a layered report:
+//! a password), and an optional cause. Its `Display` is one line, class, message and
+//! SQLSTATE, as errors print in logs and `source()` chains; the alternate form (`{:#}`) is
+//! the layered report:
 //!
 //! ```
 //! use pg_exceptions::{Error, SEARVError, SyntaxError};
@@ -27,6 +29,10 @@
 //! assert!(err.is_a(&SyntaxError) && err.is_a(&SEARVError));
 //! assert_eq!(
 //!     err.to_string(),
+//!     "SyntaxError: syntax error at end of input (SQLSTATE 42601)"
+//! );
+//! assert_eq!(
+//!     format!("{err:#}"),
 //!     "SyntaxError: syntax error at end of input
 //!   CODE: 42601
 //!   SEVERITY: ERROR

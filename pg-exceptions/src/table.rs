@@ -2497,6 +2497,15 @@ pub static ConnectTimeoutError: ErrorClass = ErrorClass {
     disconnection: true,
 };
 
+/// Driver pseudo-code `57-TO`: The client gave up a statement that ran past its timeout, and asked the server to cancel it.
+pub static QueryTimeoutError: ErrorClass = ErrorClass {
+    name: "QueryTimeoutError",
+    code: "57-TO",
+    condition: "",
+    parent: Some(&QueryCanceledError),
+    disconnection: false,
+};
+
 /// Driver pseudo-code `--TIO`: The driver failed to encode or decode a value.
 pub static TypeIOError: ErrorClass = ErrorClass {
     name: "TypeIOError",
@@ -2906,6 +2915,7 @@ pub(crate) static CLASSES: &[&ErrorClass] = &[
     &AuthenticationMethodError,
     &InsecurityError,
     &ConnectTimeoutError,
+    &QueryTimeoutError,
     &TypeIOError,
     &ParameterError,
     &ColumnError,
@@ -3144,6 +3154,7 @@ pub(crate) static ERROR_CODES: &[(&str, &ErrorClass)] = &[
     ("55P02", &ImmutableRuntimeParameterError),
     ("55P03", &UnavailableLockError),
     ("55P04", &UnsafeNewEnumValueUsageError),
+    ("57-TO", &QueryTimeoutError),
     ("57000", &OIError),
     ("57014", &QueryCanceledError),
     ("57P01", &AdminShutdownError),

@@ -122,7 +122,8 @@ Section: Class 22 - Data Exception
     );
     let text = format!(
         "{text}01000 W ERRCODE_WARNING warning\n\
-         42000 E ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION syntax_error_or_access_rule_violation\n"
+         42000 E ERRCODE_SYNTAX_ERROR_OR_ACCESS_RULE_VIOLATION syntax_error_or_access_rule_violation\n\
+         57014 E ERRCODE_QUERY_CANCELED query_canceled\n"
     );
     // A code with no condition name is named after its macro, under its class code.
     let table = codegen::generate(&text).unwrap();

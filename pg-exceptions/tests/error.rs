@@ -79,7 +79,7 @@ fn the_report_is_layered_with_a_caret() {
         .with_connection("[idle] pid 4242")
         .with_connector("pq://alice:s3cret@db.example:5432/app");
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         r#"UniqueError: duplicate key value violates unique constraint "t_pkey"
   CODE: 23505
   SEVERITY: ERROR
@@ -115,9 +115,8 @@ fn caret_counts_characters_and_survives_bad_positions() {
     ])
     .with_statement(statement);
     assert!(
-        err.to_string()
-            .ends_with("STATEMENT:\n  SELECT 'ünïcödé', nope\n                    ^"),
-        "{err}"
+        format!("{err:#}").ends_with("STATEMENT:\n  SELECT 'ünïcödé', nope\n                    ^"),
+        "{err:#}"
     );
     // End of input: one past the last character.
     let err = server(&[
@@ -127,25 +126,24 @@ fn caret_counts_characters_and_survives_bad_positions() {
     ])
     .with_statement("SELECT 1 +");
     assert!(
-        err.to_string().ends_with("\n  SELECT 1 +\n            ^"),
-        "{err}"
+        format!("{err:#}").ends_with("\n  SELECT 1 +\n            ^"),
+        "{err:#}"
     );
     for position in ["0", "999", "-3", "x", "18446744073709551616"] {
         let err =
             server(&[(b'C', "42601"), (b'M', "bad"), (b'P', position)]).with_statement("SELECT\n1");
-        let report = err.to_string();
+        let report = format!("{err:#}");
         assert!(!report.contains('^'), "{report}");
         assert!(report.contains("\n  SELECT\n  1"), "{report}");
     }
     let err = server(&[(b'C', "42601"), (b'M', "bad"), (b'P', "999")]).with_statement("SELECT");
     assert!(
-        err.to_string()
-            .ends_with("(position 999 is outside the text)"),
-        "{err}"
+        format!("{err:#}").ends_with("(position 999 is outside the text)"),
+        "{err:#}"
     );
     // No statement: the position is reported as a field.
     let err = server(&[(b'C', "42601"), (b'M', "bad"), (b'P', "5")]);
-    assert!(err.to_string().contains("\n  POSITION: 5\n"), "{err}");
+    assert!(format!("{err:#}").contains("\n  POSITION: 5\n"), "{err:#}");
     // An internal query gets its own caret.
     let err = server(&[
         (b'C', "42P01"),
@@ -154,9 +152,9 @@ fn caret_counts_characters_and_survives_bad_positions() {
         (b'p', "15"),
     ]);
     assert!(
-        err.to_string()
+        format!("{err:#}")
             .contains("\n  INTERNAL QUERY:\n    SELECT * FROM nope\n                  ^"),
-        "{err}"
+        "{err:#}"
     );
     assert_eq!(err.internal_position(), Some(15));
     assert_eq!(err.internal_query(), Some("SELECT * FROM nope"));
@@ -168,7 +166,7 @@ fn secret_layers_and_passwords_never_print() {
         .with_secret_context("PASSWORD", "hunter2")
         .with_connector("host=db user=u password='hunter2'")
         .with_context("NOTE", "multi\nline");
-    let report = err.to_string();
+    let report = format!("{err:#}");
     let debug = format!("{err:?}");
     for shown in [&report, &debug] {
         assert!(!shown.contains("hunter2"), "{shown}");
@@ -184,8 +182,8 @@ fn secret_layers_and_passwords_never_print() {
     // A secret statement is not drawn either, and the position falls back to a field.
     let err = server(&[(b'C', "42601"), (b'M', "bad"), (b'P', "3")])
         .with_layer(Context::secret(Context::STATEMENT, "SELECT 'hunter2'"));
-    assert!(!err.to_string().contains("hunter2"));
-    assert!(err.to_string().contains("POSITION: 3"));
+    assert!(!format!("{err:#}").contains("hunter2"));
+    assert!(format!("{err:#}").contains("POSITION: 3"));
     assert_eq!(err.statement(), Some("SELECT 'hunter2'"));
 }
 
@@ -199,7 +197,7 @@ fn client_errors_and_builders() {
     assert_eq!(err.code(), "--PIO");
     assert_eq!(err.severity(), None);
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         "ParameterError: cannot encode parameter $1\n  CODE: --PIO\n  \
          DETAIL: value out of range for int2\n  HINT: use a bigger type\n  SCHEMA: public\n  \
          LOCATION: CLIENT"
@@ -213,7 +211,7 @@ fn client_errors_and_builders() {
     // The root class has no code line.
     let err = Error::new(&pg_exceptions::Error, "something");
     assert_eq!(err.code(), "");
-    assert_eq!(err.to_string(), "Error: something\n  LOCATION: SERVER");
+    assert_eq!(format!("{err:#}"), "Error: something\n  LOCATION: SERVER");
     let mut err = Error::new(&UniqueError, "dup");
     err.push_context(Context::new("CONNECTION", "c1"));
     assert_eq!(err.contexts()[0].label(), "CONNECTION");
@@ -224,7 +222,7 @@ fn code_can_be_more_specific_than_the_class() {
     let err = server(&[(b'S', "ERROR"), (b'C', "XX444"), (b'M', "odd")]);
     assert_eq!(err.class(), &InternalError);
     assert_eq!(err.code(), "XX444");
-    assert!(err.to_string().contains("CODE: XX444"));
+    assert!(format!("{err:#}").contains("CODE: XX444"));
     let err = server(&[(b'M', "no code at all")]);
     assert_eq!(err.class(), &pg_exceptions::Error);
     assert_eq!(err.code(), "");
@@ -257,7 +255,7 @@ fn causes_chain_through_source() {
     assert_eq!(root.to_string(), "connection reset by peer");
     assert!(root.downcast_ref::<io::Error>().is_some());
     assert!(outer.cause().is_some());
-    let report = outer.to_string();
+    let report = format!("{outer:#}");
     // A cause that is itself an Error brings its own causes, nested one level deeper.
     assert_eq!(
         report,
@@ -268,10 +266,8 @@ fn causes_chain_through_source() {
     // Plain causes are listed one after the other.
     let chained = Error::new(&UniqueError, "x").with_cause(Wrapper(io::Error::other("deep")));
     assert!(
-        chained
-            .to_string()
-            .ends_with("\nCAUSE: wrapper\nCAUSE: deep"),
-        "{chained}"
+        format!("{chained:#}").ends_with("\nCAUSE: wrapper\nCAUSE: deep"),
+        "{chained:#}"
     );
     let boxed: Box<dyn std::error::Error + Send + Sync> = "plain text cause".into();
     let err = Error::new(&UniqueError, "x").with_boxed_cause(boxed);
@@ -311,5 +307,59 @@ fn error_is_a_well_behaved_error_type() {
         boxed
             .downcast_ref::<Error>()
             .is_some_and(|err| err.is_a(&UniqueError))
+    );
+}
+
+#[test]
+fn display_is_one_line_and_the_report_is_the_alternate_form() {
+    let err = server(&[
+        (b'S', "ERROR"),
+        (b'C', "23505"),
+        (
+            b'M',
+            "duplicate key value violates unique constraint \"t_pkey\"",
+        ),
+        (b'D', "Key (id)=(1) already exists."),
+        (b'P', "8"),
+    ])
+    .with_statement("INSERT INTO t VALUES (1)");
+    assert_eq!(
+        err.to_string(),
+        "UniqueError: duplicate key value violates unique constraint \"t_pkey\" (SQLSTATE 23505)"
+    );
+    let report = format!("{err:#}");
+    assert!(
+        report.contains("\n  DETAIL: Key (id)=(1) already exists."),
+        "{report}"
+    );
+    assert!(
+        report.contains("\n  INSERT INTO t VALUES (1)\n         ^"),
+        "{report}"
+    );
+    // A message of several lines still prints on one.
+    let multi = Error::client(&DriverError, "first\nsecond");
+    assert_eq!(
+        multi.to_string(),
+        "DriverError: first second (SQLSTATE --000)"
+    );
+    // The root class has no code to show.
+    assert_eq!(Error::new(&Error, "bare").to_string(), "Error: bare");
+    // Causes are reached through source(), each printing its own line.
+    let io = io::Error::other("socket gone");
+    let chained = Error::client(&DriverError, "outer")
+        .with_cause(Error::client(&DriverError, "inner").with_cause(io));
+    let mut lines = vec![chained.to_string()];
+    let mut cause = chained.source();
+    while let Some(current) = cause {
+        lines.push(current.to_string());
+        cause = current.source();
+    }
+    assert_eq!(
+        lines,
+        [
+            "DriverError: outer (SQLSTATE --000)",
+            "DriverError: inner (SQLSTATE --000)",
+            "socket gone"
+        ]
     );
 }

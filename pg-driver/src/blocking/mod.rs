@@ -44,7 +44,7 @@ pub use proc::{ProcResult, ProcRows, ProcValues, StoredProcedure};
 pub use settings::{Settings, SettingsScope};
 pub use statement::{Chunks, Column, CopyRows, Rows, Statement};
 pub use typed::TypedRows;
-pub use xact::Transaction;
+pub use xact::{Retry, Transaction};
 
 fn runtime() -> Result<Runtime, Error> {
     tokio::runtime::Builder::new_current_thread()
@@ -160,7 +160,18 @@ impl Connection {
     /// Runs a future on this connection's runtime.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, Error> {
         match &self.host.rt {
-            Some(rt) => run(rt, future),
+            Some(rt) => {
+                let output = run(rt, future)?;
+                // The runtime runs only during calls: a statement the call gave up (a
+                // timeout) has its cancel sent before the call returns, not with the next.
+                let current = self.conn.current();
+                if current.tx.take_nudged() {
+                    let link = current.clone();
+                    drop(current);
+                    rt.block_on(link.tx.settle_cancels(&link.shared));
+                }
+                Ok(output)
+            }
             None => Err(self.conn.link().shared.closed_error()),
         }
     }
@@ -305,6 +316,20 @@ impl Connection {
     /// Cancels the running query.
     pub fn interrupt(&self) -> Result<(), Error> {
         self.cancel_handle().cancel_blocking()
+    }
+
+    /// How long each statement may take before the client gives it up (see
+    /// [`crate::Connection::set_query_timeout`]).
+    pub fn query_timeout(&self) -> Option<std::time::Duration> {
+        self.conn.query_timeout()
+    }
+
+    /// Sets how long each statement may take before the client gives it up, fails it with a
+    /// QueryTimeoutError and has the server cancel it (see
+    /// [`crate::Connection::set_query_timeout`]); `None` for no limit. For one call, set it
+    /// around the call. The cancel is delivered before the call that timed out returns.
+    pub fn set_query_timeout(&self, timeout: Option<std::time::Duration>) {
+        self.conn.set_query_timeout(timeout)
     }
 
     /// Sets (or removes) the connection's message hook.

@@ -165,3 +165,59 @@ impl Transaction {
         }
     }
 }
+
+/// The blocking form of [`crate::Retry`]: a transaction run up to a number of times, made
+/// by [`Transaction::retry`].
+#[derive(Clone, Debug)]
+pub struct Retry {
+    template: Transaction,
+    retry: crate::Retry,
+}
+
+impl Transaction {
+    /// Runs this transaction (not yet started) up to `attempts` times with [`Retry::run`]
+    /// (see [`crate::Transaction::retry`]).
+    pub fn retry(self, attempts: u32) -> Retry {
+        Retry {
+            retry: self.xact.clone().retry(attempts),
+            template: self,
+        }
+    }
+}
+
+impl Retry {
+    /// The wait before the first retry and the longest wait (see [`crate::Retry::backoff`]).
+    pub fn backoff(mut self, first: std::time::Duration, max: std::time::Duration) -> Retry {
+        self.retry = self.retry.backoff(first, max);
+        self
+    }
+
+    /// Runs `f` in a transaction, and again in a new one after a serialization failure or
+    /// a deadlock, up to the number of tries (see [`crate::Retry::run`]); the waits between
+    /// tries block the calling thread.
+    pub fn run<F, T, E>(self, mut f: F) -> Result<T, E>
+    where
+        F: FnMut(&Transaction) -> Result<T, E>,
+        E: crate::Retryable,
+    {
+        let mut attempt = 1;
+        loop {
+            let x = Transaction {
+                xact: self.template.xact.fresh(),
+                conn: self.template.conn.clone(),
+            };
+            let savepoint = x.clone();
+            match x.run(&mut f) {
+                Err(error)
+                    if attempt < self.retry.attempts()
+                        && error.is_retryable()
+                        && savepoint.is_savepoint() == Some(false) =>
+                {
+                    std::thread::sleep(self.retry.delay(attempt));
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+}

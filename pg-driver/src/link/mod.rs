@@ -123,17 +123,33 @@ impl Link {
         self.request_full(ask)
     }
 
-    /// Queues a request whose answer is streamed: the task stops reading while the consumer
-    /// holds more than a bounded amount it has not taken.
-    pub(crate) fn request_stream(
+    /// Queues an execution of statements a caller awaits (a statement's call or stream, a
+    /// simple query the application sent): like [`Link::request`] (streamed with `stream`;
+    /// refusing a COPY FROM STDIN with `refusal`), and given up while the server runs it (the
+    /// reader dropped before the answer ended), the server is told to cancel it when that
+    /// can touch no other request's work (see [`crate::wire::abandon`]). With `timeout`, the
+    /// reader gives up by itself once that much time has passed since the request was
+    /// queued: its wait fails with a QueryTimeoutError.
+    pub(crate) fn request_execution(
         &self,
         bytes: Bytes,
-        syncs: usize,
+        stream: bool,
         hook: Option<MessageHook>,
+        refusal: Option<Bytes>,
+        timeout: Option<std::time::Duration>,
     ) -> Result<Responses, Error> {
-        let mut ask = Ask::statements(bytes, syncs, hook);
-        ask.throttle = Some(Arc::default());
-        self.request_full(ask)
+        let mut ask = Ask::statements(bytes, 1, hook);
+        if stream {
+            ask.throttle = Some(Arc::default());
+        }
+        ask.copy_in = refusal;
+        ask.cancel = true;
+        let mut responses = self.request_full(ask)?;
+        responses.cancel_on_drop(self.tx.nudge());
+        if let Some(timeout) = timeout {
+            responses.set_timeout(timeout);
+        }
+        Ok(responses)
     }
 
     /// Queues a request whose bytes a producer streams through the returned [`Body`]; nothing
@@ -195,6 +211,7 @@ impl Link {
             active: Some(self.session.in_flight()),
             carrying,
             copy_in: ask.copy_in,
+            cancel: ask.cancel,
         };
         let request = Request {
             bytes: ask.bytes,
@@ -245,6 +262,9 @@ struct Ask {
     statements: bool,
     /// Its handle may read its answer itself (see [`crate::wire::task::Parked`]).
     lend: bool,
+    /// Given up while it runs, it may be cancelled on the server (see
+    /// [`crate::wire::task::Responder::cancel`]).
+    cancel: bool,
 }
 
 impl Ask {
@@ -258,6 +278,7 @@ impl Ask {
             copy_in: None,
             statements: true,
             lend: true,
+            cancel: false,
         }
     }
 }

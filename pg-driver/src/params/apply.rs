@@ -139,6 +139,10 @@ impl Keywords {
                 super::notifications::check(value)?;
                 self.extra.insert(k.to_owned(), value.to_owned());
             }
+            super::query_timeout::KEYWORD => {
+                super::query_timeout::check(value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
             // py-postgresql's keywords this driver acts on.
             super::server_encoding::KEYWORD => {
                 super::server_encoding::check(value)?;

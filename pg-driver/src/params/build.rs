@@ -119,6 +119,10 @@ impl Keywords {
                 super::notifications::check(value)?;
                 continue;
             }
+            if key == super::query_timeout::KEYWORD {
+                super::query_timeout::check(value)?;
+                continue;
+            }
             if key == super::server_encoding::KEYWORD {
                 super::server_encoding::check(value)?;
                 continue;

@@ -96,6 +96,7 @@ pub use notifications::DEFAULT_NOTIFICATION_CAPACITY;
 mod options;
 pub mod pgpass;
 mod py_postgresql;
+mod query_timeout;
 mod render;
 mod require_auth;
 mod server_encoding;

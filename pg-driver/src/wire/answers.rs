@@ -99,6 +99,8 @@ struct Channel<T, P> {
     /// How many items are queued, so an empty look takes no lock (the task looks for
     /// requests every time it is polled).
     queued: AtomicUsize,
+    /// A [`Nudge`] woke the receiver since [`Sender::take_nudged`] last looked.
+    nudged: AtomicBool,
     waker: AtomicWaker,
 }
 
@@ -125,6 +127,7 @@ pub(crate) fn channel<T, P>() -> (Sender<T, P>, Receiver<T, P>) {
         sender_gone: AtomicBool::new(false),
         receiver_gone: AtomicBool::new(false),
         queued: AtomicUsize::new(0),
+        nudged: AtomicBool::new(false),
         waker: AtomicWaker::new(),
     });
     (Sender(channel.clone()), Receiver(channel))
@@ -237,6 +240,28 @@ impl<T, P> Sender<T, P> {
     /// Whether the receiver is gone or closed.
     pub(crate) fn is_closed(&self) -> bool {
         self.0.receiver_gone.load(Ordering::Acquire)
+    }
+
+    /// What wakes the receiver without sending it anything (see [`Nudge`]).
+    pub(crate) fn nudge(&self) -> Nudge<T, P> {
+        Nudge(self.0.clone())
+    }
+
+    /// Whether a [`Nudge`] woke the receiver since the last look.
+    pub(crate) fn take_nudged(&self) -> bool {
+        self.0.nudged.load(Ordering::Acquire) && self.0.nudged.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// Wakes a channel's receiver without sending anything: a request's reader that gives up
+/// tells the connection task, which otherwise would learn it only when the answer came.
+pub(crate) struct Nudge<T, P>(Arc<Channel<T, P>>);
+
+impl<T, P> Nudge<T, P> {
+    /// Wakes the receiver.
+    pub(crate) fn wake(&self) {
+        self.0.nudged.store(true, Ordering::Release);
+        self.0.waker.wake();
     }
 }
 
@@ -446,6 +471,11 @@ impl<T, P> Receiver<T, P> {
     /// [`Receiver::poll_recv`] as a future.
     pub(crate) async fn recv(&mut self) -> Option<T> {
         std::future::poll_fn(|cx| self.poll_recv(cx)).await
+    }
+
+    /// Whether the sender is gone: nothing more comes (for an answer: it ended).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.0.sender_gone.load(Ordering::Acquire)
     }
 
     /// Refuses further items; those already queued can still be taken.

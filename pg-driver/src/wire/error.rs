@@ -25,3 +25,14 @@ pub(crate) fn protocol(e: std::io::Error) -> Error {
     )
     .with_cause(e)
 }
+
+/// A statement given up by the client after `timeout` (see [`pg_exceptions::QueryTimeoutError`]).
+pub(crate) fn timed_out(timeout: std::time::Duration) -> Error {
+    Error::client(
+        &pg_exceptions::QueryTimeoutError,
+        format!(
+            "the statement did not finish within its timeout ({timeout:?}); it was given up, \
+             and cancelled on the server unless other requests were sent after it"
+        ),
+    )
+}

@@ -6,9 +6,11 @@
 //! cursors, transactions, settings): nothing here imports from outside `wire` but connection
 //! parameters (`params`). A request carries everything the task needs to finish it whatever
 //! becomes of its caller: its messages or the body that streams them, how many terminators end
-//! its answer, and the abort that replaces the rest of a body its producer did not finish
-//! ([`task::BodyStream`]).
+//! its answer, the abort that replaces the rest of a body its producer did not finish
+//! ([`task::BodyStream`]), and whether the server may be told to cancel it when its caller
+//! gives up while it runs ([`abandon`]).
 
+pub(crate) mod abandon;
 pub(crate) mod answers;
 pub(crate) mod auth;
 pub(crate) mod cancel;

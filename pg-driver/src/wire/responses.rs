@@ -7,10 +7,11 @@ use postgres_protocol::message::backend::Message;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use crate::wire::answers::AnswerReceiver;
 use crate::wire::shared::Shared;
-use crate::wire::task::{OwnAnswer, Throttle, protocol, reserve_read};
+use crate::wire::task::{OwnAnswer, TaskNudge, Throttle, protocol, reserve_read};
 
 /// The answers to one request, parsed on demand.
 pub(crate) struct Responses {
@@ -23,6 +24,11 @@ pub(crate) struct Responses {
     /// How many answers to messages put in front of the request's own (see
     /// [`Responses::skip_prefix`]) are still to be passed over.
     prefix: u8,
+    /// Wakes the task when the reader gives up before the answer ended, so that it can
+    /// cancel the request on the server (see [`crate::wire::abandon`]).
+    nudge: Option<TaskNudge>,
+    /// When the reader gives up waiting, and the timeout that set it.
+    deadline: Option<(tokio::time::Instant, Duration)>,
 }
 
 /// Whether a request of these bytes may carry other messages of the extended protocol in
@@ -128,7 +134,21 @@ impl Responses {
             throttle,
             direct: None,
             prefix: 0,
+            nudge: None,
+            deadline: None,
         }
+    }
+
+    /// Given up before its answer ended, the reader tells the task (see
+    /// [`crate::wire::abandon`]).
+    pub(crate) fn cancel_on_drop(&mut self, nudge: TaskNudge) {
+        self.nudge = Some(nudge);
+    }
+
+    /// Waits for the answer at most `timeout` from now: then the wait fails with a
+    /// QueryTimeoutError (and the reader, dropped, has the request cancelled).
+    pub(crate) fn set_timeout(&mut self, timeout: Duration) {
+        self.deadline = Some((tokio::time::Instant::now() + timeout, timeout));
     }
 
     /// Passes over the answers to `n` messages put in front of the request's own: each
@@ -151,6 +171,8 @@ impl Responses {
                 scanned: 0,
             }),
             prefix: 0,
+            nudge: None,
+            deadline: None,
         }
     }
 
@@ -329,6 +351,9 @@ impl Responses {
             if let Some(item) = self.parse(parse)? {
                 return Ok(item);
             }
+            if let Some((at, timeout)) = self.deadline {
+                return self.next_within(shared, parse, at, timeout).await;
+            }
             if self.direct.is_some() {
                 std::future::poll_fn(|cx| self.poll_direct(cx)).await;
                 continue;
@@ -338,6 +363,53 @@ impl Responses {
                 Some(Err(error)) => return Err(error),
                 None => return Err(shared.closed_error()),
             }
+        }
+    }
+}
+
+impl Responses {
+    /// [`Responses::next_with`] under a deadline.
+    #[cold]
+    async fn next_within<T>(
+        &mut self,
+        shared: &Shared,
+        parse: Parser<T>,
+        at: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<T, Error> {
+        let late = || crate::wire::error::timed_out(timeout);
+        loop {
+            if let Some(item) = self.parse(parse)? {
+                return Ok(item);
+            }
+            if self.direct.is_some() {
+                let read = std::future::poll_fn(|cx| self.poll_direct(cx));
+                tokio::time::timeout_at(at, read)
+                    .await
+                    .map_err(|_| late())?;
+                continue;
+            }
+            match tokio::time::timeout_at(at, self.rx.recv())
+                .await
+                .map_err(|_| late())?
+            {
+                Some(Ok(chunk)) => self.take(chunk),
+                Some(Err(error)) => return Err(error),
+                None => return Err(shared.closed_error()),
+            }
+        }
+    }
+}
+
+impl Drop for Responses {
+    fn drop(&mut self) {
+        // Given up before the answer ended: the task may cancel the request (a reader with
+        // the task's reading end gives it back as it drops, which wakes the task too).
+        if let Some(nudge) = &self.nudge
+            && !self.rx.is_finished()
+        {
+            self.rx.close();
+            nudge.wake();
         }
     }
 }

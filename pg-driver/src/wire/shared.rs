@@ -78,6 +78,10 @@ pub(crate) struct Shared {
     parameter_changes: std::sync::atomic::AtomicU64,
     /// What the commands that ran may have left in the session.
     pub(crate) marks: crate::wire::marks::Marks,
+    /// The task holds requests back for a given-up request whose CancelRequest has not been
+    /// delivered yet (see [`crate::wire::abandon`]).
+    cancel_pending: AtomicBool,
+    cancel_settled: tokio::sync::Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -103,7 +107,32 @@ impl Shared {
             idle_marks: Default::default(),
             parameter_changes: Default::default(),
             marks: Default::default(),
+            cancel_pending: AtomicBool::new(false),
+            cancel_settled: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Says whether a CancelRequest for a given-up request is owed (see
+    /// [`Shared::cancel_settled`]).
+    pub(crate) fn set_cancel_pending(&self, pending: bool) {
+        if self.cancel_pending.swap(pending, Ordering::AcqRel) && !pending {
+            self.cancel_settled.notify_waiters();
+        }
+    }
+
+    /// Waits until no CancelRequest is owed for a given-up request (delivered, or the
+    /// connection ended), at most `limit`.
+    pub(crate) async fn cancel_settled(&self, limit: std::time::Duration) {
+        let settled = async {
+            loop {
+                let notified = self.cancel_settled.notified();
+                if !self.cancel_pending.load(Ordering::Acquire) || self.is_closed() {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        let _ = tokio::time::timeout(limit, settled).await;
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -137,6 +166,7 @@ impl Shared {
     pub(crate) fn mark_finished(&self) {
         self.finished.store(true, Ordering::Release);
         self.finished_notify.notify_waiters();
+        self.set_cancel_pending(false);
     }
 
     /// Waits until the connection's task has ended.

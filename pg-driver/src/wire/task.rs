@@ -29,7 +29,9 @@ use postgres_protocol::message::backend;
 use tokio::io::AsyncWrite;
 use tokio::sync::mpsc;
 
+use crate::wire::abandon::Canceller;
 use crate::wire::answers::{Loan, Sent};
+use crate::wire::cancel::CancelHandle;
 use crate::wire::hooks::MessageHook;
 use crate::wire::shared::{Notification, Shared};
 use crate::wire::socket::{DirectWriter, ReadHalf, Socket, TaskSocket};
@@ -61,6 +63,12 @@ pub(crate) struct Responder {
     /// until its answer ends, since in copy-in mode the server would take the next request's
     /// messages for a protocol violation.
     pub(crate) copy_in: Option<Bytes>,
+    /// Given up while it runs (its reader dropped before the answer ended), the request is
+    /// cancelled on the server when that can touch no other request's work (see
+    /// [`crate::wire::abandon`]). Set for executions a caller awaits; never for
+    /// fire-and-forget requests (a queued ROLLBACK or Close, a lazy BEGIN), whose readers are
+    /// dropped at once by design.
+    pub(crate) cancel: bool,
 }
 
 /// Counts one request as in flight while it lives (psycopg2's ACTIVE, kept by the object
@@ -223,6 +231,28 @@ impl Requests {
         self.send(request, true)
     }
 
+    /// What wakes the task when a reader gives up (see [`crate::wire::abandon`]).
+    pub(crate) fn nudge(&self) -> TaskNudge {
+        self.tx.nudge()
+    }
+
+    /// Whether a reader gave up since the last look (see [`Requests::settle_cancels`]).
+    pub(crate) fn take_nudged(&self) -> bool {
+        self.tx.take_nudged()
+    }
+
+    /// After a reader gave up ([`Requests::take_nudged`]): lets the task act on it, and
+    /// waits for a CancelRequest it then owes to be delivered (bounded). For a connection
+    /// whose runtime runs only during calls (the blocking facade): the cancel goes out
+    /// before the call that gave the request up returns.
+    pub(crate) async fn settle_cancels(&self, shared: &Shared) {
+        // The task, woken by the nudge, runs first and decides.
+        tokio::task::yield_now().await;
+        shared
+            .cancel_settled(crate::wire::abandon::CANCEL_WAIT)
+            .await;
+    }
+
     fn send(&self, request: Request, read: bool) -> Result<Option<OwnAnswer>, TaskGone> {
         let barrier = request
             .responder
@@ -248,14 +278,25 @@ impl Requests {
     }
 }
 
+/// Wakes the connection task (see [`Requests::nudge`]).
+pub(crate) type TaskNudge = crate::wire::answers::Nudge<Request, Box<Parked>>;
+
 /// The connection's task has ended: nothing more can be sent.
 pub(crate) struct TaskGone;
 
-/// Starts the task of an established session on the current runtime.
-pub(crate) fn spawn(socket: Socket, read_buf: BytesMut, shared: Arc<Shared>) -> Requests {
+/// Starts the task of an established session on the current runtime. `cancel` reaches the
+/// session's backend: with it, requests given up while they run are cancelled on the server
+/// (see [`crate::wire::abandon`]).
+pub(crate) fn spawn(
+    socket: Socket,
+    read_buf: BytesMut,
+    shared: Arc<Shared>,
+    cancel: Option<CancelHandle>,
+) -> Requests {
     let (tx, rx) = crate::wire::answers::channel::<Request, Box<Parked>>();
     let (socket, direct) = socket.split();
-    tokio::spawn(Task::new(socket, read_buf, rx, shared));
+    let canceller = Canceller::new(cancel, shared.clone());
+    tokio::spawn(Task::new(socket, read_buf, rx, shared, canceller));
     Requests { tx, direct }
 }
 
@@ -323,6 +364,8 @@ pub(crate) struct Task {
     /// The last request taken may enter copy-in mode ([`Responder::copy_in`]): no other is
     /// taken until its answer ends.
     barrier: bool,
+    /// Cancels requests given up while they run, holding back what follows meanwhile.
+    canceller: Canceller,
 }
 
 impl Task {
@@ -331,6 +374,7 @@ impl Task {
         read_buf: BytesMut,
         requests: crate::wire::answers::Receiver<Request, Box<Parked>>,
         shared: Arc<Shared>,
+        canceller: Canceller,
     ) -> Task {
         Task {
             socket,
@@ -346,6 +390,7 @@ impl Task {
             idle_published: false,
             stalled: false,
             barrier: false,
+            canceller,
         }
     }
 
@@ -353,6 +398,9 @@ impl Task {
     /// Returns whether anything was taken.
     fn poll_requests(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progressed = false;
+        // Looked at whatever else stops the taking below (a full write buffer, a barrier):
+        // a cancel owed goes out, and one delivered is said to be.
+        self.held(cx);
         while self.write_buf.len() < WRITE_HIGH_WATER {
             if self.body.as_ref().is_some_and(|b| b.interruptible) && !self.requests_closed {
                 // Another request cuts an interruptible body short.
@@ -380,7 +428,7 @@ impl Task {
                 progressed = true;
                 continue;
             }
-            if self.terminating || self.requests_closed || self.barrier {
+            if self.terminating || self.requests_closed || self.barrier || self.held(cx) {
                 break;
             }
             match self.requests.poll_recv(cx) {
@@ -403,6 +451,14 @@ impl Task {
             self.terminating = true;
         }
         progressed
+    }
+
+    /// Whether the last request written was given up while it runs and what follows waits
+    /// for its cancel (see [`crate::wire::abandon`]).
+    fn held(&mut self, cx: &mut Context<'_>) -> bool {
+        let lent = self.socket.is_lent();
+        let body = self.body.is_some();
+        self.canceller.hold(&mut self.pending, lent, body, cx)
     }
 
     fn take(&mut self, request: Request) {
@@ -463,17 +519,10 @@ impl Task {
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Poll<Result<bool, Error>> {
         let mut progressed = false;
         if self.socket.is_lent() {
-            match self.requests.unpark(cx) {
-                Ok(Some(parked)) => self.unpark(*parked),
-                Ok(None) => {
-                    // Given back after the task closed the queue: it is failing already.
-                    return Poll::Ready(Err(Error::client(
-                        &ConnectionFailureError,
-                        "the connection's socket was lost",
-                    )));
-                }
-                // A handle reads its answer; woken when the loan ends.
-                Err(crate::wire::answers::Lent) => return Poll::Ready(Ok(false)),
+            match self.take_back(cx) {
+                Ok(true) => progressed = true,
+                Ok(false) => return Poll::Ready(Ok(false)),
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
         if self.stalled {
@@ -515,6 +564,23 @@ impl Task {
                 }
                 Poll::Pending => return Poll::Ready(Ok(progressed)),
             }
+        }
+    }
+
+    /// Takes the lent reading end back when its borrower is done with it; false while a
+    /// handle still reads its answer (the task is woken when the loan ends).
+    fn take_back(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
+        match self.requests.unpark(cx) {
+            Ok(Some(parked)) => {
+                self.unpark(*parked);
+                Ok(true)
+            }
+            // Given back after the task closed the queue: it is failing already.
+            Ok(None) => Err(Error::client(
+                &ConnectionFailureError,
+                "the connection's socket was lost",
+            )),
+            Err(crate::wire::answers::Lent) => Ok(false),
         }
     }
 
@@ -619,6 +685,7 @@ impl Task {
                             self.send_batch(batch);
                             batch = 0;
                             self.pending.pop_front();
+                            self.canceller.answered();
                             // A barrier is the last request taken: its end lets others in.
                             self.barrier &= !self.pending.is_empty();
                         }
@@ -694,6 +761,7 @@ impl Task {
             && self.body.is_none()
             && !self.terminating
             && !self.requests_closed
+            && !self.canceller.busy()
     }
 
     fn fail(&mut self, error: Error) {
@@ -732,6 +800,15 @@ impl Future for Task {
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
         loop {
+            // A reader that gave its answer up hands its responder back with the reading
+            // end: it goes first in the queue before any request is taken, so that the task
+            // sees whether the given-up request was the last one written.
+            if this.socket.is_lent()
+                && let Err(e) = this.take_back(cx)
+            {
+                this.fail(e);
+                return Poll::Ready(());
+            }
             let mut progressed = this.poll_requests(cx);
             match this.poll_write(cx) {
                 Poll::Ready(Ok(p)) => progressed |= p,
