@@ -56,6 +56,7 @@ mod statement;
 mod statement_cache;
 mod statement_reset;
 mod streams;
+mod trace;
 mod typecache;
 mod unnamed;
 pub mod version;

@@ -37,6 +37,7 @@ impl ConnectParams {
                 let key = key.as_str();
                 let acted_on = super::statements::KEYWORDS.contains(&key)
                     || key == super::notifications::KEYWORD
+                    || super::observe::KEYWORDS.contains(&key)
                     || key == super::ip_version::KEYWORD
                     || key == super::startup::KEYWORD
                     || (key == super::server_encoding::KEYWORD

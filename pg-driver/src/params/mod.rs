@@ -92,6 +92,8 @@ mod iri;
 mod keywords;
 mod masked;
 mod notifications;
+mod observe;
+pub(crate) use observe::Observe;
 pub use notifications::DEFAULT_NOTIFICATION_CAPACITY;
 mod options;
 pub mod pgpass;
