@@ -193,6 +193,7 @@ mod report;
 mod results;
 mod routing;
 mod session;
+mod trace;
 
 pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection};
 pub use config::{DEFAULT_URI, env_uri, env_variable, pool_id, uri};
