@@ -84,7 +84,10 @@ fn a_statement_span_carries_its_sql_rows_and_duration() {
     assert!(streamed.closed);
     let simple = spans
         .iter()
-        .find(|s| s.field("sql").is_some_and(|sql| sql.starts_with("CREATE TEMP")))
+        .find(|s| {
+            s.field("sql")
+                .is_some_and(|sql| sql.starts_with("CREATE TEMP"))
+        })
         .expect("a span of the simple query");
     assert_eq!(simple.field("protocol"), Some("simple"));
     assert_eq!(simple.field("command"), Some("INSERT"));
@@ -151,8 +154,8 @@ fn a_failed_connect_is_an_event() {
 #[test]
 fn slow_statements_warn_and_fast_ones_do_not() {
     let recorded = recorded(|_| async move {
-        let db = connect_with(|k| k.slow_statement_threshold(Some(Duration::from_millis(100))))
-            .await;
+        let db =
+            connect_with(|k| k.slow_statement_threshold(Some(Duration::from_millis(100)))).await;
         db.query("SELECT 1", ()).await.unwrap();
         db.execute("SELECT 2").await.unwrap();
         db.query("SELECT pg_sleep(0.2)", ()).await.unwrap();
@@ -187,8 +190,8 @@ fn parameter_values_are_recorded_only_when_asked_for() {
     assert!(!text.contains(SECRET), "{text}");
 
     let asked = recorded(|_| async move {
-        let db = connect_with(|k| k.slow_statement_threshold(threshold).trace_parameters(true))
-            .await;
+        let db =
+            connect_with(|k| k.slow_statement_threshold(threshold).trace_parameters(true)).await;
         let _: String = db.query_first("SELECT $1::text", (SECRET,)).await.unwrap();
         db.close();
     });
@@ -199,14 +202,19 @@ fn parameter_values_are_recorded_only_when_asked_for() {
         .expect("a span");
     assert_eq!(span.field("params"), Some(format!("[{SECRET:?}]").as_str()));
     let slow = asked.events_named("slow_statement");
-    assert!(slow.iter().any(|e| e.field("params").is_some_and(|p| p.contains(SECRET))));
+    assert!(
+        slow.iter()
+            .any(|e| e.field("params").is_some_and(|p| p.contains(SECRET)))
+    );
 }
 
 #[test]
 fn notices_are_events_by_severity() {
     let recorded = recorded(|recorded| async move {
         let db = common::connect().await;
-        db.execute("SET client_min_messages = notice").await.unwrap();
+        db.execute("SET client_min_messages = notice")
+            .await
+            .unwrap();
         recorded.clear();
         db.execute("DROP TABLE IF EXISTS no_such_table_for_tracing")
             .await
@@ -222,7 +230,12 @@ fn notices_are_events_by_severity() {
     assert_eq!(notices[0].level, Level::INFO);
     assert_eq!(notices[0].field("severity"), Some("NOTICE"));
     assert_eq!(notices[0].field("code"), Some("00000"));
-    assert!(notices[0].field("message").unwrap().contains("does not exist"));
+    assert!(
+        notices[0]
+            .field("message")
+            .unwrap()
+            .contains("does not exist")
+    );
     assert_eq!(notices[1].level, Level::WARN);
     assert_eq!(notices[1].field("message"), Some("careful: 7"));
 }
@@ -260,7 +273,9 @@ fn child_writes_notices_nowhere() {
         .unwrap();
     runtime.block_on(async {
         let db = common::connect().await;
-        db.execute("SET client_min_messages = debug5").await.unwrap();
+        db.execute("SET client_min_messages = debug5")
+            .await
+            .unwrap();
         db.execute("DROP TABLE IF EXISTS no_such_table_for_tracing")
             .await
             .unwrap();
@@ -285,4 +300,39 @@ fn the_driver_writes_nothing_to_standard_error() {
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("1 passed"), "{stdout}");
     assert!(stderr.trim().is_empty(), "the driver wrote: {stderr}");
+}
+
+#[test]
+fn loads_and_the_blocking_facade_have_spans_too() {
+    let recorded = recorded(|_| async move {
+        let db = common::connect().await;
+        db.execute("CREATE TEMP TABLE loaded (i int)")
+            .await
+            .unwrap();
+        let insert = db.prepare("INSERT INTO loaded VALUES ($1)").await.unwrap();
+        let rows: Vec<(i32,)> = (0..40).map(|i| (i,)).collect();
+        assert_eq!(insert.load_rows(rows).await.unwrap(), 40);
+        db.close();
+    });
+    let load = recorded
+        .spans_named("query")
+        .into_iter()
+        .find(|s| s.field("sql") == Some("INSERT INTO loaded VALUES ($1)") && s.closed)
+        .unwrap_or_else(|| panic!("{:?}", recorded.spans_named("query")));
+    assert_eq!(load.field("command"), Some("INSERT"));
+    assert_eq!(load.field("rows"), Some("40"));
+
+    let (subscriber, recorded) = recorder();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let db = common::temporal().connect_blocking().unwrap();
+    let ps = db.prepare("SELECT generate_series(1, 4)").unwrap();
+    assert_eq!(ps.call(()).unwrap().rows.len(), 4);
+    db.close();
+    let span = recorded
+        .spans_named("query")
+        .into_iter()
+        .find(|s| s.field("sql") == Some("SELECT generate_series(1, 4)"))
+        .expect("a span of the blocking execution");
+    assert_eq!(span.field("rows"), Some("4"));
+    assert_eq!(recorded.events_named("connect").len(), 1);
 }

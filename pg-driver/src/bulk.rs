@@ -6,10 +6,10 @@ use pg_exceptions::{Error, ParameterError};
 use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
-use crate::trace::{Protocol, QueryTrace};
 use crate::insert_batch::InsertShape;
 use crate::load_error::LoadRows;
 use crate::statement::Statement;
+use crate::trace::{Protocol, QueryTrace};
 use crate::wire::task::{Body, protocol};
 use pg_api::Params;
 

@@ -436,7 +436,7 @@ impl<C: Pooled> Core<C> {
             if !expired.is_empty() {
                 drop(state);
                 crate::trace::evicted(&self.id, expired.len(), crate::trace::IDLE);
-            expired.into_iter().for_each(C::close);
+                expired.into_iter().for_each(C::close);
                 self.wake();
                 state = self.lock();
                 continue;

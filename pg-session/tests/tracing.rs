@@ -43,7 +43,11 @@ fn an_async_session_reports_acquire_release_and_a_full_pool() {
     let acquires = recorded.events_named("pool_acquire");
     assert_eq!(acquires.len(), 3, "{acquires:?}");
     assert!(acquires.iter().all(|e| e.target == "pg_session::pool"));
-    assert!(acquires.iter().all(|e| e.field("pool") == Some(pool_id.as_str())));
+    assert!(
+        acquires
+            .iter()
+            .all(|e| e.field("pool") == Some(pool_id.as_str()))
+    );
     assert_eq!(acquires[0].field("new"), Some("true"));
     assert_eq!(acquires[1].field("new"), Some("false"));
     assert!(acquires[0].field("waited_ms").is_some());

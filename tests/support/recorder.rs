@@ -68,7 +68,10 @@ impl Recorded {
 
     /// Spans named `name`.
     pub fn spans_named(&self, name: &str) -> Vec<SpanRecord> {
-        self.spans().into_iter().filter(|s| s.name == name).collect()
+        self.spans()
+            .into_iter()
+            .filter(|s| s.name == name)
+            .collect()
     }
 
     /// Events named `name`.
@@ -103,8 +106,7 @@ impl Visit for Fields<'_> {
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.0
-            .insert(field.name().to_owned(), format!("{value:?}"));
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
     }
 }
 
@@ -157,7 +159,15 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> tracing_subscriber::Layer<S> for Re
 /// A subscriber that records everything, and the handle on what it records. Install it
 /// for the current thread with `tracing::subscriber::set_default` (a current-thread tokio
 /// runtime runs the connections' tasks on that thread too).
+///
+/// A second dispatcher, which wants nothing, is registered once for the process: with a
+/// single scoped dispatcher, tracing-core computes a callsite's interest from the *calling
+/// thread's* default alone (`has_just_one`), so a callsite first reached on a thread
+/// without the recorder (the throwaway cluster's set-up, another runtime) would be disabled
+/// for good, and a test run alone would record nothing.
 pub fn recorder() -> (impl Subscriber + Send + Sync, Recorded) {
+    static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    SECOND.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
     let recorded = Recorded::default();
     let subscriber = tracing_subscriber::registry().with(Recorder(recorded.clone()));
     (subscriber, recorded)

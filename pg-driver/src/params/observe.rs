@@ -75,7 +75,10 @@ fn on_off(value: &str) -> Option<bool> {
 /// Checks a value of one of [`KEYWORDS`].
 pub(crate) fn check(keyword: &str, value: &str) -> Result<(), ParamsError> {
     let (ok, expected) = match keyword {
-        SLOW => (threshold(value).is_ok(), "a duration (100, 100ms, 1.5s, 2min)"),
+        SLOW => (
+            threshold(value).is_ok(),
+            "a duration (100, 100ms, 1.5s, 2min)",
+        ),
         _ => (on_off(value).is_some(), "on or off"),
     };
     match ok {
@@ -136,7 +139,10 @@ mod tests {
             ("host=h slow_statement_threshold=100ms", Some(ms(100))),
             ("host=h slow_statement_threshold=' 1.5s '", Some(ms(1500))),
             ("host=h slow_statement_threshold=2min", Some(ms(120_000))),
-            ("host=h slow_statement_threshold=250us", Some(Duration::from_micros(250))),
+            (
+                "host=h slow_statement_threshold=250us",
+                Some(Duration::from_micros(250)),
+            ),
             ("host=h slow_statement_threshold=0", None),
             ("host=h slow_statement_threshold=-1", None),
             ("pq://h/db?[slow_statement_threshold]=100ms", Some(ms(100))),
