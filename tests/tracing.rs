@@ -183,6 +183,10 @@ fn parameter_values_are_recorded_only_when_asked_for() {
         let db = connect_with(|k| k.slow_statement_threshold(threshold)).await;
         let row: String = db.query_first("SELECT $1::text", (SECRET,)).await.unwrap();
         assert_eq!(row, SECRET);
+        let named: &[(&str, &(dyn postgres_types::ToSql + Sync))] = &[("secret", &SECRET)];
+        db.query_named("SELECT %(secret)s::text AS named", named)
+            .await
+            .unwrap();
         db.close();
     });
     assert!(!by_default.events_named("slow_statement").is_empty());
@@ -193,8 +197,21 @@ fn parameter_values_are_recorded_only_when_asked_for() {
         let db =
             connect_with(|k| k.slow_statement_threshold(threshold).trace_parameters(true)).await;
         let _: String = db.query_first("SELECT $1::text", (SECRET,)).await.unwrap();
+        let named: &[(&str, &(dyn postgres_types::ToSql + Sync))] = &[("secret", &SECRET)];
+        db.query_named("SELECT %(secret)s::text AS named", named)
+            .await
+            .unwrap();
         db.close();
     });
+    let named = asked
+        .spans_named("query")
+        .into_iter()
+        .find(|s| s.field("sql") == Some("SELECT $1::text AS named"))
+        .expect("a span of the named query");
+    assert_eq!(
+        named.field("params"),
+        Some(format!("[{SECRET:?}]").as_str())
+    );
     let span = asked
         .spans_named("query")
         .into_iter()
