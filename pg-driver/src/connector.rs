@@ -15,7 +15,7 @@ use crate::wire::scram::SaltedPasswords;
 use crate::wire::shared::Shared;
 use crate::wire::socket::Socket;
 use crate::wire::startup::{self, Established, Startup};
-use crate::wire::tls::TlsFiles;
+use crate::wire::transport::TlsFiles;
 use crate::wire::transport::{self, Keepalive, PeerAddr};
 
 /// An immutable description of a server and of how to reach it; it makes connections.
@@ -112,7 +112,7 @@ impl Connector {
 
     /// The same connector with a category (py-postgresql's `category`): every connection it
     /// makes is initialised by it before it is handed out, and again by
-    /// [`Connection::reset`] and a reconnect (see [`crate::category`]).
+    /// [`Connection::reset`](crate::Connection::reset) and a reconnect (see [`crate::category`]).
     pub fn with_category(&self, category: Arc<dyn Category>) -> Connector {
         let mut inner = ConnectorInner::clone(&self.inner);
         inner.category = Some(category);
@@ -268,10 +268,15 @@ impl Connector {
                 .await
         };
         let encrypted = || async {
-            let stream = transport::tcp(addr, keepalive).await?;
-            let negotiated = transport::negotiate_tls(stream, name, &files).await?;
-            self.finish(negotiated.socket, negotiated.end_point, peer.clone(), host)
-                .await
+            #[cfg(not(feature = "tls"))]
+            return Err(transport::no_tls(name, &files));
+            #[cfg(feature = "tls")]
+            {
+                let stream = transport::tcp(addr, keepalive).await?;
+                let negotiated = transport::negotiate_tls(stream, name, &files).await?;
+                self.finish(negotiated.socket, negotiated.end_point, peer.clone(), host)
+                    .await
+            }
         };
         match params.ssl_mode() {
             SslMode::Disable => plain().await,

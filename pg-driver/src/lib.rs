@@ -1,62 +1,4 @@
-//! The PQ v3 implementation of PG-API on tokio, with a [`blocking`] facade.
-//!
-//! A [`Connector`] describes a server and how to reach it; [`Connector::connect`] makes a
-//! [`Connection`]. Each connection runs a task that owns the socket and pipelines requests:
-//! handles queue their messages and read their answers in order, so concurrent users of one
-//! connection never wait for round trips they do not need.
-//!
-//! ```no_run
-//! # async fn example() -> Result<(), pg_exceptions::Error> {
-//! let db = pg_driver::open("pq://user@localhost:5432/postgres").await?;
-//! db.execute("CREATE TEMP TABLE t (i int); INSERT INTO t VALUES (1)").await?;
-//! assert_eq!(db.transaction_status(), pg_driver::TransactionStatus::Idle);
-//! db.close();
-//! # Ok(()) }
-//! ```
-//!
-//! The query interface also takes named parameters, psycopg2's `%(name)s` or `:name`, with
-//! values by name ([`NamedParams`]): [`Connection::query_named`] and its siblings rewrite the
-//! statement to `$n` placeholders (never putting a value into the text); see [`NamedQuery`].
-//!
-//! # Observability
-//!
-//! The driver reports through [`tracing`](https://docs.rs/tracing): install a subscriber
-//! (`tracing-subscriber`'s `fmt`, an OpenTelemetry layer, …) and filter by target. With none
-//! installed, or one that wants none of it, instrumentation costs a level check per statement:
-//! nothing is formatted, allocated or timed. Parameter values are never recorded unless the
-//! connection says `trace_parameters=on`; passwords never are.
-//!
-//! Spans (one per statement executed; created where statements are known, in the object
-//! model, never in the wire engine):
-//!
-//! | span | target | level | fields |
-//! |---|---|---|---|
-//! | `query` | `pg_driver::query` | DEBUG | `sql` (the statement's text), `protocol` (`extended`: prepared statements, the query interface, cursors' reads; `simple`: `execute`, `simple`), `command` (the last command tag's command: `SELECT`, `INSERT`…), `rows` (the sum of the tags' counts — rows returned by SELECT/FETCH, affected by INSERT/UPDATE/DELETE/MERGE/COPY — or the rows received when no tag came), `elapsed_ms` (from the request to the end of its answer; for a stream, to its end or until it was dropped), `error` (the SQLSTATE, when it failed), `params` (only with `trace_parameters=on`) |
-//!
-//! Events:
-//!
-//! | event | target | level | fields |
-//! |---|---|---|---|
-//! | `slow_statement` | `pg_driver::slow` | WARN | `sql`, `elapsed_ms`, `threshold_ms`, `rows`, `params` (only with `trace_parameters=on`); inside the statement's `query` span. Only with `slow_statement_threshold` set (a connection keyword: `100`, `100ms`, `1.5s`; [`params::Keywords::slow_statement_threshold`]) |
-//! | `connect` | `pg_driver::connect` | INFO | `host` (name, address or socket path), `port`, `database`, `user`, `auth` ([`AuthMethod`]), `tls` (whether the session is encrypted), `backend_pid`, `elapsed_ms` |
-//! | `connect_failed` | `pg_driver::connect` | INFO | `database`, `user`, `code`, `error` |
-//! | `host_failed` | `pg_driver::connect` | DEBUG | `host`, `code`, `error`: one host of the list gave no (suitable) session; the next is tried |
-//! | `reconnect` | `pg_driver::connect` | INFO | `database`, `user`, `reason`: [`Connection::connect`] of a closed connection, or a second attempt without `client_min_messages` for a server that refused it |
-//! | `cancel` | `pg_driver::cancel` | INFO | `server`, `backend_pid` (never the secret key): a CancelRequest sent ([`CancelHandle`]) |
-//! | `notice` | `pg_driver::notice` | WARNING: WARN; NOTICE, INFO, LOG: INFO; DEBUG*n*: DEBUG | `severity`, `code`, `detail`, `hint`, the text as the message: a server notice (or a driver warning) that no [message hook](MessageHook) stopped |
-//!
-//! Server notices used to be printed to standard error when no hook took them, as
-//! py-postgresql does; a library writes nothing to a service's standard error, so they are
-//! `notice` events now. A program that wants psql's behaviour sets a hook that prints
-//! ([`set_process_message_hook`]; `pgapi` does). pg-session's pools add `pool_acquire`,
-//! `pool_release`, `pool_evict` and `pool_timeout` (target `pg_session::pool`; see its docs).
-//!
-//! ```no_run
-//! # async fn example() -> Result<(), pg_exceptions::Error> {
-//! // Warn about statements over 250 ms, with their text (never their values).
-//! let db = pg_driver::open("pq://user@localhost/postgres?[slow_statement_threshold]=250ms").await?;
-//! # Ok(()) }
-//! ```
+#![doc = include_str!("../GUIDE.md")]
 #![warn(missing_docs)]
 
 mod alock;
@@ -98,6 +40,7 @@ mod statement_reset;
 mod streams;
 mod trace;
 mod typecache;
+mod typed;
 mod unnamed;
 pub mod version;
 mod wire;
@@ -128,6 +71,12 @@ pub use notify::{NotificationStream, NotifyEvent, NotifyItem};
 pub use notifyman::{ManagerEvent, ManagerStream, NotificationManager};
 pub use params::ConnectParams;
 pub use pg_api::{NamedParams, NamedQuery, Params};
+/// Rows into Rust types: the trait, and `#[derive(FromRow)]` (see the crate docs).
+pub use pg_types::FromRow;
+
+/// The derive's way to pg-types for crates that depend on this one only.
+#[doc(hidden)]
+pub use pg_types as __pg_types;
 pub use proc::{ProcId, ProcResult, StoredProcedure};
 pub use settings::Settings;
 pub use settings_scope::SettingsScope;
@@ -137,6 +86,7 @@ pub use statement_cache::STATEMENT_CACHE_CAPACITY;
 pub use streams::{
     CHUNK_ROWS, ChunkStream, ColumnStream, First, FirstResult, FromFirst, RowStream,
 };
+pub use typed::TypedRowStream;
 pub use version::VersionInfo;
 pub use wire::cancel::CancelHandle;
 pub use wire::hooks::{Driver, MessageHook, set_process_message_hook};

@@ -16,7 +16,7 @@ use crate::options::{DEFAULT_ASYNC_MAX_SIZE, Options, pool_setters};
 use crate::pool::{Core, Execution, Pooled, Slot, deadline_after};
 use crate::registry;
 use crate::report::Pool;
-use crate::results::{Mapping, Results, RowForm};
+use crate::results::{Mapping, Results, RowForm, Tuple, rows_into};
 use crate::routing::Route;
 use crate::session::{CHECK_TIMEOUT, callproc_sql};
 
@@ -274,6 +274,54 @@ impl<F: RowForm> AsyncSession<F> {
         self.query_in(&self.pid, &self.connector, sql, params).await
     }
 
+    /// Runs `sql` with `params` as [`AsyncSession::query`] does (the connection back in the
+    /// pool before the rows are read) and reads every row as a `T`
+    /// ([`FromRow`](pg_driver::FromRow), usually `#[derive(FromRow)]`), whatever the
+    /// session's row form. A row that does not fit the type is a
+    /// [`ColumnError`](pg_exceptions::ColumnError) naming the field and the column.
+    ///
+    /// ```no_run
+    /// # async fn example(session: &pg_session::AsyncSession) -> Result<(), pg_exceptions::Error> {
+    /// use pg_session::FromRow;
+    ///
+    /// #[derive(FromRow)]
+    /// struct Database {
+    ///     datname: String,
+    ///     datallowconn: bool,
+    /// }
+    ///
+    /// let databases: Vec<Database> = session.query_as("SELECT * FROM pg_database", ()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn query_as<T: pg_driver::FromRow, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Vec<T>, Error> {
+        let results = self
+            .query_in::<Tuple, P>(&self.pid, &self.connector, sql, params)
+            .await?;
+        rows_into(results, sql)
+    }
+
+    /// Runs `sql` with named placeholders as [`AsyncSession::query_named`] does and reads
+    /// every row as a `T` (see [`AsyncSession::query_as`]).
+    pub async fn query_named_as<T: pg_driver::FromRow, N: NamedParams + ?Sized>(
+        &self,
+        sql: &str,
+        values: &N,
+    ) -> Result<Vec<T>, Error> {
+        self.open()?;
+        if sql.contains('\\') {
+            let conn = self.acquire_in(&self.pid, &self.connector).await?;
+            let query = conn.named_query(sql, values)?;
+            let results = self.run::<Tuple, _>(conn, query.sql(), &query).await?;
+            return rows_into(results, query.sql());
+        }
+        let query = NamedQuery::new(sql, values)?;
+        self.query_as(query.sql(), &query).await
+    }
+
     /// Runs `sql`, written with named placeholders (`%(name)s` or `:name`), with `values` by
     /// name: see [`Session::query_named`](crate::Session::query_named) for the rules. The
     /// rewritten statement runs as [`AsyncSession::query`] runs any, cached and pipelined
@@ -298,13 +346,13 @@ impl<F: RowForm> AsyncSession<F> {
 
     /// Runs `sql` on the pool `pid`: pipelined when the session pipelines and knows it leaves
     /// no state, else on a connection of its own.
-    async fn query_in<P: Params>(
+    async fn query_in<G: RowForm, P: Params>(
         &self,
         pid: &str,
         connector: &Connector,
         sql: &str,
         params: P,
-    ) -> Result<Results<F>, Error> {
+    ) -> Result<Results<G>, Error> {
         self.open()?;
         if let Some(lanes) = &self.lanes
             && lanes.knows(sql)
@@ -365,12 +413,12 @@ impl<F: RowForm> AsyncSession<F> {
 
     /// Runs one query on a connection just taken, and decides whether it must be reset when
     /// it goes back.
-    async fn run<P: Params>(
+    async fn run<G: RowForm, P: Params>(
         &self,
         mut conn: PooledConnection,
         sql: &str,
         params: P,
-    ) -> Result<Results<F>, Error> {
+    ) -> Result<Results<G>, Error> {
         let before = conn.session_marks();
         let results = {
             let execution = Execution::start(&conn.core.stats);

@@ -220,6 +220,14 @@ pub use report::{Pool, PoolReport, shutdown};
 pub use results::{Iter, Mapping, Record, Results, RowForm, Tuple};
 pub use session::{Session, SessionBuilder};
 
+/// Rows into Rust types: the trait, and `#[derive(FromRow)]` ([`Session::query_as`],
+/// [`AsyncSession::query_as`]).
+pub use pg_driver::FromRow;
+
+/// The derive's way to pg-types for crates that depend on this one only.
+#[doc(hidden)]
+pub use pg_types as __pg_types;
+
 #[cfg(test)]
 mod tests {
     /// Sessions, results and pooled connections move between threads and tasks.

@@ -65,6 +65,18 @@ impl RowForm for Tuple {
     }
 }
 
+/// Every row of `results` read as a `T`; a failure in `sql`'s context.
+pub(crate) fn rows_into<T: pg_driver::FromRow>(
+    results: Results<Tuple>,
+    sql: &str,
+) -> Result<Vec<T>, Error> {
+    results
+        .items
+        .iter()
+        .map(|row| T::from_row(row).map_err(|e| e.with_statement(sql)))
+        .collect()
+}
+
 fn row_record(row: &Row) -> Result<Record, Error> {
     row.items()
         .map(|item| item.map(|(name, value)| (name.to_owned(), value)))

@@ -13,7 +13,7 @@ use crate::options::{Options, pool_setters};
 use crate::pool::{Core, Execution, Pooled, Slot, deadline_after};
 use crate::registry;
 use crate::report::Pool;
-use crate::results::{Mapping, Results, RowForm};
+use crate::results::{Mapping, Results, RowForm, Tuple, rows_into};
 
 /// How long checking an idle connection or resetting a returned one may take.
 pub(crate) const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -189,12 +189,58 @@ impl<F: RowForm> Session<F> {
 
     /// Runs `sql` with `params` (`$1`, `$2`, … in the SQL) and returns every row.
     pub fn query<P: Params>(&self, sql: &str, params: P) -> Result<Results<F>, Error> {
+        self.query_in_form(sql, params)
+    }
+
+    /// [`Session::query`], with the rows in form `G`.
+    fn query_in_form<G: RowForm, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Results<G>, Error> {
         self.begin_if_needed()?;
         let results = {
             let execution = Execution::start(&self.lease.core.stats);
             execution.done(self.conn().query_cached(sql, params))?
         };
         Results::new(results, sql, self.backend_pid())
+    }
+
+    /// Runs `sql` with `params` as [`Session::query`] does and reads every row as a `T`
+    /// ([`FromRow`](pg_driver::FromRow), usually `#[derive(FromRow)]`), whatever the
+    /// session's row form. A row that does not fit the type is a
+    /// [`ColumnError`](pg_exceptions::ColumnError) naming the field and the column.
+    ///
+    /// ```no_run
+    /// # fn example(session: &pg_session::Session) -> Result<(), pg_exceptions::Error> {
+    /// use pg_session::FromRow;
+    ///
+    /// #[derive(FromRow)]
+    /// struct Setting {
+    ///     name: String,
+    ///     setting: Option<String>,
+    /// }
+    ///
+    /// let settings: Vec<Setting> = session.query_as("SELECT * FROM pg_settings", ())?;
+    /// # Ok(()) }
+    /// ```
+    pub fn query_as<T: pg_driver::FromRow, P: Params>(
+        &self,
+        sql: &str,
+        params: P,
+    ) -> Result<Vec<T>, Error> {
+        rows_into(self.query_in_form::<Tuple, P>(sql, params)?, sql)
+    }
+
+    /// Runs `sql` with named placeholders as [`Session::query_named`] does and reads every
+    /// row as a `T` (see [`Session::query_as`]).
+    pub fn query_named_as<T: pg_driver::FromRow, N: NamedParams + ?Sized>(
+        &self,
+        sql: &str,
+        values: &N,
+    ) -> Result<Vec<T>, Error> {
+        let query = self.open()?.named_query(sql, values)?;
+        self.query_as(query.sql(), &query)
     }
 
     /// Runs `sql`, written with named placeholders — psycopg2's and `queries`' `%(name)s`, or

@@ -15,6 +15,8 @@
 //! - [`Row`]: py-postgresql's row — a sequence and a mapping over a shared [`Columns`]
 //!   descriptor — read typed (`row.get::<i64>("id")`) or dynamically (`row.value(0)`),
 //!   zero-copy over the DataRow body.
+//! - [`FromRow`]: a struct made from a row, `#[derive(FromRow)]` (fields by column name,
+//!   `rename`, `default`, `flatten`, `try_from`), tuples by position.
 //! - Type information: [`postgres_types::Type`] describes every type; the catalog query
 //!   [`TYPE_CATALOG_QUERY`] and [`types_from_catalog`] build `Type`s for enums,
 //!   composites, domains, ranges, multiranges and extension types; a [`TypeRegistry`]
@@ -72,9 +74,19 @@ pub use decode::{decode, decode_opt, decode_opt_with, decode_with};
 pub use encode::{encode, encode_format, encode_parameter};
 pub use geometry::{Circle, GeoBox, Line, Lseg, Point};
 pub use numeric::Numeric;
+/// `#[derive(FromRow)]`: a struct read from a row by column name (see the [`FromRow`] trait
+/// and the `pg-derive` crate for the attributes).
+pub use pg_derive::FromRow;
 pub use range::{Range, RangeBound};
 pub use registry::{TypeRegistry, holds_records, unknown_record_types};
-pub use row::{Column, Columns, Row, RowIndex, ValueFn, Values};
+pub use row::{Column, Columns, FromRow, Row, RowIndex, ValueFn, Values};
+
+/// What the code `#[derive(FromRow)]` generates calls: not a public interface.
+#[doc(hidden)]
+pub use row::derive_support as __derive;
+
+// The derive names this crate `::pg_types`, in this crate's own tests too.
+extern crate self as pg_types;
 pub use text_in::decode_text;
 pub use value::Value;
 

@@ -16,6 +16,7 @@ mod notify;
 mod proc;
 mod settings;
 mod statement;
+mod typed;
 mod xact;
 
 use std::collections::HashMap;
@@ -42,6 +43,7 @@ pub use notify::{ManagerEvent, NotificationManager, Notifications};
 pub use proc::{ProcResult, ProcRows, ProcValues, StoredProcedure};
 pub use settings::{Settings, SettingsScope};
 pub use statement::{Chunks, Column, CopyRows, Rows, Statement};
+pub use typed::TypedRows;
 pub use xact::Transaction;
 
 fn runtime() -> Result<Runtime, Error> {

@@ -21,5 +21,6 @@ pub(crate) mod shared;
 pub(crate) mod socket;
 pub(crate) mod startup;
 pub(crate) mod task;
+#[cfg(feature = "tls")]
 pub(crate) mod tls;
 pub(crate) mod transport;

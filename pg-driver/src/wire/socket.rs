@@ -8,25 +8,31 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpStream, UnixStream, tcp, unix};
+#[cfg(feature = "tls")]
 use tokio_rustls::client::TlsStream;
 
 /// One connected transport. TLS runs only over TCP: PostgreSQL refuses it on unix sockets.
 pub(crate) enum Socket {
     Tcp(TcpStream),
     Unix(UnixStream),
+    #[cfg(feature = "tls")]
     Tls(Box<TlsStream<TcpStream>>),
 }
 
 impl Socket {
     /// Whether the bytes travel encrypted.
     pub(crate) fn is_tls(&self) -> bool {
-        matches!(self, Socket::Tls(_))
+        #[cfg(feature = "tls")]
+        return matches!(self, Socket::Tls(_));
+        #[cfg(not(feature = "tls"))]
+        false
     }
 
     /// The local address, for TCP transports.
     pub(crate) fn local_addr(&self) -> Option<std::net::SocketAddr> {
         match self {
             Socket::Tcp(s) => s.local_addr().ok(),
+            #[cfg(feature = "tls")]
             Socket::Tls(s) => s.get_ref().0.local_addr().ok(),
             Socket::Unix(_) => None,
         }
@@ -44,6 +50,7 @@ macro_rules! delegate {
                 let $s = Pin::new($s);
                 $e
             }
+            #[cfg(feature = "tls")]
             Socket::Tls($s) => {
                 let $s = Pin::new(&mut **$s);
                 $e
@@ -91,6 +98,7 @@ impl AsyncWrite for Socket {
         match self {
             Socket::Tcp(s) => s.is_write_vectored(),
             Socket::Unix(s) => s.is_write_vectored(),
+            #[cfg(feature = "tls")]
             Socket::Tls(s) => s.is_write_vectored(),
         }
     }
@@ -100,6 +108,10 @@ impl AsyncWrite for Socket {
 /// a request itself while the task is idle (see [`DirectWriter`]): the request then reaches
 /// the server without waking the task, which on a multi-threaded runtime is a thread woken
 /// per round trip. TLS keeps its session state in one place and stays whole.
+#[cfg_attr(
+    not(feature = "tls"),
+    allow(dead_code, reason = "only TLS stays whole")
+)]
 pub(crate) enum TaskSocket {
     Whole(Socket),
     /// The read half is `None` while the task has parked it for a handle to read its own
@@ -207,6 +219,7 @@ impl Socket {
                 let (read, write) = s.into_split();
                 (ReadHalf::Unix(read), WriteHalf::Unix(write))
             }
+            #[cfg(feature = "tls")]
             tls @ Socket::Tls(_) => return (TaskSocket::Whole(tls), DirectWriter(None)),
         };
         let write = Arc::new(write);

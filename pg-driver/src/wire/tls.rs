@@ -11,6 +11,7 @@ use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
 use crate::params::SslMode;
+pub(crate) use crate::wire::transport::TlsFiles;
 
 /// What the client checks of the server's certificate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,14 +22,6 @@ pub(crate) enum Verification {
     Chain,
     /// The chain and the host name.
     Full,
-}
-
-/// Where the client's trust and identity come from.
-pub(crate) struct TlsFiles<'a> {
-    pub sslmode: SslMode,
-    pub sslrootcert: Option<&'a Path>,
-    pub sslcert: Option<&'a Path>,
-    pub sslkey: Option<&'a Path>,
 }
 
 fn provider() -> Arc<rustls::crypto::CryptoProvider> {

@@ -5,13 +5,26 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use pg_exceptions::{ConnectionFailureError, Error, InsecurityError, ProtocolError};
+#[cfg(feature = "tls")]
+use pg_exceptions::ProtocolError;
+use pg_exceptions::{ConnectionFailureError, Error, InsecurityError};
+#[cfg(feature = "tls")]
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpStream, UnixStream};
 
 use crate::params::SslMode;
+#[cfg(feature = "tls")]
 use crate::wire::socket::Socket;
-use crate::wire::tls::{self, TlsFiles};
+#[cfg(feature = "tls")]
+use crate::wire::tls;
+
+/// Where the client's trust and identity come from.
+pub(crate) struct TlsFiles<'a> {
+    pub sslmode: SslMode,
+    pub sslrootcert: Option<&'a std::path::Path>,
+    pub sslcert: Option<&'a std::path::Path>,
+    pub sslkey: Option<&'a std::path::Path>,
+}
 
 /// Where a connection's bytes went: needed again to send a CancelRequest.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +90,7 @@ pub(crate) async fn unix(path: &std::path::Path) -> Result<UnixStream, Error> {
 }
 
 /// The outcome of the SSLRequest exchange.
+#[cfg(feature = "tls")]
 pub(crate) struct Negotiated {
     pub(crate) socket: Socket,
     /// The `tls-server-end-point` channel-binding data, when TLS is in use.
@@ -86,6 +100,7 @@ pub(crate) struct Negotiated {
 /// Asks the server for TLS and, when it agrees, performs the handshake.
 ///
 /// A server that declines is accepted only when the sslmode does not demand encryption.
+#[cfg(feature = "tls")]
 pub(crate) async fn negotiate_tls(
     mut stream: TcpStream,
     host: &str,
@@ -146,4 +161,21 @@ pub(crate) async fn negotiate_tls(
             format!("unexpected answer {other:#04x} to the SSL request"),
         )),
     }
+}
+
+/// The error of a build without the `tls` feature asked for encryption.
+/// An sslmode that demands encryption fails before anything is sent; `prefer` then connects
+/// in the clear, as it does when a server declines.
+#[cfg(not(feature = "tls"))]
+pub(crate) fn no_tls(host: &str, files: &TlsFiles<'_>) -> Error {
+    let _ = (files.sslrootcert, files.sslcert, files.sslkey);
+    Error::client(
+        &InsecurityError,
+        format!(
+            "cannot encrypt the connection to {host} (sslmode={}): this build of pg-driver has \
+             no TLS (its `tls` feature is off); use sslmode=disable or prefer, or build with \
+             the feature",
+            files.sslmode
+        ),
+    )
 }

@@ -2,6 +2,7 @@
 
 mod columns;
 mod compare;
+mod from_row;
 mod index;
 mod layout;
 mod transform;
@@ -15,6 +16,7 @@ use pg_exceptions::{ColumnError, Error};
 use postgres_protocol::message::backend::DataRowBody;
 
 pub use columns::{Column, Columns};
+pub use from_row::{FromRow, derive_support};
 pub use index::RowIndex;
 pub use transform::ValueFn;
 

@@ -2,8 +2,11 @@
 //! binary decoders and encoders against the server's own binary forms, got through
 //! `COPY … TO STDOUT (FORMAT binary)` run by the installation's psql.
 
+#[path = "type_io/cases.rs"]
 mod cases;
+#[path = "type_io/catalog.rs"]
 mod catalog;
+#[path = "type_io/copy.rs"]
 mod copy;
 
 use std::process::Command;

@@ -1,0 +1,8 @@
+use pg_types::FromRow;
+
+#[derive(FromRow)]
+struct Borrowed<'a> {
+    name: &'a str,
+}
+
+fn main() {}
