@@ -1,16 +1,84 @@
 //! The pools' `tracing` events: acquire (and the wait), release (cleaned or not), the pool
-//! staying full, recorded by the layer of tests/support/recorder.rs.
+//! staying full, recorded by a layer of the test's own (events only: the workspace's
+//! tests/support/recorder.rs records spans too, but lies outside this package).
 
 mod common;
-#[path = "../../tests/support/recorder.rs"]
-mod recorder;
 
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{temporal, uri};
 use pg_session::{AsyncSession, Session};
-use recorder::recorder;
-use tracing::Level;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::layer::{Context, SubscriberExt};
+
+/// An event as recorded: name, target, level, fields as text (`&str` values unquoted).
+#[derive(Clone, Debug)]
+struct EventRecord {
+    name: String,
+    target: String,
+    level: Level,
+    fields: BTreeMap<String, String>,
+}
+
+impl EventRecord {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).map(String::as_str)
+    }
+}
+
+#[derive(Clone, Default)]
+struct Recorded(Arc<Mutex<Vec<EventRecord>>>);
+
+impl Recorded {
+    fn events_named(&self, name: &str) -> Vec<EventRecord> {
+        let events = self.0.lock().unwrap();
+        events.iter().filter(|e| e.name == name).cloned().collect()
+    }
+}
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.insert(field.name().to_owned(), value.to_owned());
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+struct Recorder(Recorded);
+
+impl<S: Subscriber> tracing_subscriber::Layer<S> for Recorder {
+    fn on_event(&self, event: &Event<'_>, _: Context<'_, S>) {
+        let mut fields = BTreeMap::new();
+        event.record(&mut Fields(&mut fields));
+        let meta = event.metadata();
+        (self.0).0.lock().unwrap().push(EventRecord {
+            name: meta.name().to_owned(),
+            target: meta.target().to_owned(),
+            level: *meta.level(),
+            fields,
+        });
+    }
+}
+
+/// A recording subscriber for the current thread's `set_default`. A second dispatcher
+/// that wants nothing stays registered: with a single scoped dispatcher, tracing-core
+/// computes a callsite's interest from the calling thread's default alone, and a callsite
+/// first reached elsewhere (the throwaway cluster's set-up) would be disabled for good.
+fn recorder() -> (impl Subscriber + Send + Sync, Recorded) {
+    static SECOND: std::sync::OnceLock<tracing::Dispatch> = std::sync::OnceLock::new();
+    SECOND.get_or_init(|| tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default()));
+    let recorded = Recorded::default();
+    let subscriber = tracing_subscriber::registry().with(Recorder(recorded.clone()));
+    (subscriber, recorded)
+}
 
 #[test]
 fn an_async_session_reports_acquire_release_and_a_full_pool() {

@@ -1,5 +1,6 @@
 //! A `tracing` layer that records every span and event it sees, for tests to look at
-//! (tests/tracing.rs, pg-session/tests/tracing.rs).
+//! (tests/tracing.rs, tests/tls.rs; pg-session/tests/tracing.rs has an events-only one of
+//! its own, this file being outside its package).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
