@@ -2,6 +2,9 @@
 //! cluster's CA and with an untrusted one, client certificates, and channel binding
 //! (SCRAM-SHA-256-PLUS); and a server without TLS, which `require` refuses and `prefer` accepts.
 
+#[path = "support/recorder.rs"]
+mod recorder;
+
 use std::future::Future;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -900,4 +903,32 @@ async fn ignored_client_parameters_warn_through_the_message_hooks() {
             .any(|m| m.class() == &pg_exceptions::IgnoredClientParameterWarning),
         "no warning for honoured parameters"
     );
+}
+
+/// The `connect` event says whether the session is encrypted and how it authenticated, and
+/// nothing recorded shows the password.
+#[test]
+fn the_connect_event_says_tls_and_the_method_and_never_the_password() {
+    let (subscriber, recorded) = recorder::recorder();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        connect("scram, require", scram(SslMode::Require))
+            .await
+            .close();
+        connect("scram, disable", scram(SslMode::Disable))
+            .await
+            .close();
+    });
+    let connects = recorded.events_named("connect");
+    assert_eq!(connects.len(), 2, "{connects:?}");
+    assert_eq!(connects[0].field("tls"), Some("true"));
+    assert_eq!(connects[0].field("auth"), Some("ScramSha256Plus"));
+    assert_eq!(connects[0].field("user"), Some("scram_user"));
+    assert_eq!(connects[1].field("tls"), Some("false"));
+    assert_eq!(connects[1].field("auth"), Some("ScramSha256"));
+    assert!(!recorded.text().contains(SCRAM_PW));
 }

@@ -45,7 +45,7 @@ pub use cluster::{Cluster, Installation};
 pub use named::{NamedParams, NamedQuery};
 pub use notify::{Notification, Notifications, NotifyEvent};
 pub use objects::{Settings, StoredProcedure, Transaction};
-pub use params::Params;
+pub use params::{Params, ShowParams};
 pub use scroll::{Direction, Whence};
 pub use statement::{Cursor, Statement};
 pub use status::TransactionStatus;

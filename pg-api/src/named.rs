@@ -50,6 +50,11 @@ pub trait NamedParams {
         let _ = (name, ty);
         1
     }
+    /// Writes the value named `name` as a log would show it: as for [`Params::fmt_value`].
+    fn fmt_value(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let _ = name;
+        f.write_str("?")
+    }
 }
 
 fn no_value(name: &str) -> BoxError {
@@ -65,6 +70,9 @@ impl<N: NamedParams + ?Sized> NamedParams for &N {
     }
     fn format(&self, name: &str, ty: &Type) -> i16 {
         (**self).format(name, ty)
+    }
+    fn fmt_value(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (**self).fmt_value(name, f)
     }
 }
 
@@ -89,6 +97,12 @@ impl NamedParams for [(&str, &(dyn ToSql + Sync))] {
     fn format(&self, name: &str, ty: &Type) -> i16 {
         pair(self, name).map_or(1, |value| format(value, ty))
     }
+    fn fmt_value(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match pair(self, name) {
+            Some(value) => std::fmt::Debug::fmt(value, f),
+            None => f.write_str("?"),
+        }
+    }
 }
 
 impl<const N: usize> NamedParams for [(&str, &(dyn ToSql + Sync)); N] {
@@ -101,6 +115,9 @@ impl<const N: usize> NamedParams for [(&str, &(dyn ToSql + Sync)); N] {
     fn format(&self, name: &str, ty: &Type) -> i16 {
         self.as_slice().format(name, ty)
     }
+    fn fmt_value(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_slice().fmt_value(name, f)
+    }
 }
 
 impl NamedParams for Vec<(&str, &(dyn ToSql + Sync))> {
@@ -112,6 +129,9 @@ impl NamedParams for Vec<(&str, &(dyn ToSql + Sync))> {
     }
     fn format(&self, name: &str, ty: &Type) -> i16 {
         self.as_slice().format(name, ty)
+    }
+    fn fmt_value(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_slice().fmt_value(name, f)
     }
 }
 
@@ -127,6 +147,12 @@ macro_rules! map_params {
             }
             fn format(&self, name: &str, ty: &Type) -> i16 {
                 self.get(name).map_or(1, |value| format(value, ty))
+            }
+            fn fmt_value(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match self.get(name) {
+                    Some(value) => std::fmt::Debug::fmt(value, f),
+                    None => f.write_str("?"),
+                }
             }
         }
     };
@@ -147,6 +173,12 @@ impl NamedParams for Row {
     fn format(&self, name: &str, ty: &Type) -> i16 {
         self.index_from_key(name)
             .map_or(1, |index| Params::format(self, index, ty))
+    }
+    fn fmt_value(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.index_from_key(name) {
+            Some(index) => Params::fmt_value(self, index, f),
+            None => f.write_str("?"),
+        }
     }
 }
 
@@ -235,6 +267,12 @@ impl<N: NamedParams + ?Sized> Params for NamedQuery<'_, N> {
         self.names()
             .get(index)
             .map_or(1, |name| self.values.format(name, ty))
+    }
+    fn fmt_value(&self, index: usize, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.names().get(index) {
+            Some(name) => self.values.fmt_value(name, f),
+            None => f.write_str("?"),
+        }
     }
 }
 

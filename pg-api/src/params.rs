@@ -1,5 +1,7 @@
 //! Statement parameters: anything that can encode its values for the statement's types.
 
+use std::fmt;
+
 use bytes::BytesMut;
 use pg_types::{Row, Value};
 use postgres_types::{Format, IsNull, Kind, ToSql, Type, WrongType};
@@ -35,6 +37,35 @@ pub trait Params {
     fn format(&self, index: usize, ty: &Type) -> i16 {
         let _ = (index, ty);
         1
+    }
+    /// Writes value `index` as a log would show it (its `Debug` form): what the driver records
+    /// of parameters when told to (`trace_parameters=on`), never by default. A set that cannot
+    /// show its values writes `?`.
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let _ = index;
+        f.write_str("?")
+    }
+}
+
+/// A parameter set shown as a list of its values (see [`Params::fmt_value`]).
+///
+/// ```
+/// use pg_api::{Params, ShowParams};
+/// assert_eq!(format!("{:?}", ShowParams(&(1i32, "x"))), r#"[1, "x"]"#);
+/// ```
+pub struct ShowParams<'a, P: Params + ?Sized>(pub &'a P);
+
+impl<P: Params + ?Sized> fmt::Debug for ShowParams<'_, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct One<'a, P: ?Sized>(&'a P, usize);
+        impl<P: Params + ?Sized> fmt::Debug for One<'_, P> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt_value(self.1, f)
+            }
+        }
+        f.debug_list()
+            .entries((0..self.0.count()).map(|i| One(self.0, i)))
+            .finish()
     }
 }
 
@@ -73,6 +104,9 @@ impl<P: Params + ?Sized> Params for &P {
     fn format(&self, index: usize, ty: &Type) -> i16 {
         (**self).format(index, ty)
     }
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt_value(index, f)
+    }
 }
 
 impl Params for [&(dyn ToSql + Sync)] {
@@ -84,6 +118,9 @@ impl Params for [&(dyn ToSql + Sync)] {
     }
     fn format(&self, index: usize, ty: &Type) -> i16 {
         format(self[index], ty)
+    }
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self[index], f)
     }
 }
 
@@ -97,6 +134,9 @@ impl<const N: usize> Params for [&(dyn ToSql + Sync); N] {
     fn format(&self, index: usize, ty: &Type) -> i16 {
         format(self[index], ty)
     }
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self[index], f)
+    }
 }
 
 impl Params for Vec<&(dyn ToSql + Sync)> {
@@ -109,6 +149,9 @@ impl Params for Vec<&(dyn ToSql + Sync)> {
     fn format(&self, index: usize, ty: &Type) -> i16 {
         format(self[index], ty)
     }
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self[index], f)
+    }
 }
 
 impl Params for [Value] {
@@ -120,6 +163,9 @@ impl Params for [Value] {
     }
     fn format(&self, index: usize, ty: &Type) -> i16 {
         format(&self[index], ty)
+    }
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self[index], f)
     }
 }
 
@@ -150,6 +196,12 @@ impl Params for Row {
             _ => self.value(index).map_or(1, |value| format(&value, ty)),
         }
     }
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.value(index) {
+            Ok(value) => fmt::Debug::fmt(&value, f),
+            Err(_) => f.write_str("?"),
+        }
+    }
 }
 
 impl Params for Vec<Value> {
@@ -162,6 +214,9 @@ impl Params for Vec<Value> {
     fn format(&self, index: usize, ty: &Type) -> i16 {
         format(&self[index], ty)
     }
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self[index], f)
+    }
 }
 
 impl<const N: usize> Params for [Value; N] {
@@ -173,6 +228,9 @@ impl<const N: usize> Params for [Value; N] {
     }
     fn format(&self, index: usize, ty: &Type) -> i16 {
         format(&self[index], ty)
+    }
+    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self[index], f)
     }
 }
 
@@ -201,6 +259,12 @@ macro_rules! tuple_params {
                 match index {
                     $($idx => format(&self.$idx, ty),)+
                     _ => 1,
+                }
+            }
+            fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match index {
+                    $($idx => fmt::Debug::fmt(&self.$idx, f),)+
+                    _ => f.write_str("?"),
                 }
             }
         }

@@ -95,6 +95,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
 /// Runs a parsed command line and returns the process's exit status; failures are
 /// reported on standard error.
 pub fn main(cli: Cli) -> u8 {
+    // The driver sends the server's notices to `tracing`; pgapi shows them on standard error,
+    // as psql does, on every connection it makes (the startup's, `copy`'s, the session's).
+    pg_driver::set_process_message_hook(Some(std::sync::Arc::new(|message| {
+        eprintln!("{message}");
+        true
+    })));
     let mut out = BufWriter::new(io::stdout().lock());
     let result = match &cli.command {
         Some(Command::Exc(args)) => exc::run(&args.codes, &mut out),

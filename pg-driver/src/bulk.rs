@@ -9,6 +9,7 @@ use postgres_protocol::message::frontend;
 use crate::insert_batch::InsertShape;
 use crate::load_error::LoadRows;
 use crate::statement::Statement;
+use crate::trace::{Protocol, QueryTrace};
 use crate::wire::task::{Body, protocol};
 use pg_api::Params;
 
@@ -192,8 +193,11 @@ impl Statement {
         frontend::sync(&mut abort);
         let (mut responses, body) =
             link.request_body(Bytes::new(), abort.freeze(), false, 1, self.hook())?;
+        let mut trace = QueryTrace::start(&link.observe, Protocol::Extended, &self.inner.sql, None);
+        let traced = trace.as_deref_mut();
         let producer = produce(body);
         let consumer = async {
+            let mut traced = traced;
             let mut count = 0u64;
             // Executions complete: the next one's error is about the row (or batch) after.
             let mut done = 0u64;
@@ -203,6 +207,9 @@ impl Statement {
                     Ok(Message::CommandComplete(body)) => {
                         let tag = body.tag().map_err(protocol)?;
                         count += crate::execute::tag_parts(tag).1.unwrap_or(0);
+                        if let Some(trace) = traced.as_deref_mut() {
+                            trace.tag(tag);
+                        }
                         done += 1;
                     }
                     Ok(Message::EmptyQueryResponse) => done += 1,
@@ -225,6 +232,10 @@ impl Statement {
         };
         // An encoding failure drops the body, which aborts the batch.
         let (produced, consumed) = futures::join!(producer, consumer);
+        if let Some(trace) = &mut trace {
+            let failed = produced.as_ref().err().or(consumed.as_ref().err());
+            trace.finish(failed.map_or(Ok(()), Err));
+        }
         // The producer's own failure explains the server's abort better than the abort does.
         produced?;
         consumed.map_err(|e| match e.statement() {

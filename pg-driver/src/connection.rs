@@ -153,6 +153,7 @@ impl Connection {
         if !self.closed() {
             return Ok(());
         }
+        crate::trace::reconnect(&self.inner.connector, "the connection was closed");
         let link = self.inner.connector.establish().await?;
         // Initialised under a handle of its own, so that a reconnect given up mid-way leaves
         // this one closed rather than on a session half initialised.

@@ -175,6 +175,8 @@ impl Connector {
         match self.attempt_host_once(host).await {
             Err(error) if sent && !refused.load(Ordering::Relaxed) && refuses_level(&error) => {
                 refused.store(true, Ordering::Relaxed);
+                let reason = "the server refused client_min_messages as a startup parameter";
+                crate::trace::reconnect(self, reason);
                 self.attempt_host_once(host).await
             }
             attempt => attempt,
@@ -358,6 +360,7 @@ impl Connector {
             session: Default::default(),
             resets: Default::default(),
             cleans: Default::default(),
+            observe: crate::params::Observe::of(params),
         })
     }
 

@@ -10,6 +10,7 @@ use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
 use crate::statement::Statement;
+use crate::trace::{Protocol, QueryTrace};
 use crate::wire::responses::{Frame, Responses};
 use crate::wire::task::protocol;
 use pg_api::Params;
@@ -183,9 +184,10 @@ impl Statement {
     /// (py-postgresql's calling a statement).
     pub async fn call<P: Params>(&self, params: P) -> Result<Results, Error> {
         self.ready().await?;
+        let trace = self.trace(&params);
         let bytes = self.execution(params, 0)?;
         let responses = self.request(bytes, false)?;
-        let mut reader = Reader::new(self, responses);
+        let mut reader = Reader::traced(self, responses, trace);
         let mut results = Results::default();
         while let Some(item) = reader.next().await {
             match item {
@@ -203,9 +205,10 @@ impl Statement {
         max_rows: i32,
     ) -> Result<(Vec<Row>, Option<String>), Error> {
         self.ready().await?;
+        let trace = self.trace(&params);
         let bytes = self.execution(params, max_rows)?;
         let responses = self.request(bytes, false)?;
-        let mut reader = Reader::new(self, responses);
+        let mut reader = Reader::traced(self, responses, trace);
         let (mut rows, mut tag) = (Vec::new(), None);
         while let Some(item) = reader.next().await {
             match item {
@@ -220,17 +223,25 @@ impl Statement {
     /// execution is queued now, unless a reset deallocated the statement: then it is
     /// prepared again first, and the execution queued after, when the stream is first pulled.
     pub(crate) fn stream<P: Params>(&self, params: P) -> Result<Start, Error> {
+        let trace = self.trace(&params);
         let bytes = self.execution(params, 0)?;
         if self.is_ready() {
             let responses = self.request(bytes, true)?;
-            return Ok(Start::Now(Reader::new(self, responses)));
+            return Ok(Start::Now(Reader::traced(self, responses, trace)));
         }
         let statement = self.clone();
         Ok(Start::Later(Box::pin(async move {
             statement.ready().await?;
             let responses = statement.request(bytes, true)?;
-            Ok(Reader::new(&statement, responses))
+            Ok(Reader::traced(&statement, responses, trace))
         })))
+    }
+
+    /// The trace of an execution with these parameters (see [`QueryTrace::start`]).
+    #[inline]
+    fn trace(&self, params: &dyn Params) -> Option<Box<QueryTrace>> {
+        let observe = &self.inner.link.observe;
+        QueryTrace::start(observe, Protocol::Extended, &self.inner.sql, Some(params))
     }
 
     /// Queues an execution of the statement (streamed or not). A COPY FROM STDIN executed
@@ -342,10 +353,23 @@ pub(crate) struct Reader {
     /// A row whose anonymous records name types the session has not read yet: held back
     /// until [`Reader::next`] has read them from the catalog, so its records decode them.
     pending: Option<Box<Row>>,
+    /// The execution's span and clock, when anyone looks (see [`QueryTrace::start`]).
+    trace: Option<Box<QueryTrace>>,
 }
 
 impl Reader {
+    /// The reader of an execution without parameters (a cursor's FETCH, a description).
     pub(crate) fn new(statement: &Statement, responses: Responses) -> Reader {
+        let observe = &statement.inner.link.observe;
+        let trace = QueryTrace::start(observe, Protocol::Extended, &statement.inner.sql, None);
+        Reader::traced(statement, responses, trace)
+    }
+
+    pub(crate) fn traced(
+        statement: &Statement,
+        responses: Responses,
+        trace: Option<Box<QueryTrace>>,
+    ) -> Reader {
         Reader {
             responses,
             columns: statement.inner.columns.clone(),
@@ -353,6 +377,7 @@ impl Reader {
             error: None,
             done: false,
             pending: None,
+            trace,
         }
     }
 
@@ -436,13 +461,21 @@ impl Reader {
         let message = match frame {
             Frame::Message(message) => message,
             Frame::Ack => return None,
-            Frame::Tag(tag) => return Some(Item::Tag(tag)),
+            Frame::Tag(tag) => {
+                if let Some(trace) = &mut self.trace {
+                    trace.tag(&tag);
+                }
+                return Some(Item::Tag(tag));
+            }
             Frame::Copy(data) => return Some(Item::Copy(data)),
             Frame::Ready => {
                 self.done = true;
                 return None;
             }
         };
+        if let (Some(trace), Message::DataRow(_)) = (&mut self.trace, &message) {
+            trace.row();
+        }
         match message {
             // The row takes the body as parsed: no copy, no allocation for a narrow row.
             Message::DataRow(body) => match Row::from_data_row_body(self.columns.clone(), body) {
@@ -460,7 +493,12 @@ impl Reader {
             },
             Message::CopyData(body) => return Some(Item::Copy(body.into_bytes())),
             Message::CommandComplete(body) => match body.tag() {
-                Ok(tag) => return Some(Item::Tag(tag.to_owned())),
+                Ok(tag) => {
+                    if let Some(trace) = &mut self.trace {
+                        trace.tag(tag);
+                    }
+                    return Some(Item::Tag(tag.to_owned()));
+                }
                 Err(e) => {
                     self.error.get_or_insert(protocol(e));
                 }
@@ -477,10 +515,14 @@ impl Reader {
 
     /// How the execution ended: the first error, with the statement's context.
     pub(crate) fn finish(&mut self) -> Result<(), Error> {
-        match self.error.take() {
+        let outcome = match self.error.take() {
             Some(error) => Err(self.statement.fail(error)),
             None => Ok(()),
+        };
+        if let Some(trace) = &mut self.trace {
+            trace.finish(outcome.as_ref().map(drop));
         }
+        outcome
     }
 }
 

@@ -82,6 +82,7 @@ pub async fn connect_over(
         session: Default::default(),
         resets: Default::default(),
         cleans: Default::default(),
+        observe: Default::default(),
     };
     Ok(Connection::from_link(Connector::new(params), link))
 }

@@ -39,6 +39,7 @@ mod statement_cache;
 mod statement_reset;
 mod streams;
 mod timeout;
+mod trace;
 mod typecache;
 mod typed;
 mod unnamed;

@@ -50,7 +50,13 @@ impl Connector {
     /// driver cannot honour are reported first.
     pub(crate) async fn establish(&self) -> Result<Link, Error> {
         self.warn_ignored();
-        establish(self).await
+        let started = std::time::Instant::now();
+        let established = establish(self).await;
+        match &established {
+            Ok(link) => crate::trace::connected(self, link, started),
+            Err(error) => crate::trace::connect_failed(self, error),
+        }
+        established
     }
 }
 
@@ -127,7 +133,7 @@ async fn attempt(
             }
         }
     };
-    match connector.params().connect_timeout() {
+    let attempted = match connector.params().connect_timeout() {
         Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
             Err(Failure::Failed(Error::client(
                 &ConnectTimeoutError,
@@ -135,7 +141,11 @@ async fn attempt(
             )))
         }),
         None => work.await,
+    };
+    if let Err(Failure::Rejected(_, error) | Failure::Failed(error)) = &attempted {
+        crate::trace::host_failed(host, error);
     }
+    attempted
 }
 
 /// Why the session does not suit `wanted`, or `None` when it does.

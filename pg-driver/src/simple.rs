@@ -7,6 +7,7 @@ use postgres_protocol::message::backend::Message;
 use postgres_protocol::message::frontend;
 
 use crate::link::Link;
+use crate::trace::{Protocol, QueryTrace};
 use crate::wire::hooks::MessageHook;
 use crate::wire::task::protocol;
 
@@ -71,6 +72,20 @@ pub(crate) async fn read_results(
     sql: &str,
     responses: &mut crate::wire::responses::Responses,
 ) -> Result<Vec<SimpleResult>, Error> {
+    let mut trace = QueryTrace::start(&link.observe, Protocol::Simple, sql, None);
+    let outcome = read_traced(link, sql, responses, trace.as_deref_mut()).await;
+    if let Some(trace) = &mut trace {
+        trace.finish(outcome.as_ref().map(drop));
+    }
+    outcome
+}
+
+async fn read_traced(
+    link: &Link,
+    sql: &str,
+    responses: &mut crate::wire::responses::Responses,
+    mut trace: Option<&mut QueryTrace>,
+) -> Result<Vec<SimpleResult>, Error> {
     let mut results = Vec::new();
     let mut current = SimpleResult::default();
     let mut first_error: Option<Error> = None;
@@ -92,9 +107,15 @@ pub(crate) async fn read_results(
                         .collect()
                         .map_err(protocol)?;
                     current.rows.push(row);
+                    if let Some(trace) = trace.as_deref_mut() {
+                        trace.row();
+                    }
                 }
                 Message::CommandComplete(body) => {
                     current.tag = body.tag().map_err(protocol)?.to_owned();
+                    if let Some(trace) = trace.as_deref_mut() {
+                        trace.tag(&current.tag);
+                    }
                     results.push(std::mem::take(&mut current));
                 }
                 Message::EmptyQueryResponse => results.push(std::mem::take(&mut current)),

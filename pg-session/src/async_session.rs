@@ -850,6 +850,7 @@ impl PooledConnection {
     /// Closes the connection and frees its slot; the pool, to try again.
     fn discard(mut self) -> Arc<Core<Connection>> {
         if let Some(conn) = self.conn.take() {
+            crate::trace::evicted(&self.core.id, 1, crate::trace::DEAD);
             conn.close();
             self.core.release(None, false);
         }
@@ -959,6 +960,7 @@ impl Returning {
         if clean {
             self.core.release(Some(conn), true);
         } else {
+            crate::trace::evicted(&self.core.id, 1, crate::trace::UNCLEAN);
             conn.close();
             self.core.release(None, true);
         }

@@ -129,6 +129,19 @@
 //! - **Cleaning, not `DISCARD ALL`**, on a connection's way back, and only when it may carry
 //!   state: see [`AsyncSession`].
 //!
+//! # Observability
+//!
+//! The pools report through `tracing` (target `pg_session::pool`), beside the driver's
+//! statement spans and connection events (see `pg_driver`'s "Observability"); with no
+//! subscriber each costs a level check:
+//!
+//! | event | level | fields |
+//! |---|---|---|
+//! | `pool_acquire` | DEBUG | `pool` (the pool id), `waited_ms`, `new` (a slot to open a connection in, rather than an idle one) |
+//! | `pool_release` | DEBUG | `pool`, `cleaned` (cleaned on its way back), `kept` (idle again, rather than closed), `idle`, `busy` |
+//! | `pool_evict` | DEBUG (idle past its TTL, or closed), INFO (failed its check, or could not be cleaned) | `pool`, `count`, `reason` |
+//! | `pool_timeout` | WARN | `pool`, `waited_ms`, `size`, `max_size`: the pool stayed full until the acquire timeout ([`SessionError::PoolFull`], [`SessionError::NoIdleConnections`]) |
+//!
 //! # Pipelining
 //!
 //! With [`pipeline_depth(n)`](AsyncSessionBuilder::pipeline_depth), an async session runs a
@@ -193,6 +206,7 @@ mod report;
 mod results;
 mod routing;
 mod session;
+mod trace;
 
 pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection};
 pub use config::{DEFAULT_URI, env_uri, env_variable, pool_id, uri};

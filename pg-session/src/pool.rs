@@ -368,6 +368,7 @@ impl<C: Pooled> Core<C> {
             waker.wake();
         }
         if !expired.is_empty() {
+            crate::trace::evicted(&self.id, expired.len(), crate::trace::IDLE);
             expired.into_iter().for_each(C::close);
             self.wake();
         }
@@ -377,6 +378,14 @@ impl<C: Pooled> Core<C> {
     /// Takes an idle connection or a slot if one is free now and nobody stands in line for
     /// one; never waits. Without one, `Err` says whether async callers stand in line.
     pub(crate) fn try_take(&self) -> Result<Slot<C>, bool> {
+        let taken = self.try_take_untraced();
+        if let Ok(slot) = &taken {
+            crate::trace::acquired(&self.id, None, matches!(slot, Slot::Open));
+        }
+        taken
+    }
+
+    fn try_take_untraced(&self) -> Result<Slot<C>, bool> {
         let mut expired = Vec::new();
         let taken = {
             let mut state = self.lock();
@@ -388,6 +397,7 @@ impl<C: Pooled> Core<C> {
             }
         };
         if !expired.is_empty() {
+            crate::trace::evicted(&self.id, expired.len(), crate::trace::IDLE);
             expired.into_iter().for_each(C::close);
             self.wake();
         }
@@ -397,6 +407,27 @@ impl<C: Pooled> Core<C> {
     /// Takes an idle connection or a slot, waiting (blocking the thread) until `deadline`;
     /// `None` when the deadline passed first.
     pub(crate) fn acquire_blocking(&self, deadline: Instant) -> Option<Slot<C>> {
+        let since = crate::trace::clock();
+        let slot = self.acquire_blocking_untraced(deadline);
+        self.traced(slot, since)
+    }
+
+    /// Reports how an acquire ended.
+    fn traced(&self, slot: Option<Slot<C>>, since: Option<Instant>) -> Option<Slot<C>> {
+        match &slot {
+            Some(slot) => crate::trace::acquired(&self.id, since, matches!(slot, Slot::Open)),
+            None => {
+                let (size, max_size) = {
+                    let state = self.lock();
+                    (state.size(), state.max_size)
+                };
+                crate::trace::timed_out(&self.id, since, size, max_size);
+            }
+        }
+        slot
+    }
+
+    fn acquire_blocking_untraced(&self, deadline: Instant) -> Option<Slot<C>> {
         let mut state = self.lock();
         loop {
             let mut expired = Vec::new();
@@ -404,6 +435,7 @@ impl<C: Pooled> Core<C> {
             state.expire(now, false, &mut expired);
             if !expired.is_empty() {
                 drop(state);
+                crate::trace::evicted(&self.id, expired.len(), crate::trace::IDLE);
                 expired.into_iter().for_each(C::close);
                 self.wake();
                 state = self.lock();
@@ -433,6 +465,12 @@ impl<C: Pooled> Core<C> {
     /// has to wait gets in line, and each connection given back wakes one at the head of the
     /// line that may take it.
     pub(crate) async fn acquire(&self, deadline: Instant) -> Option<Slot<C>> {
+        let since = crate::trace::clock();
+        let slot = self.acquire_untraced(deadline).await;
+        self.traced(slot, since)
+    }
+
+    async fn acquire_untraced(&self, deadline: Instant) -> Option<Slot<C>> {
         let mut place = InLine {
             core: self,
             ticket: None,
@@ -486,13 +524,14 @@ impl<C: Pooled> Core<C> {
     /// or was found dead, or could not be reset: it is closed). `returning` says whether
     /// [`Core::returning`] was called for it.
     pub(crate) fn release(&self, conn: Option<C>, returning: bool) {
-        let (surplus, next) = {
+        let (surplus, next, kept, idle, busy) = {
             let mut state = self.lock();
             state.busy -= 1;
             if returning {
                 state.returning -= 1;
             }
             let now = Instant::now();
+            let had = conn.is_some();
             let surplus = match conn {
                 Some(conn)
                     if !self.is_retired() && !conn.is_closed() && state.size() < state.max_size =>
@@ -512,8 +551,11 @@ impl<C: Pooled> Core<C> {
             if state.busy == 0 {
                 state.idle_start = Some(now);
             }
-            (surplus, state.next_to_wake())
+            let kept = had && surplus.is_none();
+            let (idle, busy) = (state.idle.len(), state.busy);
+            (surplus, state.next_to_wake(), kept, idle, busy)
         };
+        crate::trace::released(&self.id, kept, returning, idle, busy);
         if let Some(conn) = surplus {
             conn.close();
         }
@@ -556,6 +598,7 @@ impl<C: Pooled> Core<C> {
         };
         due.into_iter().for_each(Waker::wake);
         if !expired.is_empty() {
+            crate::trace::evicted(&self.id, expired.len(), crate::trace::IDLE);
             expired.into_iter().for_each(C::close);
             self.wake();
         }

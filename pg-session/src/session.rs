@@ -523,6 +523,7 @@ impl Lease {
                         });
                     }
                     // Dead (a restart, a terminated backend): its slot is free again.
+                    crate::trace::evicted(&core.id, 1, crate::trace::DEAD);
                     conn.close();
                     core.release(None, false);
                 }
@@ -593,6 +594,7 @@ impl Drop for Lease {
         if clean {
             self.core.release(Some(conn), true);
         } else {
+            crate::trace::evicted(&self.core.id, 1, crate::trace::UNCLEAN);
             conn.close();
             self.core.release(None, true);
         }

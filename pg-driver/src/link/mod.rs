@@ -51,6 +51,8 @@ pub(crate) struct Link {
     /// keep the statements, but close cursors and release advisory locks, as a reset does.
     /// Moved when queued, as `resets`.
     pub(crate) cleans: std::sync::atomic::AtomicU64,
+    /// What the connection's parameters ask its statements' traces to do.
+    pub(crate) observe: crate::params::Observe,
 }
 
 impl Link {

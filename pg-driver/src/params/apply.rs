@@ -143,6 +143,10 @@ impl Keywords {
                 super::query_timeout::check(value)?;
                 self.extra.insert(k.to_owned(), value.to_owned());
             }
+            _ if super::observe::KEYWORDS.contains(&k) => {
+                super::observe::check(k, value)?;
+                self.extra.insert(k.to_owned(), value.to_owned());
+            }
             // py-postgresql's keywords this driver acts on.
             super::server_encoding::KEYWORD => {
                 super::server_encoding::check(value)?;

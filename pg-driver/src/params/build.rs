@@ -123,6 +123,10 @@ impl Keywords {
                 super::query_timeout::check(value)?;
                 continue;
             }
+            if super::observe::KEYWORDS.contains(&key.as_str()) {
+                super::observe::check(key, value)?;
+                continue;
+            }
             if key == super::server_encoding::KEYWORD {
                 super::server_encoding::check(value)?;
                 continue;

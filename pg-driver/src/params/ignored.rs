@@ -38,6 +38,7 @@ impl ConnectParams {
                 let acted_on = super::statements::KEYWORDS.contains(&key)
                     || key == super::notifications::KEYWORD
                     || key == super::query_timeout::KEYWORD
+                    || super::observe::KEYWORDS.contains(&key)
                     || key == super::ip_version::KEYWORD
                     || key == super::startup::KEYWORD
                     || (key == super::server_encoding::KEYWORD

@@ -196,4 +196,11 @@ impl<P: Params> Params for Merged<'_, P> {
             Some(i) => self.named.as_slice().format(i, ty),
         }
     }
+
+    fn fmt_value(&self, index: usize, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match index.checked_sub(self.positional.count()) {
+            None => self.positional.fmt_value(index, f),
+            Some(i) => self.named.as_slice().fmt_value(i, f),
+        }
+    }
 }

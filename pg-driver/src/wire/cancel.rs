@@ -42,9 +42,26 @@ impl CancelHandle {
         Ok(buf)
     }
 
+    /// The `cancel` event (INFO, target `pg_driver::cancel`): a message sent, as the engine
+    /// reports what it says of its own accord (never the secret key).
+    fn announce(&self) {
+        let server = match &self.peer {
+            PeerAddr::Tcp { addr, .. } => addr.to_string(),
+            PeerAddr::Unix(path) => path.display().to_string(),
+        };
+        tracing::info!(
+            name: "cancel",
+            target: "pg_driver::cancel",
+            server = server.as_str(),
+            backend_pid = self.key.map(|(pid, _)| pid),
+            "cancel request"
+        );
+    }
+
     /// Sends the CancelRequest and waits for the server to close the cancel socket.
     pub async fn cancel(&self) -> Result<(), Error> {
         let request = self.request()?;
+        self.announce();
         let failed = |e: std::io::Error| {
             Error::client(&ConnectionFailureError, "cannot send the cancel request").with_cause(e)
         };
@@ -71,6 +88,7 @@ impl CancelHandle {
     pub fn cancel_blocking(&self) -> Result<(), Error> {
         use std::io::{Read, Write};
         let request = self.request()?;
+        self.announce();
         let failed = |e: std::io::Error| {
             Error::client(&ConnectionFailureError, "cannot send the cancel request").with_cause(e)
         };

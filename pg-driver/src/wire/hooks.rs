@@ -3,7 +3,10 @@
 //! A message travels from the nearest hook outwards: the cursor's (for what a cursor's reads
 //! and moves raise), the statement's (which covers the cursors declared from it), the
 //! connection's, the connector's, the driver's, then the process-wide one. A hook that returns `true` stops it
-//! there; a message no hook stops is printed to standard error (py-postgresql's msghook chain).
+//! there; a message no hook stops becomes a `tracing` event (`notice`, target
+//! `pg_driver::notice`, at the level its severity says), where py-postgresql's msghook chain
+//! printed it to standard error: a library writes nothing to a service's standard error on
+//! its own. A program that wants psql's behaviour installs a hook that prints (pgapi does).
 
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
@@ -110,6 +113,34 @@ impl HookChain {
                 return;
             }
         }
-        eprintln!("{message}");
+        trace_notice(message);
+    }
+}
+
+/// The `notice` event of a message no hook stopped: WARNING at WARN; NOTICE, INFO and LOG
+/// at INFO; DEBUG1 to DEBUG5 at DEBUG. Fields: severity, code, detail, hint, and the
+/// text as the event's message.
+fn trace_notice(message: &Message) {
+    macro_rules! notice {
+        ($level:ident) => {
+            tracing::$level!(
+                name: "notice",
+                target: "pg_driver::notice",
+                severity = message.severity(),
+                code = message.code(),
+                detail = message.detail(),
+                hint = message.hint(),
+                "{}",
+                message.message()
+            )
+        };
+    }
+    let severity = message
+        .severity_nonlocalized()
+        .unwrap_or_else(|| message.severity());
+    match severity {
+        "WARNING" => notice!(warn),
+        s if s.starts_with("DEBUG") => notice!(debug),
+        _ => notice!(info),
     }
 }
