@@ -10,7 +10,7 @@ use rand::RngExt;
 use super::Transaction;
 
 /// An error that says whether running the transaction again may succeed (see
-/// [`Retry::run`]). [`Error`] says so for 40001 (serialization_failure) and 40P01
+/// [`Retry::run`]). [`Error`](struct@pg_exceptions::Error) says so for 40001 (serialization_failure) and 40P01
 /// (deadlock_detected); implement it for an error type of your own that wraps one.
 pub trait Retryable: From<Error> {
     /// Whether another try of the whole transaction may succeed.
