@@ -56,7 +56,10 @@ async fn main() -> Result<(), Error> {
     assert_eq!(customers[1].address.city, "Wilmslow");
     assert_eq!(customers[0].address.country, "UK");
     assert_eq!(customers[1].id, 2);
-    assert_eq!(customers[0].joined.to_rfc3339(), "2024-01-02T03:04:05+00:00");
+    assert_eq!(
+        customers[0].joined.to_rfc3339(),
+        "2024-01-02T03:04:05+00:00"
+    );
 
     // One row, by a prepared statement.
     let by_id = db.prepare("SELECT * FROM customers WHERE id = $1").await?;

@@ -183,6 +183,24 @@ pub(crate) fn is_c_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\n' | '\u{0b}' | '\u{0c}' | '\r')
 }
 
+/// A non-negative number of the driver's own keywords (`notification_capacity`,
+/// `query_timeout`), white space around it allowed.
+pub(crate) fn parse_number<T: std::str::FromStr>(value: &str) -> Option<T> {
+    value.trim_matches(is_c_space).parse().ok()
+}
+
+/// Checks a value [`parse_number`] reads; `what` says what the keyword wants.
+pub(crate) fn check_number<T: std::str::FromStr>(
+    keyword: &str,
+    value: &str,
+    what: &'static str,
+) -> Result<(), ParamsError> {
+    match parse_number::<T>(value) {
+        Some(_) => Ok(()),
+        None => Err(ParamsError::invalid(keyword, value, what)),
+    }
+}
+
 /// An integer as libpq's `parse_int_param` reads it: optional sign,
 /// surrounding white space allowed, must fit in 32 bits.
 pub(crate) fn parse_int(keyword: &str, value: &str) -> Result<i32, ParamsError> {

@@ -23,19 +23,12 @@ pub const DEFAULT_NOTIFICATION_CAPACITY: usize = 10_000;
 pub(crate) const KEYWORD: &str = "notification_capacity";
 
 fn parse(value: &str) -> Option<usize> {
-    value.trim_matches(super::apply::is_c_space).parse().ok()
+    super::apply::parse_number(value)
 }
 
 /// Checks a value of [`KEYWORD`].
 pub(crate) fn check(value: &str) -> Result<(), ParamsError> {
-    match parse(value) {
-        Some(_) => Ok(()),
-        None => Err(ParamsError::invalid(
-            KEYWORD,
-            value,
-            "a non-negative integer",
-        )),
-    }
+    super::apply::check_number::<usize>(KEYWORD, value, "a non-negative integer")
 }
 
 impl Keywords {

@@ -15,19 +15,12 @@ use super::{ConnectParams, Keywords, ParamsError};
 pub(crate) const KEYWORD: &str = "query_timeout";
 
 fn parse(value: &str) -> Option<u64> {
-    value.trim_matches(super::apply::is_c_space).parse().ok()
+    super::apply::parse_number(value)
 }
 
 /// Checks a value of [`KEYWORD`].
 pub(crate) fn check(value: &str) -> Result<(), ParamsError> {
-    match parse(value) {
-        Some(_) => Ok(()),
-        None => Err(ParamsError::invalid(
-            KEYWORD,
-            value,
-            "a non-negative number of milliseconds",
-        )),
-    }
+    super::apply::check_number::<u64>(KEYWORD, value, "a non-negative number of milliseconds")
 }
 
 impl Keywords {
