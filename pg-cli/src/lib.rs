@@ -19,6 +19,7 @@ pub mod cluster;
 pub mod copy;
 pub mod exc;
 pub mod output;
+pub mod print;
 pub mod run;
 pub mod split;
 pub mod target;
