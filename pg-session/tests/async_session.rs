@@ -193,13 +193,18 @@ async fn terminated_backends_are_evicted() -> R {
         .pool_max_size(1)
         .build()?;
     let backend = session.query("SELECT 1", ()).await?.backend_pid().unwrap();
-    tokio::time::sleep(Duration::from_millis(100)).await; // the reset task puts it back
+    // The connection goes back to the pool from a task of its own: wait for it (on a
+    // loaded machine this takes longer than any fixed pause).
+    assert!(
+        idle_soon(&session).await,
+        "the connection went back to the pool"
+    );
     let admin = format!("SELECT pg_terminate_backend({backend})");
     tokio::task::spawn_blocking(move || temporal().admin_sql(&admin))
         .await
         .unwrap()?;
     let mut gone = false;
-    for _ in 0..100 {
+    for _ in 0..500 {
         if !tokio::task::spawn_blocking(move || backend_alive(temporal(), backend))
             .await
             .unwrap()
@@ -209,18 +214,27 @@ async fn terminated_backends_are_evicted() -> R {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert!(gone);
+    assert!(gone, "the backend ended within ten seconds");
 
     let results = session.query("SELECT 2 AS two", ()).await?;
     assert_eq!(results.as_dict()?["two"], Value::Int4(2));
     assert_ne!(results.backend_pid(), Some(backend));
+    assert!(idle_soon(&session).await, "the results hold no connection");
     let report = session.pool().report();
-    assert_eq!(
-        (report.busy, report.idle),
-        (0, 1),
-        "the results hold no connection"
-    );
+    assert_eq!((report.busy, report.idle), (0, 1));
     Ok(())
+}
+
+/// Whether the session's pool comes to hold its one connection idle within ten seconds.
+async fn idle_soon(session: &AsyncSession) -> bool {
+    for _ in 0..500 {
+        let report = session.pool().report();
+        if (report.busy, report.idle) == (0, 1) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
 }
 
 #[tokio::test]
