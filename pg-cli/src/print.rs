@@ -746,3 +746,272 @@ pub fn csv_field(text: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Borrowed(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(headers: &[&str], right: &[bool], rows: &[&[Option<&str>]]) -> Table {
+        Table {
+            title: None,
+            headers: headers.iter().map(|h| (*h).to_owned()).collect(),
+            right_aligned: right.to_vec(),
+            rows: rows
+                .iter()
+                .map(|r| r.iter().map(|c| c.map(str::to_owned)).collect())
+                .collect(),
+            footers: None,
+        }
+    }
+
+    fn show(table: &Table, settings: &Settings, width: Option<usize>) -> String {
+        let mut out = Vec::new();
+        render(table, settings, width, &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    fn with(f: impl FnOnce(&mut Settings)) -> Settings {
+        let mut settings = Settings::default();
+        f(&mut settings);
+        settings
+    }
+
+    #[test]
+    fn cells_are_formatted_as_psql_formats_them() {
+        let lines = format_lines("a\tb\r\u{1}\u{85}\n日本\u{301}");
+        assert_eq!(
+            lines,
+            [
+                Line {
+                    text: "a       b\\r\\x01\\u0085".to_owned(),
+                    width: 8 + 1 + 2 + 4 + 6,
+                },
+                Line {
+                    text: "日本\u{301}".to_owned(),
+                    width: 4,
+                },
+            ]
+        );
+        // Tab stops count from the start of each line.
+        assert_eq!(format_lines("x\n1234567\t|")[1].width, 9);
+        assert_eq!(display_width("naïve"), 5);
+        assert_eq!(display_width("e\u{301}"), 1);
+        assert_eq!(display_width("한국어"), 6);
+    }
+
+    #[test]
+    fn aligned_numbers_to_the_right_and_line_breaks_marked() {
+        let t = table(
+            &["n", "text"],
+            &[true, false],
+            &[&[Some("1"), Some("a\nbb")], &[Some("1\n22"), None]],
+        );
+        assert_eq!(
+            show(&t, &Settings::default(), None),
+            " n  | text \n\
+             ----+------\n\
+             \x20 1 | a   +\n\
+             \x20   | bb\n\
+             \x20 1+| \n\
+             \x2022 | \n\
+             (2 rows)\n\n"
+        );
+    }
+
+    #[test]
+    fn multi_line_headers_are_centred_line_by_line() {
+        let t = table(&["a\nlonger", "b"], &[false, false], &[&[Some("x"), Some("y")]]);
+        assert_eq!(
+            show(&t, &Settings::default(), None),
+            "   a   +| b \n longer |   \n--------+---\n x      | y\n(1 row)\n\n"
+        );
+    }
+
+    #[test]
+    fn titles_footers_and_rows_only() {
+        let mut t = table(&["a", "b"], &[false, false], &[&[Some("1"), Some("2")]]);
+        t.title = Some("Title".to_owned());
+        t.footers = Some(vec!["Indexes:".to_owned(), "    \"t_pkey\"".to_owned()]);
+        assert_eq!(
+            show(&t, &Settings::default(), None),
+            " Title\n a | b \n---+---\n 1 | 2\nIndexes:\n    \"t_pkey\"\n\n"
+        );
+        // `footer` off hides the row count only, as in psql; the listing's footers stay.
+        assert_eq!(
+            show(&t, &with(|s| s.footer = false), None),
+            show(&t, &Settings::default(), None)
+        );
+        // Rows only: no title, header or footer; psql's blank line stays.
+        assert_eq!(show(&t, &with(|s| s.tuples_only = true), None), " 1 | 2\n\n");
+        // Expanded: the title above, the footers after a blank line.
+        assert_eq!(
+            show(&t, &with(|s| s.expanded = Expanded::On), None),
+            "Title\n-[ RECORD 1 ]\na | 1\nb | 2\n\nIndexes:\n    \"t_pkey\"\n\n"
+        );
+        t.footers = None;
+        assert_eq!(
+            show(&t, &with(|s| s.footer = false), None),
+            " Title\n a | b \n---+---\n 1 | 2\n\n"
+        );
+    }
+
+    #[test]
+    fn no_columns_and_no_rows() {
+        let none = table(&[], &[], &[&[], &[]]);
+        assert_eq!(show(&none, &Settings::default(), None), "--\n(2 rows)\n\n");
+        let empty = table(&["a"], &[false], &[]);
+        assert_eq!(
+            show(&empty, &Settings::default(), None),
+            " a \n---\n(0 rows)\n\n"
+        );
+        let expanded = with(|s| s.expanded = Expanded::On);
+        assert_eq!(show(&empty, &expanded, None), "(0 rows)\n\n");
+        assert_eq!(show(&none, &expanded, None), "(2 rows)\n\n");
+        let unaligned = with(|s| s.layout = Layout::Unaligned);
+        assert_eq!(show(&none, &unaligned, None), "\n(2 rows)\n");
+        assert_eq!(show(&empty, &unaligned, None), "a\n(0 rows)\n");
+        let csv = with(|s| s.layout = Layout::Csv);
+        assert_eq!(show(&none, &csv, None), "\n");
+        assert_eq!(show(&empty, &csv, None), "a\n");
+        let json = with(|s| s.layout = Layout::Json);
+        assert_eq!(show(&empty, &json, None), "");
+    }
+
+    #[test]
+    fn expanded_records_are_sized_as_psql_sizes_them() {
+        let rows: Vec<Vec<Option<&str>>> = (0..10).map(|_| vec![Some("x"), None]).collect();
+        let rows: Vec<&[Option<&str>]> = rows.iter().map(Vec::as_slice).collect();
+        let t = table(&["a", "bcd"], &[false, false], &rows);
+        let text = show(&t, &with(|s| s.expanded = Expanded::On), None);
+        // Ten records: the record lines are as wide as the widest label, "-[ RECORD 10 ]".
+        assert!(text.starts_with("-[ RECORD 1 ]-\na   | x\nbcd | \n"), "{text}");
+        assert!(text.ends_with("-[ RECORD 10 ]\na   | x\nbcd | \n\n"), "{text}");
+        // Rows only: a plain rule between the records.
+        let t = table(
+            &["a", "bcd"],
+            &[false, false],
+            &[&[Some("1"), Some("x\ny")], &[Some("2"), Some("z")]],
+        );
+        assert_eq!(
+            show(
+                &t,
+                &with(|s| {
+                    s.expanded = Expanded::On;
+                    s.tuples_only = true;
+                }),
+                None
+            ),
+            "a   | 1\nbcd | x+\n    | y\n----+--\na   | 2\nbcd | z\n\n"
+        );
+    }
+
+    #[test]
+    fn expanded_auto_needs_a_width_and_two_columns() {
+        let wide = table(&["a", "b"], &[false, false], &[&[Some("0123456789"), Some("x")]]);
+        let auto = with(|s| s.expanded = Expanded::Auto);
+        // 16 columns wide: " 0123456789 | x".
+        assert!(show(&wide, &auto, Some(15)).starts_with("-[ RECORD 1 ]"));
+        assert!(show(&wide, &auto, Some(16)).starts_with("     a      | b"));
+        assert!(show(&wide, &auto, None).starts_with("     a      | b"));
+        let one = table(&["a"], &[false], &[&[Some("0123456789")]]);
+        assert!(show(&one, &auto, Some(5)).starts_with("     a"));
+        // Not in the unaligned format.
+        let unaligned = with(|s| {
+            s.expanded = Expanded::Auto;
+            s.layout = Layout::Unaligned;
+        });
+        assert_eq!(show(&wide, &unaligned, Some(5)), "a|b\n0123456789|x\n(1 row)\n");
+    }
+
+    #[test]
+    fn unaligned_separators_and_csv_quoting() {
+        let t = table(
+            &["a", "b,c"],
+            &[true, false],
+            &[&[Some("1"), Some("x\"y")], &[None, Some("")], &[Some("\\."), Some(" s")]],
+        );
+        let settings = with(|s| {
+            s.layout = Layout::Unaligned;
+            s.field_separator = "\t".to_owned();
+            s.record_separator = "\0".to_owned();
+            s.null = "NULL".to_owned();
+        });
+        assert_eq!(
+            show(&t, &settings, None),
+            "a\tb,c\x001\tx\"y\0NULL\t\0\\.\t s\0(3 rows)\0"
+        );
+        let csv = with(|s| s.layout = Layout::Csv);
+        assert_eq!(
+            show(&t, &csv, None),
+            "a,\"b,c\"\n1,\"x\"\"y\"\n,\n\"\\.\", s\n"
+        );
+        let csv_x = with(|s| {
+            s.layout = Layout::Csv;
+            s.expanded = Expanded::On;
+        });
+        assert_eq!(
+            show(&t, &csv_x, None),
+            "a,1\n\"b,c\",\"x\"\"y\"\na,\n\"b,c\",\na,\"\\.\"\n\"b,c\", s\n"
+        );
+    }
+
+    #[test]
+    fn json_lines_and_boxes() {
+        let t = table(
+            &["name", "n"],
+            &[false, true],
+            &[&[Some("a \"q\""), Some("1")], &[None, Some("22")]],
+        );
+        let json = with(|s| {
+            s.layout = Layout::Json;
+            s.null = "(null)".to_owned();
+        });
+        assert_eq!(
+            show(&t, &json, None),
+            "{\"name\":\"a \\\"q\\\"\",\"n\":\"1\"}\n{\"name\":null,\"n\":\"22\"}\n"
+        );
+        let boxed = show(&t, &with(|s| s.layout = Layout::Box), None);
+        let lines: Vec<&str> = boxed.lines().collect();
+        assert!(lines[0].starts_with('┌'), "{boxed}");
+        assert!(lines.contains(&"│ a \"q\" ┆  1 │"), "{boxed}");
+        assert!(lines.contains(&"│       ┆ 22 │"), "{boxed}");
+        assert!(boxed.ends_with("┘\n(2 rows)\n\n"), "{boxed}");
+    }
+
+    #[test]
+    fn ragged_tables_do_not_panic() {
+        // Fewer cells than headers (shown as NULL), more (ignored), fewer alignments.
+        let t = table(&["a", "b"], &[true], &[&[Some("1")], &[Some("1"), Some("2"), Some("3")]]);
+        for layout in [
+            Layout::Aligned,
+            Layout::Unaligned,
+            Layout::Csv,
+            Layout::Json,
+            Layout::Box,
+        ] {
+            for expanded in [Expanded::Off, Expanded::On, Expanded::Auto] {
+                let settings = with(|s| {
+                    s.layout = layout;
+                    s.expanded = expanded;
+                    s.null = "N".to_owned();
+                });
+                assert!(!show(&t, &settings, Some(1)).is_empty());
+            }
+        }
+        assert_eq!(
+            show(&t, &Settings::default(), None),
+            " a | b \n---+---\n 1 | \n 1 | 2\n(2 rows)\n\n"
+        );
+    }
+
+    #[test]
+    fn psql_right_aligns_numbers_and_transaction_ids() {
+        for oid in [20, 21, 23, 26, 28, 29, 700, 701, 790, 1700, 5069] {
+            assert!(right_aligned_type(oid), "{oid}");
+        }
+        // text, bool, int4[], date, jsonb, regclass: to the left.
+        for oid in [25, 16, 1007, 1082, 3802, 2205] {
+            assert!(!right_aligned_type(oid), "{oid}");
+        }
+    }
+}

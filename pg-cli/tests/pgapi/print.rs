@@ -32,6 +32,12 @@ const QUERIES: &[&str] = &[
     "select 0.1::float4 as a, 1e6::float4 as b, 123456.7::float4 as c, 1e15::float8 as d, \
      123456789012345::float8 as e, 1.5e-5::float8 as f, -0::float8 as z, \
      '-Infinity'::float8 as i, array[0.1::float4, 1e20, 'NaN'] as arr, point(1e-7, 2) as p",
+    // (money is left out: the server prints it after its lc_monetary, `$100.00`, which
+    // the driver's binary value does not carry.)
+    "select interval '1 day 02:03:04.5' as iv, \
+     timestamptz '2024-05-06 07:08:09.123+00' as ts, '\\xdeadbeef'::bytea as b, \
+     'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid as u, '10.1.2.3/8'::inet as ip, \
+     row(1, 'two words', null) as rec, int4range(1, 10) as r, 'x'::\"char\" as ch",
 ];
 
 /// A psql printing option set and the settings that should print the same.
@@ -298,5 +304,45 @@ fn titles_are_centred_as_psql_centres_them() {
                 );
             }
         }
+    }
+}
+
+#[test]
+fn wide_characters_empty_results_and_no_columns_as_written_out() {
+    // The expected outputs spelled out, so that the comparison above stands on known
+    // ground: wide characters count two columns, combining marks none.
+    let cases: [(&str, &[&str], Settings, &str); 4] = [
+        (
+            "select '日本語' as \"名前\", E'e\\u0301' as c",
+            &[],
+            Settings::default(),
+            "  名前  | c \n--------+---\n 日本語 | e\u{301}\n(1 row)\n\n",
+        ),
+        (
+            "select from generate_series(1, 2)",
+            &[],
+            Settings::default(),
+            "--\n(2 rows)\n\n",
+        ),
+        (
+            "select 1 as a where false",
+            &["-x"],
+            Settings {
+                expanded: Expanded::On,
+                ..Settings::default()
+            },
+            "(0 rows)\n\n",
+        ),
+        (
+            "select 12 as n, 'x' as t",
+            &["-P", "null=(null)"],
+            Settings::default(),
+            " n  | t \n----+---\n 12 | x\n(1 row)\n\n",
+        ),
+    ];
+    let queries: Vec<&str> = cases.iter().map(|c| c.0).collect();
+    for ((sql, options, settings, expected), table) in cases.iter().zip(tables(&queries)) {
+        assert_eq!(psql(options, sql), *expected, "psql: {sql}");
+        assert_eq!(rendered(&table, settings, None), *expected, "ours: {sql}");
     }
 }
