@@ -41,9 +41,7 @@ fn show_with(
     command: Option<&str>,
 ) -> io::Result<()> {
     let command = match (pager_on, size, command) {
-        (true, Some((columns, rows)), Some(command)) if needs_pager(text, columns, rows) => {
-            command
-        }
+        (true, Some((columns, rows)), Some(command)) if needs_pager(text, columns, rows) => command,
         _ => return out.write_all(text.as_bytes()),
     };
     // What was written before goes to the terminal before the pager takes it.

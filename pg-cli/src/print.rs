@@ -124,8 +124,14 @@ pub fn from_rows(columns: &Columns, rows: &[Row]) -> Result<Table, Error> {
 
 /// Renders a table as psql 15 prints it with the settings (its default `border 1` and
 /// `linestyle ascii`): aligned, unaligned, CSV, expanded; or as pgapi's own box-drawn
-/// table or JSON lines. `width` is the terminal's width, which `\x auto` compares the
-/// aligned table with (`None`: never expanded automatically).
+/// table or JSON lines.
+///
+/// `width` is the terminal's width, which `\x auto` compares the aligned (or box) table
+/// with (`None`: never expanded automatically; the unaligned and CSV formats never are, as
+/// in psql). As in psql, `footer` off hides the row count only, never a listing's own
+/// footers, and the expanded format has no row count. The box layout expanded is psql's
+/// expanded format. JSON lines ignore the title, the footers, `tuples_only`, `expanded`
+/// and `null` (NULL is `null`).
 pub fn render(
     table: &Table,
     settings: &Settings,
@@ -137,9 +143,12 @@ pub fn render(
         Expanded::On => true,
         Expanded::Off => false,
         // psql's `\x auto` applies to the aligned formats only.
-        Expanded::Auto => {
-            matches!(settings.layout, Layout::Aligned | Layout::Box) && view.too_wide(width)
-        }
+        Expanded::Auto => match settings.layout {
+            Layout::Aligned => view.too_wide(width, 0),
+            // The box's outer borders: two columns more.
+            Layout::Box => view.too_wide(width, 2),
+            Layout::Unaligned | Layout::Csv | Layout::Json => false,
+        },
     };
     match (settings.layout, vertical) {
         (Layout::Aligned, false) => view.aligned(out),
@@ -203,7 +212,7 @@ fn format_lines(text: &str) -> Vec<Line> {
             '\t' => loop {
                 line.text.push(' ');
                 line.width += 1;
-                if line.width % 8 == 0 {
+                if line.width.is_multiple_of(8) {
                     break;
                 }
             },
@@ -325,7 +334,8 @@ impl<'a> View<'a> {
 
     /// psql's `\x auto` rule: expanded when the aligned table (or its headers alone) would
     /// be wider than the terminal, and there is more than one column.
-    fn too_wide(&self, width: Option<usize>) -> bool {
+    /// `extra`: the columns the layout adds to the aligned format's width.
+    fn too_wide(&self, width: Option<usize>, extra: usize) -> bool {
         let Some(width) = width.filter(|w| *w > 0) else {
             return false;
         };
@@ -333,7 +343,7 @@ impl<'a> View<'a> {
             return false;
         }
         let (_, total, headers) = self.widths();
-        width < headers || width < total
+        width < headers + extra || width < total + extra
     }
 
     /// psql's aligned format (`print_aligned_text`, border 1).
@@ -583,7 +593,12 @@ impl<'a> View<'a> {
                 out.write_all(title.as_bytes())?;
                 out.write_all(rs)?;
             }
-            out.write_all(self.table.headers.join(&self.settings.field_separator).as_bytes())?;
+            out.write_all(
+                self.table
+                    .headers
+                    .join(&self.settings.field_separator)
+                    .as_bytes(),
+            )?;
             need_rs = true;
         }
         if self.columns() > 0 {
@@ -820,7 +835,11 @@ mod tests {
 
     #[test]
     fn multi_line_headers_are_centred_line_by_line() {
-        let t = table(&["a\nlonger", "b"], &[false, false], &[&[Some("x"), Some("y")]]);
+        let t = table(
+            &["a\nlonger", "b"],
+            &[false, false],
+            &[&[Some("x"), Some("y")]],
+        );
         assert_eq!(
             show(&t, &Settings::default(), None),
             "   a   +| b \n longer |   \n--------+---\n x      | y\n(1 row)\n\n"
@@ -842,7 +861,10 @@ mod tests {
             show(&t, &Settings::default(), None)
         );
         // Rows only: no title, header or footer; psql's blank line stays.
-        assert_eq!(show(&t, &with(|s| s.tuples_only = true), None), " 1 | 2\n\n");
+        assert_eq!(
+            show(&t, &with(|s| s.tuples_only = true), None),
+            " 1 | 2\n\n"
+        );
         // Expanded: the title above, the footers after a blank line.
         assert_eq!(
             show(&t, &with(|s| s.expanded = Expanded::On), None),
@@ -884,8 +906,14 @@ mod tests {
         let t = table(&["a", "bcd"], &[false, false], &rows);
         let text = show(&t, &with(|s| s.expanded = Expanded::On), None);
         // Ten records: the record lines are as wide as the widest label, "-[ RECORD 10 ]".
-        assert!(text.starts_with("-[ RECORD 1 ]-\na   | x\nbcd | \n"), "{text}");
-        assert!(text.ends_with("-[ RECORD 10 ]\na   | x\nbcd | \n\n"), "{text}");
+        assert!(
+            text.starts_with("-[ RECORD 1 ]-\na   | x\nbcd | \n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("-[ RECORD 10 ]\na   | x\nbcd | \n\n"),
+            "{text}"
+        );
         // Rows only: a plain rule between the records.
         let t = table(
             &["a", "bcd"],
@@ -907,12 +935,23 @@ mod tests {
 
     #[test]
     fn expanded_auto_needs_a_width_and_two_columns() {
-        let wide = table(&["a", "b"], &[false, false], &[&[Some("0123456789"), Some("x")]]);
+        let wide = table(
+            &["a", "b"],
+            &[false, false],
+            &[&[Some("0123456789"), Some("x")]],
+        );
         let auto = with(|s| s.expanded = Expanded::Auto);
         // 16 columns wide: " 0123456789 | x".
         assert!(show(&wide, &auto, Some(15)).starts_with("-[ RECORD 1 ]"));
         assert!(show(&wide, &auto, Some(16)).starts_with("     a      | b"));
         assert!(show(&wide, &auto, None).starts_with("     a      | b"));
+        // The box is two columns wider: "│ 0123456789 ┆ x │".
+        let boxed = with(|s| {
+            s.expanded = Expanded::Auto;
+            s.layout = Layout::Box;
+        });
+        assert!(show(&wide, &boxed, Some(17)).starts_with("-[ RECORD 1 ]"));
+        assert!(show(&wide, &boxed, Some(18)).starts_with('┌'));
         let one = table(&["a"], &[false], &[&[Some("0123456789")]]);
         assert!(show(&one, &auto, Some(5)).starts_with("     a"));
         // Not in the unaligned format.
@@ -920,7 +959,10 @@ mod tests {
             s.expanded = Expanded::Auto;
             s.layout = Layout::Unaligned;
         });
-        assert_eq!(show(&wide, &unaligned, Some(5)), "a|b\n0123456789|x\n(1 row)\n");
+        assert_eq!(
+            show(&wide, &unaligned, Some(5)),
+            "a|b\n0123456789|x\n(1 row)\n"
+        );
     }
 
     #[test]
@@ -928,7 +970,11 @@ mod tests {
         let t = table(
             &["a", "b,c"],
             &[true, false],
-            &[&[Some("1"), Some("x\"y")], &[None, Some("")], &[Some("\\."), Some(" s")]],
+            &[
+                &[Some("1"), Some("x\"y")],
+                &[None, Some("")],
+                &[Some("\\."), Some(" s")],
+            ],
         );
         let settings = with(|s| {
             s.layout = Layout::Unaligned;
@@ -981,7 +1027,11 @@ mod tests {
     #[test]
     fn ragged_tables_do_not_panic() {
         // Fewer cells than headers (shown as NULL), more (ignored), fewer alignments.
-        let t = table(&["a", "b"], &[true], &[&[Some("1")], &[Some("1"), Some("2"), Some("3")]]);
+        let t = table(
+            &["a", "b"],
+            &[true],
+            &[&[Some("1")], &[Some("1"), Some("2"), Some("3")]],
+        );
         for layout in [
             Layout::Aligned,
             Layout::Unaligned,

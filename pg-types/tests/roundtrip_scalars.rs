@@ -111,7 +111,9 @@ fn floats_as_the_server_prints_them() {
         assert_eq!(Value::Float4(v).to_pg_text().unwrap(), text, "{v}");
     }
     assert_eq!(
-        Value::Point(Point { x: 1e-7, y: 2.0 }).to_pg_text().unwrap(),
+        Value::Point(Point { x: 1e-7, y: 2.0 })
+            .to_pg_text()
+            .unwrap(),
         "(1e-07,2)"
     );
 }
