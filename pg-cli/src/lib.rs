@@ -9,6 +9,8 @@
 //!   through the driver's copy manager, with progress ([`copy`]).
 //! - `pgapi exc CODE…`: the SQLSTATE lookup ([`exc`]).
 //! - `pgapi cluster init|start|stop|status DIR`: cluster management ([`cluster`]).
+//! - Printing as psql prints (aligned, expanded, unaligned, CSV; [`print`]), through the
+//!   pager when the output is taller or wider than the terminal ([`pager`]).
 //!
 //! Errors are printed as the driver's layered report (the statement with a caret under the
 //! error position) with exit status 1; a panic prints one short line, never a backtrace.
@@ -19,6 +21,7 @@ pub mod cluster;
 pub mod copy;
 pub mod exc;
 pub mod output;
+pub mod pager;
 pub mod print;
 pub mod run;
 pub mod split;

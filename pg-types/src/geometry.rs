@@ -64,7 +64,38 @@ pub(crate) fn float_text(v: f64) -> String {
     } else if v.is_infinite() {
         if v > 0.0 { "Infinity" } else { "-Infinity" }.into()
     } else {
-        format!("{v}")
+        shortest_text(format!("{v:e}"), format!("{v}"), 15)
+    }
+}
+
+/// A float4 as the server prints it (`float4out`): as [`float_text`], the shortest
+/// digits that read back the same float4, in exponent form from 10^6 up.
+pub(crate) fn float4_text(v: f32) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else {
+        shortest_text(format!("{v:e}"), format!("{v}"), 6)
+    }
+}
+
+/// The server's choice between the shortest digits' positional form (`fixed`) and their
+/// exponent form (`scientific`, Rust's `1.5e-7`, printed `1.5e-07`): the exponent form
+/// when the decimal exponent is below -4 or at least `limit` (15 for float8, 6 for float4),
+/// as printf's `%g` chooses.
+fn shortest_text(scientific: String, fixed: String, limit: i32) -> String {
+    let Some((mantissa, exponent)) = scientific.split_once('e') else {
+        return fixed;
+    };
+    let Ok(exponent) = exponent.parse::<i32>() else {
+        return fixed;
+    };
+    if (-4..limit).contains(&exponent) {
+        fixed
+    } else {
+        let sign = if exponent < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exponent.unsigned_abs())
     }
 }
 

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::net::IpAddr;
 
 use crate::datetime_text::{offset_text, time_text};
-use crate::geometry::{float_text, points_text};
+use crate::geometry::{float_text, float4_text, points_text};
 use crate::{Array, Range, RangeBound, Value};
 
 fn hex(bytes: &[u8]) -> String {
@@ -174,7 +174,7 @@ impl Value {
             Value::Int4(v) => v.to_string(),
             Value::Int8(v) => v.to_string(),
             Value::Oid(v) => v.to_string(),
-            Value::Float4(v) => float_text(f64::from(*v)),
+            Value::Float4(v) => float4_text(*v),
             Value::Float8(v) => float_text(*v),
             Value::Numeric(n) => n.to_string(),
             Value::Text(s) | Value::Json(s) | Value::Jsonb(s) | Value::Xml(s) => s.clone(),

@@ -82,6 +82,42 @@ fn floats() {
     assert_eq!(Value::Float8(f64::NAN).to_string(), "nan");
 }
 
+/// The server's text of floats (`float8out`, `float4out` with extra_float_digits 1): the
+/// shortest digits, in exponent form below 1e-4 and from 1e15 (float4: 1e6).
+#[test]
+fn floats_as_the_server_prints_them() {
+    for (v, text) in [
+        (0.0, "0"),
+        (-0.0, "-0"),
+        (1e-10, "1e-10"),
+        (1.5e-5, "1.5e-05"),
+        (0.0001, "0.0001"),
+        (123456789012345.0, "123456789012345"),
+        (1e15, "1e+15"),
+        (1.2345e100, "1.2345e+100"),
+        (f64::MAX, "1.7976931348623157e+308"),
+        (f64::NEG_INFINITY, "-Infinity"),
+        (f64::NAN, "NaN"),
+    ] {
+        assert_eq!(Value::Float8(v).to_pg_text().unwrap(), text, "{v}");
+    }
+    for (v, text) in [
+        (0.1f32, "0.1"),
+        (123456.7, "123456.7"),
+        (1e6, "1e+06"),
+        (1.5e-7, "1.5e-07"),
+        (f32::MAX, "3.4028235e+38"),
+    ] {
+        assert_eq!(Value::Float4(v).to_pg_text().unwrap(), text, "{v}");
+    }
+    assert_eq!(
+        Value::Point(Point { x: 1e-7, y: 2.0 })
+            .to_pg_text()
+            .unwrap(),
+        "(1e-07,2)"
+    );
+}
+
 #[test]
 fn numerics() {
     let two_128 = "340282366920938463463374607431768211456";
