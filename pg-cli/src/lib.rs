@@ -16,6 +16,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod complete;
 pub mod copy;
 pub mod exc;
 pub mod output;
