@@ -434,7 +434,7 @@ pub fn complete(line: &str, pos: usize, catalog: &Catalog) -> (usize, Vec<String
                                 aliased
                             }
                         }
-                        [schema, name] => resolve(catalog, &[schema.clone()], name),
+                        [schema, name] => resolve(catalog, std::slice::from_ref(schema), name),
                         _ => Vec::new(),
                     };
                     let columns = owners
