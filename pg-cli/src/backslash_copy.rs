@@ -4,7 +4,7 @@
 //! `COPY … FROM STDIN` / `COPY … TO STDOUT` with the data streamed through the driver.
 
 use std::fs::File;
-use std::io::{self, BufWriter, IsTerminal, Read, Write};
+use std::io::{self, BufRead, BufWriter, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -13,7 +13,6 @@ use bytes::Bytes;
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use pg_driver::Connection;
-use tokio::io::AsyncBufReadExt;
 
 use crate::Failure;
 
@@ -350,16 +349,19 @@ async fn copy_in(db: &Connection, copy: &SlashCopy, progress: bool) -> Result<u6
                      End with a backslash and a period on a line by itself, or an EOF signal."
                 );
             }
-            // Lines up to the end of the input or a `\.` line.
-            let lines = tokio::io::BufReader::new(tokio::io::stdin());
-            let source = futures::stream::unfold(Some(lines), |lines| async move {
-                let mut lines = lines?;
+            // Lines up to the end of the input or a `\.` line, read through std's own
+            // buffer of standard input, which a script reader of the shell shares: nothing
+            // after the `\.` is taken from it.
+            let source = futures::stream::unfold(true, |more| async move {
+                if !more {
+                    return None;
+                }
                 let mut line = Vec::new();
-                match lines.read_until(b'\n', &mut line).await {
+                match io::stdin().lock().read_until(b'\n', &mut line) {
                     Ok(0) => None,
                     Ok(_) if line == b"\\.\n" || line == b"\\.\r\n" || line == b"\\." => None,
-                    Ok(_) => Some((Ok(Bytes::from(line)), Some(lines))),
-                    Err(e) => Some((Err(e), None)),
+                    Ok(_) => Some((Ok(Bytes::from(line)), true)),
+                    Err(e) => Some((Err(e), false)),
                 }
             });
             Ok(prepared.copy_in((), source).await?)

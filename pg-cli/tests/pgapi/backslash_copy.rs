@@ -280,3 +280,62 @@ fn writes_what_psql_writes() {
         assert_eq!(ours, theirs, "{name}");
     }
 }
+
+/// The environment variable that makes [`stdin_child`] run: the table to copy into.
+const STDIN_CHILD: &str = "PGCLI_TEST_STDIN_CHILD";
+
+/// Run by [`reads_standard_input_up_to_the_end_marker`] in a child process whose standard
+/// input holds the data: `\copy TABLE from stdin`, then what is left of the input.
+#[test]
+fn stdin_child() {
+    let Ok(table) = std::env::var(STDIN_CHILD) else {
+        return; // Only as the child.
+    };
+    let temporal = pg_cluster::Temporal::get().unwrap();
+    let runtime = pg_cli::runtime().unwrap();
+    let tag = runtime.block_on(async {
+        let db = temporal.connector().connect().await.unwrap();
+        run(&db, &format!("{table} from stdin"), false).await
+    });
+    println!("tag: {}", tag.map_err(|f| f.report).unwrap());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut rest).unwrap();
+    println!("rest: {rest:?}");
+}
+
+#[test]
+fn reads_standard_input_up_to_the_end_marker() {
+    let sandbox = sandbox();
+    sandbox.admin_sql("create table t (a int, b text)").unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "backslash_copy::stdin_child", "--nocapture"])
+        .env(STDIN_CHILD, format!("{}.t", sandbox.schema()))
+        .env("PGTEST_IRI", sandbox.temporal().iri())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut input = child.stdin.take().unwrap();
+        input
+            .write_all(b"1\tone\n2\t\\N\n\\.\nselect 'the next command';\n")
+            .unwrap();
+    }
+    let output = child.wait_with_output().unwrap();
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("tag: COPY 2\n"), "{stdout}");
+    // What follows the `\.` is left for whoever reads the input next (the shell's script).
+    assert!(
+        stdout.contains("rest: \"select 'the next command';\\n\""),
+        "{stdout}"
+    );
+    assert_eq!(
+        sandbox
+            .admin_sql("select string_agg(a || ':' || coalesce(b, 'null'), ',' order by a) from t")
+            .unwrap(),
+        "1:one,2:null"
+    );
+}
