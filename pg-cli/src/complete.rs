@@ -55,7 +55,9 @@ pub const COLUMN_LIMIT: usize = 20000;
 /// schema and kind, their columns and the databases, user schemas before the system's
 /// catalogs, each list bounded ([`LIMIT`], [`COLUMN_LIMIT`]); `pg_toast` is left out.
 pub async fn load(db: &Connection) -> Result<Catalog, pg_exceptions::Error> {
-    const NOT_TOAST: &str = "n.nspname <> 'pg_toast' and n.nspname !~ '^pg_(toast_)?temp_'";
+    // Other sessions' temporary schemas are left out, this session's own is kept.
+    const NOT_TOAST: &str = "n.nspname <> 'pg_toast' and (n.nspname !~ '^pg_(toast_)?temp_' \
+                             or n.oid = pg_catalog.pg_my_temp_schema())";
     const SYSTEM_LAST: &str = "(n.nspname in ('pg_catalog', 'information_schema'))";
     let schemas = db
         .prepare(&format!(
@@ -975,6 +977,25 @@ mod tests {
         // No table named: every column known.
         assert_eq!(candidates("select item_"), ["item_id"]);
         assert_eq!(candidates("select pl"), ["placed"]);
+        // The columns of an INSERT's list and of an UPDATE's SET.
+        assert_eq!(
+            candidates("insert into items (i"),
+            [
+                "id",
+                "if",
+                "ilike",
+                "import",
+                "in",
+                "index",
+                "inner",
+                "insert",
+                "intersect",
+                "into",
+                "is",
+                "isolation"
+            ]
+        );
+        assert_eq!(candidates("update sales.orders set pl"), ["placed"]);
         // A column that needs quoting is offered quoted.
         assert_eq!(
             candidates("select * from items where pr"),

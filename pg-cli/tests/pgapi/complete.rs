@@ -17,8 +17,18 @@ fn completes_names_read_from_the_server() {
     let runtime = pg_cli::runtime().unwrap();
     let catalog = runtime.block_on(async {
         let db = sandbox.connect().await.unwrap();
+        // The session's own temporary tables are offered too.
+        db.execute("create temporary table scratch_pad (note text)")
+            .await
+            .unwrap();
         load(&db).await.unwrap()
     });
+    let scratch = catalog
+        .relations
+        .iter()
+        .find(|r| r.name == "scratch_pad")
+        .expect("the temporary table");
+    assert!(scratch.schema.starts_with("pg_temp_") && scratch.visible);
     // What was read: the sandbox schema, its relations with their kinds, their columns.
     assert!(catalog.schemas.contains(&schema), "{:?}", catalog.schemas);
     assert!(!catalog.schemas.iter().any(|s| s == "pg_toast"));
@@ -82,6 +92,7 @@ fn completes_names_read_from_the_server() {
             "widgets.widget_id"
         ]
     );
+    assert_eq!(at_end("select * from scratch").1, ["scratch_pad"]);
     let line = format!("\\c {}", &database[..1]);
     assert!(at_end(&line).1.contains(&database));
 }
