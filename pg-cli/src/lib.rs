@@ -16,8 +16,10 @@
 //! error position) with exit status 1; a panic prints one short line, never a backtrace.
 #![warn(missing_docs)]
 
+pub mod backslash_copy;
 pub mod cli;
 pub mod cluster;
+pub mod complete;
 pub mod copy;
 pub mod exc;
 pub mod output;

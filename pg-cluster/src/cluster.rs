@@ -231,6 +231,9 @@ impl Cluster {
         if self.running() {
             return Ok(());
         }
+        if let Some(account) = &self.account {
+            account.check_reach(&self.data_directory)?;
+        }
         let logfile = options
             .logfile
             .clone()

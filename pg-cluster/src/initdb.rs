@@ -212,6 +212,7 @@ impl Cluster {
         let mut command = self.command("initdb")?;
         let data = self.data_directory();
         if let Some(account) = self.account() {
+            account.check_reach(data)?;
             hand_over(account, data)?;
         }
 
@@ -263,10 +264,20 @@ impl Cluster {
 
 /// Makes a missing directory (mode 0700) for the account the programs run as, and hands an
 /// empty one to it: initdb fills it.
+///
+/// Missing parents are made traversable (mode 0755 less the umask) so that the account can
+/// reach the directory through them; whether it can is checked again once they exist.
 fn hand_over(account: &crate::Account, dir: &Path) -> Result<(), ClusterError> {
     if !dir.exists() {
+        if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o755)
+                .create(parent)
+                .map_err(|e| ClusterError::io_path("create", parent, e))?;
+            account.check_reach(dir)?;
+        }
         fs::DirBuilder::new()
-            .recursive(true)
             .mode(0o700)
             .create(dir)
             .map_err(|e| ClusterError::io_path("create", dir, e))?;

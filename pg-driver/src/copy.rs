@@ -31,7 +31,19 @@ const BINARY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 ///
 /// Pieces already read are handed over without a wait or an allocation each: the stream
 /// waits only when its buffer runs dry.
-pub struct CopyStream(crate::streams::Pump);
+pub struct CopyStream {
+    pump: crate::streams::Pump,
+    /// The command tag, once the COPY has ended (`COPY 3`).
+    tag: Option<String>,
+}
+
+impl CopyStream {
+    /// The row count of the command tag (`COPY 3` gives 3), once the stream has ended
+    /// without an error; `None` before.
+    pub fn rows_copied(&self) -> Option<u64> {
+        self.tag.as_deref().and_then(|tag| parse_tag(tag).1)
+    }
+}
 
 impl Stream for CopyStream {
     type Item = Result<Bytes, Error>;
@@ -40,16 +52,18 @@ impl Stream for CopyStream {
         self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
-        let pump = &mut self.get_mut().0;
+        let this = self.get_mut();
         loop {
-            let std::task::Poll::Ready(item) = pump.poll_item(cx) else {
+            let std::task::Poll::Ready(item) = this.pump.poll_item(cx) else {
                 return std::task::Poll::Pending;
             };
             match item {
                 Some(Item::Copy(data)) => return std::task::Poll::Ready(Some(Ok(data))),
-                // Rows cannot come from a COPY; the tag ends it.
+                // The tag ends the COPY: kept for its count.
+                Some(Item::Tag(tag)) => this.tag = Some(tag),
+                // Rows cannot come from a COPY.
                 Some(_) => continue,
-                None => return std::task::Poll::Ready(pump.finish().map(Err)),
+                None => return std::task::Poll::Ready(this.pump.finish().map(Err)),
             }
         }
     }
@@ -69,7 +83,10 @@ impl Statement {
     /// The output of a `COPY … TO STDOUT` statement, read from the socket as it is pulled;
     /// queued as [`Statement::rows`] says.
     pub fn copy_rows<P: Params>(&self, params: P) -> Result<CopyStream, Error> {
-        Ok(CopyStream(crate::streams::Pump::new(self.stream(params)?)))
+        Ok(CopyStream {
+            pump: crate::streams::Pump::new(self.stream(params)?),
+            tag: None,
+        })
     }
 
     /// Feeds a `COPY … FROM STDIN` statement from a stream of byte pieces (lines for text and

@@ -137,3 +137,63 @@ fn keep_keeps_the_data_for_the_next_run() {
         .stderr(predicate::str::contains("UndefinedTableError"));
     assert!(!ClusterDirs::running(&data), "stopped after an error too");
 }
+
+#[test]
+fn keep_says_when_the_server_account_cannot_reach_the_directory() {
+    let Some(account) = pg_cluster::Account::for_current_process().expect("an account") else {
+        return; // Not root: the server runs as this process, which reaches its own files.
+    };
+    // As root in a mode-0700 directory of root's (`/root` in a container): the server's
+    // account may not enter it.
+    let closed = tempfile::Builder::new()
+        .prefix("pg-cli-closed-")
+        .tempdir()
+        .unwrap();
+    std::fs::set_permissions(
+        closed.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o700),
+    )
+    .unwrap();
+    let data = closed.path().join("pgdata");
+    let output = pgapi()
+        .arg("--keep")
+        .arg(&data)
+        .args(["-c", "select 1"])
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("OS account \"{}\"", account.name())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "cannot reach {}: it may not enter {} (mode 0700",
+            data.display(),
+            closed.path().display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("PGCLUSTER_USER"), "{stderr}");
+    assert!(
+        !stderr.contains("initdb"),
+        "checked before initdb runs: {stderr}"
+    );
+    assert!(!data.exists(), "nothing made in the closed directory");
+
+    // A directory the account can reach, through parents that do not exist yet: pgapi makes
+    // them traversable and the cluster works.
+    let mut dirs = ClusterDirs::new();
+    let nested = dirs.data("made/for/it/pgdata");
+    let output = pgapi()
+        .arg("--keep")
+        .arg(&nested)
+        .args(["--csv", "-c", "select 1 as one"])
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(text(&output.stdout), "one\n1\n");
+    assert!(!ClusterDirs::running(&nested), "stopped at exit");
+}
