@@ -17,6 +17,8 @@
 pub mod cli;
 pub mod cluster;
 pub mod copy;
+/// psql's catalog meta-commands (`\l`, `\dn`, `\dt`, `\df`, `\du`, `\d NAME`…) as tables.
+pub mod describe;
 pub mod exc;
 pub mod output;
 pub mod print;
