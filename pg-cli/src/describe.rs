@@ -942,8 +942,10 @@ fn foreign_keys_sql(oid: u32) -> String {
     format!(
         "SELECT conrelid = {oid}, conname, pg_catalog.pg_get_constraintdef(oid, true),\n\
          \x20 conrelid::pg_catalog.regclass::pg_catalog.text\n\
-         FROM pg_catalog.pg_constraint, pg_catalog.pg_partition_ancestors({oid})\n\
-         WHERE conrelid = relid AND contype = 'f' AND conparentid = 0\n\
+         FROM pg_catalog.pg_constraint\n\
+         WHERE conrelid IN (SELECT pg_catalog.pg_partition_ancestors({oid})\n\
+         \x20                  UNION SELECT {oid}::pg_catalog.oid)\n\
+         \x20 AND contype = 'f' AND conparentid = 0\n\
          ORDER BY 1 DESC, conname"
     )
 }
@@ -954,7 +956,8 @@ fn referenced_by_sql(oid: u32) -> String {
         "SELECT conname, conrelid::pg_catalog.regclass::pg_catalog.text,\n\
          \x20 pg_catalog.pg_get_constraintdef(oid, true)\n\
          FROM pg_catalog.pg_constraint\n\
-         WHERE confrelid IN (SELECT pg_catalog.pg_partition_ancestors({oid}))\n\
+         WHERE confrelid IN (SELECT pg_catalog.pg_partition_ancestors({oid})\n\
+         \x20                   UNION SELECT {oid}::pg_catalog.oid)\n\
          \x20 AND contype = 'f' AND conparentid = 0\n\
          ORDER BY conname"
     )

@@ -2,6 +2,7 @@
 //! test in sandbox schemas of its own; the cluster tests in temporary directories.
 
 mod commands;
+mod describe;
 mod manage;
 mod sql;
 

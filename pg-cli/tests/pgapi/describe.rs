@@ -1,0 +1,330 @@
+//! The catalog meta-commands of `pg_cli::describe` against the real psql: for each command,
+//! the tables it gives, written out the way `psql -A -F '|'` writes them (title, header,
+//! rows, footers or row count), must be exactly what psql prints for the same command on
+//! the same server, with the same search path.
+
+use std::process::Command;
+
+use pg_cli::describe::{self, Described};
+use pg_cli::print::Table;
+use pg_cluster::{Sandbox, Temporal};
+
+use crate::sandbox;
+
+/// The objects every comparison describes, in the sandbox schema.
+const OBJECTS: &str = "
+create table parent (id int primary key, label text unique);
+create table items (
+    id serial primary key,
+    name text not null default 'x',
+    qty int check (qty > 0),
+    pid int references parent (id) on delete cascade,
+    created timestamptz default now(),
+    code text collate \"C\",
+    n bigint generated always as identity
+);
+comment on table items is 'the items';
+comment on column items.name is 'what it is called';
+create unique index items_name_idx on items (name);
+create index items_lower on items (lower(name)) where qty > 1;
+create view items_view as select id, name from items;
+create sequence counter start 5 increment 2 maxvalue 100 cycle;
+create function add_one(a int, b text default 'z') returns int language sql as 'select a + 1';
+create function touch() returns trigger language plpgsql as 'begin return new; end';
+create trigger items_touch before insert on items for each row execute function touch();
+create table \"MixedCase\" (\"Value\" int not null);
+create table kid (extra int) inherits (parent);
+";
+
+/// A table as `psql -A -F '|'` prints it.
+fn unaligned(table: &Table) -> String {
+    let mut lines = Vec::new();
+    if let Some(title) = &table.title {
+        lines.push(title.clone());
+    }
+    lines.push(table.headers.join("|"));
+    for row in &table.rows {
+        let cells: Vec<&str> = row.iter().map(|c| c.as_deref().unwrap_or("")).collect();
+        lines.push(cells.join("|"));
+    }
+    match &table.footers {
+        Some(footers) => lines.extend(footers.iter().cloned()),
+        None if table.rows.len() == 1 => lines.push("(1 row)".to_owned()),
+        None => lines.push(format!("({} rows)", table.rows.len())),
+    }
+    lines.iter().map(|line| format!("{line}\n")).collect()
+}
+
+/// What psql prints for a meta-command: standard output and standard error.
+fn psql(sandbox: &Sandbox<'_>, meta: &str) -> (String, String) {
+    let output = Command::new("psql")
+        .args(["-X", "-A", "-F", "|", "-v", "ON_ERROR_STOP=1", "-d"])
+        .arg(sandbox.uri())
+        .args(["-c", meta])
+        .output()
+        .expect("psql runs");
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// What `describe::run` gives for a meta-command, through a connection with the sandbox's
+/// search path.
+fn ours(sandbox: &Sandbox<'_>, meta: &str) -> Option<Described> {
+    let meta = meta.strip_prefix('\\').expect("a backslash command");
+    let (command, pattern) = match meta.split_once(' ') {
+        Some((command, pattern)) => (command, Some(pattern)),
+        None => (meta, None),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let db = sandbox.connect().await.expect("a connection");
+        let described = describe::run(&db, command, pattern)
+            .await
+            .unwrap_or_else(|e| panic!("{meta}: {e:#}"));
+        db.close();
+        described
+    })
+}
+
+/// Asserts that our tables, printed unaligned, are what psql prints; gives that text.
+fn same_as_psql(sandbox: &Sandbox<'_>, meta: &str) -> String {
+    let (expected, errors) = psql(sandbox, meta);
+    assert_eq!(errors, "", "psql failed on {meta}");
+    let Some(Described::Tables(tables)) = ours(sandbox, meta) else {
+        panic!("{meta}: no tables");
+    };
+    let got: String = tables.iter().map(unaligned).collect();
+    assert_eq!(got, expected, "{meta}");
+    assert!(!expected.is_empty(), "{meta}");
+    expected
+}
+
+/// Asserts both say nothing matched, with the same message.
+fn not_found_as_psql(sandbox: &Sandbox<'_>, meta: &str) {
+    let (output, errors) = psql(sandbox, meta);
+    assert_eq!(output, "", "{meta}");
+    match ours(sandbox, meta) {
+        Some(Described::NotFound(message)) => assert_eq!(format!("{message}\n"), errors),
+        other => panic!("{meta}: {other:?}"),
+    }
+}
+
+fn setup() -> Sandbox<'static> {
+    let sandbox = sandbox();
+    sandbox.admin_sql(OBJECTS).expect("the objects");
+    sandbox
+}
+
+#[test]
+fn relation_listings_match_psql() {
+    let sandbox = setup();
+    let s = sandbox.schema().to_owned();
+    let listing = same_as_psql(&sandbox, &format!("\\dt {s}.*"));
+    assert!(listing.starts_with("List of relations\nSchema|Name|Type|Owner\n"));
+    assert!(listing.contains(&format!("{s}|MixedCase|table|")), "{listing}");
+    assert!(listing.ends_with("(4 rows)\n"), "{listing}");
+    for meta in [
+        format!("\\dt+ {s}.*"),
+        format!("\\di {s}.*"),
+        format!("\\di+ {s}.items*"),
+        format!("\\dv {s}.*"),
+        format!("\\dv+ {s}.*"),
+        format!("\\ds {s}.*"),
+        format!("\\ds+ {s}.*"),
+        format!("\\dti {s}.*"),
+        format!("\\dt {s}.\"MixedCase\""),
+        format!("\\dt {s}.\"Mixed\"*"),
+        format!("\\dt {s}.?arent"),
+        "\\dt items".to_owned(),
+        "\\dt pa*".to_owned(),
+        "\\dtS pg_catalog.pg_class".to_owned(),
+        "\\dvS pg_catalog.pg_rol*".to_owned(),
+        // No pattern: what the search path shows (the sandbox first).
+        "\\d".to_owned(),
+        "\\d+".to_owned(),
+    ] {
+        same_as_psql(&sandbox, &meta);
+    }
+}
+
+#[test]
+fn table_details_match_psql() {
+    let sandbox = setup();
+    let s = sandbox.schema().to_owned();
+    let items = same_as_psql(&sandbox, &format!("\\d {s}.items"));
+    assert!(items.starts_with(&format!(
+        "Table \"{s}.items\"\nColumn|Type|Collation|Nullable|Default\n"
+    )));
+    for line in [
+        "Indexes:\n",
+        "    \"items_pkey\" PRIMARY KEY, btree (id)\n",
+        "    \"items_name_idx\" UNIQUE, btree (name)\n",
+        "Check constraints:\n    \"items_qty_check\" CHECK (qty > 0)\n",
+        "Foreign-key constraints:\n",
+        "Triggers:\n",
+        "n|bigint||not null|generated always as identity\n",
+        "code|text|C||\n",
+    ] {
+        assert!(items.contains(line), "{line:?} in {items}");
+    }
+    let parent = same_as_psql(&sandbox, &format!("\\d {s}.parent"));
+    assert!(parent.contains("Referenced by:\n    TABLE \"items\" CONSTRAINT"), "{parent}");
+    assert!(parent.contains("Number of child tables: 1 (Use \\d+ to list them.)"));
+    for meta in [
+        format!("\\d+ {s}.items"),
+        format!("\\d+ {s}.parent"),
+        format!("\\d {s}.kid"),
+        format!("\\d+ {s}.kid"),
+        // Several objects: one table each, in name order.
+        format!("\\d {s}.*"),
+        format!("\\d+ {s}.items*"),
+        "\\d items".to_owned(),
+        "\\d \"MixedCase\"".to_owned(),
+        format!("\\d {s}.\"MixedCase\""),
+    ] {
+        same_as_psql(&sandbox, &meta);
+    }
+}
+
+#[test]
+fn views_indexes_and_sequences_match_psql() {
+    let sandbox = setup();
+    let s = sandbox.schema().to_owned();
+    let view = same_as_psql(&sandbox, &format!("\\d+ {s}.items_view"));
+    assert!(view.contains("View definition:\n"), "{view}");
+    let sequence = same_as_psql(&sandbox, &format!("\\d {s}.counter"));
+    assert_eq!(
+        sequence,
+        format!(
+            "Sequence \"{s}.counter\"\nType|Start|Minimum|Maximum|Increment|Cycles?|Cache\n\
+             bigint|5|1|100|2|yes|1\n"
+        )
+    );
+    let Some(Described::Tables(tables)) = ours(&sandbox, &format!("\\d {s}.counter")) else {
+        panic!("no sequence");
+    };
+    assert_eq!(
+        tables[0].right_aligned,
+        [false, true, true, true, true, false, true]
+    );
+    let index = same_as_psql(&sandbox, &format!("\\d {s}.items_lower"));
+    assert!(
+        index.ends_with(&format!(
+            "btree, for table \"{s}.items\", predicate (qty > 1)\n"
+        )),
+        "{index}"
+    );
+    for meta in [
+        format!("\\d {s}.items_view"),
+        format!("\\d {s}.items_id_seq"),
+        format!("\\d {s}.items_n_seq"),
+        format!("\\d+ {s}.counter"),
+        format!("\\d {s}.items_pkey"),
+        format!("\\d+ {s}.items_name_idx"),
+        format!("\\d {s}.parent_label_key"),
+    ] {
+        same_as_psql(&sandbox, &meta);
+    }
+}
+
+#[test]
+fn other_listings_match_psql() {
+    let sandbox = setup();
+    let s = sandbox.schema().to_owned();
+    let temporal = Temporal::get().expect("a test server");
+    let functions = same_as_psql(&sandbox, &format!("\\df {s}.*"));
+    assert!(
+        functions.contains(&format!(
+            "{s}|add_one|integer|a integer, b text DEFAULT 'z'::text|func\n"
+        )),
+        "{functions}"
+    );
+    let schemas = same_as_psql(&sandbox, &format!("\\dn {s}"));
+    assert_eq!(
+        schemas,
+        format!(
+            "List of schemas\nName|Owner\n{s}|{}\n(1 row)\n",
+            temporal.user()
+        )
+    );
+    let roles = same_as_psql(&sandbox, &format!("\\du {}", temporal.user()));
+    assert!(roles.starts_with("List of roles\nRole name|Attributes|Member of\n"));
+    assert!(roles.contains("Superuser"), "{roles}");
+    for meta in [
+        format!("\\df+ {s}.add_one"),
+        "\\df add_*".to_owned(),
+        "\\dfS pg_catalog.abs".to_owned(),
+        format!("\\df {s}.nosuch"),
+        format!("\\dn+ {s}"),
+        format!("\\dn {s}*"),
+        format!("\\du+ {}", temporal.user()),
+        format!("\\dg {}", temporal.user()),
+        format!("\\l {}", temporal.database()),
+        format!("\\l \"{}\"", temporal.database()),
+    ] {
+        same_as_psql(&sandbox, &meta);
+    }
+}
+
+#[test]
+fn nothing_found_is_said_as_psql_says_it() {
+    let sandbox = setup();
+    let s = sandbox.schema().to_owned();
+    not_found_as_psql(&sandbox, "\\d nosuch");
+    not_found_as_psql(&sandbox, &format!("\\d {s}.nosuch*"));
+    not_found_as_psql(&sandbox, &format!("\\dt {s}.nosuch"));
+    // Unquoted names fold to lower case; the table's name has capitals.
+    not_found_as_psql(&sandbox, "\\d MixedCase");
+    not_found_as_psql(&sandbox, &format!("\\dv {s}.items"));
+    match ours(&sandbox, "\\d nosuch") {
+        Some(Described::NotFound(message)) => {
+            assert_eq!(message, "Did not find any relation named \"nosuch\".");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn patterns_are_data_never_sql() {
+    let sandbox = setup();
+    // Quotes, semicolons and regular-expression characters reach the server as a bound
+    // pattern: nothing matches, nothing runs.
+    for pattern in ["x'; drop table items; --", "a\"b\"\"c", "it$ems"] {
+        match ours(&sandbox, &format!("\\dt {pattern}")) {
+            Some(Described::NotFound(message)) => assert!(message.contains(pattern)),
+            other => panic!("{pattern}: {other:?}"),
+        }
+    }
+    assert_eq!(sandbox.admin_sql("select count(*) from items").unwrap(), "0");
+}
+
+#[test]
+fn other_names_are_not_describe_commands() {
+    let sandbox = setup();
+    for name in ["x", "dx", "q", "set", "lS", "dd"] {
+        assert!(ours(&sandbox, &format!("\\{name}")).is_none(), "{name}");
+    }
+    // Too many dotted names, and another database: errors, as psql gives.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let db = sandbox.connect().await.unwrap();
+        let error = describe::run(&db, "dt", Some("a.b.c.d")).await.unwrap_err();
+        assert!(
+            error.to_string().contains("improper qualified name (too many dotted names): a.b.c.d"),
+            "{error}"
+        );
+        let error = describe::run(&db, "d", Some("otherdb.s.t")).await.unwrap_err();
+        assert!(
+            error.to_string().contains("cross-database references are not implemented"),
+            "{error}"
+        );
+    });
+}
