@@ -1265,7 +1265,16 @@ async fn describe_relation(
         table_rows.push(cells.into_iter().map(Some).collect());
     }
     let footers = if index {
-        index_footers(db, version, relation, &info).await?
+        let mut footers = partition_of_lines(db, verbose, oid, &info).await?;
+        footers.extend(index_footers(db, version, relation, &info).await?);
+        if kind == "I" {
+            footers.extend(children_lines(db, version, verbose, oid, kind).await?);
+            let method = cell(&info, 0, 13);
+            if verbose && !method.is_empty() {
+                footers.push(format!("Access method: {method}"));
+            }
+        }
+        footers
     } else {
         table_footers(db, version, verbose, oid, kind, &info).await?
     };
@@ -1363,30 +1372,12 @@ async fn table_footers(
 ) -> Result<Vec<String>, Error> {
     let flag = |column| yes(info, 0, column);
     let checks: i64 = cell(info, 0, 0).parse().unwrap_or(0);
-    let (has_index, has_rules, has_triggers) = (flag(2), flag(3), flag(4));
-    let (row_security, forced, is_partition) = (flag(5), flag(6), flag(7));
-    let _ = has_rules;
+    let (has_index, has_triggers) = (flag(2), flag(4));
+    let (row_security, forced) = (flag(5), flag(6));
     let mut footers = Vec::new();
     let tableish = matches!(kind, "r" | "p" | "m" | "f" | "t");
     if tableish {
-        if is_partition {
-            let parent = rows(db, &partition_of_sql(oid)).await?;
-            if !parent.is_empty() {
-                footers.push(format!(
-                    "Partition of: {} {}",
-                    cell(&parent, 0, 0),
-                    cell(&parent, 0, 1)
-                ));
-                let constraint = cell(&parent, 0, 2);
-                if verbose {
-                    if constraint.is_empty() {
-                        footers.push("No partition constraint".to_owned());
-                    } else {
-                        footers.push(format!("Partition constraint: {constraint}"));
-                    }
-                }
-            }
-        }
+        footers.extend(partition_of_lines(db, verbose, oid, info).await?);
         if kind == "p" {
             let key = rows(db, &partition_key_sql(oid)).await?;
             footers.push(format!("Partition key: {}", cell(&key, 0, 0)));
@@ -1468,7 +1459,7 @@ async fn table_footers(
             }
         }
     }
-    if kind == "v" && verbose {
+    if matches!(kind, "v" | "m") && verbose {
         let definition = rows(db, &view_definition_sql(oid)).await?;
         footers.push("View definition:".to_owned());
         footers.extend(cell(&definition, 0, 0).lines().map(str::to_owned));
@@ -1509,6 +1500,36 @@ async fn table_footers(
         footers.push(format!("Options: {options}"));
     }
     Ok(footers)
+}
+
+/// `Partition of:` (and with `+` the partition constraint) for a partition.
+async fn partition_of_lines(
+    db: &Connection,
+    verbose: bool,
+    oid: u32,
+    info: &[Vec<Option<String>>],
+) -> Result<Vec<String>, Error> {
+    let mut lines = Vec::new();
+    if !yes(info, 0, 7) {
+        return Ok(lines);
+    }
+    let parent = rows(db, &partition_of_sql(oid)).await?;
+    if !parent.is_empty() {
+        lines.push(format!(
+            "Partition of: {} {}",
+            cell(&parent, 0, 0),
+            cell(&parent, 0, 1)
+        ));
+        if verbose {
+            let constraint = cell(&parent, 0, 2);
+            if constraint.is_empty() {
+                lines.push("No partition constraint".to_owned());
+            } else {
+                lines.push(format!("Partition constraint: {constraint}"));
+            }
+        }
+    }
+    Ok(lines)
 }
 
 /// One line under `Indexes:`.
@@ -1685,7 +1706,7 @@ async fn children_lines(
     kind: &str,
 ) -> Result<Vec<String>, Error> {
     let children = rows(db, &children_sql(version, oid)).await?;
-    let partitioned = kind == "p";
+    let partitioned = matches!(kind, "p" | "I");
     if !partitioned && children.is_empty() {
         return Ok(Vec::new());
     }
@@ -1709,10 +1730,13 @@ async fn children_lines(
         .map(|row| {
             let mut item = cell(&children, row, 0);
             if partitioned {
-                item.push(' ');
-                item.push_str(&cell(&children, row, 3));
+                let bound = cell(&children, row, 3);
+                if !bound.is_empty() {
+                    item.push(' ');
+                    item.push_str(&bound);
+                }
                 match cell(&children, row, 1).as_str() {
-                    "p" => item.push_str(", PARTITIONED"),
+                    "p" | "I" => item.push_str(", PARTITIONED"),
                     "f" => item.push_str(", FOREIGN"),
                     _ => {}
                 }

@@ -328,3 +328,110 @@ fn other_names_are_not_describe_commands() {
         );
     });
 }
+
+/// Partitions, inheritance, exclusion and deferrable constraints, row security, statistics
+/// objects, triggers that are disabled or fire always, storage options, a materialized view
+/// and an unlogged table.
+const MORE_OBJECTS: &str = "
+create table ex (id int, b int, exclude using btree (id with =),
+                 unique (b) deferrable initially deferred) with (fillfactor = 50);
+alter table ex replica identity full;
+create unique index ex_nnd on ex (id) nulls not distinct;
+cluster ex using ex_nnd;
+alter table ex enable row level security;
+create policy p1 on ex as restrictive for select using (id > 0);
+create policy p2 on ex with check (b < 5);
+create statistics ex_st (ndistinct) on id, b from ex;
+create statistics ex_all on id, b from ex;
+create function touch2() returns trigger language plpgsql as 'begin return new; end';
+create trigger d1 after update on ex for each row execute function touch2();
+alter table ex disable trigger d1;
+create trigger a1 after delete on ex for each statement execute function touch2();
+alter table ex enable always trigger a1;
+create table pt (k int primary key, v text) partition by range (k);
+create table pt1 partition of pt for values from (1) to (10);
+create table pt2 partition of pt for values from (10) to (20) partition by range (k);
+create table pt_ref (k int references pt (k));
+create table secured (a int);
+alter table secured enable row level security;
+alter table secured force row level security;
+create unlogged table scratch (t text compression pglz);
+create materialized view totals as select count(*) as n from ex;
+create index totals_n on totals (n);
+";
+
+#[test]
+fn richer_tables_match_psql() {
+    let sandbox = setup();
+    sandbox.admin_sql(MORE_OBJECTS).expect("the objects");
+    let s = sandbox.schema().to_owned();
+    let ex = same_as_psql(&sandbox, &format!("\\d+ {s}.ex"));
+    for line in [
+        "EXCLUDE USING btree (id WITH =)",
+        "UNIQUE CONSTRAINT, btree (b) DEFERRABLE INITIALLY DEFERRED",
+        "NULLS NOT DISTINCT CLUSTER",
+        "Policies:\n    POLICY \"p1\" AS RESTRICTIVE FOR SELECT\n",
+        "Statistics objects:\n",
+        "Disabled user triggers:\n",
+        "Triggers firing always:\n",
+        "Replica Identity: FULL\n",
+        "Options: fillfactor=50\n",
+    ] {
+        assert!(ex.contains(line), "{line:?} in {ex}");
+    }
+    let pt = same_as_psql(&sandbox, &format!("\\d+ {s}.pt"));
+    assert!(pt.contains("Partition key: RANGE (k)\n"), "{pt}");
+    assert!(pt.contains("Partitions: pt1 FOR VALUES FROM (1) TO (10),\n"), "{pt}");
+    for meta in [
+        format!("\\d {s}.ex"),
+        format!("\\d {s}.ex_nnd"),
+        format!("\\d {s}.ex_b_key"),
+        format!("\\d {s}.pt"),
+        format!("\\d {s}.pt1"),
+        format!("\\d+ {s}.pt1"),
+        format!("\\d+ {s}.pt2"),
+        format!("\\d {s}.pt_pkey"),
+        format!("\\d {s}.pt_ref"),
+        format!("\\d {s}.secured"),
+        format!("\\d+ {s}.scratch"),
+        format!("\\d+ {s}.totals"),
+        format!("\\d {s}.totals_n"),
+        format!("\\dt+ {s}.*"),
+        format!("\\dm+ {s}.*"),
+        format!("\\di {s}.*"),
+        format!("\\dS+ {s}.*"),
+    ] {
+        same_as_psql(&sandbox, &meta);
+    }
+}
+
+/// A role of the test's own, dropped at the end even when the test fails.
+struct Role(String);
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        let temporal = Temporal::get().expect("a test server");
+        let _ = temporal.admin_sql(&format!("drop role if exists {0}; drop role if exists {0}_group", self.0));
+    }
+}
+
+#[test]
+fn role_attributes_match_psql() {
+    let sandbox = setup();
+    let temporal = Temporal::get().expect("a test server");
+    let role = Role(format!("describe_{}", sandbox.schema()));
+    temporal
+        .admin_sql(&format!(
+            "create role {0}_group nologin noinherit; \
+             create role {0} login createdb connection limit 3 valid until '2100-01-01 00:00:00+00' \
+             in role {0}_group; \
+             comment on role {0} is 'a test role'",
+            role.0
+        ))
+        .expect("the roles");
+    let roles = same_as_psql(&sandbox, &format!("\\du {}*", role.0));
+    assert!(roles.contains("Create DB\n3 connections\nPassword valid until "), "{roles}");
+    assert!(roles.contains("Cannot login"), "{roles}");
+    same_as_psql(&sandbox, &format!("\\du+ {}*", role.0));
+    same_as_psql(&sandbox, &format!("\\dg {}_group", role.0));
+}
