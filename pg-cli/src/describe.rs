@@ -41,7 +41,9 @@ pub async fn run(
     let described = match parsed.what {
         What::Databases => {
             let mut query = Query::default();
-            let conditions = query.pattern(db, pattern, &Columns::names("d.datname"), 1).await?;
+            let conditions = query
+                .pattern(db, pattern, &Columns::names("d.datname"), 1)
+                .await?;
             listing(
                 db,
                 "List of databases",
@@ -66,7 +68,7 @@ pub async fn run(
             )
             .await?
         }
-        What::Relations(kinds) => return relations(db, version, &parsed, kinds, pattern).await,
+        What::Relations(kinds) => return relations(db, &parsed, kinds, pattern).await,
         What::Functions => {
             let mut query = Query::default();
             let mut conditions = query
@@ -82,9 +84,8 @@ pub async fn run(
                 )
                 .await?;
             if !parsed.system && pattern.is_none() {
-                conditions.push(
-                    "n.nspname <> 'pg_catalog' AND n.nspname <> 'information_schema'".into(),
-                );
+                conditions
+                    .push("n.nspname <> 'pg_catalog' AND n.nspname <> 'information_schema'".into());
             }
             listing(
                 db,
@@ -98,7 +99,7 @@ pub async fn run(
         What::Details => match pattern {
             Some(pattern) => return details(db, version, &parsed, pattern).await.map(Some),
             None => {
-                return relations(db, version, &parsed, Kinds::ALL_LISTED, None).await;
+                return relations(db, &parsed, Kinds::ALL_LISTED, None).await;
             }
         },
     };
@@ -598,7 +599,6 @@ fn relations_sql(kinds: Kinds, verbose: bool, conditions: &[String]) -> String {
 /// The relation listings: psql says so on standard error when nothing matched.
 async fn relations(
     db: &Connection,
-    _version: i32,
     parsed: &Parsed,
     kinds: Kinds,
     pattern: Option<&str>,
@@ -635,11 +635,7 @@ async fn relations(
                 .to_owned(),
         );
     }
-    conditions.extend(
-        query
-            .pattern(db, pattern, &RELATION_COLUMNS, 3)
-            .await?,
-    );
+    conditions.extend(query.pattern(db, pattern, &RELATION_COLUMNS, 3).await?);
     let table = listing(
         db,
         "List of relations",
@@ -744,7 +740,11 @@ async fn roles(db: &Connection, parsed: &Parsed, pattern: Option<&str>) -> Resul
             text.push_str("Password valid until ");
             text.push_str(&until);
         }
-        let mut cells = vec![Some(cell(rows, row, 0)), Some(text), Some(cell(rows, row, 8))];
+        let mut cells = vec![
+            Some(cell(rows, row, 0)),
+            Some(text),
+            Some(cell(rows, row, 8)),
+        ];
         if parsed.verbose {
             cells.push(Some(cell(rows, row, 11)));
         }
@@ -1657,11 +1657,14 @@ async fn statistics_lines(db: &Connection, oid: u32) -> Result<Vec<String>, Erro
     Ok(lines)
 }
 
+/// Whether a trigger (its `tgenabled`, whether it is internal) belongs to a group.
+type Belongs = fn(&str, bool) -> bool;
+
 /// The triggers, grouped as psql groups them by when they fire.
 async fn trigger_lines(db: &Connection, version: i32, oid: u32) -> Result<Vec<String>, Error> {
     let triggers = rows(db, &triggers_sql(version, oid)).await?;
     let mut lines = Vec::new();
-    let groups: [(&str, fn(&str, bool) -> bool); 5] = [
+    let groups: [(&str, Belongs); 5] = [
         ("Triggers:", |enabled, _| matches!(enabled, "O" | "t")),
         ("Disabled user triggers:", |enabled, internal| {
             matches!(enabled, "D" | "f") && !internal
@@ -1670,7 +1673,9 @@ async fn trigger_lines(db: &Connection, version: i32, oid: u32) -> Result<Vec<St
             matches!(enabled, "D" | "f") && internal
         }),
         ("Triggers firing always:", |enabled, _| enabled == "A"),
-        ("Triggers firing on replica only:", |enabled, _| enabled == "R"),
+        ("Triggers firing on replica only:", |enabled, _| {
+            enabled == "R"
+        }),
     ];
     for (heading, belongs) in groups {
         let mut first = true;
@@ -1762,7 +1767,10 @@ mod tests {
     use super::*;
 
     fn regexes(pattern: &str) -> Vec<String> {
-        pattern_parts(pattern).into_iter().map(|p| p.regex).collect()
+        pattern_parts(pattern)
+            .into_iter()
+            .map(|p| p.regex)
+            .collect()
     }
 
     #[test]

@@ -126,7 +126,10 @@ fn relation_listings_match_psql() {
     let s = sandbox.schema().to_owned();
     let listing = same_as_psql(&sandbox, &format!("\\dt {s}.*"));
     assert!(listing.starts_with("List of relations\nSchema|Name|Type|Owner\n"));
-    assert!(listing.contains(&format!("{s}|MixedCase|table|")), "{listing}");
+    assert!(
+        listing.contains(&format!("{s}|MixedCase|table|")),
+        "{listing}"
+    );
     assert!(listing.ends_with("(4 rows)\n"), "{listing}");
     for meta in [
         format!("\\dt+ {s}.*"),
@@ -173,7 +176,10 @@ fn table_details_match_psql() {
         assert!(items.contains(line), "{line:?} in {items}");
     }
     let parent = same_as_psql(&sandbox, &format!("\\d {s}.parent"));
-    assert!(parent.contains("Referenced by:\n    TABLE \"items\" CONSTRAINT"), "{parent}");
+    assert!(
+        parent.contains("Referenced by:\n    TABLE \"items\" CONSTRAINT"),
+        "{parent}"
+    );
     assert!(parent.contains("Number of child tables: 1 (Use \\d+ to list them.)"));
     for meta in [
         format!("\\d+ {s}.items"),
@@ -300,7 +306,10 @@ fn patterns_are_data_never_sql() {
             other => panic!("{pattern}: {other:?}"),
         }
     }
-    assert_eq!(sandbox.admin_sql("select count(*) from items").unwrap(), "0");
+    assert_eq!(
+        sandbox.admin_sql("select count(*) from items").unwrap(),
+        "0"
+    );
 }
 
 #[test]
@@ -318,12 +327,18 @@ fn other_names_are_not_describe_commands() {
         let db = sandbox.connect().await.unwrap();
         let error = describe::run(&db, "dt", Some("a.b.c.d")).await.unwrap_err();
         assert!(
-            error.to_string().contains("improper qualified name (too many dotted names): a.b.c.d"),
+            error
+                .to_string()
+                .contains("improper qualified name (too many dotted names): a.b.c.d"),
             "{error}"
         );
-        let error = describe::run(&db, "d", Some("otherdb.s.t")).await.unwrap_err();
+        let error = describe::run(&db, "d", Some("otherdb.s.t"))
+            .await
+            .unwrap_err();
         assert!(
-            error.to_string().contains("cross-database references are not implemented"),
+            error
+                .to_string()
+                .contains("cross-database references are not implemented"),
             "{error}"
         );
     });
@@ -381,7 +396,10 @@ fn richer_tables_match_psql() {
     }
     let pt = same_as_psql(&sandbox, &format!("\\d+ {s}.pt"));
     assert!(pt.contains("Partition key: RANGE (k)\n"), "{pt}");
-    assert!(pt.contains("Partitions: pt1 FOR VALUES FROM (1) TO (10),\n"), "{pt}");
+    assert!(
+        pt.contains("Partitions: pt1 FOR VALUES FROM (1) TO (10),\n"),
+        "{pt}"
+    );
     for meta in [
         format!("\\d {s}.ex"),
         format!("\\d {s}.ex_nnd"),
@@ -411,7 +429,10 @@ struct Role(String);
 impl Drop for Role {
     fn drop(&mut self) {
         let temporal = Temporal::get().expect("a test server");
-        let _ = temporal.admin_sql(&format!("drop role if exists {0}; drop role if exists {0}_group", self.0));
+        let _ = temporal.admin_sql(&format!(
+            "drop role if exists {0}; drop role if exists {0}_group",
+            self.0
+        ));
     }
 }
 
@@ -430,7 +451,10 @@ fn role_attributes_match_psql() {
         ))
         .expect("the roles");
     let roles = same_as_psql(&sandbox, &format!("\\du {}*", role.0));
-    assert!(roles.contains("Create DB\n3 connections\nPassword valid until "), "{roles}");
+    assert!(
+        roles.contains("Create DB\n3 connections\nPassword valid until "),
+        "{roles}"
+    );
     assert!(roles.contains("Cannot login"), "{roles}");
     same_as_psql(&sandbox, &format!("\\du+ {}*", role.0));
     same_as_psql(&sandbox, &format!("\\dg {}_group", role.0));
