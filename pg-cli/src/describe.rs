@@ -60,13 +60,32 @@ pub async fn run(
             if !parsed.system && pattern.is_none() {
                 conditions.push("n.nspname !~ '^pg_' AND n.nspname <> 'information_schema'".into());
             }
-            listing(
+            let mut table = listing(
                 db,
                 "List of schemas",
                 schemas_sql(parsed.verbose, &conditions),
                 query,
             )
-            .await?
+            .await?;
+            // psql 15 names the publications of the schema the pattern spells, if any,
+            // in place of the row count.
+            if let Some(pattern) = pattern.filter(|_| version >= 150000) {
+                let publications = fetch(
+                    db,
+                    SCHEMA_PUBLICATIONS_SQL,
+                    vec![Value::Text(pattern.to_owned())],
+                )
+                .await?
+                .rows;
+                if !publications.is_empty() {
+                    let mut footers = vec!["Publications:".to_owned()];
+                    for row in 0..publications.len() {
+                        footers.push(format!("    \"{}\"", cell(&publications, row, 0)));
+                    }
+                    table.footers = Some(footers);
+                }
+            }
+            table
         }
         What::Relations(kinds) => return relations(db, &parsed, kinds, pattern).await,
         What::Functions => {
@@ -501,6 +520,14 @@ fn schemas_sql(verbose: bool, conditions: &[String]) -> String {
         where_clause(conditions)
     )
 }
+
+/// The publications of the schema named exactly as given (server 15 on).
+const SCHEMA_PUBLICATIONS_SQL: &str = "SELECT pubname\n\
+     FROM pg_catalog.pg_publication p\n\
+     \x20    JOIN pg_catalog.pg_publication_namespace pn ON p.oid = pn.pnpubid\n\
+     \x20    JOIN pg_catalog.pg_namespace n ON n.oid = pn.pnnspid\n\
+     WHERE n.nspname = $1::pg_catalog.text\n\
+     ORDER BY 1";
 
 /// `\df`: the functions.
 fn functions_sql(version: i32, verbose: bool, conditions: &[String]) -> String {
@@ -1111,6 +1138,28 @@ fn children_sql(version: i32, oid: u32) -> String {
     )
 }
 
+/// A relation's rules but a view's own `_RETURN`, their definitions without the `;`.
+fn rules_sql(oid: u32) -> String {
+    format!(
+        "SELECT r.rulename,\n\
+         \x20 pg_catalog.rtrim(pg_catalog.pg_get_ruledef(r.oid, true), ';'),\n\
+         \x20 r.ev_enabled::pg_catalog.text\n\
+         FROM pg_catalog.pg_rewrite r\n\
+         WHERE r.ev_class = {oid} AND r.rulename != '_RETURN'\n\
+         ORDER BY 1"
+    )
+}
+
+/// The table a TOAST table holds values of.
+fn toast_owner_sql(oid: u32) -> String {
+    format!(
+        "SELECT n.nspname, c.relname\n\
+         FROM pg_catalog.pg_class c\n\
+         \x20    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace\n\
+         WHERE c.reltoastrelid = {oid}"
+    )
+}
+
 /// A view's definition.
 fn view_definition_sql(oid: u32) -> String {
     format!("SELECT pg_catalog.pg_get_viewdef({oid}::pg_catalog.oid, true)")
@@ -1195,7 +1244,7 @@ async fn describe_relation(
     if index {
         headers.extend(["Key?", "Definition"]);
     }
-    let storage = verbose && (table_like || index);
+    let storage = verbose && (table_like || index || kind == "t");
     let compression = verbose && version >= 140000 && matches!(kind, "r" | "p" | "m");
     let stats = verbose && matches!(kind, "r" | "i" | "I" | "m" | "f" | "p");
     let description = verbose && table_like;
@@ -1372,12 +1421,22 @@ async fn table_footers(
 ) -> Result<Vec<String>, Error> {
     let flag = |column| yes(info, 0, column);
     let checks: i64 = cell(info, 0, 0).parse().unwrap_or(0);
-    let (has_index, has_triggers) = (flag(2), flag(4));
+    let (has_index, has_rules, has_triggers) = (flag(2), flag(3), flag(4));
     let (row_security, forced) = (flag(5), flag(6));
     let mut footers = Vec::new();
     let tableish = matches!(kind, "r" | "p" | "m" | "f" | "t");
     if tableish {
         footers.extend(partition_of_lines(db, verbose, oid, info).await?);
+        if kind == "t" {
+            let owner = rows(db, &toast_owner_sql(oid)).await?;
+            if !owner.is_empty() {
+                footers.push(format!(
+                    "Owning table: \"{}.{}\"",
+                    cell(&owner, 0, 0),
+                    cell(&owner, 0, 1)
+                ));
+            }
+        }
         if kind == "p" {
             let key = rows(db, &partition_key_sql(oid)).await?;
             footers.push(format!("Partition key: {}", cell(&key, 0, 0)));
@@ -1440,6 +1499,9 @@ async fn table_footers(
         }
         footers.extend(policy_lines(db, oid, row_security, forced).await?);
         footers.extend(statistics_lines(db, oid).await?);
+        if has_rules {
+            footers.extend(rule_lines(db, oid).await?);
+        }
         if matches!(kind, "r" | "p") {
             let publications = rows(db, &publications_sql(version, oid)).await?;
             if !publications.is_empty() {
@@ -1463,6 +1525,19 @@ async fn table_footers(
         let definition = rows(db, &view_definition_sql(oid)).await?;
         footers.push("View definition:".to_owned());
         footers.extend(cell(&definition, 0, 0).lines().map(str::to_owned));
+    }
+    if kind == "v" && verbose && has_rules {
+        let rules = rows(db, &rules_sql(oid)).await?;
+        if !rules.is_empty() {
+            footers.push("Rules:".to_owned());
+        }
+        for row in 0..rules.len() {
+            let definition = cell(&rules, row, 1);
+            let rule = definition
+                .strip_prefix("CREATE RULE ")
+                .unwrap_or(&definition);
+            footers.extend(format!(" {rule}").lines().map(str::to_owned));
+        }
     }
     if has_triggers {
         footers.extend(trigger_lines(db, version, oid).await?);
@@ -1500,6 +1575,35 @@ async fn table_footers(
         footers.push(format!("Options: {options}"));
     }
     Ok(footers)
+}
+
+/// A table's rules, grouped as psql groups them by when they fire.
+async fn rule_lines(db: &Connection, oid: u32) -> Result<Vec<String>, Error> {
+    let rules = rows(db, &rules_sql(oid)).await?;
+    let mut lines = Vec::new();
+    for (heading, enabled) in [
+        ("Rules:", "O"),
+        ("Disabled rules:", "D"),
+        ("Rules firing always:", "A"),
+        ("Rules firing on replica only:", "R"),
+    ] {
+        let mut first = true;
+        for row in 0..rules.len() {
+            if cell(&rules, row, 2) != enabled {
+                continue;
+            }
+            if first {
+                lines.push(heading.to_owned());
+                first = false;
+            }
+            let definition = cell(&rules, row, 1);
+            let rule = definition
+                .strip_prefix("CREATE RULE ")
+                .unwrap_or(&definition);
+            lines.extend(format!("    {rule}").lines().map(str::to_owned));
+        }
+    }
+    Ok(lines)
 }
 
 /// `Partition of:` (and with `+` the partition constraint) for a partition.

@@ -459,3 +459,67 @@ fn role_attributes_match_psql() {
     same_as_psql(&sandbox, &format!("\\du+ {}*", role.0));
     same_as_psql(&sandbox, &format!("\\dg {}_group", role.0));
 }
+
+/// A publication of the test's own, dropped at the end even when the test fails.
+struct Publication(String);
+
+impl Drop for Publication {
+    fn drop(&mut self) {
+        let temporal = Temporal::get().expect("a test server");
+        let _ = temporal.admin_sql(&format!("drop publication if exists {}", self.0));
+    }
+}
+
+#[test]
+fn types_rules_toast_and_publications_match_psql() {
+    let sandbox = setup();
+    let s = sandbox.schema().to_owned();
+    sandbox
+        .admin_sql(
+            "create type pair as (a int, b text);
+             create table ruled (a int);
+             create rule r1 as on insert to ruled do also notify ruled_channel;
+             create rule r2 as on delete to ruled do instead nothing;
+             alter table ruled disable rule r2;
+             create view ruled_view as select * from ruled;
+             create rule rv_insert as on insert to ruled_view
+                 do instead insert into ruled values (new.a);",
+        )
+        .expect("the objects");
+    let ruled = same_as_psql(&sandbox, &format!("\\d {s}.ruled"));
+    assert!(ruled.contains("Rules:\n    r1 AS\n"), "{ruled}");
+    assert!(ruled.contains("Disabled rules:\n    r2 AS\n"), "{ruled}");
+    let view = same_as_psql(&sandbox, &format!("\\d+ {s}.ruled_view"));
+    assert!(view.contains("Rules:\n rv_insert AS\n"), "{view}");
+    let pair = same_as_psql(&sandbox, &format!("\\d+ {s}.pair"));
+    assert!(pair.starts_with(&format!("Composite type \"{s}.pair\"\n")));
+    same_as_psql(&sandbox, &format!("\\d {s}.pair"));
+    same_as_psql(&sandbox, &format!("\\d+ {s}.ruled"));
+    same_as_psql(&sandbox, &format!("\\d {s}.ruled_view"));
+
+    let toast = sandbox
+        .admin_sql("select reltoastrelid::regclass from pg_class where oid = 'items'::regclass")
+        .expect("the TOAST table");
+    let described = same_as_psql(&sandbox, &format!("\\d {toast}"));
+    assert!(
+        described.contains(&format!("Owning table: \"{s}.items\"\n")),
+        "{described}"
+    );
+    same_as_psql(&sandbox, &format!("\\d+ {toast}"));
+    same_as_psql(&sandbox, &format!("\\d {toast}_index"));
+
+    let publication = Publication(format!("describe_{s}"));
+    sandbox
+        .admin_sql(&format!(
+            "create publication {} for tables in schema {s}",
+            publication.0
+        ))
+        .expect("the publication");
+    let schemas = same_as_psql(&sandbox, &format!("\\dn {s}"));
+    assert!(
+        schemas.ends_with(&format!("Publications:\n    \"{}\"\n", publication.0)),
+        "{schemas}"
+    );
+    let items = same_as_psql(&sandbox, &format!("\\d {s}.items"));
+    assert!(items.contains(&format!("Publications:\n    \"{}\"\n", publication.0)));
+}
