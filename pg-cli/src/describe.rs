@@ -695,7 +695,7 @@ fn roles_sql(verbose: bool, conditions: &[String]) -> String {
     };
     format!(
         "SELECT r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb,\n\
-         \x20 r.rolcanlogin, r.rolconnlimit, r.rolvaliduntil,\n\
+         \x20 r.rolcanlogin, r.rolconnlimit, r.rolvaliduntil::pg_catalog.text,\n\
          \x20 ARRAY(SELECT b.rolname FROM pg_catalog.pg_auth_members m\n\
          \x20       JOIN pg_catalog.pg_roles b ON m.roleid = b.oid\n\
          \x20       WHERE m.member = r.oid)::pg_catalog.text AS memberof,\n\
@@ -1008,15 +1008,29 @@ fn policies_sql(oid: u32) -> String {
 }
 
 /// A table's extended statistics objects.
-fn statistics_sql(oid: u32) -> String {
+fn statistics_sql(version: i32, oid: u32) -> String {
+    // Expressions in statistics objects and their own printer came with server 14.
+    let columns = if version >= 140000 {
+        "pg_catalog.pg_get_statisticsobjdef_columns(s.oid)"
+    } else {
+        "(SELECT pg_catalog.string_agg(pg_catalog.quote_ident(a.attname), ', ' ORDER BY k.n)\n\
+         \x20   FROM pg_catalog.unnest(s.stxkeys) WITH ORDINALITY AS k(attnum, n)\n\
+         \x20        JOIN pg_catalog.pg_attribute a\n\
+         \x20          ON a.attrelid = s.stxrelid AND a.attnum = k.attnum)"
+    };
+    let target = if version >= 130000 {
+        "s.stxstattarget"
+    } else {
+        "NULL"
+    };
     format!(
-        "SELECT stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, stxname,\n\
-         \x20 pg_catalog.pg_get_statisticsobjdef_columns(oid),\n\
-         \x20 'd' = ANY (stxkind), 'f' = ANY (stxkind), 'm' = ANY (stxkind),\n\
-         \x20 stxrelid::pg_catalog.regclass::pg_catalog.text,\n\
-         \x20 stxstattarget\n\
-         FROM pg_catalog.pg_statistic_ext\n\
-         WHERE stxrelid = {oid}\n\
+        "SELECT s.stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, s.stxname,\n\
+         \x20 {columns},\n\
+         \x20 'd' = ANY (s.stxkind), 'f' = ANY (s.stxkind), 'm' = ANY (s.stxkind),\n\
+         \x20 s.stxrelid::pg_catalog.regclass::pg_catalog.text,\n\
+         \x20 {target}\n\
+         FROM pg_catalog.pg_statistic_ext s\n\
+         WHERE s.stxrelid = {oid}\n\
          ORDER BY nsp, stxname"
     )
 }
@@ -1498,7 +1512,7 @@ async fn table_footers(
             }
         }
         footers.extend(policy_lines(db, oid, row_security, forced).await?);
-        footers.extend(statistics_lines(db, oid).await?);
+        footers.extend(statistics_lines(db, version, oid).await?);
         if has_rules {
             footers.extend(rule_lines(db, oid).await?);
         }
@@ -1727,8 +1741,8 @@ async fn policy_lines(
 }
 
 /// `Statistics objects:` and its lines.
-async fn statistics_lines(db: &Connection, oid: u32) -> Result<Vec<String>, Error> {
-    let objects = rows(db, &statistics_sql(oid)).await?;
+async fn statistics_lines(db: &Connection, version: i32, oid: u32) -> Result<Vec<String>, Error> {
+    let objects = rows(db, &statistics_sql(version, oid)).await?;
     let mut lines = Vec::new();
     if !objects.is_empty() {
         lines.push("Statistics objects:".to_owned());

@@ -272,6 +272,10 @@ fn other_listings_match_psql() {
         format!("\\dg {}", temporal.user()),
         format!("\\l {}", temporal.database()),
         format!("\\l \"{}\"", temporal.database()),
+        // Nothing writes to template0: its size holds still.
+        "\\l+ template0".to_owned(),
+        // A cell of two lines (the access privileges).
+        "\\dn+ public".to_owned(),
     ] {
         same_as_psql(&sandbox, &meta);
     }
@@ -330,6 +334,12 @@ fn other_names_are_not_describe_commands() {
             error
                 .to_string()
                 .contains("improper qualified name (too many dotted names): a.b.c.d"),
+            "{error}"
+        );
+        // A pattern that is a bad regular expression: the server's error, as psql shows.
+        let error = describe::run(&db, "dt", Some("(")).await.unwrap_err();
+        assert!(
+            error.to_string().contains("invalid regular expression"),
             "{error}"
         );
         let error = describe::run(&db, "d", Some("otherdb.s.t"))
