@@ -875,7 +875,11 @@ fn attributes_sql(version: i32, oid: u32) -> String {
          \x20 pg_catalog.pg_get_indexdef(a.attrelid, a.attnum, true),\n\
          \x20 a.attstorage::pg_catalog.text, {compression},\n\
          \x20 CASE WHEN a.attstattarget = -1 THEN NULL ELSE a.attstattarget END,\n\
-         \x20 pg_catalog.col_description(a.attrelid, a.attnum)\n\
+         \x20 pg_catalog.col_description(a.attrelid, a.attnum),\n\
+         \x20 CASE WHEN a.attfdwoptions IS NULL THEN '' ELSE '(' || pg_catalog.array_to_string(\n\
+         \x20   ARRAY(SELECT pg_catalog.quote_ident(option_name) || ' '\n\
+         \x20                || pg_catalog.quote_literal(option_value)\n\
+         \x20         FROM pg_catalog.pg_options_to_table(a.attfdwoptions)), ', ') || ')' END\n\
          FROM pg_catalog.pg_attribute a\n\
          WHERE a.attrelid = {oid} AND a.attnum > 0 AND NOT a.attisdropped\n\
          ORDER BY a.attnum"
@@ -1174,6 +1178,20 @@ fn toast_owner_sql(oid: u32) -> String {
     )
 }
 
+/// A foreign table's server and options.
+fn foreign_server_sql(oid: u32) -> String {
+    format!(
+        "SELECT s.srvname,\n\
+         \x20 pg_catalog.array_to_string(ARRAY(\n\
+         \x20   SELECT pg_catalog.quote_ident(option_name) || ' '\n\
+         \x20          || pg_catalog.quote_literal(option_value)\n\
+         \x20   FROM pg_catalog.pg_options_to_table(f.ftoptions)), ', ')\n\
+         FROM pg_catalog.pg_foreign_table f\n\
+         \x20    JOIN pg_catalog.pg_foreign_server s ON s.oid = f.ftserver\n\
+         WHERE f.ftrelid = {oid}"
+    )
+}
+
 /// A view's definition.
 fn view_definition_sql(oid: u32) -> String {
     format!("SELECT pg_catalog.pg_get_viewdef({oid}::pg_catalog.oid, true)")
@@ -1258,6 +1276,10 @@ async fn describe_relation(
     if index {
         headers.extend(["Key?", "Definition"]);
     }
+    let foreign = kind == "f";
+    if foreign {
+        headers.push("FDW options");
+    }
     let storage = verbose && (table_like || index || kind == "t");
     let compression = verbose && version >= 140000 && matches!(kind, "r" | "p" | "m");
     let stats = verbose && matches!(kind, "r" | "i" | "I" | "m" | "f" | "p");
@@ -1296,6 +1318,9 @@ async fn describe_relation(
         if index {
             cells.push(text(7));
             cells.push(text(8));
+        }
+        if foreign {
+            cells.push(text(13));
         }
         if storage {
             cells.push(
@@ -1555,6 +1580,16 @@ async fn table_footers(
     }
     if has_triggers {
         footers.extend(trigger_lines(db, version, oid).await?);
+    }
+    if kind == "f" {
+        let server = rows(db, &foreign_server_sql(oid)).await?;
+        if !server.is_empty() {
+            footers.push(format!("Server: {}", cell(&server, 0, 0)));
+            let options = cell(&server, 0, 1);
+            if !options.is_empty() {
+                footers.push(format!("FDW options: ({options})"));
+            }
+        }
     }
     if tableish {
         let parents = rows(db, &inherits_sql(oid)).await?;

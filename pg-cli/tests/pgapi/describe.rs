@@ -533,3 +533,43 @@ fn types_rules_toast_and_publications_match_psql() {
     let items = same_as_psql(&sandbox, &format!("\\d {s}.items"));
     assert!(items.contains(&format!("Publications:\n    \"{}\"\n", publication.0)));
 }
+
+#[test]
+fn foreign_tables_match_psql() {
+    let sandbox = setup();
+    let s = sandbox.schema().to_owned();
+    let available = sandbox
+        .admin_sql("select count(*) from pg_available_extensions where name = 'file_fdw'")
+        .expect("the extensions");
+    if available != "1" {
+        eprintln!("file_fdw is not installed on the test server: no foreign tables to describe");
+        return;
+    }
+    // The extension lives in the sandbox schema, so dropping the sandbox drops it, its
+    // server and the foreign tables.
+    sandbox
+        .admin_sql(&format!(
+            "create extension file_fdw schema {s};
+             create server {s}_files foreign data wrapper file_fdw;
+             create foreign table far (a int options (force_not_null 'true') check (a > 0), b text)
+                 inherits (parent) server {s}_files options (filename '/dev/null', format 'csv');
+             comment on column far.b is 'bee';
+             create trigger far_touch before insert on far for each row execute function touch();"
+        ))
+        .expect("the foreign table");
+    let far = same_as_psql(&sandbox, &format!("\\d {s}.far"));
+    assert!(
+        far.contains("|FDW options\n") && far.contains("|(force_not_null 'true')\n"),
+        "{far}"
+    );
+    assert!(
+        far.contains(&format!(
+            "Server: {s}_files\nFDW options: (filename '/dev/null', format 'csv')\nInherits: parent\n"
+        )),
+        "{far}"
+    );
+    same_as_psql(&sandbox, &format!("\\d+ {s}.far"));
+    same_as_psql(&sandbox, &format!("\\dE {s}.*"));
+    same_as_psql(&sandbox, &format!("\\dE+ {s}.*"));
+    same_as_psql(&sandbox, &format!("\\d+ {s}.parent"));
+}
