@@ -2,9 +2,9 @@
 //! (`\dg`) and `\d NAME`, with psql's modifiers (`+` for more columns, `S` for system
 //! objects) and patterns (`*`, `?`, `schema.name`, `"Quoted"`).
 //!
-//! [`run`] gives the [`Table`](crate::print::Table)s psql 15 prints for a command (titles, column names, rows in
-//! psql's order, the footers of `\d NAME`), or the message psql prints when nothing matched;
-//! the shell prints them with [`crate::print`]. Every pattern reaches the server as a bound
+//! [`run`] gives the [`Table`](crate::print::Table)s psql 15 prints for a command (titles,
+//! column names, rows in psql's order, the footers of `\d NAME`), or the message psql
+//! prints when nothing matched; the shell prints them with [`crate::print`]. Every pattern reaches the server as a bound
 //! parameter, never pasted into the SQL.
 //!
 //! The catalog queries are the functions named `*_sql` below, one per command; they run on
