@@ -4,8 +4,8 @@
 //!
 //! [`run`] gives the [`Table`](crate::print::Table)s psql 15 prints for a command (titles,
 //! column names, rows in psql's order, the footers of `\d NAME`), or the message psql
-//! prints when nothing matched; the shell prints them with [`crate::print`]. Every pattern reaches the server as a bound
-//! parameter, never pasted into the SQL.
+//! prints when nothing matched; the shell prints them with [`crate::print`]. Every pattern
+//! reaches the server as a bound parameter, never pasted into the SQL.
 //!
 //! The catalog queries are the functions named `*_sql` below, one per command; they run on
 //! servers 12 to 17, leaving out the columns an older server does not have, as psql does.
