@@ -21,6 +21,8 @@ pub mod cli;
 pub mod cluster;
 pub mod complete;
 pub mod copy;
+/// psql's catalog meta-commands (`\l`, `\dn`, `\dt`, `\df`, `\du`, `\d NAME`…) as tables.
+pub mod describe;
 pub mod exc;
 pub mod output;
 pub mod pager;

@@ -4,6 +4,7 @@
 mod backslash_copy;
 mod commands;
 mod complete;
+mod describe;
 mod manage;
 mod print;
 mod sql;
