@@ -14,13 +14,18 @@
 //! error position) with exit status 1; a panic prints one short line, never a backtrace.
 #![warn(missing_docs)]
 
+pub mod backslash_copy;
 pub mod cli;
 pub mod cluster;
+pub mod complete;
 pub mod copy;
+pub mod describe;
 pub mod exc;
 pub mod output;
+pub mod pager;
 pub mod print;
 pub mod run;
+pub mod shell;
 pub mod split;
 pub mod target;
 

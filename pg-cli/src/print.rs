@@ -84,3 +84,25 @@ pub struct Table {
     /// (`(1 row)`, `(3 rows)`).
     pub footers: Option<Vec<String>>,
 }
+
+/// Prints `table` as `settings` say, `width` being the terminal's width (for `\x auto`).
+pub fn render(
+    table: &Table,
+    settings: &Settings,
+    width: Option<usize>,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    // placeholder: replaced at merge
+    let _ = width;
+    (!settings.tuples_only).then(|| table.headers.iter().map(|h| Some(h.clone())).collect::<Vec<_>>()).into_iter().chain(table.rows.iter().cloned()).try_for_each(|row| writeln!(out, "{}", row.iter().map(|c| c.clone().unwrap_or_else(|| settings.null.clone())).collect::<Vec<_>>().join(&settings.field_separator)))
+}
+
+/// A query's rows as a [`Table`]: the columns' names, numbers aligned to the right, the
+/// cells in the server's text form.
+pub fn from_rows(
+    columns: &pg_types::Columns,
+    rows: &[pg_types::Row],
+) -> Result<Table, pg_exceptions::Error> {
+    // placeholder: replaced at merge
+    Ok(Table { headers: columns.names().map(str::to_owned).collect(), right_aligned: columns.iter().map(|_| false).collect(), rows: rows.iter().map(|r| r.values().map(|v| v.iter().map(crate::output::cell_text).collect())).collect::<Result<_, _>>()?, ..Table::default() })
+}

@@ -1,0 +1,515 @@
+//! The shell: one line-fed engine for scripts (`-f`, `-c`, standard input) and the
+//! interactive prompt ([`interactive`]). Lines go through the query buffer ([`scan`]);
+//! statements run on the server and their results print through [`crate::print::render`];
+//! meta-commands ([`meta`]) run in the client; variables ([`vars`]) are interpolated.
+
+pub mod interactive;
+pub mod meta;
+pub mod scan;
+pub mod vars;
+
+use std::fs::File;
+use std::future::Future;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use pg_driver::{Connection, Connector, TransactionStatus};
+
+use crate::complete::Catalog;
+use crate::copy::{self, CopyKind};
+use crate::print::{self, Layout, Settings};
+use crate::{Failure, output, pager};
+use scan::{Piece, Scanner};
+use vars::Vars;
+
+/// Where a line comes from, for error reports (`pgapi:FILE:LINE: `).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A `-c` command: no place in reports.
+    Command,
+    /// The interactive prompt: no place in reports.
+    Prompt,
+    /// A file (`<stdin>` for standard input).
+    File(PathBuf),
+}
+
+impl Source {
+    /// `pgapi:FILE:LINE: ` for a file, else nothing.
+    pub fn prefix(&self, line: usize) -> String {
+        match self {
+            Source::File(path) => format!("pgapi:{}:{line}: ", path.display()),
+            Source::Command | Source::Prompt => String::new(),
+        }
+    }
+}
+
+/// What to do after a line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on with the next line.
+    Continue,
+    /// `\q`: stop everything, exit 0.
+    Quit,
+    /// An error under ON_ERROR_STOP (or a lost connection): stop everything.
+    Stop,
+}
+
+/// The session: the connection, the variables, the printing settings and where output goes.
+pub struct Session<'o> {
+    /// The connection.
+    pub db: Connection,
+    /// psql's variables.
+    pub vars: Vars,
+    /// The printing settings (`\pset`).
+    pub settings: Settings,
+    /// Whether `\timing` is on.
+    pub timing: bool,
+    /// Whether the prompt drives the session (Ctrl-C cancels the running statement).
+    pub interactive: bool,
+    /// Whether standard input holds the script (so `COPY … FROM STDIN` has no data).
+    pub stdin_is_script: bool,
+    /// The names tab completion offers, refreshed after DDL and `\c`.
+    pub catalog: Arc<Mutex<Catalog>>,
+    /// Whether an error happened (for `-c`'s exit status).
+    pub failed: bool,
+    /// The exit status an error that stopped the run asks for (3, or 2 for a lost
+    /// connection).
+    pub stop_status: u8,
+    /// Whether the catalog should be read again (after DDL).
+    catalog_stale: bool,
+    stdout: &'o mut dyn Write,
+    /// `\o FILE`: where results go instead of standard output.
+    redirect: Option<BufWriter<File>>,
+    stdout_terminal: bool,
+    last_query: Option<String>,
+    /// The files being read (`-f`, `\i`), innermost last, for `\ir`.
+    files: Vec<PathBuf>,
+}
+
+/// A meta-command's or a statement's failure.
+type Outcome = Result<(), Failure>;
+
+impl<'o> Session<'o> {
+    /// A session on `db` printing to `stdout`.
+    pub fn new(db: Connection, stdout: &'o mut dyn Write) -> Session<'o> {
+        let mut session = Session {
+            db,
+            vars: Vars::default(),
+            settings: Settings::default(),
+            timing: false,
+            interactive: false,
+            stdin_is_script: false,
+            catalog: Arc::new(Mutex::new(Catalog::default())),
+            failed: false,
+            stop_status: 3,
+            catalog_stale: true,
+            stdout,
+            redirect: None,
+            stdout_terminal: io::stdout().is_terminal(),
+            last_query: None,
+            files: Vec::new(),
+        };
+        session.connected();
+        session
+    }
+
+    /// Sets the variables that describe the connection (DBNAME, USER, HOST, PORT, …) and
+    /// the connection's notice hook.
+    pub fn connected(&mut self) {
+        self.db.set_message_hook(Some(Arc::new(|message| {
+            eprintln!("{message}");
+            true
+        })));
+        let params = self.db.connector().params().clone();
+        self.vars.set("DBNAME", params.database());
+        self.vars.set("USER", params.user());
+        if let Some(host) = params.hosts().first() {
+            let (name, port) = match host {
+                pg_driver::params::Host::Tcp { host, port, .. } => (host.clone(), *port),
+                pg_driver::params::Host::Unix { path, port } => {
+                    (path.display().to_string(), *port)
+                }
+            };
+            self.vars.set("HOST", &name);
+            self.vars.set("PORT", &port.to_string());
+        }
+        if let Some(version) = self.db.parameter_status("server_version") {
+            self.vars.set("SERVER_VERSION_NAME", &version);
+        }
+        if let Some(encoding) = self.db.parameter_status("client_encoding") {
+            self.vars.set("ENCODING", &encoding);
+        }
+        self.catalog_stale = true;
+    }
+
+    /// Whether the current user is a superuser (the prompt's `#`).
+    pub fn superuser(&self) -> bool {
+        self.db.parameter_status("is_superuser").as_deref() == Some("on")
+    }
+
+    /// Whether QUIET is set.
+    pub fn quiet(&self) -> bool {
+        self.vars.flag("QUIET")
+    }
+
+    /// psql's prompt: `db=> `, `db=# ` for a superuser, `*` inside a transaction block,
+    /// `!` in a failed one; continuation lines show the scanner's marker in place of `=`.
+    pub fn prompt(&self, scanner: &Scanner) -> String {
+        let database = self.vars.get("DBNAME").unwrap_or("");
+        let state = if scanner.is_empty() {
+            '='
+        } else {
+            scanner.marker()
+        };
+        let transaction = match self.db.transaction_status() {
+            TransactionStatus::Idle => "",
+            TransactionStatus::InTransaction => "*",
+            TransactionStatus::Failed => "!",
+        };
+        let sign = if self.superuser() { '#' } else { '>' };
+        format!("{database}{state}{transaction}{sign} ")
+    }
+
+    /// Reads the catalog again for completion, when DDL or `\c` made it stale.
+    pub async fn refresh_catalog(&mut self) {
+        if std::mem::take(&mut self.catalog_stale) {
+            if let Ok(catalog) = crate::complete::load(&self.db).await {
+                if let Ok(mut shared) = self.catalog.lock() {
+                    *shared = catalog;
+                }
+            }
+        }
+    }
+
+    /// Where results go: the `\o` file, else standard output.
+    fn out(&mut self) -> &mut dyn Write {
+        match &mut self.redirect {
+            Some(file) => file,
+            None => self.stdout,
+        }
+    }
+
+    /// Writes a result's text, through the pager when it goes to a terminal.
+    fn emit(&mut self, text: &str) -> io::Result<()> {
+        if self.redirect.is_none() && self.stdout_terminal && self.interactive {
+            self.stdout.flush()?;
+            let settings = self.settings.clone();
+            pager::show(text, &settings, self.stdout, true)
+        } else {
+            self.out().write_all(text.as_bytes())
+        }
+    }
+
+    /// Writes a message line (psql's `Expanded display is on.`), unless QUIET.
+    fn say(&mut self, message: &str) -> io::Result<()> {
+        if !self.quiet() {
+            writeln!(self.out(), "{message}")?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the output.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out().flush()?;
+        self.stdout.flush()
+    }
+
+    /// Runs one `-c` command: its statements in order, stopping at the first error (as the
+    /// server does for psql's one query string); a meta-command runs as such.
+    pub async fn run_command(&mut self, text: &str) -> Flow {
+        let mut scanner = Scanner::new();
+        let before = self.failed;
+        self.failed = false;
+        let mut flow = Flow::Continue;
+        for (index, line) in text.lines().enumerate() {
+            flow = self
+                .feed(&mut scanner, line, index + 1, &Source::Command)
+                .await;
+            if flow != Flow::Continue || self.failed {
+                break;
+            }
+        }
+        if flow == Flow::Continue && !self.failed {
+            flow = self.finish(&mut scanner, &Source::Command).await;
+        }
+        let failed = self.failed;
+        self.failed |= before;
+        if failed && flow == Flow::Continue && self.vars.flag("ON_ERROR_STOP") {
+            return Flow::Stop;
+        }
+        flow
+    }
+
+    /// Runs the lines of a script (a file, `\i`, standard input) through a query buffer of
+    /// their own; what is left in the buffer at the end runs too.
+    pub async fn run_lines(
+        &mut self,
+        lines: impl Iterator<Item = io::Result<String>>,
+        source: &Source,
+    ) -> Flow {
+        let mut scanner = Scanner::new();
+        for (index, line) in lines.enumerate() {
+            let line = match line {
+                Ok(line) => line,
+                Err(e) => {
+                    eprintln!("pgapi: cannot read: {e}");
+                    self.failed = true;
+                    return Flow::Stop;
+                }
+            };
+            let flow = self.feed(&mut scanner, &line, index + 1, source).await;
+            if flow != Flow::Continue {
+                return flow;
+            }
+        }
+        self.finish(&mut scanner, source).await
+    }
+
+    /// Runs a file (`-f`, `\i`); a file that cannot be read is an error.
+    pub async fn run_file(&mut self, path: &Path) -> Result<Flow, Failure> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Failure::message(format!("{}: {e}", path.display())))?;
+        self.files.push(path.to_owned());
+        let lines = text.lines().map(|l| Ok(l.to_owned())).collect::<Vec<_>>();
+        let flow = Box::pin(
+            self.run_lines(lines.into_iter(), &Source::File(path.to_owned())),
+        )
+        .await;
+        self.files.pop();
+        Ok(flow)
+    }
+
+    /// At the end of a script: runs what is left in the buffer.
+    pub async fn finish(&mut self, scanner: &mut Scanner, source: &Source) -> Flow {
+        match scanner.take() {
+            Some((sql, line)) => self.statement(&sql, line, source).await,
+            None => Flow::Continue,
+        }
+    }
+
+    /// Feeds one line: runs the statements it completes and its meta-command.
+    pub async fn feed(
+        &mut self,
+        scanner: &mut Scanner,
+        line: &str,
+        number: usize,
+        source: &Source,
+    ) -> Flow {
+        if self.vars.get("ECHO") == Some("all") && source != &Source::Prompt {
+            println!("{line}");
+        }
+        let pieces = scanner.feed(line, number, &self.vars);
+        for piece in pieces {
+            let flow = match piece {
+                Piece::Statement { sql, line } => self.statement(&sql, line, source).await,
+                Piece::Meta(text) => {
+                    let result = Box::pin(meta::run(self, scanner, &text, source)).await;
+                    match result {
+                        Ok(flow) => flow,
+                        Err(failure) => self.failure(failure, number, source),
+                    }
+                }
+            };
+            if flow != Flow::Continue {
+                return flow;
+            }
+        }
+        Flow::Continue
+    }
+
+    /// Runs one statement, reporting its error.
+    pub async fn statement(&mut self, sql: &str, line: usize, source: &Source) -> Flow {
+        self.last_query = Some(sql.to_owned());
+        if matches!(self.vars.get("ECHO"), Some("queries")) {
+            println!("{sql}");
+        }
+        let started = Instant::now();
+        let result = self.run_sql(sql).await;
+        let flushed = self.out().flush();
+        match result.and(flushed.map_err(Failure::from)) {
+            Ok(()) => {
+                if self.timing {
+                    let ms = started.elapsed().as_secs_f64() * 1000.0;
+                    let _ = writeln!(self.out(), "Time: {ms:.3} ms");
+                }
+                Flow::Continue
+            }
+            Err(failure) => self.failure(failure, line, source),
+        }
+    }
+
+    /// Reports a failure (with the script's `FILE:LINE`); says whether to go on.
+    pub fn failure(&mut self, failure: Failure, line: usize, source: &Source) -> Flow {
+        let _ = self.flush();
+        self.failed = true;
+        if !failure.report.is_empty() {
+            eprintln!("{}{}", source.prefix(line), failure.report);
+        }
+        if self.db.closed() && !self.interactive {
+            eprintln!("pgapi: the connection to the server was lost");
+            self.stop_status = 2;
+            return Flow::Stop;
+        }
+        if self.vars.flag("ON_ERROR_STOP") && source != &Source::Prompt {
+            self.stop_status = 3;
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
+    /// What makes a statement cancellable by Ctrl-C (see [`Guard::run`]).
+    pub fn guard(&self) -> Guard {
+        Guard {
+            cancel: self.interactive.then(|| self.db.cancel_handle()),
+        }
+    }
+
+    /// Runs SQL and prints its result.
+    async fn run_sql(&mut self, sql: &str) -> Outcome {
+        let statement = self.guard().run(self.db.prepare(sql)).await?;
+        let columns = statement.columns().clone();
+        let quiet = self.quiet();
+        let csv_like = matches!(self.settings.layout, Layout::Csv | Layout::Json);
+        let tag = if columns.is_empty() {
+            match copy::kind(statement.string()) {
+                CopyKind::Out => {
+                    let guard = self.guard();
+                    guard.run(copy::to_writer(&statement, &mut self.out())).await?;
+                    return Ok(());
+                }
+                CopyKind::In if self.stdin_is_script => {
+                    return Err(Failure::message(
+                        "COPY FROM STDIN reads its data from standard input, which held the \
+                         SQL: use -c or -f, or \\copy",
+                    ));
+                }
+                CopyKind::In => format!(
+                    "COPY {}",
+                    self.guard().run(copy::from_stdin(&statement)).await?
+                ),
+                CopyKind::Other => {
+                    let results = self.guard().run(statement.call(())).await?;
+                    if ["CREATE", "ALTER", "DROP"]
+                        .iter()
+                        .any(|w| results.command.starts_with(w))
+                    {
+                        self.catalog_stale = true;
+                    }
+                    output::command_tag(&results.command, results.count)
+                }
+            }
+        } else {
+            let results = self.guard().run(statement.call(())).await?;
+            if self.settings.layout == Layout::Json {
+                let mut text = String::new();
+                for row in &results.rows {
+                    text.push_str(&output::json_row(row)?);
+                    text.push('\n');
+                }
+                self.out().write_all(text.as_bytes())?;
+            } else {
+                let table = print::from_rows(&columns, &results.rows)?;
+                let mut text = Vec::new();
+                print::render(&table, &self.settings, pager::terminal_width(), &mut text)?;
+                self.emit(&String::from_utf8_lossy(&text))?;
+            }
+            // DML with RETURNING: its tag too, as psql prints it.
+            if !["INSERT", "UPDATE", "DELETE", "MERGE"].contains(&results.command.as_str()) {
+                return Ok(());
+            }
+            output::command_tag(&results.command, results.count)
+        };
+        if quiet {
+            return Ok(());
+        }
+        if csv_like {
+            self.flush()?;
+            eprintln!("{tag}");
+        } else {
+            writeln!(self.out(), "{tag}")?;
+        }
+        Ok(())
+    }
+
+    /// `\o FILE` (or `\o` back to standard output).
+    pub fn redirect(&mut self, path: Option<&Path>) -> Outcome {
+        if let Some(mut file) = self.redirect.take() {
+            file.flush()?;
+        }
+        if let Some(path) = path {
+            let file = File::create(path)
+                .map_err(|e| Failure::message(format!("{}: {e}", path.display())))?;
+            self.redirect = Some(BufWriter::new(file));
+        }
+        Ok(())
+    }
+
+    /// The directory of the file being read (for `\ir`), else the current directory.
+    pub fn current_dir(&self) -> PathBuf {
+        self.files
+            .last()
+            .and_then(|p| p.parent())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// Connects anew (`\c`) with `keywords` over the current connection's parameters;
+    /// keeps the current connection when that fails.
+    pub async fn reconnect(&mut self, keywords: pg_driver::params::Keywords) -> Outcome {
+        let base = self.db.connector().params().to_keywords();
+        let params = base
+            .merge(keywords)
+            .build()
+            .map_err(|e| Failure::message(format!("cannot connect: {e}")))?;
+        match Connector::new(params).connect().await {
+            Ok(db) => {
+                let old = std::mem::replace(&mut self.db, db);
+                old.close();
+                self.connected();
+                let message = format!(
+                    "You are now connected to database \"{}\" as user \"{}\".",
+                    self.vars.get("DBNAME").unwrap_or(""),
+                    self.vars.get("USER").unwrap_or("")
+                );
+                self.say(&message)?;
+                Ok(())
+            }
+            Err(error) => Err(Failure {
+                report: format!("{error:#}\nPrevious connection kept"),
+                status: 2,
+            }),
+        }
+    }
+
+    /// The last statement sent (for `\g` and `\p` on an empty buffer).
+    pub fn last_query(&self) -> Option<&str> {
+        self.last_query.as_deref()
+    }
+}
+
+/// Ctrl-C's effect on a running statement: with a prompt, a CancelRequest.
+pub struct Guard {
+    cancel: Option<pg_driver::CancelHandle>,
+}
+
+impl Guard {
+    /// Races `future` against Ctrl-C when interactive: Ctrl-C sends a CancelRequest, and
+    /// the statement is still driven to its end (its error) to keep the connection in step.
+    pub async fn run<T>(&self, future: impl Future<Output = T>) -> T {
+        let Some(handle) = &self.cancel else {
+            return future.await;
+        };
+        let mut future = std::pin::pin!(future);
+        tokio::select! {
+            done = &mut future => done,
+            _ = tokio::signal::ctrl_c() => {
+                if handle.cancel().await.is_ok() {
+                    eprintln!("Cancel request sent");
+                }
+                future.await
+            }
+        }
+    }
+}
