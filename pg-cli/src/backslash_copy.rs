@@ -9,5 +9,7 @@ pub async fn run(
 ) -> Result<String, crate::Failure> {
     // placeholder: replaced at merge
     let _ = (db, progress);
-    Err(crate::Failure::message(format!("\\copy {args}: not available yet")))
+    Err(crate::Failure::message(format!(
+        "\\copy {args}: not available yet"
+    )))
 }

@@ -46,26 +46,51 @@ impl Cli {
         }
     }
 
+    /// The clap command: `-h` is psql's host, `-?` the help; the subcommands keep their
+    /// `-h`/`--help` (clap passes the root's disabled help flag down to them).
+    pub fn command_line() -> clap::Command {
+        fn with_help(command: clap::Command) -> clap::Command {
+            command.mut_subcommands(|sub| {
+                with_help(sub).arg(
+                    clap::Arg::new("help")
+                        .short('h')
+                        .long("help")
+                        .action(ArgAction::Help)
+                        .help("Print help"),
+                )
+            })
+        }
+        with_help(Cli::command())
+    }
+
     /// [`Cli::parse_ordered`] over the given arguments (the first is the program's name).
     pub fn try_parse_ordered<I, T>(args: I) -> Result<Cli, clap::Error>
     where
         I: IntoIterator<Item = T>,
         T: Into<std::ffi::OsString> + Clone,
     {
-        let matches = Cli::command().try_get_matches_from(args)?;
+        let matches = Cli::command_line().try_get_matches_from(args)?;
         let mut cli = Cli::from_arg_matches(&matches)?;
         let mut actions: Vec<(usize, Action)> = Vec::new();
         if let (Some(indices), Some(values)) = (
             matches.indices_of("command"),
             matches.get_many::<String>("command"),
         ) {
-            actions.extend(indices.zip(values).map(|(i, v)| (i, Action::Command(v.clone()))));
+            actions.extend(
+                indices
+                    .zip(values)
+                    .map(|(i, v)| (i, Action::Command(v.clone()))),
+            );
         }
         if let (Some(indices), Some(values)) = (
             matches.indices_of("file"),
             matches.get_many::<PathBuf>("file"),
         ) {
-            actions.extend(indices.zip(values).map(|(i, v)| (i, Action::File(v.clone()))));
+            actions.extend(
+                indices
+                    .zip(values)
+                    .map(|(i, v)| (i, Action::File(v.clone()))),
+            );
         }
         actions.sort_by_key(|(index, _)| *index);
         cli.run.actions = actions.into_iter().map(|(_, action)| action).collect();
@@ -269,7 +294,10 @@ impl RunArgs {
 impl fmt::Debug for RunArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunArgs")
-            .field("dbname_arg", &self.dbname_arg.as_deref().map(obscure_password))
+            .field(
+                "dbname_arg",
+                &self.dbname_arg.as_deref().map(obscure_password),
+            )
             .field("username_arg", &self.username_arg)
             .field("host", &self.host)
             .field("port", &self.port)
@@ -396,15 +424,39 @@ mod tests {
 
     #[test]
     fn definitions_are_consistent() {
-        Cli::command().debug_assert();
+        Cli::command_line().debug_assert();
     }
 
     #[test]
     fn parses_psql_options() {
         let cli = Cli::try_parse_ordered([
-            "pgapi", "pq://h/d", "-c", "select 1", "--csv", "--setting", "a=b=c", "-v",
-            "ON_ERROR_STOP=1", "-f", "x.sql", "-c", "select 2", "-h", "127.0.0.1", "-U",
-            "postgres", "-p", "5433", "-1", "-A", "-t", "-F", ",", "-X", "-v", "flag",
+            "pgapi",
+            "pq://h/d",
+            "-c",
+            "select 1",
+            "--csv",
+            "--setting",
+            "a=b=c",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-f",
+            "x.sql",
+            "-c",
+            "select 2",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-p",
+            "5433",
+            "-1",
+            "-A",
+            "-t",
+            "-F",
+            ",",
+            "-X",
+            "-v",
+            "flag",
         ])
         .unwrap();
         assert!(cli.command.is_none());
@@ -432,7 +484,10 @@ mod tests {
         assert!(cli.run.single_transaction && cli.run.no_align && cli.run.tuples_only);
         assert_eq!(cli.run.field_separator.as_deref(), Some(","));
         let cli = Cli::try_parse_ordered(["pgapi", "db", "me"]).unwrap();
-        assert_eq!((cli.run.database(), cli.run.user()), (Some("db"), Some("me")));
+        assert_eq!(
+            (cli.run.database(), cli.run.user()),
+            (Some("db"), Some("me"))
+        );
         assert!(Cli::try_parse_ordered(["pgapi", "--setting", "novalue"]).is_err());
         assert!(Cli::try_parse_ordered(["pgapi", "--csv", "--json"]).is_err());
         assert!(Cli::try_parse_ordered(["pgapi", "pq://h/d", "--keep", "dir"]).is_err());

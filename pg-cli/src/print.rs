@@ -94,7 +94,30 @@ pub fn render(
 ) -> std::io::Result<()> {
     // placeholder: replaced at merge
     let _ = width;
-    (!settings.tuples_only).then(|| table.headers.iter().map(|h| Some(h.clone())).collect::<Vec<_>>()).into_iter().chain(table.rows.iter().cloned()).try_for_each(|row| writeln!(out, "{}", row.iter().map(|c| c.clone().unwrap_or_else(|| settings.null.clone())).collect::<Vec<_>>().join(&settings.field_separator)))
+    (!settings.tuples_only)
+        .then(|| {
+            table
+                .headers
+                .iter()
+                .map(|h| Some(h.clone()))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .chain(table.rows.iter().cloned())
+        .try_for_each(|row| {
+            writeln!(
+                out,
+                "{}",
+                row.iter()
+                    .map(|c| c.clone().unwrap_or_else(|| settings.null.clone()))
+                    .collect::<Vec<_>>()
+                    .join(if settings.layout == Layout::Csv {
+                        ","
+                    } else {
+                        &settings.field_separator
+                    })
+            )
+        })
 }
 
 /// A query's rows as a [`Table`]: the columns' names, numbers aligned to the right, the
@@ -104,5 +127,16 @@ pub fn from_rows(
     rows: &[pg_types::Row],
 ) -> Result<Table, pg_exceptions::Error> {
     // placeholder: replaced at merge
-    Ok(Table { headers: columns.names().map(str::to_owned).collect(), right_aligned: columns.iter().map(|_| false).collect(), rows: rows.iter().map(|r| r.values().map(|v| v.iter().map(crate::output::cell_text).collect())).collect::<Result<_, _>>()?, ..Table::default() })
+    Ok(Table {
+        headers: columns.names().map(str::to_owned).collect(),
+        right_aligned: columns.iter().map(|_| false).collect(),
+        rows: rows
+            .iter()
+            .map(|r| {
+                r.values()
+                    .map(|v| v.iter().map(crate::output::cell_text).collect())
+            })
+            .collect::<Result<_, _>>()?,
+        ..Table::default()
+    })
 }

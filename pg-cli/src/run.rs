@@ -6,11 +6,11 @@ use std::io::{self, BufRead, IsTerminal, Write};
 
 use pg_driver::{Connection, Connector};
 
+use crate::Failure;
 use crate::cli::{Action, RunArgs};
 use crate::print::{Expanded, Layout};
 use crate::shell::{self, Flow, Session, Source};
 use crate::target::{Destination, Target};
-use crate::Failure;
 
 /// The server's destination the options give.
 pub fn destination(args: &RunArgs) -> Destination {
@@ -29,15 +29,13 @@ pub fn main(args: &RunArgs, out: &mut impl Write) -> Result<u8, Failure> {
     let runtime = crate::runtime()?;
     let target = Target::resolve(&destination(args), args.keep.as_deref(), &mut io::stderr())?;
     let connector = target.connector()?;
-    let result = runtime
-        .block_on(connect(connector, args))
-        .and_then(|db| {
-            let mut session = Session::new(db, out);
-            let status = session_main(&runtime, &mut session, args);
-            let _ = session.flush();
-            session.db.close();
-            status
-        });
+    let result = runtime.block_on(connect(connector, args)).and_then(|db| {
+        let mut session = Session::new(db, out);
+        let status = session_main(&runtime, &mut session, args);
+        let _ = session.flush();
+        session.db.close();
+        status
+    });
     // The server of a kept cluster stops only after the connection has gone.
     drop(runtime);
     let finished = target.finish();

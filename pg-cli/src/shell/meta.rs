@@ -223,10 +223,7 @@ pub async fn run(
                 Layout::Aligned => Layout::Unaligned,
                 _ => Layout::Aligned,
             };
-            let message = format!(
-                "Output format is {}.",
-                layout_name(session.settings.layout)
-            );
+            let message = format!("Output format is {}.", layout_name(session.settings.layout));
             session.say(&message)?;
         }
         "timing" => {
@@ -247,7 +244,9 @@ pub async fn run(
         "o" | "out" => session.redirect(first.map(Path::new))?,
         "i" | "include" | "ir" | "include_relative" => {
             let Some(file) = first else {
-                return Err(Failure::message(format!("\\{name}: missing required argument")));
+                return Err(Failure::message(format!(
+                    "\\{name}: missing required argument"
+                )));
             };
             let mut path = PathBuf::from(file);
             if name.starts_with("ir") || name == "include_relative" {
@@ -260,8 +259,10 @@ pub async fn run(
         "c" | "connect" => {
             let keep = |index: usize| args.get(index).filter(|a| a.as_str() != "-");
             let mut keywords = match keep(0) {
-                Some(text) if text.contains("://") || text.contains('=') => Keywords::parse(text)
-                    .map_err(|e| Failure::message(format!("\\connect: {e}")))?,
+                Some(text) if text.contains("://") || text.contains('=') => {
+                    Keywords::parse(text)
+                        .map_err(|e| Failure::message(format!("\\connect: {e}")))?
+                }
                 Some(database) => Keywords::new().database(database.clone()),
                 None => Keywords::new(),
             };
@@ -451,7 +452,10 @@ pub fn pset(settings: &mut Settings, name: &str, value: Option<&str>) -> Result<
                     }
                 };
             }
-            Ok(format!("Output format is {}.", layout_name(settings.layout)))
+            Ok(format!(
+                "Output format is {}.",
+                layout_name(settings.layout)
+            ))
         }
         "null" => {
             if let Some(value) = value {
@@ -467,7 +471,10 @@ pub fn pset(settings: &mut Settings, name: &str, value: Option<&str>) -> Result<
             if let Some(value) = value {
                 settings.field_separator = value.to_owned();
             }
-            Ok(format!("Field separator is \"{}\".", settings.field_separator))
+            Ok(format!(
+                "Field separator is \"{}\".",
+                settings.field_separator
+            ))
         }
         "recordsep" => {
             if let Some(value) = value {
@@ -502,9 +509,7 @@ pub fn pset(settings: &mut Settings, name: &str, value: Option<&str>) -> Result<
             };
             Ok(expanded_message(settings.expanded))
         }
-        _ => Err(Failure::message(format!(
-            "\\pset: unknown option: {name}"
-        ))),
+        _ => Err(Failure::message(format!("\\pset: unknown option: {name}"))),
     }
 }
 
@@ -517,8 +522,19 @@ mod tests {
         let mut vars = Vars::default();
         vars.set("who", "world");
         assert_eq!(
-            arguments("hello  :who 'two words' 'it''s' \"Mixed Case\" :'who' :nope", &vars),
-            ["hello", "world", "two words", "it's", "\"Mixed Case\"", "'world'", ":nope"]
+            arguments(
+                "hello  :who 'two words' 'it''s' \"Mixed Case\" :'who' :nope",
+                &vars
+            ),
+            [
+                "hello",
+                "world",
+                "two words",
+                "it's",
+                "\"Mixed Case\"",
+                "'world'",
+                ":nope"
+            ]
         );
         assert!(arguments("   ", &vars).is_empty());
     }

@@ -128,9 +128,7 @@ impl<'o> Session<'o> {
         if let Some(host) = params.hosts().first() {
             let (name, port) = match host {
                 pg_driver::params::Host::Tcp { host, port, .. } => (host.clone(), *port),
-                pg_driver::params::Host::Unix { path, port } => {
-                    (path.display().to_string(), *port)
-                }
+                pg_driver::params::Host::Unix { path, port } => (path.display().to_string(), *port),
             };
             self.vars.set("HOST", &name);
             self.vars.set("PORT", &port.to_string());
@@ -273,10 +271,8 @@ impl<'o> Session<'o> {
             .map_err(|e| Failure::message(format!("{}: {e}", path.display())))?;
         self.files.push(path.to_owned());
         let lines = text.lines().map(|l| Ok(l.to_owned())).collect::<Vec<_>>();
-        let flow = Box::pin(
-            self.run_lines(lines.into_iter(), &Source::File(path.to_owned())),
-        )
-        .await;
+        let flow =
+            Box::pin(self.run_lines(lines.into_iter(), &Source::File(path.to_owned()))).await;
         self.files.pop();
         Ok(flow)
     }
@@ -345,7 +341,16 @@ impl<'o> Session<'o> {
         let _ = self.flush();
         self.failed = true;
         if !failure.report.is_empty() {
-            eprintln!("{}{}", source.prefix(line), failure.report);
+            let prefix = source.prefix(line);
+            let report = match prefix.is_empty() {
+                true => failure.report.as_str(),
+                // pgapi's own messages: `pgapi:FILE:LINE: message`.
+                false => failure
+                    .report
+                    .strip_prefix("pgapi: ")
+                    .unwrap_or(&failure.report),
+            };
+            eprintln!("{prefix}{report}");
         }
         if self.db.closed() && !self.interactive {
             eprintln!("pgapi: the connection to the server was lost");
@@ -376,7 +381,9 @@ impl<'o> Session<'o> {
             match copy::kind(statement.string()) {
                 CopyKind::Out => {
                     let guard = self.guard();
-                    guard.run(copy::to_writer(&statement, &mut self.out())).await?;
+                    guard
+                        .run(copy::to_writer(&statement, &mut self.out()))
+                        .await?;
                     return Ok(());
                 }
                 CopyKind::In if self.stdin_is_script => {

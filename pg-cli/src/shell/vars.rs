@@ -32,7 +32,8 @@ impl Vars {
     /// A boolean variable as psql reads it (`on`, `true`, `yes`, `1` and their prefixes);
     /// set to the empty string counts as on; unset as off.
     pub fn flag(&self, name: &str) -> bool {
-        self.get(name).is_some_and(|v| parse_bool(v).unwrap_or(false))
+        self.get(name)
+            .is_some_and(|v| parse_bool(v).unwrap_or(false))
     }
 }
 

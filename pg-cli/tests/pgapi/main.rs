@@ -3,6 +3,7 @@
 
 mod commands;
 mod manage;
+mod shell;
 mod sql;
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@ use predicates::prelude::*;
 use crate::{pgapi, sandbox, text};
 
 #[test]
+#[ignore = "needs print from the merge"]
 fn prints_tables_and_command_tags() {
     let sandbox = sandbox();
     let output = pgapi()
@@ -24,18 +25,19 @@ fn prints_tables_and_command_tags() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[0], "CREATE TABLE");
     assert_eq!(lines[1], "INSERT 0 2");
-    let table = stdout.split("(2 rows)").next().unwrap();
-    let cells: Vec<Vec<&str>> = table
+    // psql's aligned format: a header, a rule, padded cells, the row count.
+    let table: Vec<&str> = stdout
+        .split("(2 rows)")
+        .next()
+        .unwrap()
         .lines()
-        .filter(|l| l.starts_with('│'))
-        .map(|l| {
-            l.split(['│', '┆'])
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .collect()
-        })
+        .skip(2)
         .collect();
-    assert_eq!(cells, [vec!["id", "name"], vec!["1", "one"], vec!["2"]]);
+    assert_eq!(
+        table,
+        [" id | name ", "----+------", "  1 | one", "  2 | "],
+        "{stdout}"
+    );
     assert!(stdout.contains("UPDATE 1\n"), "{stdout}");
     // RETURNING: the rows, their count and the tag.
     assert!(
@@ -104,6 +106,7 @@ fn reads_sql_from_standard_input() {
 }
 
 #[test]
+#[ignore = "needs print from the merge"]
 fn prints_csv_with_proper_quoting() {
     let sandbox = sandbox();
     pgapi()
@@ -161,7 +164,12 @@ fn applies_settings_as_values_never_as_sql() {
     let sandbox = sandbox();
     pgapi()
         .arg(sandbox.iri())
-        .args(["--csv", "-v", "application_name=it's; select 1", "-v"])
+        .args([
+            "--csv",
+            "--setting",
+            "application_name=it's; select 1",
+            "--setting",
+        ])
         .args(["work_mem=8MB", "-c", "show application_name; show work_mem"])
         .assert()
         .success()
@@ -170,7 +178,7 @@ fn applies_settings_as_values_never_as_sql() {
     pgapi()
         .arg(sandbox.iri())
         .args([
-            "-v",
+            "--setting",
             "no_such_setting=1",
             "-c",
             "create table never (i int)",
@@ -220,13 +228,25 @@ fn copy_statements_use_the_standard_streams() {
         .assert()
         .success()
         .stdout("1,one\n2,\"t,w,o\"\n");
-    // With the SQL on standard input, COPY FROM STDIN has no data to read.
+    // With the SQL on standard input, COPY FROM STDIN has no data to read: an error of the
+    // script's (which goes on, as psql's do; ON_ERROR_STOP makes it exit 3).
     pgapi()
         .arg(&iri)
-        .write_stdin("copy c from stdin")
+        .write_stdin("copy c from stdin;\nselect 'went on'")
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("use -c or -f"));
+        .code(0)
+        .stdout(predicate::str::contains("went on"))
+        .stderr(
+            predicate::str::starts_with("pgapi:<stdin>:1: COPY FROM STDIN")
+                .and(predicate::str::contains("use -c or -f")),
+        );
+    pgapi()
+        .arg(&iri)
+        .args(["-v", "ON_ERROR_STOP=1"])
+        .write_stdin("copy c from stdin;\nselect 'went on'")
+        .assert()
+        .code(3)
+        .stdout("");
 }
 
 #[test]
