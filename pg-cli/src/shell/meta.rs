@@ -249,10 +249,9 @@ pub async fn run(
                 )));
             };
             let mut path = PathBuf::from(file);
-            if name.starts_with("ir") || name == "include_relative" {
-                if path.is_relative() {
-                    path = session.current_dir().join(path);
-                }
+            let relative = name.starts_with("ir") || name == "include_relative";
+            if relative && path.is_relative() {
+                path = session.current_dir().join(path);
             }
             return session.run_file(&path).await;
         }

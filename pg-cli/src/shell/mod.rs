@@ -172,12 +172,14 @@ impl<'o> Session<'o> {
 
     /// Reads the catalog again for completion, when DDL or `\c` made it stale.
     pub async fn refresh_catalog(&mut self) {
-        if std::mem::take(&mut self.catalog_stale) {
-            if let Ok(catalog) = crate::complete::load(&self.db).await {
-                if let Ok(mut shared) = self.catalog.lock() {
-                    *shared = catalog;
-                }
-            }
+        if !std::mem::take(&mut self.catalog_stale) {
+            return;
+        }
+        if let (Ok(catalog), Ok(mut shared)) = (
+            crate::complete::load(&self.db).await,
+            self.catalog.lock(),
+        ) {
+            *shared = catalog;
         }
     }
 
@@ -294,7 +296,7 @@ impl<'o> Session<'o> {
         source: &Source,
     ) -> Flow {
         if self.vars.get("ECHO") == Some("all") && source != &Source::Prompt {
-            println!("{line}");
+            let _ = writeln!(self.out(), "{line}");
         }
         let pieces = scanner.feed(line, number, &self.vars);
         for piece in pieces {
@@ -319,7 +321,7 @@ impl<'o> Session<'o> {
     pub async fn statement(&mut self, sql: &str, line: usize, source: &Source) -> Flow {
         self.last_query = Some(sql.to_owned());
         if matches!(self.vars.get("ECHO"), Some("queries")) {
-            println!("{sql}");
+            let _ = writeln!(self.out(), "{sql}");
         }
         let started = Instant::now();
         let result = self.run_sql(sql).await;

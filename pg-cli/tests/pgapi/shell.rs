@@ -452,3 +452,83 @@ fn single_transaction_rolls_back_on_error() {
         .success();
     assert_eq!(sandbox.admin_sql("select count(*) from made").unwrap(), "1");
 }
+
+#[test]
+fn meta_commands_in_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.txt");
+    let script = format!(
+        "\\pset null '(nothing)'\n\\o {}\nselect null as n;\n\\o\n\\echo back\n\
+         \\c no_such_database_here\nselect current_database();\n\\x\n\\t\n\\a\n\
+         \\timing off\n\\unset nope\n\\set\n\\p\n\\r\n\\i {}\n\\nosuch\n",
+        results.display(),
+        dir.path().join("missing.sql").display()
+    );
+    let output = pgapi_connected()
+        .args(["-A", "-v", "shown=yes"])
+        .write_stdin(script)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let database = server().database();
+    assert!(
+        stdout.starts_with(&format!(
+            "Null display is \"(nothing)\".\nback\ncurrent_database\n{database}\n(1 row)\n"
+        )) || stdout.starts_with(&format!(
+            "Null display is \"(nothing)\".\nback\ncurrent_database\n{database}\n"
+        )),
+        "{stdout}"
+    );
+    for line in [
+        "Expanded display is on.",
+        "Tuples only is on.",
+        "Output format is aligned.",
+        "Timing is off.",
+        "shown = 'yes'",
+        &format!("DBNAME = '{database}'"),
+        "select current_database()",
+        "Query buffer reset (cleared).",
+    ] {
+        assert!(stdout.contains(line), "{line:?} in:\n{stdout}");
+    }
+    let written = std::fs::read_to_string(&results).unwrap();
+    assert!(written.contains("(nothing)"), "{written}");
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("no_such_database_here"), "{stderr}");
+    assert!(stderr.contains("Previous connection kept"), "{stderr}");
+    assert!(stderr.contains("missing.sql"), "{stderr}");
+    assert!(stderr.contains(":17: invalid command \\nosuch"), "{stderr}");
+    // \c to the same database as another spelling, then \conninfo.
+    pgapi_connected()
+        .args(["-c", &format!("\\c {database}"), "-c", "\\conninfo"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "You are now connected to database \"{database}\""
+        )))
+        .stdout(predicate::str::contains(format!(
+            "You are connected to database \"{database}\" as user \"{}\"",
+            server().user()
+        )));
+}
+
+#[test]
+fn dash_w_asks_for_the_password_on_the_terminal() {
+    let mut command = Process::new(env!("CARGO_BIN_EXE_pgapi"));
+    command
+        .args(connection_args())
+        .args(["-W", "-At", "-c", "select 'in with a password'"])
+        .env("TERM", "xterm")
+        .env_remove("PGPASSWORD");
+    let mut session = Session::spawn(command).expect("a pty session");
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session
+        .expect(format!("Password for user {}: ", server().user()))
+        .unwrap();
+    session
+        .send_line(server().password().unwrap_or("anything: the test server trusts"))
+        .unwrap();
+    session.expect("in with a password").unwrap();
+    session.expect(Eof).unwrap();
+}
