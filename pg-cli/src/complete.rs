@@ -1,7 +1,7 @@
 //! Tab completion: SQL keywords, names from the catalog, meta-commands.
 
 /// The names completion offers, read from the server's catalog.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct Catalog {}
 
 /// Reads the catalog's names.

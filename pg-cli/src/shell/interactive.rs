@@ -91,13 +91,15 @@ pub fn run(runtime: &tokio::runtime::Runtime, session: &mut Session<'_>) -> Resu
         let _ = editor.load_history(path);
     }
     if !session.quiet() {
+        // `15.4`, without a packager's suffix (`15.4 (Debian 15.4-1)`).
         let server = session
             .vars
             .get("SERVER_VERSION_NAME")
+            .and_then(|v| v.split_whitespace().next())
             .unwrap_or("?")
             .to_owned();
         println!(
-            "pgapi {} (server {server})\nType \"\\?\" for help.\n",
+            "pgapi {}, server {server}\nType \"\\?\" for help.\n",
             env!("CARGO_PKG_VERSION")
         );
     }
@@ -127,6 +129,13 @@ pub fn run(runtime: &tokio::runtime::Runtime, session: &mut Session<'_>) -> Resu
                     }
                     if flow == Flow::Quit {
                         return Ok(0);
+                    }
+                    if session.db.closed() {
+                        eprint!("The connection to the server was lost. Attempting reset: ");
+                        match runtime.block_on(session.reset()) {
+                            Ok(()) => eprintln!("Succeeded."),
+                            Err(error) => eprintln!("Failed.\n{error:#}"),
+                        }
                     }
                 }
             }

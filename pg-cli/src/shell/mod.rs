@@ -175,10 +175,9 @@ impl<'o> Session<'o> {
         if !std::mem::take(&mut self.catalog_stale) {
             return;
         }
-        if let (Ok(catalog), Ok(mut shared)) = (
-            crate::complete::load(&self.db).await,
-            self.catalog.lock(),
-        ) {
+        if let (Ok(catalog), Ok(mut shared)) =
+            (crate::complete::load(&self.db).await, self.catalog.lock())
+        {
             *shared = catalog;
         }
     }
@@ -329,8 +328,8 @@ impl<'o> Session<'o> {
         match result.and(flushed.map_err(Failure::from)) {
             Ok(()) => {
                 if self.timing {
-                    let ms = started.elapsed().as_secs_f64() * 1000.0;
-                    let _ = writeln!(self.out(), "Time: {ms:.3} ms");
+                    let timing = timing(started.elapsed());
+                    let _ = writeln!(self.out(), "{timing}");
                 }
                 Flow::Continue
             }
@@ -492,9 +491,39 @@ impl<'o> Session<'o> {
         }
     }
 
+    /// Connects again with the same parameters after the connection was lost (psql's
+    /// "Attempting reset").
+    pub async fn reset(&mut self) -> Result<(), pg_exceptions::Error> {
+        let db = Connector::new(self.db.connector().params().clone())
+            .connect()
+            .await?;
+        self.db = db;
+        self.connected();
+        Ok(())
+    }
+
     /// The last statement sent (for `\g` and `\p` on an empty buffer).
     pub fn last_query(&self) -> Option<&str> {
         self.last_query.as_deref()
+    }
+}
+
+/// psql's `\timing` line: `Time: 1.234 ms`, with minutes and seconds from a second on
+/// (`Time: 61234.500 ms (01:01.235)`).
+pub fn timing(elapsed: std::time::Duration) -> String {
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    if ms < 1000.0 {
+        return format!("Time: {ms:.3} ms");
+    }
+    let seconds = ms / 1000.0;
+    let minutes = (seconds / 60.0).floor();
+    let hours = (minutes / 60.0).floor();
+    let rest = seconds - minutes * 60.0;
+    if hours >= 1.0 {
+        let minutes = minutes - hours * 60.0;
+        format!("Time: {ms:.3} ms ({hours:02}:{minutes:02}:{rest:06.3})")
+    } else {
+        format!("Time: {ms:.3} ms ({minutes:02}:{rest:06.3})")
     }
 }
 
@@ -520,5 +549,24 @@ impl Guard {
                 future.await
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timing_lines_are_psqls() {
+        assert_eq!(timing(Duration::from_micros(1234)), "Time: 1.234 ms");
+        assert_eq!(
+            timing(Duration::from_millis(61_234)),
+            "Time: 61234.000 ms (01:01.234)"
+        );
+        assert_eq!(
+            timing(Duration::from_millis(3_723_500)),
+            "Time: 3723500.000 ms (01:02:03.500)"
+        );
     }
 }

@@ -231,6 +231,17 @@ fn meta_commands_at_the_prompt() {
         ))
         .unwrap();
     expect_prompt(&mut session, "");
+    // A lost connection is made again, as psql's "Attempting reset".
+    session
+        .send_line("select pg_terminate_backend(pg_backend_pid());")
+        .unwrap();
+    session
+        .expect("The connection to the server was lost. Attempting reset: Succeeded.")
+        .unwrap();
+    expect_prompt(&mut session, "");
+    session.send_line("select 'back again' as b;").unwrap();
+    session.expect("back again").unwrap();
+    expect_prompt(&mut session, "");
     session.send_line("\\nosuch").unwrap();
     session.expect("invalid command \\nosuch").unwrap();
     expect_prompt(&mut session, "");
@@ -527,7 +538,11 @@ fn dash_w_asks_for_the_password_on_the_terminal() {
         .expect(format!("Password for user {}: ", server().user()))
         .unwrap();
     session
-        .send_line(server().password().unwrap_or("anything: the test server trusts"))
+        .send_line(
+            server()
+                .password()
+                .unwrap_or("anything: the test server trusts"),
+        )
         .unwrap();
     session.expect("in with a password").unwrap();
     session.expect(Eof).unwrap();
