@@ -197,7 +197,7 @@ pub async fn run(
                 None => session.last_query().map(|q| (q.to_owned(), 0)),
             };
             if let Some((sql, line)) = sql {
-                return Ok(session.statement(&sql, line, source).await);
+                return Ok(session.statement(&sql, line, source, None).await);
             }
             return Err(Failure::message("\\g: the query buffer is empty"));
         }

@@ -249,7 +249,10 @@ impl<'o> Session<'o> {
         source: &Source,
     ) -> Flow {
         let mut scanner = Scanner::new();
-        for (index, line) in lines.enumerate() {
+        let mut lines = lines;
+        let mut number = 0;
+        while let Some(line) = lines.next() {
+            number += 1;
             let line = match line {
                 Ok(line) => line,
                 Err(e) => {
@@ -258,7 +261,14 @@ impl<'o> Session<'o> {
                     return Flow::Stop;
                 }
             };
-            let flow = self.feed(&mut scanner, &line, index + 1, source).await;
+            let start = number;
+            let mut inline = Inline {
+                lines: &mut lines,
+                number: &mut number,
+            };
+            let flow = self
+                .feed_inline(&mut scanner, &line, start, source, Some(&mut inline))
+                .await;
             if flow != Flow::Continue {
                 return flow;
             }
@@ -281,7 +291,7 @@ impl<'o> Session<'o> {
     /// At the end of a script: runs what is left in the buffer.
     pub async fn finish(&mut self, scanner: &mut Scanner, source: &Source) -> Flow {
         match scanner.take() {
-            Some((sql, line)) => self.statement(&sql, line, source).await,
+            Some((sql, line)) => self.statement(&sql, line, source, None).await,
             None => Flow::Continue,
         }
     }
@@ -294,13 +304,29 @@ impl<'o> Session<'o> {
         number: usize,
         source: &Source,
     ) -> Flow {
+        self.feed_inline(scanner, line, number, source, None).await
+    }
+
+    /// [`Session::feed`], the lines after it being the data of a `COPY … FROM STDIN` it
+    /// runs (up to `\.`), as psql reads them from a script.
+    pub async fn feed_inline(
+        &mut self,
+        scanner: &mut Scanner,
+        line: &str,
+        number: usize,
+        source: &Source,
+        mut inline: Option<&mut Inline<'_>>,
+    ) -> Flow {
         if self.vars.get("ECHO") == Some("all") && source != &Source::Prompt {
             let _ = writeln!(self.out(), "{line}");
         }
         let pieces = scanner.feed(line, number, &self.vars);
         for piece in pieces {
             let flow = match piece {
-                Piece::Statement { sql, line } => self.statement(&sql, line, source).await,
+                Piece::Statement { sql, line } => {
+                    self.statement(&sql, line, source, inline.as_deref_mut())
+                        .await
+                }
                 Piece::Meta(text) => {
                     let result = Box::pin(meta::run(self, scanner, &text, source)).await;
                     match result {
@@ -316,14 +342,21 @@ impl<'o> Session<'o> {
         Flow::Continue
     }
 
-    /// Runs one statement, reporting its error.
-    pub async fn statement(&mut self, sql: &str, line: usize, source: &Source) -> Flow {
+    /// Runs one statement, reporting its error; `inline` has the data of a
+    /// `COPY … FROM STDIN`.
+    pub async fn statement(
+        &mut self,
+        sql: &str,
+        line: usize,
+        source: &Source,
+        inline: Option<&mut Inline<'_>>,
+    ) -> Flow {
         self.last_query = Some(sql.to_owned());
         if matches!(self.vars.get("ECHO"), Some("queries")) {
             let _ = writeln!(self.out(), "{sql}");
         }
         let started = Instant::now();
-        let result = self.run_sql(sql).await;
+        let result = self.run_sql(sql, inline).await;
         let flushed = self.out().flush();
         match result.and(flushed.map_err(Failure::from)) {
             Ok(()) => {
@@ -373,7 +406,7 @@ impl<'o> Session<'o> {
     }
 
     /// Runs SQL and prints its result.
-    async fn run_sql(&mut self, sql: &str) -> Outcome {
+    async fn run_sql(&mut self, sql: &str, inline: Option<&mut Inline<'_>>) -> Outcome {
         let statement = self.guard().run(self.db.prepare(sql)).await?;
         let columns = statement.columns().clone();
         let quiet = self.quiet();
@@ -386,6 +419,29 @@ impl<'o> Session<'o> {
                         .run(copy::to_writer(&statement, &mut self.out()))
                         .await?;
                     return Ok(());
+                }
+                CopyKind::In if inline.is_some() || self.interactive => {
+                    let data = match inline {
+                        Some(inline) => inline.data()?,
+                        None => {
+                            eprintln!(
+                                "Enter data to be copied followed by a newline.\n\
+                                 End with a backslash and a period on a line by itself, or an \
+                                 EOF signal."
+                            );
+                            let stdin = io::stdin();
+                            let mut lines = io::BufRead::lines(stdin.lock());
+                            let mut number = 0;
+                            Inline {
+                                lines: &mut lines,
+                                number: &mut number,
+                            }
+                            .data()?
+                        }
+                    };
+                    let source = futures::stream::iter([Ok::<_, io::Error>(data)]);
+                    let guard = self.guard();
+                    format!("COPY {}", guard.run(statement.copy_in((), source)).await?)
                 }
                 CopyKind::In if self.stdin_is_script => {
                     return Err(Failure::message(
@@ -524,6 +580,31 @@ pub fn timing(elapsed: std::time::Duration) -> String {
         format!("Time: {ms:.3} ms ({hours:02}:{minutes:02}:{rest:06.3})")
     } else {
         format!("Time: {ms:.3} ms ({minutes:02}:{rest:06.3})")
+    }
+}
+
+/// The lines of a script after a `COPY … FROM STDIN`: its data, up to `\.`.
+pub struct Inline<'a> {
+    /// The script's lines still to read.
+    pub lines: &'a mut dyn Iterator<Item = io::Result<String>>,
+    /// The script's line counter, advanced past the data.
+    pub number: &'a mut usize,
+}
+
+impl Inline<'_> {
+    /// Reads the data lines up to `\.` (or the end), each with its line break.
+    pub fn data(&mut self) -> Result<Vec<u8>, Failure> {
+        let mut data = Vec::new();
+        for line in &mut *self.lines {
+            *self.number += 1;
+            let line = line.map_err(|e| Failure::message(format!("cannot read: {e}")))?;
+            if line == "\\." {
+                break;
+            }
+            data.extend_from_slice(line.as_bytes());
+            data.push(b'\n');
+        }
+        Ok(data)
     }
 }
 

@@ -228,25 +228,36 @@ fn copy_statements_use_the_standard_streams() {
         .assert()
         .success()
         .stdout("1,one\n2,\"t,w,o\"\n");
-    // With the SQL on standard input, COPY FROM STDIN has no data to read: an error of the
-    // script's (which goes on, as psql's do; ON_ERROR_STOP makes it exit 3).
+    // In a script (standard input, a file), the data follows the statement up to `\.`, as
+    // psql (and pg_dump's output) has it; the lines after it are the script's again.
     pgapi()
         .arg(&iri)
-        .write_stdin("copy c from stdin;\nselect 'went on'")
+        .args(["-At"])
+        .write_stdin(
+            "copy c from stdin with (format csv);\n3,three\n4,\"f;o;u;r\"\n\\.\n\
+             select string_agg(t, '/' order by i) from c;\nselect nope;\n",
+        )
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("went on"))
-        .stderr(
-            predicate::str::starts_with("pgapi:<stdin>:1: COPY FROM STDIN")
-                .and(predicate::str::contains("use -c or -f")),
-        );
+        .stdout("COPY 2\none/t,w,o/three/f;o;u;r\n")
+        .stderr(predicate::str::starts_with(
+            "pgapi:<stdin>:6: UndefinedColumnError",
+        ));
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("dump.sql");
+    std::fs::write(
+        &dump,
+        "create table d (i int, t text);\ncopy d (i, t) from stdin;\n1\tone\n2\t\\N\n\\.\n\
+         select count(*), count(t) from d;\n",
+    )
+    .unwrap();
     pgapi()
         .arg(&iri)
-        .args(["-v", "ON_ERROR_STOP=1"])
-        .write_stdin("copy c from stdin;\nselect 'went on'")
+        .args(["-At", "-f"])
+        .arg(&dump)
         .assert()
-        .code(3)
-        .stdout("");
+        .success()
+        .stdout("CREATE TABLE\nCOPY 2\n2|1\n");
 }
 
 #[test]
