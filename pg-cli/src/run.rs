@@ -143,10 +143,19 @@ fn session_main(
         session.redirect(Some(path))?;
     }
     let actions = args.ordered_actions();
+    let interactive = actions.is_empty() && io::stdin().is_terminal() && io::stdout().is_terminal();
+    // Ctrl-C cancels the running statement, except where pgapi waits for a terminal's lines
+    // in a script (a blocking read it could not interrupt).
+    let reads_terminal = io::stdin().is_terminal()
+        && (actions.is_empty() || actions.contains(&Action::File("-".into())));
+    if interactive || !reads_terminal {
+        let _entered = runtime.enter();
+        session.watch_interrupts()?;
+    }
     if !actions.is_empty() {
         return runtime.block_on(run_actions(session, &actions, args.single_transaction));
     }
-    if io::stdin().is_terminal() && io::stdout().is_terminal() {
+    if interactive {
         return shell::interactive::run(runtime, session);
     }
     session.stdin_is_script = true;

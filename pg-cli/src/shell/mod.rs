@@ -12,10 +12,13 @@ use std::fs::File;
 use std::future::Future;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use futures::FutureExt;
 use pg_driver::{Connection, Connector, TransactionStatus};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::complete::Catalog;
 use crate::copy::{self, CopyKind};
@@ -77,6 +80,10 @@ pub struct Session<'o> {
     /// The exit status an error that stopped the run asks for (3, or 2 for a lost
     /// connection).
     pub stop_status: u8,
+    /// Ctrl-C, once [`Session::watch_interrupts`] has taken it over.
+    interrupts: Option<Arc<tokio::sync::Mutex<Signal>>>,
+    /// Whether Ctrl-C cancelled a statement (a script stops then).
+    interrupted: Arc<AtomicBool>,
     /// Whether the catalog should be read again (after DDL).
     catalog_stale: bool,
     stdout: &'o mut dyn Write,
@@ -104,6 +111,8 @@ impl<'o> Session<'o> {
             catalog: Arc::new(Mutex::new(Catalog::default())),
             failed: false,
             stop_status: 3,
+            interrupts: None,
+            interrupted: Arc::new(AtomicBool::new(false)),
             catalog_stale: true,
             stdout,
             redirect: None,
@@ -355,6 +364,12 @@ impl<'o> Session<'o> {
         if matches!(self.vars.get("ECHO"), Some("queries")) {
             let _ = writeln!(self.out(), "{sql}");
         }
+        if self.take_interrupt().await {
+            self.interrupted.store(true, Ordering::Relaxed);
+            eprintln!("pgapi: interrupted");
+            self.stop_status = 3;
+            return Flow::Stop;
+        }
         let started = Instant::now();
         let result = self.run_sql(sql, inline).await;
         let flushed = self.out().flush();
@@ -391,17 +406,46 @@ impl<'o> Session<'o> {
             self.stop_status = 2;
             return Flow::Stop;
         }
-        if self.vars.flag("ON_ERROR_STOP") && source != &Source::Prompt {
+        let interrupted = self.interrupted.swap(false, Ordering::Relaxed);
+        if source != &Source::Prompt && (interrupted || self.vars.flag("ON_ERROR_STOP")) {
+            // psql stops a script on Ctrl-C too.
             self.stop_status = 3;
             return Flow::Stop;
         }
         Flow::Continue
     }
 
+    /// Takes Ctrl-C over (within the runtime): from now on it cancels the running statement
+    /// on the server (see [`Guard::run`]) instead of killing pgapi; a script then stops.
+    pub fn watch_interrupts(&mut self) -> Outcome {
+        let interrupts = signal(SignalKind::interrupt())
+            .map_err(|e| Failure::message(format!("cannot watch Ctrl-C: {e}")))?;
+        self.interrupts = Some(Arc::new(tokio::sync::Mutex::new(interrupts)));
+        Ok(())
+    }
+
+    /// Whether Ctrl-C arrived since the last look (a pending one counts in a script; at
+    /// the prompt, one pressed while a result printed is dropped).
+    async fn take_interrupt(&self) -> bool {
+        let Some(interrupts) = &self.interrupts else {
+            return false;
+        };
+        let mut interrupts = interrupts.lock().await;
+        let mut pending = false;
+        while interrupts.recv().now_or_never().is_some() {
+            pending = true;
+        }
+        pending && !self.interactive
+    }
+
     /// What makes a statement cancellable by Ctrl-C (see [`Guard::run`]).
     pub fn guard(&self) -> Guard {
         Guard {
-            cancel: self.interactive.then(|| self.db.cancel_handle()),
+            cancel: self
+                .interrupts
+                .clone()
+                .map(|interrupts| (self.db.cancel_handle(), interrupts)),
+            interrupted: self.interrupted.clone(),
         }
     }
 
@@ -608,22 +652,25 @@ impl Inline<'_> {
     }
 }
 
-/// Ctrl-C's effect on a running statement: with a prompt, a CancelRequest.
+/// Ctrl-C's effect on a running statement: once the session watches it, a CancelRequest.
 pub struct Guard {
-    cancel: Option<pg_driver::CancelHandle>,
+    cancel: Option<(pg_driver::CancelHandle, Arc<tokio::sync::Mutex<Signal>>)>,
+    interrupted: Arc<AtomicBool>,
 }
 
 impl Guard {
-    /// Races `future` against Ctrl-C when interactive: Ctrl-C sends a CancelRequest, and
-    /// the statement is still driven to its end (its error) to keep the connection in step.
+    /// Races `future` against Ctrl-C: Ctrl-C sends a CancelRequest, and the statement is
+    /// still driven to its end (its error) to keep the connection in step.
     pub async fn run<T>(&self, future: impl Future<Output = T>) -> T {
-        let Some(handle) = &self.cancel else {
+        let Some((handle, interrupts)) = &self.cancel else {
             return future.await;
         };
+        let mut interrupts = interrupts.lock().await;
         let mut future = std::pin::pin!(future);
         tokio::select! {
             done = &mut future => done,
-            _ = tokio::signal::ctrl_c() => {
+            _ = interrupts.recv() => {
+                self.interrupted.store(true, Ordering::Relaxed);
                 if handle.cancel().await.is_ok() {
                     eprintln!("Cancel request sent");
                 }

@@ -117,13 +117,14 @@ fn the_prompt_runs_statements_over_several_lines_and_shows_the_transaction() {
     quit(session);
 }
 
-/// The active backends running `pg_sleep(30)`, seen from the test's own connection.
-fn sleepers() -> u32 {
+/// The active backends running `select pg_sleep(30) as TAG`, seen from the test's own
+/// connection.
+fn sleepers(tag: &str) -> u32 {
     server()
-        .admin_sql(
+        .admin_sql(&format!(
             "select count(*) from pg_stat_activity \
-             where query like 'select pg_sleep(30)%' and state = 'active'",
-        )
+             where query = 'select pg_sleep(30) as {tag}' and state = 'active'"
+        ))
         .unwrap()
         .trim()
         .parse()
@@ -146,9 +147,11 @@ fn ctrl_c_cancels_the_running_statement_and_keeps_the_session() {
     session.expect("after interrupt").unwrap();
     expect_prompt(&mut session, "");
 
-    session.send_line("select pg_sleep(30);").unwrap();
+    session
+        .send_line("select pg_sleep(30) as prompt_sleep;")
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
-    while sleepers() == 0 {
+    while sleepers("prompt_sleep") == 0 {
         assert!(Instant::now() < deadline, "pg_sleep never started");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -163,7 +166,11 @@ fn ctrl_c_cancels_the_running_statement_and_keeps_the_session() {
         took < Duration::from_secs(1),
         "back at the prompt in {took:?}"
     );
-    assert_eq!(sleepers(), 0, "no pg_sleep(30) left running on the server");
+    assert_eq!(
+        sleepers("prompt_sleep"),
+        0,
+        "no pg_sleep(30) left running on the server"
+    );
     // The session goes on.
     session.send_line("select 6 * 7 as still_here;").unwrap();
     session.expect("42").unwrap();
@@ -546,4 +553,55 @@ fn dash_w_asks_for_the_password_on_the_terminal() {
         .unwrap();
     session.expect("in with a password").unwrap();
     session.expect(Eof).unwrap();
+}
+
+#[test]
+fn ctrl_c_stops_a_script_and_cancels_its_statement() {
+    let mut command = Process::new(env!("CARGO_BIN_EXE_pgapi"));
+    command
+        .args(connection_args())
+        .args([
+            "-At",
+            "-c",
+            "select pg_sleep(30) as script_sleep",
+            "-c",
+            "select 'not reached'",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(password) = server().password() {
+        command.env("PGPASSWORD", password);
+    }
+    let child = command.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while sleepers("script_sleep") == 0 {
+        assert!(Instant::now() < deadline, "pg_sleep never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let sent = Instant::now();
+    let killed = Process::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        sent.elapsed()
+    );
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("canceling statement due to user request"),
+        "{stderr}"
+    );
+    // psql's status for a -c that failed; the next -c did not run.
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!text(&output.stdout).contains("not reached"));
+    assert_eq!(
+        sleepers("script_sleep"),
+        0,
+        "no pg_sleep(30) left running on the server"
+    );
 }
