@@ -201,7 +201,7 @@ impl<'o> Session<'o> {
 
     /// Writes a result's text, through the pager when it goes to a terminal.
     fn emit(&mut self, text: &str) -> io::Result<()> {
-        if self.redirect.is_none() && self.stdout_terminal && self.interactive {
+        if self.redirect.is_none() && self.stdout_terminal {
             self.stdout.flush()?;
             let settings = self.settings.clone();
             pager::show(text, &settings, self.stdout, true)

@@ -41,6 +41,12 @@ pub struct Scanner {
     buffer: String,
     state: State,
     parens: usize,
+    /// The statement's first words (lower case), to tell `CREATE FUNCTION … BEGIN ATOMIC`.
+    words: Vec<String>,
+    /// The word being read.
+    word: String,
+    /// Depth inside a `BEGIN ATOMIC … END` body (and its `CASE … END`s).
+    atomic: usize,
     /// The line number of the buffer's first character that is not white space.
     start: Option<usize>,
 }
@@ -106,7 +112,13 @@ impl Scanner {
         while i < chars.len() {
             let c = chars[i];
             let next = chars.get(i + 1).copied();
-            match self.state.clone() {
+            let state = self.state.clone();
+            if state == State::Normal && (c.is_alphanumeric() || c == '_') {
+                self.word.push(c.to_ascii_lowercase());
+            } else {
+                self.end_word();
+            }
+            match state {
                 State::Normal => {
                     if c == '-' && next == Some('-') {
                         // A line comment: the rest of the line.
@@ -125,7 +137,7 @@ impl Scanner {
                         self.start = Some(number);
                     }
                     match c {
-                        ';' if self.parens == 0 => {
+                        ';' if self.parens == 0 && self.atomic == 0 => {
                             if let Some((sql, line)) = self.take() {
                                 pieces.push(Piece::Statement { sql, line });
                             }
@@ -241,11 +253,36 @@ impl Scanner {
                 }
             }
         }
+        self.end_word();
         if self.is_empty() && self.state == State::Normal {
             self.buffer.clear();
             self.start = None;
         }
         pieces
+    }
+
+    /// Ends the word being read: psql's rule for `CREATE [OR REPLACE] FUNCTION|PROCEDURE …
+    /// BEGIN ATOMIC … END`, whose `;` end nothing (a `CASE … END` nests inside).
+    fn end_word(&mut self) {
+        if self.word.is_empty() {
+            return;
+        }
+        let word = std::mem::take(&mut self.word);
+        let routine = self.words.first().is_some_and(|w| w == "create")
+            && self
+                .words
+                .iter()
+                .take(4)
+                .any(|w| w == "function" || w == "procedure");
+        match word.as_str() {
+            "begin" if routine => self.atomic += 1,
+            "case" if self.atomic > 0 => self.atomic += 1,
+            "end" if self.atomic > 0 => self.atomic -= 1,
+            _ => {}
+        }
+        if self.words.len() < 8 {
+            self.words.push(word);
+        }
     }
 }
 
@@ -346,6 +383,30 @@ mod tests {
                 ),
                 statement("/* a; /* nested; */ still; */ select 3", 5),
                 statement("select $1, a$$b", 6),
+            ]
+        );
+        assert!(scanner.is_empty());
+    }
+
+    #[test]
+    fn begin_atomic_bodies_hold_their_semicolons() {
+        let vars = Vars::default();
+        let (pieces, scanner) = feed_all(
+            "create or replace function f(x int) returns int language sql\n\
+             begin atomic\n  select case when x > 0 then 1 else 0 end;\n  select 2;\nend;\n\
+             begin; select 3;",
+            &vars,
+        );
+        assert_eq!(
+            pieces,
+            [
+                statement(
+                    "create or replace function f(x int) returns int language sql\n\
+                     begin atomic\n  select case when x > 0 then 1 else 0 end;\n  select 2;\nend",
+                    1
+                ),
+                statement("begin", 6),
+                statement("select 3", 6),
             ]
         );
         assert!(scanner.is_empty());

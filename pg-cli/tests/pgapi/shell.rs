@@ -605,3 +605,44 @@ fn ctrl_c_stops_a_script_and_cancels_its_statement() {
         "no pg_sleep(30) left running on the server"
     );
 }
+
+#[test]
+#[ignore = "needs complete from the merge"]
+fn tab_completes_keywords_tables_and_meta_commands() {
+    let home = tempfile::tempdir().unwrap();
+    let sandbox = sandbox();
+    sandbox
+        .admin_sql("create table bookshelf_items (id int)")
+        .unwrap();
+    let mut session = prompt(home.path(), &sandbox.search_path());
+    expect_prompt(&mut session, "");
+    session.send("SEL\t").unwrap();
+    session.expect("SELECT").unwrap();
+    session.send(" count(*) from bookshelf_it\t").unwrap();
+    session.expect("bookshelf_items").unwrap();
+    session.send(";\r").unwrap();
+    session.expect("0").unwrap();
+    expect_prompt(&mut session, "");
+    session.send("\\conni\t").unwrap();
+    session.expect("\\conninfo").unwrap();
+    session.send("\r").unwrap();
+    session.expect("You are connected").unwrap();
+    expect_prompt(&mut session, "");
+    quit(session);
+}
+
+#[test]
+fn sql_standard_function_bodies_run_whole() {
+    let sandbox = sandbox();
+    pgapi_connected()
+        .args(["-At", "-v", "ON_ERROR_STOP=1"])
+        .args(["--setting", &format!("search_path={}", sandbox.search_path())])
+        .write_stdin(
+            "create function sign_of(x int) returns int language sql\n\
+             begin atomic\n  select case when x > 0 then 1 when x < 0 then -1 else 0 end;\n\
+             end;\nselect sign_of(-5), sign_of(0), sign_of(9);\n",
+        )
+        .assert()
+        .success()
+        .stdout("CREATE FUNCTION\n-1|0|1\n");
+}
