@@ -176,6 +176,10 @@ pub struct RunArgs {
     #[arg(short = 'f', long = "file", value_name = "FILENAME")]
     pub file: Vec<PathBuf>,
 
+    /// Lists the databases (as \l) and exits.
+    #[arg(short = 'l', long = "list")]
+    pub list: bool,
+
     /// Sets a psql variable (as \set NAME VALUE), such as ON_ERROR_STOP=1.
     #[arg(short = 'v', long = "variable", visible_alias = "set", value_name = "NAME=VALUE",
           value_parser = parse_variable)]
@@ -269,8 +273,11 @@ impl RunArgs {
         }
     }
 
-    /// The `-c` and `-f` to run, in order.
+    /// The `-c` and `-f` to run, in order (`-l` is `\l`).
     pub fn ordered_actions(&self) -> Vec<Action> {
+        if self.list {
+            return vec![Action::Command("\\l".to_owned())];
+        }
         if !self.actions.is_empty() {
             return self.actions.clone();
         }

@@ -636,7 +636,10 @@ fn sql_standard_function_bodies_run_whole() {
     let sandbox = sandbox();
     pgapi_connected()
         .args(["-At", "-v", "ON_ERROR_STOP=1"])
-        .args(["--setting", &format!("search_path={}", sandbox.search_path())])
+        .args([
+            "--setting",
+            &format!("search_path={}", sandbox.search_path()),
+        ])
         .write_stdin(
             "create function sign_of(x int) returns int language sql\n\
              begin atomic\n  select case when x > 0 then 1 when x < 0 then -1 else 0 end;\n\
