@@ -214,7 +214,9 @@ async fn run_actions(
                 let flow = session.run_command(text).await;
                 let failed_here = session.failed;
                 session.failed = false;
-                (flow, u8::from(failed_here))
+                // A lost connection is 2, as psql has it; another failure 1.
+                let lost = flow == Flow::Stop && session.stop_status == 2;
+                (flow, if lost { 2 } else { u8::from(failed_here) })
             }
             Action::File(path) if path.as_os_str() == "-" => {
                 session.stdin_is_script = true;

@@ -363,6 +363,16 @@ fn exit_codes_follow_psql() {
         .code(3);
     // Without ON_ERROR_STOP the script goes on and ends with status 0.
     pgapi_connected().arg("-f").arg(&script).assert().code(0);
+    // A connection lost in a script: status 2, nothing more runs.
+    pgapi_connected()
+        .args(["-At"])
+        .write_stdin("select pg_terminate_backend(pg_backend_pid());\nselect 'after';\n")
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "the connection to the server was lost",
+        ));
     // \q ends a script at once, status 0.
     pgapi_connected()
         .args(["-At"])
