@@ -75,7 +75,7 @@ pub struct Session<'o> {
     pub stdin_is_script: bool,
     /// The names tab completion offers, refreshed after DDL and `\c`.
     pub catalog: Arc<Mutex<Catalog>>,
-    /// Whether an error happened (for `-c`'s exit status).
+    /// Whether an error happened (for `-c`'s exit status, see [`Session::run_command`]).
     pub failed: bool,
     /// The exit status an error that stopped the run asks for (3, or 2 for a lost
     /// connection).
@@ -225,10 +225,10 @@ impl<'o> Session<'o> {
     }
 
     /// Runs one `-c` command: its statements in order, stopping at the first error (as the
-    /// server does for psql's one query string); a meta-command runs as such.
+    /// server does for psql's one query string); a meta-command runs as such. Afterwards
+    /// [`Session::failed`] tells whether it failed.
     pub async fn run_command(&mut self, text: &str) -> Flow {
         let mut scanner = Scanner::new();
-        let before = self.failed;
         self.failed = false;
         let mut flow = Flow::Continue;
         for (index, line) in text.lines().enumerate() {
@@ -242,9 +242,7 @@ impl<'o> Session<'o> {
         if flow == Flow::Continue && !self.failed {
             flow = self.finish(&mut scanner, &Source::Command).await;
         }
-        let failed = self.failed;
-        self.failed |= before;
-        if failed && flow == Flow::Continue && self.vars.flag("ON_ERROR_STOP") {
+        if self.failed && flow == Flow::Continue && self.vars.flag("ON_ERROR_STOP") {
             return Flow::Stop;
         }
         flow

@@ -363,6 +363,22 @@ fn exit_codes_follow_psql() {
         .code(3);
     // Without ON_ERROR_STOP the script goes on and ends with status 0.
     pgapi_connected().arg("-f").arg(&script).assert().code(0);
+    // With several -c and -f, the last one's status is the run's (as psql 15).
+    pgapi_connected()
+        .args(["-c", "select bad", "-c", "select 1"])
+        .assert()
+        .code(0);
+    pgapi_connected()
+        .arg("-f")
+        .arg(&script)
+        .args(["-c", "select bad"])
+        .assert()
+        .code(1);
+    pgapi_connected()
+        .args(["-c", "select bad", "-f"])
+        .arg(&script)
+        .assert()
+        .code(0);
     // A connection lost in a script: status 2, nothing more runs.
     pgapi_connected()
         .args(["-At"])
