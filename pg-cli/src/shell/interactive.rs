@@ -12,7 +12,7 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::history::FileHistory;
 use rustyline::validate::Validator;
-use rustyline::{Config, Context, Editor, Helper};
+use rustyline::{CompletionType, Config, Context, Editor, Helper};
 
 use super::scan::Scanner;
 use super::{Flow, Session, Source};
@@ -77,6 +77,8 @@ pub fn run(runtime: &tokio::runtime::Runtime, session: &mut Session<'_>) -> Resu
     session.interactive = true;
     let config = Config::builder()
         .auto_add_history(false)
+        // As readline in psql: a second Tab lists the candidates.
+        .completion_type(CompletionType::List)
         .max_history_size(10_000)
         .map_err(|e| Failure::message(format!("cannot start the line editor: {e}")))?
         .build();
