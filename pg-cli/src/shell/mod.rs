@@ -368,6 +368,7 @@ impl<'o> Session<'o> {
             self.stop_status = 3;
             return Flow::Stop;
         }
+        self.interrupted.store(false, Ordering::Relaxed);
         let started = Instant::now();
         let result = self.run_sql(sql, inline).await;
         let flushed = self.out().flush();
