@@ -26,7 +26,9 @@ Query Buffer
 
 Input/Output
   \\copy ...              client-side COPY (files on this machine, progress)
-  \\echo [STRING]         write a string to standard output
+  \\echo [-n] [STRING]    write a string to standard output (-n: no line break)
+  \\qecho [-n] [STRING]   write a string to the query output (\\o)
+  \\warn [-n] [STRING]    write a string to standard error
   \\i FILE                run the commands of a file
   \\ir FILE               as \\i, relative to the file being read
   \\o [FILE]              send results to a file, or back to standard output
@@ -157,7 +159,26 @@ pub async fn run(
     match name {
         "q" | "quit" => return Ok(Flow::Quit),
         "?" | "help" => write!(session.out(), "{HELP}")?,
-        "echo" => writeln!(session.out(), "{}", args.join(" "))?,
+        // \echo to standard output (also with \o), \qecho to the query output, \warn to
+        // standard error; `-n` leaves out the line break.
+        "echo" | "qecho" | "warn" => {
+            let (newline, words) = match args.first().map(String::as_str) {
+                Some("-n") => (false, &args[1..]),
+                _ => (true, &args[..]),
+            };
+            let text = words.join(" ") + if newline { "\n" } else { "" };
+            match name {
+                "echo" => {
+                    session.out().flush()?;
+                    session.stdout.write_all(text.as_bytes())?;
+                }
+                "qecho" => session.out().write_all(text.as_bytes())?,
+                _ => {
+                    session.flush()?;
+                    eprint!("{text}");
+                }
+            }
+        }
         "set" => match first {
             None => {
                 let listing: String = session

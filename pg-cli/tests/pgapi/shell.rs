@@ -502,7 +502,7 @@ fn meta_commands_in_scripts() {
     let dir = tempfile::tempdir().unwrap();
     let results = dir.path().join("results.txt");
     let script = format!(
-        "\\pset null '(nothing)'\n\\o {}\nselect null as n;\n\\o\n\\echo back\n\
+        "\\pset null '(nothing)'\n\\o {}\nselect null as n;\n\\qecho -n to the file\n\\warn warned\n\\o\n\\echo back\n\
          \\c no_such_database_here\nselect current_database();\n\\x\n\\t\n\\a\n\
          \\timing off\n\\unset nope\n\\set\n\\p\n\\r\n\\i {}\n\\nosuch\n",
         results.display(),
@@ -538,11 +538,13 @@ fn meta_commands_in_scripts() {
     }
     let written = std::fs::read_to_string(&results).unwrap();
     assert!(written.contains("(nothing)"), "{written}");
+    assert!(written.ends_with("to the file"), "{written}");
     let stderr = text(&output.stderr);
+    assert!(stderr.starts_with("warned\n"), "{stderr}");
     assert!(stderr.contains("no_such_database_here"), "{stderr}");
     assert!(stderr.contains("Previous connection kept"), "{stderr}");
     assert!(stderr.contains("missing.sql"), "{stderr}");
-    assert!(stderr.contains(":17: invalid command \\nosuch"), "{stderr}");
+    assert!(stderr.contains(":19: invalid command \\nosuch"), "{stderr}");
     // \c to the same database as another spelling, then \conninfo.
     pgapi_connected()
         .args(["-c", &format!("\\c {database}"), "-c", "\\conninfo"])
