@@ -21,6 +21,7 @@ General
 
 Query Buffer
   \\g                     send the query buffer (or the last query) to the server
+  \\gset [PREFIX]         send the query buffer; its one row's columns set variables
   \\p                     show the query buffer (or the last query)
   \\r                     reset (clear) the query buffer
 
@@ -221,6 +222,12 @@ pub async fn run(
                 return Ok(session.statement(&sql, line, source, None).await);
             }
             return Err(Failure::message("\\g: the query buffer is empty"));
+        }
+        "gset" => {
+            let Some((sql, _)) = scanner.take() else {
+                return Err(Failure::message("\\gset: the query buffer is empty"));
+            };
+            session.gset(&sql, first.unwrap_or("")).await?;
         }
         "x" => {
             let expanded = match first {

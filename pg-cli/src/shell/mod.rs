@@ -540,6 +540,34 @@ impl<'o> Session<'o> {
         Ok(())
     }
 
+    /// `\gset [PREFIX]`: runs `sql`, whose one row sets a variable per column (PREFIX and
+    /// the column's name; NULL unsets it).
+    pub async fn gset(&mut self, sql: &str, prefix: &str) -> Outcome {
+        self.last_query = Some(sql.to_owned());
+        let guard = self.guard();
+        let statement = guard.run(self.db.prepare(sql)).await?;
+        let results = guard.run(statement.call(())).await?;
+        let row = match results.rows.as_slice() {
+            [row] => row,
+            [] => return Err(Failure::message("no rows returned for \\gset")),
+            _ => return Err(Failure::message("more than one row returned for \\gset")),
+        };
+        if statement.columns().is_empty() {
+            return Err(Failure::message(
+                "\\gset: the statement returned no columns",
+            ));
+        }
+        let values = row.values()?;
+        for (name, value) in statement.columns().names().zip(values.iter()) {
+            let name = format!("{prefix}{name}");
+            match output::cell_text(value) {
+                Some(text) => self.vars.set(&name, &text),
+                None => self.vars.unset(&name),
+            }
+        }
+        Ok(())
+    }
+
     /// `\o FILE` (or `\o` back to standard output).
     pub fn redirect(&mut self, path: Option<&Path>) -> Outcome {
         if let Some(mut file) = self.redirect.take() {

@@ -443,7 +443,8 @@ fn variables_are_interpolated_and_c_and_f_run_in_order() {
     std::fs::write(
         &script,
         "\\set name 'it''s me'\n\\echo name is :name\nselect :'name' as literal, \
-         length(:'name') as n;\n\\ir included.sql\n",
+         length(:'name') as n;\n\\ir included.sql\n\
+         select 6 * 7 as answer \\gset v_\n\\echo answer :v_answer\n",
     )
     .unwrap();
     pgapi_connected()
@@ -459,7 +460,7 @@ fn variables_are_interpolated_and_c_and_f_run_in_order() {
         .args(["-c", "select :\"who\" from (select 1 as world) t"])
         .assert()
         .success()
-        .stdout("hello world\nname is it's me\nit's me|7\nit's me!\n1\n");
+        .stdout("hello world\nname is it's me\nit's me|7\nit's me!\nanswer 42\n1\n");
 }
 
 #[test]
