@@ -3,7 +3,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgAction, Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use pg_exceptions::obscure_password;
 
 /// `pgapi`: run SQL, copy tables between databases, look up SQLSTATEs, manage clusters.
@@ -11,16 +11,20 @@ use pg_exceptions::obscure_password;
 #[command(
     name = "pgapi",
     version,
-    about = "Runs SQL against PostgreSQL, copies tables between databases, looks up \
-             SQLSTATE codes and manages clusters.",
-    long_about = "Runs SQL against PostgreSQL, copies tables between databases, looks up \
-                  SQLSTATE codes and manages clusters.\n\n\
-                  Without a subcommand, pgapi runs the SQL given with -c, read from -f FILE, \
-                  or read from standard input. The server is the one IRI names (pq://user@host:port/database \
-                  or postgresql://…, or a `key=value` string), else the one the PG* environment \
-                  (PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSERVICE) names; \
-                  with neither, pgapi starts a throwaway cluster, runs there and removes it at \
-                  exit (--keep DIR keeps its data in DIR instead).",
+    disable_help_flag = true,
+    about = "An interactive PostgreSQL shell with psql's options; also copies tables between \
+             databases, looks up SQLSTATE codes and manages clusters.",
+    long_about = "An interactive PostgreSQL shell with psql's options; also copies tables \
+                  between databases, looks up SQLSTATE codes and manages clusters.\n\n\
+                  Without a subcommand, pgapi runs the commands given with -c and the files \
+                  given with -f, in order; else, on a terminal, it shows a prompt; else it \
+                  reads SQL and meta-commands from standard input. The server is the one \
+                  DBNAME names (a database name, an IRI such as pq://user@host:port/database \
+                  or postgresql://…, or a `key=value` string) with -h, -p, -U and -d over it, \
+                  else the one the PG* environment (PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, \
+                  PGUSER, PGPASSWORD, PGSERVICE) names; with none of them, pgapi starts a \
+                  throwaway cluster, runs there and removes it at exit (--keep DIR keeps its \
+                  data in DIR instead). Type \\? at the prompt for the meta-commands.",
     args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
@@ -30,6 +34,68 @@ pub struct Cli {
     /// What to run and how to print it.
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+impl Cli {
+    /// Parses the process's arguments (exiting with clap's message on a mistake), keeping
+    /// the order of `-c` and `-f` in [`RunArgs::actions`].
+    pub fn parse_ordered() -> Cli {
+        match Cli::try_parse_ordered(std::env::args_os()) {
+            Ok(cli) => cli,
+            Err(error) => error.exit(),
+        }
+    }
+
+    /// The clap command: `-h` is psql's host, `-?` the help; the subcommands keep their
+    /// `-h`/`--help` (clap passes the root's disabled help flag down to them).
+    pub fn command_line() -> clap::Command {
+        fn with_help(command: clap::Command) -> clap::Command {
+            command.mut_subcommands(|sub| {
+                with_help(sub).arg(
+                    clap::Arg::new("help")
+                        .short('h')
+                        .long("help")
+                        .action(ArgAction::Help)
+                        .help("Print help"),
+                )
+            })
+        }
+        with_help(Cli::command())
+    }
+
+    /// [`Cli::parse_ordered`] over the given arguments (the first is the program's name).
+    pub fn try_parse_ordered<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        let matches = Cli::command_line().try_get_matches_from(args)?;
+        let mut cli = Cli::from_arg_matches(&matches)?;
+        let mut actions: Vec<(usize, Action)> = Vec::new();
+        if let (Some(indices), Some(values)) = (
+            matches.indices_of("command"),
+            matches.get_many::<String>("command"),
+        ) {
+            actions.extend(
+                indices
+                    .zip(values)
+                    .map(|(i, v)| (i, Action::Command(v.clone()))),
+            );
+        }
+        if let (Some(indices), Some(values)) = (
+            matches.indices_of("file"),
+            matches.get_many::<PathBuf>("file"),
+        ) {
+            actions.extend(
+                indices
+                    .zip(values)
+                    .map(|(i, v)| (i, Action::File(v.clone()))),
+            );
+        }
+        actions.sort_by_key(|(index, _)| *index);
+        cli.run.actions = actions.into_iter().map(|(_, action)| action).collect();
+        Ok(cli)
+    }
 }
 
 /// The subcommands.
@@ -46,7 +112,7 @@ pub enum Command {
 /// How rows are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Format {
-    /// An aligned table, the command tag or row count after it.
+    /// psql's aligned table, the command tag or row count after it.
     #[default]
     Table,
     /// CSV with a header line; command tags go to standard error.
@@ -55,25 +121,105 @@ pub enum Format {
     Json,
 }
 
-/// Running SQL: the default command. Its `Debug` shows the IRI's password as `***`.
+/// A `-c` or `-f` of the command line, in the order given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `-c COMMAND`: SQL or one meta-command.
+    Command(String),
+    /// `-f FILE` (`-` is standard input).
+    File(PathBuf),
+}
+
+/// Running SQL: the default command, with psql's options. Its `Debug` shows the IRI's
+/// password as `***`.
 #[derive(Args)]
 pub struct RunArgs {
-    /// The server: an IRI (pq://user@host:port/database, postgresql://…) or a key=value string.
-    #[arg(value_name = "IRI")]
-    pub iri: Option<String>,
+    /// The database to connect to: a name, an IRI (pq://user@host:port/database,
+    /// postgresql://…) or a key=value string.
+    #[arg(value_name = "DBNAME")]
+    pub dbname_arg: Option<String>,
 
-    /// SQL to run (several statements separated by `;`); may be repeated.
-    #[arg(
-        short = 'c',
-        long = "command",
-        value_name = "SQL",
-        conflicts_with = "file"
-    )]
+    /// The user to connect as (as -U).
+    #[arg(value_name = "USERNAME")]
+    pub username_arg: Option<String>,
+
+    /// The database server's host or socket directory.
+    #[arg(short = 'h', long = "host", value_name = "HOSTNAME")]
+    pub host: Option<String>,
+
+    /// The database server's port.
+    #[arg(short = 'p', long = "port", value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// The user to connect as.
+    #[arg(short = 'U', long = "username", value_name = "USERNAME")]
+    pub username: Option<String>,
+
+    /// The database to connect to (a name, an IRI or a key=value string).
+    #[arg(short = 'd', long = "dbname", value_name = "DBNAME")]
+    pub dbname: Option<String>,
+
+    /// Asks for a password before connecting.
+    #[arg(short = 'W', long = "password", conflicts_with = "no_password")]
+    pub password: bool,
+
+    /// Never asks for a password.
+    #[arg(short = 'w', long = "no-password")]
+    pub no_password: bool,
+
+    /// Runs one command (SQL, or one meta-command) and exits; may be repeated and mixed
+    /// with -f, run in order.
+    #[arg(short = 'c', long = "command", value_name = "COMMAND")]
     pub command: Vec<String>,
 
-    /// A file of SQL to run (`-` for standard input); may be repeated.
-    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    /// Runs the commands of a file (`-` for standard input) and exits; may be repeated.
+    #[arg(short = 'f', long = "file", value_name = "FILENAME")]
     pub file: Vec<PathBuf>,
+
+    /// Lists the databases (as \l) and exits.
+    #[arg(short = 'l', long = "list")]
+    pub list: bool,
+
+    /// Sets a psql variable (as \set NAME VALUE), such as ON_ERROR_STOP=1.
+    #[arg(short = 'v', long = "variable", visible_alias = "set", value_name = "NAME=VALUE",
+          value_parser = parse_variable)]
+    pub variables: Vec<(String, String)>,
+
+    /// Sets a session setting before the SQL runs (as set_config does); may be repeated.
+    #[arg(long = "setting", value_name = "NAME=VALUE", value_parser = parse_setting)]
+    pub settings: Vec<(String, String)>,
+
+    /// Runs quietly: no command tags, no banner.
+    #[arg(short = 'q', long = "quiet")]
+    pub quiet: bool,
+
+    /// Prints rows only (no header, no row count).
+    #[arg(short = 't', long = "tuples-only")]
+    pub tuples_only: bool,
+
+    /// Prints psql's unaligned format.
+    #[arg(short = 'A', long = "no-align")]
+    pub no_align: bool,
+
+    /// The unaligned format's field separator (`|` by default).
+    #[arg(short = 'F', long = "field-separator", value_name = "STRING")]
+    pub field_separator: Option<String>,
+
+    /// The unaligned format's record separator (a line break by default).
+    #[arg(short = 'R', long = "record-separator", value_name = "STRING")]
+    pub record_separator: Option<String>,
+
+    /// Expanded display (as \x on).
+    #[arg(short = 'x', long = "expanded")]
+    pub expanded: bool,
+
+    /// Accepted for psql's sake: pgapi reads no startup file.
+    #[arg(short = 'X', long = "no-psqlrc")]
+    pub no_psqlrc: bool,
+
+    /// Runs the -c and -f commands as a single transaction.
+    #[arg(short = '1', long = "single-transaction")]
+    pub single_transaction: bool,
 
     /// Prints rows as CSV (a header line, then one line per row).
     #[arg(long, conflicts_with = "json")]
@@ -83,14 +229,36 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
 
-    /// Sets a session setting before the SQL runs (as set_config does); may be repeated.
-    #[arg(short = 'v', long = "set", value_name = "NAME=VALUE", value_parser = parse_setting)]
-    pub settings: Vec<(String, String)>,
+    /// Sends the results to a file (as \o FILENAME).
+    #[arg(short = 'o', long = "output", value_name = "FILENAME")]
+    pub output: Option<PathBuf>,
+
+    /// Sets a printing option (as \pset NAME VALUE); may be repeated.
+    #[arg(short = 'P', long = "pset", value_name = "NAME=VALUE", value_parser = parse_variable)]
+    pub pset: Vec<(String, String)>,
+
+    /// Echoes every input line (ECHO=all).
+    #[arg(short = 'a', long = "echo-all")]
+    pub echo_all: bool,
+
+    /// Echoes the statements sent to the server (ECHO=queries).
+    #[arg(short = 'e', long = "echo-queries")]
+    pub echo_queries: bool,
+
+    /// Prints this help.
+    #[arg(short = '?', long = "help", action = ArgAction::Help)]
+    pub help: Option<bool>,
 
     /// Runs on a cluster kept in DIR instead of a throwaway one: initialised when DIR is
     /// not yet a cluster, started for the run, stopped at exit with its data left in DIR.
-    #[arg(long, value_name = "DIR", conflicts_with = "iri")]
+    #[arg(long, value_name = "DIR",
+          conflicts_with_all = ["dbname_arg", "host", "port", "username", "dbname"])]
     pub keep: Option<PathBuf>,
+
+    /// The `-c` and `-f` in the order given (filled by [`Cli::try_parse_ordered`]; when
+    /// empty, the `-c` then the `-f`).
+    #[arg(skip)]
+    pub actions: Vec<Action>,
 }
 
 impl RunArgs {
@@ -104,19 +272,51 @@ impl RunArgs {
             Format::Table
         }
     }
+
+    /// The `-c` and `-f` to run, in order (`-l` is `\l`).
+    pub fn ordered_actions(&self) -> Vec<Action> {
+        if self.list {
+            return vec![Action::Command("\\l".to_owned())];
+        }
+        if !self.actions.is_empty() {
+            return self.actions.clone();
+        }
+        let commands = self.command.iter().cloned().map(Action::Command);
+        commands
+            .chain(self.file.iter().cloned().map(Action::File))
+            .collect()
+    }
+
+    /// The database argument: `-d`, else the first positional one.
+    pub fn database(&self) -> Option<&str> {
+        self.dbname.as_deref().or(self.dbname_arg.as_deref())
+    }
+
+    /// The user: `-U`, else the second positional argument.
+    pub fn user(&self) -> Option<&str> {
+        self.username.as_deref().or(self.username_arg.as_deref())
+    }
 }
 
 impl fmt::Debug for RunArgs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RunArgs")
-            .field("iri", &self.iri.as_deref().map(obscure_password))
-            .field("command", &self.command)
-            .field("file", &self.file)
+            .field(
+                "dbname_arg",
+                &self.dbname_arg.as_deref().map(obscure_password),
+            )
+            .field("username_arg", &self.username_arg)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("dbname", &self.dbname.as_deref().map(obscure_password))
+            .field("actions", &self.ordered_actions())
+            .field("variables", &self.variables)
+            .field("settings", &self.settings)
             .field("csv", &self.csv)
             .field("json", &self.json)
-            .field("settings", &self.settings)
             .field("keep", &self.keep)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
@@ -138,6 +338,17 @@ pub fn parse_setting(text: &str) -> Result<(String, String), String> {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))
         }
+        _ => Err(format!("expected NAME=VALUE, got {text:?}")),
+    }
+}
+
+/// Parses psql's `-v NAME=VALUE` (or `NAME` alone, set to the empty string).
+pub fn parse_variable(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), value.to_owned()))
+        }
+        None if !text.trim().is_empty() => Ok((text.trim().to_owned(), String::new())),
         _ => Err(format!("expected NAME=VALUE, got {text:?}")),
     }
 }
@@ -216,29 +427,79 @@ pub enum ClusterAction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn definitions_are_consistent() {
-        Cli::command().debug_assert();
+        Cli::command_line().debug_assert();
     }
 
     #[test]
-    fn parses_settings_and_formats() {
-        let cli = Cli::try_parse_from([
-            "pgapi", "pq://h/d", "-c", "select 1", "--csv", "-v", "a=b=c", "-v", "x=",
+    fn parses_psql_options() {
+        let cli = Cli::try_parse_ordered([
+            "pgapi",
+            "pq://h/d",
+            "-c",
+            "select 1",
+            "--csv",
+            "--setting",
+            "a=b=c",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-f",
+            "x.sql",
+            "-c",
+            "select 2",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-p",
+            "5433",
+            "-1",
+            "-A",
+            "-t",
+            "-F",
+            ",",
+            "-X",
+            "-v",
+            "flag",
         ])
         .unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.run.iri.as_deref(), Some("pq://h/d"));
+        assert_eq!(cli.run.database(), Some("pq://h/d"));
         assert_eq!(cli.run.format(), Format::Csv);
+        assert_eq!(cli.run.settings, [("a".into(), "b=c".into())]);
         assert_eq!(
-            cli.run.settings,
-            [("a".into(), "b=c".into()), ("x".into(), String::new())]
+            cli.run.variables,
+            [
+                ("ON_ERROR_STOP".into(), "1".into()),
+                ("flag".into(), String::new())
+            ]
         );
-        assert!(Cli::try_parse_from(["pgapi", "-v", "novalue"]).is_err());
-        assert!(Cli::try_parse_from(["pgapi", "--csv", "--json"]).is_err());
-        assert!(Cli::try_parse_from(["pgapi", "pq://h/d", "--keep", "dir"]).is_err());
+        assert_eq!(
+            cli.run.ordered_actions(),
+            [
+                Action::Command("select 1".into()),
+                Action::File("x.sql".into()),
+                Action::Command("select 2".into())
+            ]
+        );
+        assert_eq!(cli.run.host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(cli.run.user(), Some("postgres"));
+        assert_eq!(cli.run.port, Some(5433));
+        assert!(cli.run.single_transaction && cli.run.no_align && cli.run.tuples_only);
+        assert_eq!(cli.run.field_separator.as_deref(), Some(","));
+        let cli = Cli::try_parse_ordered(["pgapi", "db", "me"]).unwrap();
+        assert_eq!(
+            (cli.run.database(), cli.run.user()),
+            (Some("db"), Some("me"))
+        );
+        assert!(Cli::try_parse_ordered(["pgapi", "--setting", "novalue"]).is_err());
+        assert!(Cli::try_parse_ordered(["pgapi", "--csv", "--json"]).is_err());
+        assert!(Cli::try_parse_ordered(["pgapi", "pq://h/d", "--keep", "dir"]).is_err());
+        assert!(Cli::try_parse_ordered(["pgapi", "-h", "h", "--keep", "dir"]).is_err());
+        let help = Cli::try_parse_ordered(["pgapi", "-?"]).unwrap_err();
+        assert_eq!(help.kind(), clap::error::ErrorKind::DisplayHelp);
     }
 
     #[test]
@@ -286,7 +547,7 @@ mod tests {
             assert!(shown.contains("***"), "{shown}");
         }
         assert_eq!(
-            run.run.iri.as_deref(),
+            run.run.database(),
             Some("postgresql://u:Pw-7Zq%21s3cr3t@h/d")
         );
     }

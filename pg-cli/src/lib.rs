@@ -1,10 +1,23 @@
-//! `pgapi`, the command-line tool of the workspace.
+//! `pgapi`, the command-line tool of the workspace: a shell a psql user feels at home in.
 //!
-//! - `pgapi [IRI] -c SQL`, `-f FILE`, or SQL on standard input: runs the statements and
-//!   prints their rows as an aligned table, CSV (`--csv`) or JSON lines (`--json`), and the
-//!   command tags of the others; `-v name=value` sets session settings first. Without an
-//!   IRI or a `PG*` environment naming a server, a throwaway cluster is started for the
-//!   run (`--keep DIR` keeps its data in DIR for the next run). See [`run`] and [`target`].
+//! - `pgapi [DBNAME [USERNAME]] [-h HOST] [-p PORT] [-U USER] [-d DBNAME]` with psql's
+//!   options ([`cli`]): `-c COMMAND` and `-f FILE` (repeated, mixed, in order), `-v NAME=VALUE`
+//!   (psql variables such as `ON_ERROR_STOP`), `-q -t -A -F -R -x -1 -o -P -W -w -X`,
+//!   `--csv`, `--json` (JSON lines), `--setting NAME=VALUE` (a server setting). DBNAME may be
+//!   an IRI (`pq://…`, `postgresql://…`) or a `key=value` string. Without any of them nor a
+//!   `PG*` environment naming a server, a throwaway cluster is started for the run
+//!   (`--keep DIR` keeps its data in DIR for the next run). See [`run`] and [`target`].
+//! - The shell ([`shell`]): one line-fed engine for `-c`, `-f`, piped standard input and the
+//!   interactive prompt ([`shell::interactive`], rustyline with history, completion from
+//!   [`complete`], psql's prompts, Ctrl-C cancelling the running statement on the server).
+//!   Statements end at `;` outside quotes, dollar bodies, comments and parentheses
+//!   ([`shell::scan`]); variables interpolate as `:name`, `:'name'`, `:"name"`
+//!   ([`shell::vars`]); meta-commands ([`shell::meta`]): `\?` `\q` `\c` `\conninfo` `\x` `\t`
+//!   `\a` `\pset` `\timing` `\i` `\ir` `\o` `\echo` `\qecho` `\warn` `\set` `\unset` `\g`
+//!   `\gset` `\p` `\r`, `\copy`
+//!   ([`backslash_copy`]) and the catalog listings `\l \dn \dt \di \dv \ds \df \du \d`
+//!   ([`describe`]). Results print as psql prints them ([`print`](mod@print)), through a pager on a
+//!   terminal ([`pager`]).
 //! - `pgapi copy SRC_IRI DST_IRI TABLE [--to TABLE] [--binary]`: COPY between databases
 //!   through the driver's copy manager, with progress ([`copy`]).
 //! - `pgapi exc CODE…`: the SQLSTATE lookup ([`exc`]).
@@ -13,7 +26,9 @@
 //!   pager when the output is taller or wider than the terminal ([`pager`]).
 //!
 //! Errors are printed as the driver's layered report (the statement with a caret under the
-//! error position) with exit status 1; a panic prints one short line, never a backtrace.
+//! error position), after `pgapi:FILE:LINE: ` in scripts. Exit statuses are psql's: 0; 1 for
+//! a failed `-c`, a missing file or a failure of pgapi's own; 2 when connecting fails; 3 when
+//! `ON_ERROR_STOP` stops a script. A panic prints one short line, never a backtrace.
 #![warn(missing_docs)]
 
 pub mod backslash_copy;
@@ -28,6 +43,7 @@ pub mod output;
 pub mod pager;
 pub mod print;
 pub mod run;
+pub mod shell;
 pub mod split;
 pub mod target;
 

@@ -2,9 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
     pg_cli::install_panic_hook();
-    ExitCode::from(pg_cli::main(pg_cli::Cli::parse()))
+    ExitCode::from(pg_cli::main(pg_cli::Cli::parse_ordered()))
 }

@@ -45,25 +45,64 @@ pub enum Target {
     Kept(KeptCluster),
 }
 
+/// What the command line says about the server: psql's `-h -p -U -d` and the positional
+/// DBNAME (a name, an IRI or a `key=value` string) and USERNAME.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Destination {
+    /// The database, an IRI or a `key=value` string.
+    pub dbname: Option<String>,
+    /// The user.
+    pub user: Option<String>,
+    /// The host or socket directory.
+    pub host: Option<String>,
+    /// The port.
+    pub port: Option<u16>,
+}
+
+impl Destination {
+    /// Whether anything names a server.
+    pub fn given(&self) -> bool {
+        self.dbname.is_some() || self.user.is_some() || self.host.is_some() || self.port.is_some()
+    }
+
+    /// The connection keywords the destination gives (the environment not yet applied):
+    /// DBNAME parsed when it is an IRI or a `key=value` string, else a database name; the
+    /// host, port and user over it.
+    pub fn keywords(&self) -> Result<Keywords, Failure> {
+        let mut keywords = match self.dbname.as_deref() {
+            Some(text) if text.contains("://") || text.contains('=') => Keywords::parse(text)
+                .map_err(|e| Failure::message(format!("cannot use the IRI: {e}")))?,
+            Some(name) => Keywords::new().database(name),
+            None => Keywords::new(),
+        };
+        if let Some(host) = &self.host {
+            keywords = keywords.host(host.clone());
+        }
+        if let Some(port) = self.port {
+            keywords = keywords.port(port);
+        }
+        if let Some(user) = &self.user {
+            keywords = keywords.user(user.clone());
+        }
+        Ok(keywords)
+    }
+}
+
 impl Target {
-    /// Decides where to run: `iri` (the `PG*` environment filling its gaps), else the
-    /// environment when it names a server, else a cluster kept in `keep`, else a
+    /// Decides where to run: the `destination` (the `PG*` environment filling its gaps),
+    /// else the environment when it names a server, else a cluster kept in `keep`, else a
     /// throwaway cluster. What is started is announced on `notes` (standard error).
     pub fn resolve(
-        iri: Option<&str>,
+        destination: &Destination,
         keep: Option<&Path>,
         notes: &mut impl Write,
     ) -> Result<Target, Failure> {
         let environment = configured_by_environment(|name| std::env::var(name).ok());
-        match (iri, keep) {
-            (Some(iri), _) => {
-                let keywords = Keywords::parse(iri)
-                    .map_err(|e| Failure::message(format!("cannot use the IRI: {e}")))?;
-                server(keywords)
-            }
-            (None, Some(dir)) => Ok(Target::Kept(KeptCluster::open(dir, notes)?)),
-            (None, None) if environment => server(Keywords::new()),
-            (None, None) => {
+        match keep {
+            _ if destination.given() => server(destination.keywords()?),
+            Some(dir) => Ok(Target::Kept(KeptCluster::open(dir, notes)?)),
+            None if environment => server(Keywords::new()),
+            None => {
                 writeln!(
                     notes,
                     "pgapi: no server configured (no IRI, no PG* environment): \
@@ -196,6 +235,34 @@ impl Drop for KeptCluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn destinations_read_names_iris_and_options() {
+        let given = Destination {
+            dbname: Some("pq://alice@example.org:5433/shop".into()),
+            user: Some("bob".into()),
+            ..Destination::default()
+        };
+        let keywords = given.keywords().unwrap();
+        assert_eq!(keywords.user.as_deref(), Some("bob"));
+        assert_eq!(keywords.dbname.as_deref(), Some("shop"));
+        assert_eq!(keywords.port, Some(vec![Some(5433)]));
+        let plain = Destination {
+            dbname: Some("shop".into()),
+            host: Some("127.0.0.1".into()),
+            port: Some(5432),
+            ..Destination::default()
+        };
+        let keywords = plain.keywords().unwrap();
+        assert_eq!(keywords.dbname.as_deref(), Some("shop"));
+        assert_eq!(keywords.host, Some(vec!["127.0.0.1".to_owned()]));
+        assert!(!Destination::default().given());
+        let bad = Destination {
+            dbname: Some("pq://[oops/db".into()),
+            ..Destination::default()
+        };
+        assert!(bad.keywords().is_err());
+    }
 
     #[test]
     fn environment_names_a_server_only_through_its_variables() {

@@ -5,7 +5,7 @@ use predicates::prelude::*;
 use crate::{assert_clean_failure, pgapi, sandbox, text};
 
 #[test]
-fn bad_sql_is_reported_with_a_caret_and_stops_the_script() {
+fn bad_sql_is_reported_with_a_caret_and_stops_the_command() {
     let sandbox = sandbox();
     let output = pgapi()
         .arg(sandbox.iri())
@@ -74,7 +74,8 @@ fn an_unreachable_server_is_a_clear_error() {
         .args(["-c", "select 1"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(1));
+    // psql's status for a connection that fails.
+    assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(
         stderr.contains(&format!("cannot connect to 127.0.0.1:{port}")),
@@ -234,6 +235,12 @@ fn every_subcommand_has_help() {
         .arg("--help")
         .assert()
         .stdout(predicate::str::contains("--keep <DIR>").and(predicate::str::contains("--json")));
+    // psql's spellings: -? is the help, -h the host.
+    pgapi()
+        .arg("-?")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("-h, --host <HOSTNAME>"));
     pgapi()
         .args(["--csv", "--json", "-c", "select 1"])
         .assert()

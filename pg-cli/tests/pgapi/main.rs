@@ -7,6 +7,7 @@ mod complete;
 mod describe;
 mod manage;
 mod print;
+mod shell;
 mod sql;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,466 @@
+//! The query buffer: lines go in, statements (ended by `;` outside quotes, comments and
+//! parentheses) and meta-commands (a backslash outside quotes, to the end of the line) come
+//! out, with psql's variable interpolation (`:name`, `:'name'`, `:"name"`) on the way.
+
+use super::vars::{Vars, quote_identifier, quote_literal};
+
+/// Where the scanner is inside the buffer's text.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+enum State {
+    /// Plain SQL.
+    #[default]
+    Normal,
+    /// Inside `'…'`; `true` for an `E'…'` string, where a backslash escapes.
+    Quote(bool),
+    /// Inside `"…"`.
+    Identifier,
+    /// Inside a dollar-quoted body with this tag (`$$`, `$body$`).
+    Dollar(String),
+    /// Inside `/* … */`, nested this deep.
+    Comment(usize),
+}
+
+/// What a line gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// A complete statement (without its `;`) and the line it starts on.
+    Statement {
+        /// The SQL.
+        sql: String,
+        /// The line number of its first character, counted by [`Scanner::feed`].
+        line: usize,
+    },
+    /// A meta-command: its text after the backslash, to the end of the line (variables not
+    /// yet interpolated: the meta-command does that with its own rules).
+    Meta(String),
+}
+
+/// The query buffer and the scanner's state across lines.
+#[derive(Debug, Default)]
+pub struct Scanner {
+    buffer: String,
+    state: State,
+    parens: usize,
+    /// The statement's first words (lower case), to tell `CREATE FUNCTION … BEGIN ATOMIC`.
+    words: Vec<String>,
+    /// The word being read.
+    word: String,
+    /// Depth inside a `BEGIN ATOMIC … END` body (and its `CASE … END`s).
+    atomic: usize,
+    /// The line number of the buffer's first character that is not white space.
+    start: Option<usize>,
+}
+
+impl Scanner {
+    /// A scanner with an empty buffer.
+    pub fn new() -> Scanner {
+        Scanner::default()
+    }
+
+    /// The query buffer's text (what is not yet sent).
+    pub fn buffer(&self) -> &str {
+        &self.buffer
+    }
+
+    /// Whether the buffer holds nothing but white space.
+    pub fn is_empty(&self) -> bool {
+        self.buffer.trim().is_empty()
+    }
+
+    /// The line the buffer's statement starts on.
+    pub fn start_line(&self) -> Option<usize> {
+        self.start
+    }
+
+    /// Empties the buffer (`\r`, Ctrl-C) and forgets any open quote or comment.
+    pub fn reset(&mut self) {
+        *self = Scanner::default();
+    }
+
+    /// Takes the buffer's text (for `\g`), leaving it empty; `None` when it holds only white
+    /// space and comments.
+    pub fn take(&mut self) -> Option<(String, usize)> {
+        let text = std::mem::take(&mut self.buffer);
+        let line = self.start.unwrap_or(1);
+        self.reset();
+        let sql = text.trim().to_owned();
+        (!pg_string::strip_comments(&sql).trim().is_empty()).then_some((sql, line))
+    }
+
+    /// psql's prompt marker for a continuation line: `'` in a string, `"` in an identifier,
+    /// `$` in a dollar body, `*` in a comment, `(` inside parentheses, else `-`.
+    pub fn marker(&self) -> char {
+        match self.state {
+            State::Quote(_) => '\'',
+            State::Identifier => '"',
+            State::Dollar(_) => '$',
+            State::Comment(_) => '*',
+            State::Normal if self.parens > 0 => '(',
+            State::Normal => '-',
+        }
+    }
+
+    /// Feeds one line (without its line break), numbered `number`: returns the statements
+    /// it completes and the meta-command it ends with, in order.
+    pub fn feed(&mut self, line: &str, number: usize, vars: &Vars) -> Vec<Piece> {
+        let mut pieces = Vec::new();
+        if !self.buffer.is_empty() {
+            self.buffer.push('\n');
+        }
+        let chars: Vec<char> = line.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            let next = chars.get(i + 1).copied();
+            let state = self.state.clone();
+            if state == State::Normal && (c.is_alphanumeric() || c == '_') {
+                self.word.push(c.to_ascii_lowercase());
+            } else {
+                self.end_word();
+            }
+            match state {
+                State::Normal => {
+                    if c == '-' && next == Some('-') {
+                        // A line comment: the rest of the line.
+                        let rest: String = chars[i..].iter().collect();
+                        if !self.is_empty() {
+                            self.buffer.push_str(&rest);
+                        }
+                        break;
+                    }
+                    if c == '\\' {
+                        let rest: String = chars[i + 1..].iter().collect();
+                        pieces.push(Piece::Meta(rest));
+                        break;
+                    }
+                    if !c.is_whitespace() && self.start.is_none() {
+                        self.start = Some(number);
+                    }
+                    match c {
+                        ';' if self.parens == 0 && self.atomic == 0 => {
+                            if let Some((sql, line)) = self.take() {
+                                pieces.push(Piece::Statement { sql, line });
+                            }
+                            i += 1;
+                            continue;
+                        }
+                        '(' => self.parens += 1,
+                        ')' => self.parens = self.parens.saturating_sub(1),
+                        '\'' => {
+                            let escape = self
+                                .buffer
+                                .chars()
+                                .last()
+                                .is_some_and(|p| p == 'e' || p == 'E')
+                                && !self
+                                    .buffer
+                                    .chars()
+                                    .rev()
+                                    .nth(1)
+                                    .is_some_and(|p| p.is_alphanumeric() || p == '_');
+                            self.state = State::Quote(escape);
+                        }
+                        '"' => self.state = State::Identifier,
+                        '/' if next == Some('*') => {
+                            self.state = State::Comment(1);
+                            self.buffer.push_str("/*");
+                            i += 2;
+                            continue;
+                        }
+                        '$' => {
+                            if let Some(tag) = dollar_tag(&chars[i..], &self.buffer) {
+                                self.buffer.push_str(&tag);
+                                i += tag.chars().count();
+                                self.state = State::Dollar(tag);
+                                continue;
+                            }
+                        }
+                        ':' if next == Some(':') => {
+                            self.buffer.push_str("::");
+                            i += 2;
+                            continue;
+                        }
+                        ':' => {
+                            if let Some((text, used)) = interpolate(&chars[i..], vars) {
+                                self.buffer.push_str(&text);
+                                i += used;
+                                continue;
+                            }
+                        }
+                        _ => {}
+                    }
+                    if !(c.is_whitespace() && self.buffer.is_empty()) {
+                        self.buffer.push(c);
+                    }
+                    i += 1;
+                }
+                State::Quote(escape) => {
+                    self.buffer.push(c);
+                    if escape && c == '\\' {
+                        if let Some(n) = next {
+                            self.buffer.push(n);
+                            i += 1;
+                        }
+                    } else if c == '\'' {
+                        if next == Some('\'') {
+                            self.buffer.push('\'');
+                            i += 1;
+                        } else {
+                            self.state = State::Normal;
+                        }
+                    }
+                    i += 1;
+                }
+                State::Identifier => {
+                    self.buffer.push(c);
+                    if c == '"' {
+                        if next == Some('"') {
+                            self.buffer.push('"');
+                            i += 1;
+                        } else {
+                            self.state = State::Normal;
+                        }
+                    }
+                    i += 1;
+                }
+                State::Dollar(tag) => {
+                    let rest: String = chars[i..].iter().collect();
+                    if rest.starts_with(&tag) {
+                        self.buffer.push_str(&tag);
+                        i += tag.chars().count();
+                        self.state = State::Normal;
+                    } else {
+                        self.buffer.push(c);
+                        i += 1;
+                    }
+                }
+                State::Comment(depth) => {
+                    if c == '*' && next == Some('/') {
+                        self.buffer.push_str("*/");
+                        i += 2;
+                        self.state = match depth {
+                            1 => State::Normal,
+                            _ => State::Comment(depth - 1),
+                        };
+                    } else if c == '/' && next == Some('*') {
+                        self.buffer.push_str("/*");
+                        i += 2;
+                        self.state = State::Comment(depth + 1);
+                    } else {
+                        self.buffer.push(c);
+                        i += 1;
+                    }
+                }
+            }
+        }
+        self.end_word();
+        if self.is_empty() && self.state == State::Normal {
+            self.buffer.clear();
+            self.start = None;
+        }
+        pieces
+    }
+
+    /// Ends the word being read: psql's rule for `CREATE [OR REPLACE] FUNCTION|PROCEDURE …
+    /// BEGIN ATOMIC … END`, whose `;` end nothing (a `CASE … END` nests inside).
+    fn end_word(&mut self) {
+        if self.word.is_empty() {
+            return;
+        }
+        let word = std::mem::take(&mut self.word);
+        let routine = self.words.first().is_some_and(|w| w == "create")
+            && self
+                .words
+                .iter()
+                .take(4)
+                .any(|w| w == "function" || w == "procedure");
+        match word.as_str() {
+            "begin" if routine => self.atomic += 1,
+            "case" if self.atomic > 0 => self.atomic += 1,
+            "end" if self.atomic > 0 => self.atomic -= 1,
+            _ => {}
+        }
+        if self.words.len() < 8 {
+            self.words.push(word);
+        }
+    }
+}
+
+/// The dollar-quote tag that starts `chars` (`$$`, `$tag$`), unless the `$` continues an
+/// identifier or a parameter (`a$b`, `$1`).
+fn dollar_tag(chars: &[char], before: &str) -> Option<String> {
+    if before
+        .chars()
+        .last()
+        .is_some_and(|p| p.is_alphanumeric() || p == '_' || p == '$')
+    {
+        return None;
+    }
+    let mut tag = String::from("$");
+    for (index, &c) in chars.iter().enumerate().skip(1) {
+        if c == '$' {
+            tag.push('$');
+            return Some(tag);
+        }
+        let fits = c.is_alphabetic() || c == '_' || (index > 1 && c.is_ascii_digit());
+        if !fits {
+            return None;
+        }
+        tag.push(c);
+    }
+    None
+}
+
+/// A variable reference at the start of `chars` (`:name`, `:'name'`, `:"name"`) and how many
+/// characters it takes; `None` when it is none or names no variable (left as written).
+pub fn interpolate(chars: &[char], vars: &Vars) -> Option<(String, usize)> {
+    let quote = match chars.get(1) {
+        Some('\'') => Some('\''),
+        Some('"') => Some('"'),
+        _ => None,
+    };
+    let begin = if quote.is_some() { 2 } else { 1 };
+    let mut end = begin;
+    while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {
+        end += 1;
+    }
+    if end == begin {
+        return None;
+    }
+    let name: String = chars[begin..end].iter().collect();
+    match quote {
+        None => vars.get(&name).map(|value| (value.to_owned(), end)),
+        Some(q) if chars.get(end) == Some(&q) => {
+            let value = vars.get(&name)?;
+            let text = match q {
+                '\'' => quote_literal(value),
+                _ => quote_identifier(value),
+            };
+            Some((text, end + 1))
+        }
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed_all(text: &str, vars: &Vars) -> (Vec<Piece>, Scanner) {
+        let mut scanner = Scanner::new();
+        let mut pieces = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            pieces.extend(scanner.feed(line, index + 1, vars));
+        }
+        (pieces, scanner)
+    }
+
+    fn statement(sql: &str, line: usize) -> Piece {
+        Piece::Statement {
+            sql: sql.to_owned(),
+            line,
+        }
+    }
+
+    #[test]
+    fn ends_statements_outside_quotes_comments_and_parentheses() {
+        let vars = Vars::default();
+        let (pieces, scanner) = feed_all(
+            "select 'a;b', \"c;d\", e'x\\';y' -- no; end\n\
+             ; select (1;\n2); create function f() returns int as $body$\n\
+             select 1; $body$ language sql;\n/* a; /* nested; */ still; */ select 3;\n\
+             select $1, a$$b;",
+            &vars,
+        );
+        assert_eq!(
+            pieces,
+            [
+                statement("select 'a;b', \"c;d\", e'x\\';y' -- no; end", 1),
+                statement("select (1;\n2)", 2),
+                statement(
+                    "create function f() returns int as $body$\nselect 1; $body$ language sql",
+                    3
+                ),
+                statement("/* a; /* nested; */ still; */ select 3", 5),
+                statement("select $1, a$$b", 6),
+            ]
+        );
+        assert!(scanner.is_empty());
+    }
+
+    #[test]
+    fn begin_atomic_bodies_hold_their_semicolons() {
+        let vars = Vars::default();
+        let (pieces, scanner) = feed_all(
+            "create or replace function f(x int) returns int language sql\n\
+             begin atomic\n  select case when x > 0 then 1 else 0 end;\n  select 2;\nend;\n\
+             begin; select 3;",
+            &vars,
+        );
+        assert_eq!(
+            pieces,
+            [
+                statement(
+                    "create or replace function f(x int) returns int language sql\n\
+                     begin atomic\n  select case when x > 0 then 1 else 0 end;\n  select 2;\nend",
+                    1
+                ),
+                statement("begin", 6),
+                statement("select 3", 6),
+            ]
+        );
+        assert!(scanner.is_empty());
+    }
+
+    #[test]
+    fn gives_continuation_markers() {
+        let vars = Vars::default();
+        for (text, marker) in [
+            ("select 'open", '\''),
+            ("select \"open", '"'),
+            ("select $$ open", '$'),
+            ("select /* open", '*'),
+            ("select (1,", '('),
+            ("select 1", '-'),
+        ] {
+            let (pieces, scanner) = feed_all(text, &vars);
+            assert!(pieces.is_empty());
+            assert_eq!(scanner.marker(), marker, "{text}");
+        }
+    }
+
+    #[test]
+    fn meta_commands_and_leading_comments() {
+        let vars = Vars::default();
+        let (pieces, mut scanner) = feed_all("-- a comment\nselect 1 \\g\n", &vars);
+        assert_eq!(pieces, [Piece::Meta("g".to_owned())]);
+        assert_eq!(scanner.take(), Some(("select 1".to_owned(), 2)));
+        let (pieces, scanner) = feed_all("select '\\x'; \\echo hi", &vars);
+        assert_eq!(
+            pieces,
+            [statement("select '\\x'", 1), Piece::Meta("echo hi".into())]
+        );
+        assert!(scanner.is_empty());
+    }
+
+    #[test]
+    fn interpolates_variables_outside_quotes() {
+        let mut vars = Vars::default();
+        vars.set("t", "my table");
+        vars.set("n", "42");
+        let (pieces, _) = feed_all(
+            "select :n, :'t', :\"t\", ':n', 1::int, :missing, :'missing';",
+            &vars,
+        );
+        assert_eq!(
+            pieces,
+            [statement(
+                "select 42, 'my table', \"my table\", ':n', 1::int, :missing, :'missing'",
+                1
+            )]
+        );
+        vars.set("q", "it's");
+        let (pieces, _) = feed_all("select :'q';", &vars);
+        assert_eq!(pieces, [statement("select 'it''s'", 1)]);
+    }
+}
