@@ -330,8 +330,9 @@ impl<'o> Session<'o> {
         let pieces = scanner.feed(line, number, &self.vars);
         for piece in pieces {
             let flow = match piece {
-                Piece::Statement { sql, line } => {
-                    self.statement(&sql, line, source, inline.as_deref_mut())
+                // psql's FILE:LINE names the line that ended the statement (its `;`).
+                Piece::Statement { sql, .. } => {
+                    self.statement(&sql, number, source, inline.as_deref_mut())
                         .await
                 }
                 Piece::Meta(text) => {

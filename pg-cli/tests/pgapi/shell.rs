@@ -416,7 +416,8 @@ fn scripts_name_file_and_line_and_go_on_after_errors() {
     let stderr = text(&output.stderr);
     assert!(
         stderr.starts_with(&format!(
-            "pgapi:{}:4: UndefinedTableError: relation \"nowhere\" does not exist",
+            // psql's rule: the line that ended the statement (`  from nowhere;`).
+            "pgapi:{}:5: UndefinedTableError: relation \"nowhere\" does not exist",
             script.display()
         )),
         "{stderr}"
