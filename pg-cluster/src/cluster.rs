@@ -254,6 +254,10 @@ impl Cluster {
             command.arg("-c").arg(format!("{name}={value}"));
         }
         command.stdout(log).stderr(log_err);
+        // A process group of its own, as pg_ctl gives the server a session of its own: the
+        // terminal's Ctrl-C (SIGINT to the foreground group, pgapi's included) would be a fast
+        // shutdown to postgres.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
         let child = command
             .spawn()
             .map_err(|e| ClusterError::io("could not run the server (postgres)", e))?;

@@ -178,6 +178,40 @@ fn ctrl_c_cancels_the_running_statement_and_keeps_the_session() {
     quit(session);
 }
 
+/// Ctrl-C reaches the terminal's whole foreground process group: the server of pgapi's own
+/// throwaway cluster must not be in it (SIGINT is a fast shutdown to postgres).
+#[test]
+fn ctrl_c_spares_the_throwaway_clusters_server() {
+    let home = tempfile::tempdir().unwrap();
+    let mut command = Process::new(env!("CARGO_BIN_EXE_pgapi"));
+    command
+        .env("HOME", home.path())
+        .env("PGAPI_HISTORY", home.path().join("history"))
+        .env("TERM", "xterm")
+        .env("PAGER", "cat")
+        .env_remove("PGTEST_IRI");
+    for name in pg_cli::target::SERVER_VARIABLES {
+        command.env_remove(name);
+    }
+    let mut session = Session::spawn(command).expect("a pty session");
+    session.set_expect_timeout(Some(Duration::from_secs(120)));
+    session.expect("=# ").unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session.send_line("select pg_sleep(30);").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    session.send(ControlCode::EndOfText).unwrap();
+    session
+        .expect("canceling statement due to user request")
+        .unwrap();
+    session.expect("=# ").unwrap();
+    session
+        .send_line("select 'server ' || 'alive' as after_ctrl_c;")
+        .unwrap();
+    session.expect("server alive").unwrap();
+    session.expect("=# ").unwrap();
+    quit(session);
+}
+
 #[test]
 fn history_survives_a_restart_and_ctrl_d_exits() {
     let home = tempfile::tempdir().unwrap();
