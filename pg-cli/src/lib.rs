@@ -22,7 +22,7 @@
 //!   through the driver's copy manager, with progress ([`copy`]).
 //! - `pgapi exc CODE…`: the SQLSTATE lookup ([`exc`]).
 //! - `pgapi cluster init|start|stop|status DIR`: cluster management ([`cluster`]).
-//! - Printing as psql prints (aligned, expanded, unaligned, CSV; [`print`]), through the
+//! - Printing as psql prints (aligned, expanded, unaligned, CSV; [`mod@print`]), through the
 //!   pager when the output is taller or wider than the terminal ([`pager`]).
 //!
 //! Errors are printed as the driver's layered report (the statement with a caret under the

@@ -184,7 +184,7 @@ fn char_width(c: char) -> Option<usize> {
 }
 
 /// The display width of a string of one line, as psql counts it (control characters
-/// count nothing here: they are spelled out by [`format_lines`] first).
+/// count nothing here: they are spelled out by the formats first).
 pub fn display_width(text: &str) -> usize {
     text.chars().map(|c| char_width(c).unwrap_or(0)).sum()
 }
