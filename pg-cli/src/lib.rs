@@ -44,7 +44,6 @@ pub mod pager;
 pub mod print;
 pub mod run;
 pub mod shell;
-pub mod split;
 pub mod target;
 
 use std::fmt;

@@ -1,53 +1,12 @@
-//! Printing results: aligned tables, CSV, JSON lines, command tags.
+//! What results print as beside the tables of [`crate::print`]: cells' text, row counts,
+//! command tags and JSON lines.
 
-use std::borrow::Cow;
-
-use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use pg_exceptions::{Error, TypeIOError};
-use pg_types::{Columns, Row, Type, Value};
+use pg_types::{Row, Value};
 
 /// A value as a table or CSV cell: the server's text form; `None` for NULL.
 pub fn cell_text(value: &Value) -> Option<String> {
     value.to_pg_text()
-}
-
-/// Whether a column of this type reads best aligned to the right.
-fn numeric(ty: &Type) -> bool {
-    [
-        Type::INT2,
-        Type::INT4,
-        Type::INT8,
-        Type::FLOAT4,
-        Type::FLOAT8,
-        Type::NUMERIC,
-        Type::OID,
-        Type::MONEY,
-    ]
-    .contains(ty)
-}
-
-/// Rows as an aligned table under a header of the column names; NULL is an empty cell,
-/// numbers are aligned to the right.
-pub fn table(columns: &Columns, rows: &[Row]) -> Result<String, Error> {
-    let mut table = Table::new();
-    table
-        .load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(columns.names());
-    for row in rows {
-        let cells: Vec<String> = row
-            .values()?
-            .iter()
-            .map(|v| cell_text(v).unwrap_or_default())
-            .collect();
-        table.add_row(cells);
-    }
-    for (index, column) in columns.iter().enumerate() {
-        if let Some(c) = table.column_mut(index).filter(|_| numeric(&column.type_)) {
-            c.set_cell_alignment(CellAlignment::Right);
-        }
-    }
-    Ok(table.to_string())
 }
 
 /// `(1 row)`, `(3 rows)`: the count printed under a table of a query's rows.
@@ -69,42 +28,6 @@ pub fn command_tag(command: &str, count: Option<u64>) -> String {
     }
 }
 
-/// One CSV field: NULL is empty and unquoted, an empty string is `""`; fields holding a
-/// comma, a quote, a line break or surrounding spaces are quoted, quotes doubled.
-pub fn csv_field(text: Option<&str>) -> Cow<'_, str> {
-    let Some(text) = text else {
-        return Cow::Borrowed("");
-    };
-    let quote = text.is_empty()
-        || text.contains([',', '"', '\n', '\r'])
-        || text.starts_with(char::is_whitespace)
-        || text.ends_with(char::is_whitespace);
-    if quote {
-        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
-/// A CSV line (without its line break) of the column names.
-pub fn csv_header(columns: &Columns) -> String {
-    columns
-        .names()
-        .map(|n| csv_field(Some(n)).into_owned())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// A CSV line (without its line break) of a row's values.
-pub fn csv_row(row: &Row) -> Result<String, Error> {
-    Ok(row
-        .values()?
-        .iter()
-        .map(|v| csv_field(cell_text(v).as_deref()).into_owned())
-        .collect::<Vec<_>>()
-        .join(","))
-}
-
 /// A row as one line of JSON: an object of column names to values, through pg-types'
 /// `Serialize` in serde_json's form (see pg-types' crate docs, "Serde"): NULL as `null`,
 /// booleans, integers, finite floats and numerics as numbers (numerics digit for digit),
@@ -119,7 +42,7 @@ pub fn json_row(row: &Row) -> Result<String, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pg_types::{Array, Column, Numeric};
+    use pg_types::{Array, Column, Columns, Numeric, Type};
 
     fn row(values: Vec<(&str, Type, Value)>) -> Row {
         let columns = Columns::new(
@@ -129,24 +52,6 @@ mod tests {
                 .collect(),
         );
         Row::from_values(columns, values.into_iter().map(|(_, _, v)| v).collect())
-    }
-
-    #[test]
-    fn csv_quotes_what_needs_it() {
-        assert_eq!(csv_field(None), "");
-        assert_eq!(csv_field(Some("")), "\"\"");
-        assert_eq!(csv_field(Some("plain")), "plain");
-        assert_eq!(csv_field(Some("a,b")), "\"a,b\"");
-        assert_eq!(csv_field(Some("say \"hi\"")), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field(Some("two\nlines")), "\"two\nlines\"");
-        assert_eq!(csv_field(Some(" padded")), "\" padded\"");
-        let r = row(vec![
-            ("a", Type::INT4, Value::Int4(1)),
-            ("b", Type::TEXT, Value::Null),
-            ("c,d", Type::TEXT, Value::Text("x,y".into())),
-        ]);
-        assert_eq!(csv_header(r.columns()), "a,b,\"c,d\"");
-        assert_eq!(csv_row(&r).unwrap(), "1,,\"x,y\"");
     }
 
     #[test]
@@ -194,14 +99,7 @@ mod tests {
     }
 
     #[test]
-    fn tables_and_tags() {
-        let r = row(vec![
-            ("id", Type::INT4, Value::Int4(42)),
-            ("name", Type::TEXT, Value::Text("answer".into())),
-        ]);
-        let text = table(r.columns(), std::slice::from_ref(&r)).unwrap();
-        assert!(text.contains("id") && text.contains("name"), "{text}");
-        assert!(text.contains("42") && text.contains("answer"), "{text}");
+    fn row_counts_and_tags() {
         assert_eq!(row_count(1), "(1 row)");
         assert_eq!(row_count(0), "(0 rows)");
         assert_eq!(command_tag("INSERT", Some(1)), "INSERT 0 1");
