@@ -179,11 +179,14 @@ impl<'o> Session<'o> {
         format!("{database}{state}{transaction}{sign} ")
     }
 
-    /// Reads the catalog again for completion, when DDL or `\c` made it stale.
+    /// Reads the catalog again for completion, when DDL or `\c` made it stale; never inside
+    /// the user's transaction block, where a failing catalog query would fail the block
+    /// (the names are read once the block has ended).
     pub async fn refresh_catalog(&mut self) {
-        if !std::mem::take(&mut self.catalog_stale) {
+        if !self.catalog_stale || self.db.transaction_status() != TransactionStatus::Idle {
             return;
         }
+        self.catalog_stale = false;
         if let (Ok(catalog), Ok(mut shared)) =
             (crate::complete::load(&self.db).await, self.catalog.lock())
         {

@@ -690,6 +690,21 @@ fn tab_completes_keywords_tables_and_meta_commands() {
     session.send("\r").unwrap();
     session.expect("You are connected").unwrap();
     expect_prompt(&mut session, "");
+    // DDL inside a block: the names are read again once the block has ended (never with
+    // queries inside the user's transaction), and then complete.
+    session.send_line("begin;").unwrap();
+    expect_prompt(&mut session, "*");
+    session
+        .send_line("create table made_in_block (i int);")
+        .unwrap();
+    expect_prompt(&mut session, "*");
+    session.send_line("commit;").unwrap();
+    expect_prompt(&mut session, "");
+    session.send("table made_in_bl\t").unwrap();
+    session.expect("made_in_block").unwrap();
+    session.send(";\r").unwrap();
+    session.expect("(0 rows)").unwrap();
+    expect_prompt(&mut session, "");
     quit(session);
 }
 
