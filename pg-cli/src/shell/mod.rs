@@ -27,6 +27,10 @@ use crate::{Failure, output, pager};
 use scan::{Piece, Scanner};
 use vars::Vars;
 
+/// How deep `\i` may nest files: a file that includes itself stops there with an error,
+/// well before each level's stack would overflow the main thread's.
+pub const MAX_FILE_DEPTH: usize = 32;
+
 /// Where a line comes from, for error reports (`pgapi:FILE:LINE: `).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -283,8 +287,15 @@ impl<'o> Session<'o> {
         self.finish(&mut scanner, source).await
     }
 
-    /// Runs a file (`-f`, `\i`); a file that cannot be read is an error.
+    /// Runs a file (`-f`, `\i`); a file that cannot be read is an error, and so is one
+    /// nested deeper than [`MAX_FILE_DEPTH`] (a file that includes itself).
     pub async fn run_file(&mut self, path: &Path) -> Result<Flow, Failure> {
+        if self.files.len() >= MAX_FILE_DEPTH {
+            return Err(Failure::message(format!(
+                "{}: too deeply nested (more than {MAX_FILE_DEPTH} files read by \\i)",
+                path.display()
+            )));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| Failure::message(format!("{}: {e}", path.display())))?;
         self.files.push(path.to_owned());

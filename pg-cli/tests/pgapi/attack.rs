@@ -1,0 +1,60 @@
+//! Hostile input and psql's corner cases: each test here once found a bug (a panic, a
+//! crash, a difference from psql), seen failing before its fix.
+
+use pg_cluster::Temporal;
+use predicates::prelude::*;
+
+use crate::{assert_clean_failure, pgapi, text};
+
+/// The test server.
+fn server() -> &'static Temporal {
+    Temporal::get().expect("a test server")
+}
+
+/// The binary with psql's connection options for the test server.
+fn pgapi_connected() -> assert_cmd::Command {
+    let server = server();
+    let mut command = pgapi();
+    command.args([
+        "-h",
+        server.host(),
+        "-p",
+        &server.port().to_string(),
+        "-U",
+        server.user(),
+        "-d",
+        server.database(),
+    ]);
+    if let Some(password) = server.password() {
+        command.env("PGPASSWORD", password);
+    }
+    command
+}
+
+#[test]
+fn a_file_that_includes_itself_is_stopped_not_a_stack_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("self.sql");
+    std::fs::write(&script, "select 'in' as x;\n\\i self.sql\n").unwrap();
+    let output = pgapi_connected()
+        .current_dir(dir.path())
+        .args(["-At", "-f", "self.sql", "-c", "select 'after'"])
+        .output()
+        .unwrap();
+    let stderr = text(&output.stderr);
+    assert_clean_failure(&stderr);
+    assert!(stderr.contains("too deeply nested"), "{stderr}");
+    // The runaway recursion stops with an error; the run goes on with the next -c.
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stdout = text(&output.stdout);
+    assert!(stdout.starts_with("in\nin\n"), "{stdout}");
+    assert!(stdout.ends_with("in\nafter\n"), "{stdout}");
+    // Under ON_ERROR_STOP it stops the run (status 3).
+    pgapi_connected()
+        .current_dir(dir.path())
+        .args(["-At", "-v", "ON_ERROR_STOP=1", "-f", "self.sql"])
+        .args(["-c", "select 'after'"])
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("after").not());
+}
