@@ -264,7 +264,7 @@ impl<'o> Session<'o> {
         let mut number = 0;
         while let Some(line) = lines.next() {
             number += 1;
-            let line = match line {
+            let mut line = match line {
                 Ok(line) => line,
                 Err(e) => {
                     eprintln!("pgapi: cannot read: {e}");
@@ -272,6 +272,10 @@ impl<'o> Session<'o> {
                     return Flow::Stop;
                 }
             };
+            // A UTF-8 byte order mark before the first line is no SQL (psql skips it).
+            if number == 1 && line.starts_with('\u{feff}') {
+                line.drain(..'\u{feff}'.len_utf8());
+            }
             let start = number;
             let mut inline = Inline {
                 lines: &mut lines,

@@ -58,3 +58,25 @@ fn a_file_that_includes_itself_is_stopped_not_a_stack_overflow() {
         .code(3)
         .stdout(predicate::str::contains("after").not());
 }
+
+#[test]
+fn a_utf8_byte_order_mark_before_a_script_is_skipped() {
+    // Editors on Windows write one; psql runs the script as if it were not there.
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bom.sql");
+    std::fs::write(&script, "\u{feff}select 'bom' as x;\n").unwrap();
+    pgapi_connected()
+        .args(["-At", "-f"])
+        .arg(&script)
+        .assert()
+        .success()
+        .stdout("bom\n")
+        .stderr("");
+    pgapi_connected()
+        .args(["-At"])
+        .write_stdin("\u{feff}select 'piped';\n")
+        .assert()
+        .success()
+        .stdout("piped\n")
+        .stderr("");
+}
