@@ -342,7 +342,31 @@ impl<'o> Session<'o> {
         if self.vars.get("ECHO") == Some("all") && source != &Source::Prompt {
             let _ = writeln!(self.out(), "{line}");
         }
-        let pieces = scanner.feed(line, number, &self.vars);
+        let mut pieces = scanner.feed(line, number, &self.vars);
+        loop {
+            let flow = self
+                .run_pieces(scanner, pieces, number, source, inline.as_deref_mut())
+                .await;
+            if flow != Flow::Continue {
+                return flow;
+            }
+            // The rest of the line after a meta-command, scanned once it has run.
+            match scanner.resume(number, &self.vars) {
+                Some(more) => pieces = more,
+                None => return Flow::Continue,
+            }
+        }
+    }
+
+    /// Runs the statements and the meta-command a line gave.
+    async fn run_pieces(
+        &mut self,
+        scanner: &mut Scanner,
+        pieces: Vec<Piece>,
+        number: usize,
+        source: &Source,
+        mut inline: Option<&mut Inline<'_>>,
+    ) -> Flow {
         for piece in pieces {
             let flow = match piece {
                 // psql's FILE:LINE names the line that ended the statement (its `;`).

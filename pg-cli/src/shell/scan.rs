@@ -49,6 +49,9 @@ pub struct Scanner {
     atomic: usize,
     /// The line number of the buffer's first character that is not white space.
     start: Option<usize>,
+    /// The rest of a line after a meta-command, scanned by [`Scanner::resume`] once the
+    /// meta-command has run.
+    pending: Option<String>,
 }
 
 impl Scanner {
@@ -72,9 +75,12 @@ impl Scanner {
         self.start
     }
 
-    /// Empties the buffer (`\r`, Ctrl-C) and forgets any open quote or comment.
+    /// Empties the buffer (`\r`, Ctrl-C) and forgets any open quote or comment (the rest
+    /// of the line after a meta-command is still to be scanned).
     pub fn reset(&mut self) {
+        let pending = self.pending.take();
         *self = Scanner::default();
+        self.pending = pending;
     }
 
     /// Takes the buffer's text (for `\g`), leaving it empty; `None` when it holds only white
@@ -102,11 +108,27 @@ impl Scanner {
 
     /// Feeds one line (without its line break), numbered `number`: returns the statements
     /// it completes and the meta-command it ends with, in order.
+    /// A meta-command ends at an unquoted backslash, as in psql: scanning stops after it,
+    /// and [`Scanner::resume`] goes on with the rest of the line once it has run (`\\`
+    /// separates a meta-command from the SQL after it, `\t on \x on` are two).
     pub fn feed(&mut self, line: &str, number: usize, vars: &Vars) -> Vec<Piece> {
-        let mut pieces = Vec::new();
+        self.pending = None;
         if !self.buffer.is_empty() {
             self.buffer.push('\n');
         }
+        self.scan(line, number, vars)
+    }
+
+    /// Scans the rest of the line after the meta-command [`Scanner::feed`] (or the last
+    /// `resume`) ended with; `None` when nothing is left.
+    pub fn resume(&mut self, number: usize, vars: &Vars) -> Option<Vec<Piece>> {
+        let rest = self.pending.take()?;
+        Some(self.scan(&rest, number, vars))
+    }
+
+    /// Scans part of a line (the buffer already has the line break before it).
+    fn scan(&mut self, line: &str, number: usize, vars: &Vars) -> Vec<Piece> {
+        let mut pieces = Vec::new();
         let chars: Vec<char> = line.chars().collect();
         let mut i = 0;
         while i < chars.len() {
@@ -129,8 +151,16 @@ impl Scanner {
                         break;
                     }
                     if c == '\\' {
-                        let rest: String = chars[i + 1..].iter().collect();
-                        pieces.push(Piece::Meta(rest));
+                        let command = &chars[i + 1..];
+                        let used = meta_length(command);
+                        pieces.push(Piece::Meta(command[..used].iter().collect()));
+                        let mut rest = &command[used..];
+                        if rest.starts_with(&['\\', '\\']) {
+                            rest = &rest[2..];
+                        }
+                        if !rest.is_empty() {
+                            self.pending = Some(rest.iter().collect());
+                        }
                         break;
                     }
                     if !c.is_whitespace() && self.start.is_none() {
@@ -284,6 +314,51 @@ impl Scanner {
             self.words.push(word);
         }
     }
+}
+
+/// Meta-commands whose argument is the whole rest of the line, backslashes included.
+const WHOLE_LINE: [&str; 10] = [
+    "copy", "!", "h", "help", "sf", "sf+", "sv", "sv+", "ef", "ev",
+];
+
+/// How many characters of `chars` (what follows a meta-command's backslash) the
+/// meta-command takes: its name (up to white space or a backslash), then its arguments up
+/// to an unquoted backslash (`'…'` with its `\` escapes, `"…"`, `` `…` `` hide one), or the
+/// whole line for `\copy` and the like.
+fn meta_length(chars: &[char]) -> usize {
+    if chars.is_empty() {
+        return 0;
+    }
+    let mut i = 1;
+    while i < chars.len() && !chars[i].is_whitespace() && chars[i] != '\\' {
+        i += 1;
+    }
+    let name: String = chars[..i].iter().collect();
+    if WHOLE_LINE.contains(&name.as_str()) {
+        return chars.len();
+    }
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => return i,
+            '\'' => {
+                i += 1;
+                while i < chars.len() && chars[i] != '\'' {
+                    // A backslash escapes the next character inside quotes.
+                    i += if chars[i] == '\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            quote @ ('"' | '`') => {
+                i += 1;
+                while i < chars.len() && chars[i] != quote {
+                    i += 1;
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    chars.len()
 }
 
 /// The dollar-quote tag that starts `chars` (`$$`, `$tag$`), unless the `$` continues an
@@ -441,6 +516,44 @@ mod tests {
             [statement("select '\\x'", 1), Piece::Meta("echo hi".into())]
         );
         assert!(scanner.is_empty());
+    }
+
+    /// Feeds `text` as one line, then resumes after each meta-command as the session does.
+    fn feed_resuming(text: &str, vars: &Vars) -> (Vec<Piece>, Scanner) {
+        let mut scanner = Scanner::new();
+        let mut pieces = scanner.feed(text, 1, vars);
+        while let Some(more) = scanner.resume(1, vars) {
+            pieces.extend(more);
+        }
+        (pieces, scanner)
+    }
+
+    #[test]
+    fn a_meta_command_ends_at_an_unquoted_backslash() {
+        let vars = Vars::default();
+        let meta = |text: &str| Piece::Meta(text.to_owned());
+        // `\\` separates a meta-command from the SQL after it.
+        let (pieces, scanner) = feed_resuming("\\echo hi \\\\ select 1;", &vars);
+        assert_eq!(pieces, [meta("echo hi "), statement("select 1", 1)]);
+        assert!(scanner.is_empty());
+        // Several meta-commands on a line; a trailing `\\` is eaten.
+        let (pieces, _) = feed_resuming("\\t on \\x on\\\\", &vars);
+        assert_eq!(pieces, [meta("t on "), meta("x on")]);
+        // Quoted backslashes do not end it; `\\copy` takes the whole line.
+        let (pieces, _) = feed_resuming("\\echo 'a\\\\b' \"c\\d\" e", &vars);
+        assert_eq!(pieces, [meta("echo 'a\\\\b' \"c\\d\" e")]);
+        let (pieces, _) = feed_resuming("\\copy t from 'f' \\\\ x", &vars);
+        assert_eq!(pieces, [meta("copy t from 'f' \\\\ x")]);
+        // The SQL before a meta-command stays in the buffer; what follows joins it.
+        let mut scanner = Scanner::new();
+        let pieces = scanner.feed("select 1 \\echo x \\\\ + 1;", 1, &vars);
+        assert_eq!(pieces, [meta("echo x ")]);
+        assert_eq!(scanner.buffer(), "select 1 ");
+        assert_eq!(
+            scanner.resume(1, &vars),
+            Some(vec![statement("select 1  + 1", 1)])
+        );
+        assert_eq!(scanner.resume(1, &vars), None);
     }
 
     #[test]

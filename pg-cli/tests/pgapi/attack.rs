@@ -80,3 +80,23 @@ fn a_utf8_byte_order_mark_before_a_script_is_skipped() {
         .stdout("piped\n")
         .stderr("");
 }
+
+#[test]
+fn meta_command_arguments_end_at_a_backslash_as_in_psql() {
+    // psql's output for the same input (but for "Tuples only is on.", which psql prints
+    // for `\t` in a -f file and not on piped input): `\\` separates a meta-command from
+    // SQL, a second backslash starts another meta-command, and `\g` in the middle of a
+    // line sends what the buffer held before it.
+    pgapi_connected()
+        .args(["-A"])
+        .write_stdin(
+            "\\echo hi \\\\ select 1 as one;\n\\t on \\pset null N\\x on\nselect null as n \\g\n\
+             \\echo 'x\\\\y' z\\\\\nselect 'a' as s \\g \\\\ select 'b' as s;\n",
+        )
+        .assert()
+        .success()
+        .stdout(
+            "hi\none\n1\n(1 row)\nTuples only is on.\nNull display is \"N\".\nExpanded display is on.\nn|N\n\
+             x\\y z\ns|a\ns|b\n",
+        );
+}
