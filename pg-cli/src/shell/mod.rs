@@ -229,27 +229,75 @@ impl<'o> Session<'o> {
     }
 
     /// Runs one `-c` command: its statements in order, stopping at the first error (as the
-    /// server does for psql's one query string); a meta-command runs as such. Afterwards
-    /// [`Session::failed`] tells whether it failed.
+    /// server does for psql's one query string); a meta-command runs as such. Several
+    /// statements and no meta-command are one transaction, as the server makes psql's one
+    /// query string (see [`Session::one_transaction`]). Afterwards [`Session::failed`]
+    /// tells whether it failed.
     pub async fn run_command(&mut self, text: &str) -> Flow {
         let mut scanner = Scanner::new();
         self.failed = false;
-        let mut flow = Flow::Continue;
-        for (index, line) in text.lines().enumerate() {
-            flow = self
-                .feed(&mut scanner, line, index + 1, &Source::Command)
-                .await;
-            if flow != Flow::Continue || self.failed {
-                break;
-            }
+        let wrap = self.one_transaction(text);
+        if wrap && let Err(error) = self.db.execute("BEGIN").await {
+            return self.failure(error.into(), 0, &Source::Command);
         }
-        if flow == Flow::Continue && !self.failed {
-            flow = self.finish(&mut scanner, &Source::Command).await;
+        let mut flow = self.run_command_lines(&mut scanner, text).await;
+        if wrap && !self.db.closed() {
+            let end = match self.db.transaction_status() {
+                TransactionStatus::Idle => None,
+                TransactionStatus::InTransaction if !self.failed => Some("COMMIT"),
+                _ => Some("ROLLBACK"),
+            };
+            if let Some(end) = end
+                && let Err(error) = self.db.execute(end).await
+                && flow == Flow::Continue
+            {
+                flow = self.failure(error.into(), 0, &Source::Command);
+            }
         }
         if self.failed && flow == Flow::Continue && self.vars.flag("ON_ERROR_STOP") {
             return Flow::Stop;
         }
         flow
+    }
+
+    /// Whether a `-c` string runs as one transaction, as the server runs psql's one query
+    /// string in an implicit transaction: outside a transaction block, several statements,
+    /// no meta-command, and none that begins or ends a transaction itself (the server's
+    /// implicit block gives way to those).
+    fn one_transaction(&self, text: &str) -> bool {
+        if self.db.transaction_status() != TransactionStatus::Idle {
+            return false;
+        }
+        let mut scanner = Scanner::new();
+        let mut statements = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let mut pieces = scanner.feed(line, index + 1, &self.vars);
+            loop {
+                for piece in pieces {
+                    match piece {
+                        Piece::Statement { sql, .. } => statements.push(sql),
+                        Piece::Meta(_) => return false,
+                    }
+                }
+                match scanner.resume(index + 1, &self.vars) {
+                    Some(more) => pieces = more,
+                    None => break,
+                }
+            }
+        }
+        statements.extend(scanner.take().map(|(sql, _)| sql));
+        statements.len() > 1 && !statements.iter().any(|sql| controls_transaction(sql))
+    }
+
+    /// The lines of a `-c` string, up to the first error.
+    async fn run_command_lines(&mut self, scanner: &mut Scanner, text: &str) -> Flow {
+        for (index, line) in text.lines().enumerate() {
+            let flow = self.feed(scanner, line, index + 1, &Source::Command).await;
+            if flow != Flow::Continue || self.failed {
+                return flow;
+            }
+        }
+        self.finish(scanner, &Source::Command).await
     }
 
     /// Runs the lines of a script (a file, `\i`, standard input) through a query buffer of
@@ -672,6 +720,21 @@ impl<'o> Session<'o> {
     /// The last statement sent (for `\g` and `\p` on an empty buffer).
     pub fn last_query(&self) -> Option<&str> {
         self.last_query.as_deref()
+    }
+}
+
+/// Whether a statement begins or ends a transaction block (BEGIN, COMMIT, SAVEPOINT, …).
+fn controls_transaction(sql: &str) -> bool {
+    let text = pg_string::strip_comments(sql).to_ascii_lowercase();
+    let mut words = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    match words.next() {
+        Some(
+            "begin" | "start" | "commit" | "end" | "rollback" | "abort" | "savepoint" | "release",
+        ) => true,
+        Some("prepare") => words.next() == Some("transaction"),
+        _ => false,
     }
 }
 

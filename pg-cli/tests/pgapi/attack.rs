@@ -100,3 +100,68 @@ fn meta_command_arguments_end_at_a_backslash_as_in_psql() {
              x\\y z\ns|a\ns|b\n",
         );
 }
+
+#[test]
+fn a_dash_c_string_of_several_statements_is_one_transaction() {
+    // psql sends a -c string as one query: the server runs it as one implicit transaction,
+    // so a failing statement undoes those before it.
+    let sandbox = crate::sandbox();
+    let schema = sandbox.schema();
+    pgapi_connected()
+        .args(["-c"])
+        .arg(format!(
+            "create table {schema}.undone (i int); select 1/0; select 2"
+        ))
+        .assert()
+        .code(1)
+        .stdout("CREATE TABLE\n")
+        .stderr(predicate::str::contains("division by zero"));
+    assert_eq!(
+        sandbox
+            .admin_sql(&format!("select to_regclass('{schema}.undone') is null"))
+            .unwrap(),
+        "t",
+        "rolled back with the failing statement"
+    );
+    // All well: committed.
+    pgapi_connected()
+        .args(["-At", "-c"])
+        .arg(format!(
+            "create table {schema}.kept (i int); insert into {schema}.kept values (7); \
+             select i from {schema}.kept"
+        ))
+        .assert()
+        .success()
+        .stdout("CREATE TABLE\nINSERT 0 1\n7\n");
+    assert_eq!(
+        sandbox
+            .admin_sql(&format!("select i from {schema}.kept"))
+            .unwrap(),
+        "7"
+    );
+    // The string's own BEGIN … COMMIT divides it, as on the server: what was committed
+    // stays, and no warning about a transaction already in progress.
+    pgapi_connected()
+        .args(["-c"])
+        .arg(format!(
+            "begin; create table {schema}.divided (i int); commit; select 1/0"
+        ))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("division by zero"))
+        .stderr(predicate::str::contains("already").not());
+    assert_eq!(
+        sandbox
+            .admin_sql(&format!("select to_regclass('{schema}.divided') is null"))
+            .unwrap(),
+        "f"
+    );
+    // As on the server, VACUUM cannot be part of such a string.
+    pgapi_connected()
+        .args(["-c", "vacuum; select 1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "VACUUM cannot run inside a transaction block",
+        ));
+}
