@@ -54,7 +54,8 @@ Formatting
 
 Connection
   \\c[onnect] [DBNAME|- USER|- HOST|- PORT|-]
-                         connect to another database (the current one is kept on failure)
+                         connect to another database (on failure a script stops;
+                         the prompt keeps the current one)
   \\conninfo              show the connection
 
 Operating System

@@ -493,6 +493,11 @@ impl<'o> Session<'o> {
             self.stop_status = 2;
             return Flow::Stop;
         }
+        if failure.status == 2 && !self.interactive {
+            // A `\connect` that failed in a script.
+            self.stop_status = 2;
+            return Flow::Stop;
+        }
         let interrupted = self.interrupted.swap(false, Ordering::Relaxed);
         if source != &Source::Prompt && (interrupted || self.vars.flag("ON_ERROR_STOP")) {
             // psql stops a script on Ctrl-C too.
@@ -679,7 +684,7 @@ impl<'o> Session<'o> {
     }
 
     /// Connects anew (`\c`) with `keywords` over the current connection's parameters;
-    /// keeps the current connection when that fails.
+    /// keeps the current connection when that fails (a script then stops, as psql's).
     pub async fn reconnect(&mut self, keywords: pg_driver::params::Keywords) -> Outcome {
         let base = self.db.connector().params().to_keywords();
         let params = base
@@ -699,6 +704,12 @@ impl<'o> Session<'o> {
                 self.say(&message)?;
                 Ok(())
             }
+            // psql keeps the old connection only at the prompt: a script stops (see
+            // [`Session::failure`]) rather than go on on the database it meant to leave.
+            Err(error) if !self.interactive => Err(Failure {
+                report: format!("{error:#}"),
+                status: 2,
+            }),
             Err(error) => Err(Failure {
                 report: format!("{error:#}\nPrevious connection kept"),
                 status: 2,

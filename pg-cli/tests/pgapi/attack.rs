@@ -1,6 +1,7 @@
 //! Hostile input and psql's corner cases: each test here once found a bug (a panic, a
 //! crash, a difference from psql), seen failing before its fix.
 
+use expectrl::Expect;
 use pg_cluster::Temporal;
 use predicates::prelude::*;
 
@@ -164,4 +165,57 @@ fn a_dash_c_string_of_several_statements_is_one_transaction() {
         .stderr(predicate::str::contains(
             "VACUUM cannot run inside a transaction block",
         ));
+}
+
+#[test]
+fn a_failed_connect_stops_a_script_as_in_psql() {
+    // psql keeps the old connection only at the prompt; a script stops, so that it cannot
+    // go on acting on the database it meant to leave.
+    pgapi_connected()
+        .args(["-At"])
+        .write_stdin("select 'before';\n\\c no_such_database_here\nselect 'after';\n")
+        .assert()
+        .code(2)
+        .stdout("before\n")
+        .stderr(predicate::str::contains("no_such_database_here"))
+        .stderr(predicate::str::contains("Previous connection kept").not());
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("connect.sql");
+    std::fs::write(&script, "\\c no_such_database_here\nselect 'after';\n").unwrap();
+    pgapi_connected()
+        .args(["-At", "-f"])
+        .arg(&script)
+        .args(["-c", "select 'next'"])
+        .assert()
+        .code(2)
+        .stdout("");
+    // At the prompt the old connection stays.
+    let home = tempfile::tempdir().unwrap();
+    let server = server();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pgapi"));
+    command
+        .args(["-h", server.host(), "-p", &server.port().to_string()])
+        .args(["-U", server.user(), "-d", server.database()])
+        .env("HOME", home.path())
+        .env("PGAPI_HISTORY", home.path().join("history"))
+        .env("TERM", "xterm")
+        .env("PAGER", "cat");
+    if let Some(password) = server.password() {
+        command.env("PGPASSWORD", password);
+    }
+    let mut session = expectrl::Session::spawn(command).expect("a pty session");
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    let prompt = format!("{}=# ", server.database());
+    session.expect(prompt.as_str()).unwrap();
+    session.send_line("\\c no_such_database_here").unwrap();
+    session.expect("Previous connection kept").unwrap();
+    session.expect(prompt.as_str()).unwrap();
+    session
+        .send_line("select 'still ' || current_database();")
+        .unwrap();
+    session
+        .expect(format!("still {}", server.database()))
+        .unwrap();
+    session.send_line("\\q").unwrap();
+    session.expect(expectrl::Eof).unwrap();
 }
