@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use pg_driver::params::Keywords;
 
 use super::scan::{Scanner, interpolate};
-use super::vars::{Vars, parse_bool};
+use super::vars::{Vars, parse_bool, valid_name};
 use super::{Flow, Session, Source};
 use crate::Failure;
 use crate::describe::{self, Described};
@@ -370,7 +370,7 @@ fn invalid(name: &str) -> Failure {
 
 /// A variable name `\set` accepts: letters, digits and underscores.
 fn check_name(name: &str) -> Result<(), Failure> {
-    if name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+    if valid_name(name) {
         Ok(())
     } else {
         Err(Failure::message(format!(

@@ -653,6 +653,12 @@ impl<'o> Session<'o> {
         let values = row.values()?;
         for (name, value) in statement.columns().names().zip(values.iter()) {
             let name = format!("{prefix}{name}");
+            // psql sets the columns before one that names no variable, and stops there.
+            if !vars::valid_name(&name) {
+                return Err(Failure::message(format!(
+                    "invalid variable name: \"{name}\""
+                )));
+            }
             match output::cell_text(value) {
                 Some(text) => self.vars.set(&name, &text),
                 None => self.vars.unset(&name),

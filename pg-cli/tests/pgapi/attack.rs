@@ -219,3 +219,23 @@ fn a_failed_connect_stops_a_script_as_in_psql() {
     session.send_line("\\q").unwrap();
     session.expect(expectrl::Eof).unwrap();
 }
+
+#[test]
+fn gset_refuses_a_column_name_that_is_no_variable_name() {
+    // psql: `invalid variable name: "a b"`, the columns before it set, the rest not.
+    pgapi_connected()
+        .args(["-At"])
+        .write_stdin(
+            "select 1 as good, 2 as \"a b\", 3 as after \\gset\n\\echo :good :after\n\
+             select 4 \\gset\n",
+        )
+        .assert()
+        .success()
+        .stdout("1 :after\n")
+        .stderr(predicate::str::contains(
+            "pgapi:<stdin>:1: invalid variable name: \"a b\"",
+        ))
+        .stderr(predicate::str::contains(
+            "pgapi:<stdin>:3: invalid variable name: \"?column?\"",
+        ));
+}
