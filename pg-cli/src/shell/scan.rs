@@ -254,8 +254,10 @@ impl Scanner {
                     i += 1;
                 }
                 State::Dollar(tag) => {
-                    let rest: String = chars[i..].iter().collect();
-                    if rest.starts_with(&tag) {
+                    // Compared in place: copying the rest of the line for each character
+                    // made a long body quadratic.
+                    let mut rest = chars[i..].iter();
+                    if tag.chars().all(|t| rest.next() == Some(&t)) {
                         self.buffer.push_str(&tag);
                         i += tag.chars().count();
                         self.state = State::Normal;

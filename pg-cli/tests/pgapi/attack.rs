@@ -239,3 +239,19 @@ fn gset_refuses_a_column_name_that_is_no_variable_name() {
             "pgapi:<stdin>:3: invalid variable name: \"?column?\"",
         ));
 }
+
+#[test]
+fn a_long_dollar_quoted_line_is_scanned_in_linear_time() {
+    // Each character of a dollar-quoted body copied the rest of the line to look for the
+    // closing tag: 50 000 characters took 20 seconds, 300 000 would take many minutes.
+    let body = "x".repeat(300_000);
+    let started = std::time::Instant::now();
+    pgapi_connected()
+        .args(["-At"])
+        .write_stdin(format!("select length($body${body}$body$);\n"))
+        .assert()
+        .success()
+        .stdout("300000\n");
+    let elapsed = started.elapsed();
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+}
