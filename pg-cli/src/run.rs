@@ -33,6 +33,9 @@ pub fn main(args: &RunArgs, out: &mut impl Write) -> Result<u8, Failure> {
         let mut session = Session::new(db, out);
         let status = session_main(&runtime, &mut session, args);
         let _ = session.flush();
+        // An `\o |COMMAND` still open: its command gets the end of its input, and is
+        // waited for.
+        let _ = session.redirect(None);
         session.db.close();
         status
     });

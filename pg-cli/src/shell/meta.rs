@@ -20,7 +20,8 @@ General
   \\copyright             (not here: pgapi is MIT or Apache-2.0)
 
 Query Buffer
-  \\g                     send the query buffer (or the last query) to the server
+  \\g [FILE|'|'COMMAND]   send the query buffer (or the last query) to the server,
+                         its result to the file or the command if one is given
   \\gset [PREFIX]         send the query buffer; its one row's columns set variables
   \\p                     show the query buffer (or the last query)
   \\r                     reset (clear) the query buffer
@@ -32,7 +33,8 @@ Input/Output
   \\warn [-n] [STRING]    write a string to standard error
   \\i FILE                run the commands of a file
   \\ir FILE               as \\i, relative to the file being read
-  \\o [FILE]              send results to a file, or back to standard output
+  \\o [FILE|'|'COMMAND]   send results to a file or a command, or back to standard
+                         output
 
 Informational (modifiers: S = system objects, + = more detail)
   \\d[S+] [NAME]          list tables, views and sequences, or describe NAME
@@ -220,7 +222,10 @@ pub async fn run(
                 None => session.last_query().map(|q| (q.to_owned(), 0)),
             };
             if let Some((sql, line)) = sql {
-                return Ok(session.statement(&sql, line, source, None).await);
+                return match output_target(rest, first) {
+                    Some(target) => session.statement_to(&target, &sql, line, source).await,
+                    None => Ok(session.statement(&sql, line, source, None).await),
+                };
             }
             return Err(Failure::message("\\g: the query buffer is empty"));
         }
@@ -270,7 +275,10 @@ pub async fn run(
                 session.say(&message)?;
             }
         },
-        "o" | "out" => session.redirect(first.map(Path::new))?,
+        "o" | "out" => {
+            let target = output_target(rest, first);
+            session.redirect(target.as_deref().map(Path::new))?;
+        }
         "i" | "include" | "ir" | "include_relative" => {
             let Some(file) = first else {
                 return Err(Failure::message(format!(
@@ -362,6 +370,15 @@ pub async fn run(
     }
     session.flush()?;
     Ok(Flow::Continue)
+}
+
+/// The output of `\o` and `\g`: `|COMMAND` (the whole rest of the line), else the file
+/// its first argument names.
+fn output_target(rest: &str, first: Option<&str>) -> Option<String> {
+    match rest.strip_prefix('|') {
+        Some(_) => Some(rest.to_owned()),
+        None => first.map(str::to_owned),
+    }
 }
 
 fn invalid(name: &str) -> Failure {

@@ -91,8 +91,8 @@ pub struct Session<'o> {
     /// Whether the catalog should be read again (after DDL).
     catalog_stale: bool,
     stdout: &'o mut dyn Write,
-    /// `\o FILE`: where results go instead of standard output.
-    redirect: Option<BufWriter<File>>,
+    /// `\o FILE` or `\o |COMMAND`: where results go instead of standard output.
+    redirect: Option<Output>,
     stdout_terminal: bool,
     last_query: Option<String>,
     /// The files being read (`-f`, `\i`), innermost last, for `\ir`.
@@ -667,17 +667,35 @@ impl<'o> Session<'o> {
         Ok(())
     }
 
-    /// `\o FILE` (or `\o` back to standard output).
+    /// `\o FILE`, `\o |COMMAND` (the results go to the command's standard input), or `\o`
+    /// back to standard output.
     pub fn redirect(&mut self, path: Option<&Path>) -> Outcome {
-        if let Some(mut file) = self.redirect.take() {
-            file.flush()?;
+        if let Some(output) = self.redirect.take() {
+            output.close()?;
         }
         if let Some(path) = path {
-            let file = File::create(path)
-                .map_err(|e| Failure::message(format!("{}: {e}", path.display())))?;
-            self.redirect = Some(BufWriter::new(file));
+            self.redirect = Some(Output::open(&path.to_string_lossy())?);
         }
         Ok(())
+    }
+
+    /// `\g FILE` or `\g |COMMAND`: runs `sql` with its result sent there (the `\o` output
+    /// stays for what follows).
+    pub async fn statement_to(
+        &mut self,
+        target: &str,
+        sql: &str,
+        line: usize,
+        source: &Source,
+    ) -> Result<Flow, Failure> {
+        let output = Output::open(target)?;
+        let saved = self.redirect.replace(output);
+        let flow = self.statement(sql, line, source, None).await;
+        let used = std::mem::replace(&mut self.redirect, saved);
+        if let Some(output) = used {
+            output.close()?;
+        }
+        Ok(flow)
     }
 
     /// The directory of the file being read (for `\ir`), else the current directory.
@@ -771,6 +789,72 @@ pub fn timing(elapsed: std::time::Duration) -> String {
         format!("Time: {ms:.3} ms ({hours:02}:{minutes:02}:{rest:06.3})")
     } else {
         format!("Time: {ms:.3} ms ({minutes:02}:{rest:06.3})")
+    }
+}
+
+/// Where `\o` and `\g` send results: a file, or a command's standard input (`|COMMAND`,
+/// run by `sh -c`, waited for when the output closes).
+pub struct Output {
+    writer: BufWriter<Box<dyn Write + Send>>,
+    child: Option<std::process::Child>,
+}
+
+impl Output {
+    /// Opens `target`: `|COMMAND` starts the command, anything else creates the file.
+    pub fn open(target: &str) -> Result<Output, Failure> {
+        let Some(command) = target.strip_prefix('|') else {
+            let file =
+                File::create(target).map_err(|e| Failure::message(format!("{target}: {e}")))?;
+            return Ok(Output {
+                writer: BufWriter::new(Box::new(file)),
+                child: None,
+            });
+        };
+        let cannot = |e: &dyn std::fmt::Display| {
+            Failure::message(format!(
+                "could not start the command \"{}\": {e}",
+                command.trim()
+            ))
+        };
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command.trim())
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| cannot(&e))?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| cannot(&"no standard input"))?;
+        Ok(Output {
+            writer: BufWriter::new(Box::new(stdin)),
+            child: Some(child),
+        })
+    }
+
+    /// Flushes and closes the output; waits for the command of a pipe to end.
+    pub fn close(self) -> io::Result<()> {
+        let Output { mut writer, child } = self;
+        let flushed = writer.flush();
+        drop(writer);
+        if let Some(mut child) = child {
+            child.wait()?;
+        }
+        // A command that ended without reading everything is no error of the session's.
+        match flushed {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
     }
 }
 

@@ -339,6 +339,11 @@ fn meta_length(chars: &[char]) -> usize {
     if WHOLE_LINE.contains(&name.as_str()) {
         return chars.len();
     }
+    // `\o |COMMAND`, `\g |COMMAND`: the command is the rest of the line.
+    let piped = chars[i..].iter().find(|c| !c.is_whitespace()) == Some(&'|');
+    if piped && matches!(name.as_str(), "o" | "out" | "g" | "w" | "write") {
+        return chars.len();
+    }
     while i < chars.len() {
         match chars[i] {
             '\\' => return i,
@@ -546,6 +551,8 @@ mod tests {
         assert_eq!(pieces, [meta("echo 'a\\\\b' \"c\\d\" e")]);
         let (pieces, _) = feed_resuming("\\copy t from 'f' \\\\ x", &vars);
         assert_eq!(pieces, [meta("copy t from 'f' \\\\ x")]);
+        let (pieces, _) = feed_resuming("\\o | sed 's/\\\\/x/' \\\\ x", &vars);
+        assert_eq!(pieces, [meta("o | sed 's/\\\\/x/' \\\\ x")]);
         // The SQL before a meta-command stays in the buffer; what follows joins it.
         let mut scanner = Scanner::new();
         let pieces = scanner.feed("select 1 \\echo x \\\\ + 1;", 1, &vars);

@@ -255,3 +255,28 @@ fn a_long_dollar_quoted_line_is_scanned_in_linear_time() {
     let elapsed = started.elapsed();
     assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
 }
+
+#[test]
+fn g_file_and_o_pipe_send_results_where_psql_does() {
+    // `\g FILE` was ignored (the rows went to standard output and no file was written),
+    // and `\o |command` wrote a file named "|command".
+    let dir = tempfile::tempdir().unwrap();
+    pgapi_connected()
+        .current_dir(dir.path())
+        .args(["-At"])
+        .write_stdin(
+            "select 'to file' \\g out.txt\nselect 'shown';\n\
+             \\o | tr a-z A-Z > piped.txt\nselect 'piped';\n\\o\nselect 'back';\n\
+             \\o kept.txt\nselect 'once' \\g | tr a-z A-Z > once.txt\nselect 'kept';\n\\o\n",
+        )
+        .assert()
+        .success()
+        .stdout("shown\nback\n");
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    assert_eq!(read("out.txt"), "to file\n");
+    assert_eq!(read("piped.txt"), "PIPED\n");
+    // `\g` sends one result elsewhere; the `\o` file before it goes on.
+    assert_eq!(read("once.txt"), "ONCE\n");
+    assert_eq!(read("kept.txt"), "kept\n");
+    assert!(!dir.path().join("| tr a-z A-Z > piped.txt").exists());
+}
