@@ -344,6 +344,10 @@ pub fn parse_setting(text: &str) -> Result<(String, String), String> {
 
 /// Parses psql's `-v NAME=VALUE` (or `NAME` alone, set to the empty string).
 pub fn parse_variable(text: &str) -> Result<(String, String), String> {
+    let name = text.split_once('=').map_or(text, |(name, _)| name).trim();
+    if !name.is_empty() && !crate::shell::vars::valid_name(name) {
+        return Err(format!("invalid variable name: {name:?}"));
+    }
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))

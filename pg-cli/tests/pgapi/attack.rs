@@ -280,3 +280,14 @@ fn g_file_and_o_pipe_send_results_where_psql_does() {
     assert_eq!(read("kept.txt"), "kept\n");
     assert!(!dir.path().join("| tr a-z A-Z > piped.txt").exists());
 }
+
+#[test]
+fn dash_v_refuses_a_name_no_reference_can_reach() {
+    // psql: `invalid variable name: "a b"`; pgapi set it and went on.
+    pgapi_connected()
+        .args(["-v", "a b=x", "-c", "\\echo ran"])
+        .assert()
+        .failure()
+        .stdout("")
+        .stderr(predicate::str::contains("invalid variable name: \"a b\""));
+}
