@@ -37,11 +37,17 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Parses the process's arguments (exiting with clap's message on a mistake), keeping
-    /// the order of `-c` and `-f` in [`RunArgs::actions`].
+    /// Parses the process's arguments (exiting with clap's message and psql's status 1 on
+    /// a mistake), keeping the order of `-c` and `-f` in [`RunArgs::actions`].
     pub fn parse_ordered() -> Cli {
         match Cli::try_parse_ordered(std::env::args_os()) {
             Ok(cli) => cli,
+            // psql's status for a bad option is 1 (clap's 2 is psql's failed connection);
+            // the help and the version keep 0.
+            Err(error) if error.use_stderr() => {
+                let _ = error.print();
+                std::process::exit(1)
+            }
             Err(error) => error.exit(),
         }
     }

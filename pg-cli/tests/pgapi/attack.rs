@@ -291,3 +291,17 @@ fn dash_v_refuses_a_name_no_reference_can_reach() {
         .stdout("")
         .stderr(predicate::str::contains("invalid variable name: \"a b\""));
 }
+
+#[test]
+fn a_bad_option_is_status_1_not_the_connection_failures_2() {
+    // psql: 1 for a bad option; 2 means the connection failed (scripts retry on it).
+    for args in [&["--bogus"][..], &["-p", "not-a-port", "-c", "select 1"]] {
+        pgapi()
+            .args(args)
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::contains("error:"));
+    }
+    pgapi().arg("--help").assert().code(0).stderr("");
+}
