@@ -129,9 +129,12 @@ impl Scanner {
     /// Scans part of a line (the buffer already has the line break before it).
     fn scan(&mut self, line: &str, number: usize, vars: &Vars) -> Vec<Piece> {
         let mut pieces = Vec::new();
-        let chars: Vec<char> = line.chars().collect();
+        let mut chars: Vec<char> = line.chars().collect();
+        // The variables whose values are being scanned, and where each value ends.
+        let mut expanding: Vec<(usize, String)> = Vec::new();
         let mut i = 0;
         while i < chars.len() {
+            expanding.retain(|(end, _)| *end > i);
             let c = chars[i];
             let next = chars.get(i + 1).copied();
             let state = self.state.clone();
@@ -209,6 +212,25 @@ impl Scanner {
                             self.buffer.push_str("::");
                             i += 2;
                             continue;
+                        }
+                        ':' if !matches!(next, Some('\'' | '"')) => {
+                            // psql scans a variable's value as SQL in place of `:name`
+                            // (its `;` end statements), but not inside its own value.
+                            // A name ends with the value it is in, as in psql.
+                            let limit = expanding.last().map_or(chars.len(), |(end, _)| *end);
+                            if let Some((text, used)) = interpolate(&chars[i..limit], vars) {
+                                let name: String = chars[i + 1..i + used].iter().collect();
+                                if !expanding.iter().any(|(_, n)| *n == name) {
+                                    let value: Vec<char> = text.chars().collect();
+                                    let length = value.len();
+                                    chars.splice(i..i + used, value);
+                                    for (end, _) in &mut expanding {
+                                        *end = *end + length - used;
+                                    }
+                                    expanding.push((i + length, name));
+                                    continue;
+                                }
+                            }
                         }
                         ':' => {
                             if let Some((text, used)) = interpolate(&chars[i..], vars) {
@@ -563,6 +585,31 @@ mod tests {
             Some(vec![statement("select 1  + 1", 1)])
         );
         assert_eq!(scanner.resume(1, &vars), None);
+    }
+
+    #[test]
+    fn a_variables_value_is_scanned_as_sql() {
+        // psql scans what `:name` gives: its `;` end statements (the psqlrc macro idiom),
+        // its quotes open strings; a variable met inside its own value stays as written.
+        let mut vars = Vars::default();
+        vars.set("q", "select 1; select 2");
+        vars.set("open", "select 'x");
+        vars.set("me", "1 + :me");
+        vars.set("a", ":b");
+        vars.set("b", "(:a)");
+        vars.set("x", ":y");
+        vars.set("yz", "no");
+        let (pieces, scanner) = feed_all(":q;\n:open; ' as s;\nselect :me, :a, :xz;", &vars);
+        assert_eq!(
+            pieces,
+            [
+                statement("select 1", 1),
+                statement("select 2", 1),
+                statement("select 'x; ' as s", 2),
+                statement("select 1 + :me, (:a), :xz", 3),
+            ]
+        );
+        assert!(scanner.is_empty());
     }
 
     #[test]

@@ -305,3 +305,16 @@ fn a_bad_option_is_status_1_not_the_connection_failures_2() {
     }
     pgapi().arg("--help").assert().code(0).stderr("");
 }
+
+#[test]
+fn a_variable_holding_statements_runs_them_as_psql_does() {
+    // The psqlrc idiom `\set q 'select …; select …'` then `:q`: the value's `;` end
+    // statements. pgapi sent the whole value as one statement, which the server refused.
+    pgapi_connected()
+        .args(["-At"])
+        .write_stdin("\\set q 'select 1 as one; select 2 as two'\n:q;\n")
+        .assert()
+        .success()
+        .stdout("1\n2\n")
+        .stderr("");
+}
