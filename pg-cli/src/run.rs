@@ -200,7 +200,7 @@ async fn end_transaction(session: &mut Session<'_>, flow: Flow) -> Result<(), Fa
 }
 
 /// The `-c` and `-f` in order, as psql 15: each action's status is the run's until the
-/// next; an error under ON_ERROR_STOP stops the run.
+/// next; an error under ON_ERROR_STOP stops the run; `\q` ends its own `-c` or `-f` only.
 async fn run_actions(
     session: &mut Session<'_>,
     actions: &[Action],
@@ -242,17 +242,14 @@ async fn run_actions(
             },
         };
         status = action_status;
-        last = flow;
-        if flow != Flow::Continue {
+        if flow == Flow::Stop {
+            last = flow;
             break;
         }
     }
     if single_transaction {
         let stopped = if status != 0 { Flow::Stop } else { last };
         end_transaction(session, stopped).await?;
-    }
-    if last == Flow::Quit {
-        return Ok(0);
     }
     Ok(status)
 }

@@ -290,7 +290,11 @@ pub async fn run(
             if relative && path.is_relative() {
                 path = session.current_dir().join(path);
             }
-            return session.run_file(&path).await;
+            // psql: `\q` in a file ends that file only.
+            return match session.run_file(&path).await? {
+                Flow::Quit => Ok(Flow::Continue),
+                flow => Ok(flow),
+            };
         }
         "c" | "connect" => {
             let keep = |index: usize| args.get(index).filter(|a| a.as_str() != "-");

@@ -318,3 +318,29 @@ fn a_variable_holding_statements_runs_them_as_psql_does() {
         .stdout("1\n2\n")
         .stderr("");
 }
+
+#[test]
+fn q_in_a_file_ends_that_file_only_as_in_psql() {
+    // psql: "In a script file, only execution of that script is terminated": `\q` in an
+    // `\i` file goes back to the file (or prompt) that included it, in a -f file or a -c
+    // string on to the next -c or -f. pgapi quit altogether (at the prompt too).
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("q.sql"),
+        "select 'in';\n\\q\nselect 'never';\n",
+    )
+    .unwrap();
+    pgapi_connected()
+        .current_dir(dir.path())
+        .args(["-At"])
+        .write_stdin("\\i q.sql\nselect 'back';\n\\q\nselect 'not this';\n")
+        .assert()
+        .success()
+        .stdout("in\nback\n");
+    pgapi_connected()
+        .current_dir(dir.path())
+        .args(["-At", "-f", "q.sql", "-c", "\\q", "-c", "select 'after'"])
+        .assert()
+        .success()
+        .stdout("in\nafter\n");
+}
