@@ -15,7 +15,7 @@ use crate::print::{Expanded, Layout, Settings};
 /// The help of `\?`: every meta-command pgapi knows.
 pub const HELP: &str = "\
 General
-  \\q                     quit pgapi
+  \\q                     quit pgapi (in a script: end that script)
   \\? or \\help            show this help
   \\copyright             (not here: pgapi is MIT or Apache-2.0)
 
