@@ -162,14 +162,13 @@ fn session_main(
         return shell::interactive::run(runtime, session);
     }
     session.stdin_is_script = true;
-    let stdin = io::stdin();
     let flow = runtime.block_on(async {
         let wrap = args.single_transaction;
         if wrap {
             session.db.execute("BEGIN").await?;
         }
         let flow = session
-            .run_lines(stdin.lock().lines(), &Source::File("<stdin>".into()))
+            .run_lines(stdin_lines(), &Source::File("<stdin>".into()))
             .await;
         if wrap {
             end_transaction(session, flow).await?;
@@ -177,6 +176,28 @@ fn session_main(
         Ok::<Flow, Failure>(flow)
     })?;
     Ok(script_status(session, flow))
+}
+
+/// Standard input's lines (without their line breaks), standard input locked for one
+/// line at a time: `\copy … from stdin` reads the lines after it from the same buffer
+/// (holding the lock for the whole script, the reader made it wait forever).
+fn stdin_lines() -> impl Iterator<Item = io::Result<String>> {
+    std::iter::from_fn(|| {
+        let mut line = String::new();
+        match io::stdin().lock().read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => {
+                if line.ends_with('\n') {
+                    line.pop();
+                    if line.ends_with('\r') {
+                        line.pop();
+                    }
+                }
+                Some(Ok(line))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    })
 }
 
 /// psql's status for a script: 3 when ON_ERROR_STOP stopped it (2 for a lost connection).
@@ -223,9 +244,8 @@ async fn run_actions(
             }
             Action::File(path) if path.as_os_str() == "-" => {
                 session.stdin_is_script = true;
-                let stdin = io::stdin();
                 let flow = session
-                    .run_lines(stdin.lock().lines(), &Source::File("<stdin>".into()))
+                    .run_lines(stdin_lines(), &Source::File("<stdin>".into()))
                     .await;
                 (flow, script_status(session, flow))
             }

@@ -344,3 +344,19 @@ fn q_in_a_file_ends_that_file_only_as_in_psql() {
         .success()
         .stdout("in\nafter\n");
 }
+
+#[test]
+fn backslash_copy_from_stdin_in_a_piped_script_reads_the_script() {
+    // The script reader held standard input's lock for the whole run; `\copy … from
+    // stdin` then waited for that lock forever. psql reads the data from the script.
+    pgapi_connected()
+        .args(["-At"])
+        .timeout(std::time::Duration::from_secs(30))
+        .write_stdin(
+            "create temp table t(a int);\n\\copy t from pstdin\n1\n2\n\\.\n\
+             \\copy t from stdin\n3\n\\.\nselect count(*) from t;\n",
+        )
+        .assert()
+        .success()
+        .stdout("CREATE TABLE\nCOPY 2\nCOPY 1\n3\n");
+}
