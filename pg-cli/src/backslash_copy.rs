@@ -27,9 +27,12 @@ const CHUNK: usize = 64 * 1024;
 pub enum Endpoint {
     /// A file of the client's, relative to the current directory (`~/` is the home).
     File(PathBuf),
-    /// psql's `stdin`/`stdout` (the commands' input, the query output) and
-    /// `pstdin`/`pstdout` (the process's): pgapi's standard input or output for both.
+    /// psql's `stdout` (the query output) and `pstdin`/`pstdout` (the process's):
+    /// pgapi's standard input or output.
     Standard,
+    /// `from stdin`: where the commands come from, the lines after `\copy` up to `\.` in
+    /// a script file (see [`copy_in_data`]); standard input otherwise.
+    Input,
     /// The standard input or output of a shell command (`program 'command'`).
     Program(String),
 }
@@ -145,6 +148,7 @@ pub fn parse(args: &str) -> Result<SlashCopy, Failure> {
     let endpoint = match first {
         Token::Quoted(name) => Endpoint::File(expand_tilde(&name)),
         Token::Bare(word) => match word.to_ascii_lowercase().as_str() {
+            "stdin" if from => Endpoint::Input,
             "stdin" | "stdout" | "pstdin" | "pstdout" => Endpoint::Standard,
             "program" => match file_token(rest.trim_start()) {
                 Some((Token::Quoted(command), after)) => {
@@ -224,6 +228,27 @@ pub async fn run(db: &Connection, args: &str, progress: bool) -> Result<String, 
         copy_out(db, &copy, progress).await?
     };
     Ok(format!("COPY {rows}"))
+}
+
+/// Runs a `\copy … from stdin` whose data a script gave (the lines after it, see
+/// [`Endpoint::Input`]); returns the command tag.
+pub async fn copy_in_data(
+    db: &Connection,
+    copy: &SlashCopy,
+    data: Vec<u8>,
+) -> Result<String, Failure> {
+    let prepared = db.prepare(&copy.statement()).await?;
+    let source = futures::stream::iter([Ok::<_, io::Error>(Bytes::from(data))]);
+    let rows = prepared.copy_in((), source).await?;
+    Ok(format!("COPY {rows}"))
+}
+
+impl SlashCopy {
+    /// Whether the data comes from the script's lines when there is one: `from stdin`,
+    /// not binary (binary data has no lines).
+    pub fn reads_script(&self) -> bool {
+        self.endpoint == Endpoint::Input && !self.binary()
+    }
 }
 
 /// A failure to open, read or write the file, naming it as psql does (`file: reason`).
@@ -338,7 +363,7 @@ async fn copy_in(db: &Connection, copy: &SlashCopy, progress: bool) -> Result<u6
             reaped?;
             Ok(rows)
         }
-        Endpoint::Standard => {
+        Endpoint::Standard | Endpoint::Input => {
             let prepared = db.prepare(&statement).await?;
             if copy.binary() {
                 return Ok(prepared.copy_in((), chunks(io::stdin(), None)).await?);
@@ -385,7 +410,9 @@ async fn copy_out(db: &Connection, copy: &SlashCopy, progress: bool) -> Result<u
                 None,
             )
         }
-        Endpoint::Standard => (Box::new(io::stdout().lock()), "stdout".to_owned(), None),
+        Endpoint::Standard | Endpoint::Input => {
+            (Box::new(io::stdout().lock()), "stdout".to_owned(), None)
+        }
         Endpoint::Program(command) => {
             let mut child = spawn(command, false)?;
             let Some(input) = child.stdin.take() else {

@@ -7,7 +7,7 @@ use pg_driver::params::Keywords;
 
 use super::scan::{Scanner, interpolate};
 use super::vars::{Vars, parse_bool, valid_name};
-use super::{Flow, Session, Source};
+use super::{Flow, Inline, Session, Source};
 use crate::Failure;
 use crate::describe::{self, Described};
 use crate::print::{Expanded, Layout, Settings};
@@ -153,6 +153,7 @@ pub async fn run(
     scanner: &mut Scanner,
     text: &str,
     source: &Source,
+    inline: Option<&mut Inline<'_>>,
 ) -> Result<Flow, Failure> {
     let text = text.trim_end();
     let name_end = text.find(char::is_whitespace).unwrap_or(text.len());
@@ -337,7 +338,16 @@ pub async fn run(
         }
         "copy" => {
             let progress = !session.quiet() && std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let tag = crate::backslash_copy::run(&session.db, rest, progress).await?;
+            let copy = crate::backslash_copy::parse(rest)?;
+            // psql's `stdin` is where the commands come from: in a script file, its lines
+            // after the `\copy` up to `\.`.
+            let tag = match inline {
+                Some(inline) if copy.reads_script() && matches!(source, Source::File(_)) => {
+                    let data = inline.data()?;
+                    crate::backslash_copy::copy_in_data(&session.db, &copy, data).await?
+                }
+                _ => crate::backslash_copy::run(&session.db, rest, progress).await?,
+            };
             session.say(&tag)?;
         }
         _ if name.starts_with('d') || matches!(name, "l" | "l+" | "list" | "list+") => {

@@ -423,7 +423,14 @@ impl<'o> Session<'o> {
                         .await
                 }
                 Piece::Meta(text) => {
-                    let result = Box::pin(meta::run(self, scanner, &text, source)).await;
+                    let result = Box::pin(meta::run(
+                        self,
+                        scanner,
+                        &text,
+                        source,
+                        inline.as_deref_mut(),
+                    ))
+                    .await;
                     match result {
                         Ok(flow) => flow,
                         Err(failure) => self.failure(failure, number, source),

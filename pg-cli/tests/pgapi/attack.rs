@@ -360,3 +360,26 @@ fn backslash_copy_from_stdin_in_a_piped_script_reads_the_script() {
         .success()
         .stdout("CREATE TABLE\nCOPY 2\nCOPY 1\n3\n");
 }
+
+#[test]
+fn backslash_copy_from_stdin_in_a_file_reads_the_files_next_lines() {
+    // psql's `stdin` is where the commands come from: in a -f or \i file, the lines after
+    // `\copy … from stdin` up to `\.`. pgapi read its own standard input (no rows) and
+    // ran the data as SQL. `pstdin` stays the process's standard input.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("copy.sql"),
+        "create temp table t(a int);\n\\copy t from stdin\n1\n2\n\\.\n\
+         \\copy t from pstdin\n\\copy t from stdin with (format csv)\n4\n\\.\n\
+         select string_agg(a::text, ',' order by a) from t;\n",
+    )
+    .unwrap();
+    pgapi_connected()
+        .current_dir(dir.path())
+        .args(["-At", "-f", "copy.sql"])
+        .write_stdin("3\n")
+        .assert()
+        .success()
+        .stdout("CREATE TABLE\nCOPY 2\nCOPY 1\nCOPY 1\n1,2,3,4\n")
+        .stderr("");
+}
