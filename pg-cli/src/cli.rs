@@ -175,7 +175,12 @@ pub struct RunArgs {
 
     /// Runs one command (SQL, or one meta-command) and exits; may be repeated and mixed
     /// with -f, run in order.
-    #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "COMMAND",
+        allow_hyphen_values = true
+    )]
     pub command: Vec<String>,
 
     /// Runs the commands of a file (`-` for standard input) and exits; may be repeated.
@@ -208,11 +213,21 @@ pub struct RunArgs {
     pub no_align: bool,
 
     /// The unaligned format's field separator (`|` by default).
-    #[arg(short = 'F', long = "field-separator", value_name = "STRING")]
+    #[arg(
+        short = 'F',
+        long = "field-separator",
+        value_name = "STRING",
+        allow_hyphen_values = true
+    )]
     pub field_separator: Option<String>,
 
     /// The unaligned format's record separator (a line break by default).
-    #[arg(short = 'R', long = "record-separator", value_name = "STRING")]
+    #[arg(
+        short = 'R',
+        long = "record-separator",
+        value_name = "STRING",
+        allow_hyphen_values = true
+    )]
     pub record_separator: Option<String>,
 
     /// Expanded display (as \x on).

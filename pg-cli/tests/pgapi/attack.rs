@@ -383,3 +383,18 @@ fn backslash_copy_from_stdin_in_a_file_reads_the_files_next_lines() {
         .stdout("CREATE TABLE\nCOPY 2\nCOPY 1\nCOPY 1\n1,2,3,4\n")
         .stderr("");
 }
+
+#[test]
+fn option_values_may_start_with_a_hyphen() {
+    // `-c '-- a comment …'` and `-F -x` are psql's; pgapi took the value for an option.
+    pgapi_connected()
+        .args(["-At", "-c", "-- a leading comment\nselect 1 as one"])
+        .assert()
+        .success()
+        .stdout("1\n");
+    pgapi_connected()
+        .args(["-A", "-t", "-F", "-x", "-c", "select 1, 2"])
+        .assert()
+        .success()
+        .stdout("1-x2\n");
+}
