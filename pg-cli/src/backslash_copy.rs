@@ -27,9 +27,11 @@ const CHUNK: usize = 64 * 1024;
 pub enum Endpoint {
     /// A file of the client's, relative to the current directory (`~/` is the home).
     File(PathBuf),
-    /// psql's `stdout` (the query output) and `pstdin`/`pstdout` (the process's):
-    /// pgapi's standard input or output.
+    /// psql's `pstdin`/`pstdout` (the process's): pgapi's standard input or output.
     Standard,
+    /// `to stdout`: the query output (`\o`'s file, else standard output; see
+    /// [`copy_out_to`]).
+    Output,
     /// `from stdin`: where the commands come from, the lines after `\copy` up to `\.` in
     /// a script file (see [`copy_in_data`]); standard input otherwise.
     Input,
@@ -149,6 +151,7 @@ pub fn parse(args: &str) -> Result<SlashCopy, Failure> {
         Token::Quoted(name) => Endpoint::File(expand_tilde(&name)),
         Token::Bare(word) => match word.to_ascii_lowercase().as_str() {
             "stdin" if from => Endpoint::Input,
+            "stdout" if !from => Endpoint::Output,
             "stdin" | "stdout" | "pstdin" | "pstdout" => Endpoint::Standard,
             "program" => match file_token(rest.trim_start()) {
                 Some((Token::Quoted(command), after)) => {
@@ -243,7 +246,23 @@ pub async fn copy_in_data(
     Ok(format!("COPY {rows}"))
 }
 
+/// Runs a `\copy … to stdout` into `out`, the query output; returns the rows copied.
+pub async fn copy_out_to(
+    db: &Connection,
+    copy: &SlashCopy,
+    out: &mut dyn Write,
+    progress: bool,
+) -> Result<u64, Failure> {
+    write_out(db, &copy.statement(), out, "stdout", progress).await
+}
+
 impl SlashCopy {
+    /// Whether the data goes to a standard output (`stdout`, `pstdout`), where psql
+    /// prints no command tag after it unless that tag goes elsewhere (`\o`).
+    pub fn to_standard_output(&self) -> bool {
+        !self.from && matches!(self.endpoint, Endpoint::Standard | Endpoint::Output)
+    }
+
     /// Whether the data comes from the script's lines when there is one: `from stdin`,
     /// not binary (binary data has no lines).
     pub fn reads_script(&self) -> bool {
@@ -363,7 +382,7 @@ async fn copy_in(db: &Connection, copy: &SlashCopy, progress: bool) -> Result<u6
             reaped?;
             Ok(rows)
         }
-        Endpoint::Standard | Endpoint::Input => {
+        Endpoint::Standard | Endpoint::Input | Endpoint::Output => {
             let prepared = db.prepare(&statement).await?;
             if copy.binary() {
                 return Ok(prepared.copy_in((), chunks(io::stdin(), None)).await?);
@@ -410,7 +429,7 @@ async fn copy_out(db: &Connection, copy: &SlashCopy, progress: bool) -> Result<u
                 None,
             )
         }
-        Endpoint::Standard | Endpoint::Input => {
+        Endpoint::Standard | Endpoint::Input | Endpoint::Output => {
             (Box::new(io::stdout().lock()), "stdout".to_owned(), None)
         }
         Endpoint::Program(command) => {

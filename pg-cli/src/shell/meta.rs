@@ -9,6 +9,7 @@ use super::scan::{Scanner, interpolate};
 use super::vars::{Vars, parse_bool, valid_name};
 use super::{Flow, Inline, Session, Source};
 use crate::Failure;
+use crate::backslash_copy::Endpoint;
 use crate::describe::{self, Described};
 use crate::print::{Expanded, Layout, Settings};
 
@@ -346,9 +347,18 @@ pub async fn run(
                     let data = inline.data()?;
                     crate::backslash_copy::copy_in_data(&session.db, &copy, data).await?
                 }
+                // `to stdout`: the query output, after which psql prints no tag.
+                _ if copy.endpoint == Endpoint::Output => {
+                    let db = session.db.clone();
+                    crate::backslash_copy::copy_out_to(&db, &copy, session.out(), progress).await?;
+                    return Ok(Flow::Continue);
+                }
                 _ => crate::backslash_copy::run(&session.db, rest, progress).await?,
             };
-            session.say(&tag)?;
+            // No tag after data on standard output (`pstdout`), unless `\o` takes it.
+            if !copy.to_standard_output() || session.redirect.is_some() {
+                session.say(&tag)?;
+            }
         }
         _ if name.starts_with('d') || matches!(name, "l" | "l+" | "list" | "list+") => {
             let command = match name {

@@ -398,3 +398,32 @@ fn option_values_may_start_with_a_hyphen() {
         .success()
         .stdout("1-x2\n");
 }
+
+#[test]
+fn backslash_copy_to_stdout_is_the_data_alone() {
+    // `pgapi -c '\copy (…) to stdout with csv header' > data.csv` ended the file with a
+    // "COPY 1" line; psql prints no tag where the data went. `stdout` is the query output
+    // (`\o`), `pstdout` the process's.
+    pgapi_connected()
+        .args([
+            "-c",
+            "\\copy (select 1 as a, 2 as b) to stdout with csv header",
+        ])
+        .assert()
+        .success()
+        .stdout("a,b\n1,2\n");
+    let dir = tempfile::tempdir().unwrap();
+    pgapi_connected()
+        .current_dir(dir.path())
+        .write_stdin(
+            "\\o o.txt\n\\copy (select 'query output') to stdout\n\
+             \\copy (select 'process output') to pstdout\n\\o\n",
+        )
+        .assert()
+        .success()
+        .stdout("process output\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("o.txt")).unwrap(),
+        "query output\nCOPY 1\n"
+    );
+}
