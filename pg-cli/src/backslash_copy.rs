@@ -526,11 +526,14 @@ mod tests {
             )
         );
         assert_eq!(parse("t to 'it''s'").unwrap(), file("t", false, "it's", ""));
-        // `to` inside a name is no keyword; `stdin`/`pstdout` are the standard streams.
+        // `to` inside a name is no keyword; `stdout` is the query output, `stdin` the
+        // commands' input, `pstdin`/`pstdout` the process's standard streams.
         let standard = parse("toys to stdout").unwrap();
         assert_eq!(standard.subject, "toys");
-        assert_eq!(standard.endpoint, Endpoint::Standard);
+        assert_eq!(standard.endpoint, Endpoint::Output);
+        assert_eq!(parse("t from STDIN").unwrap().endpoint, Endpoint::Input);
         assert_eq!(parse("t from PSTDIN").unwrap().endpoint, Endpoint::Standard);
+        assert_eq!(parse("t to pstdout").unwrap().endpoint, Endpoint::Standard);
         // Quoted, `stdin` is a file.
         assert_eq!(
             parse("t from 'stdin'").unwrap().endpoint,
