@@ -64,6 +64,12 @@ Connection
 Operating System
   \\timing [on|off]       show how long each statement takes
 
+Conditionals
+  \\if EXPR               begin a block run only when EXPR is true (on, true, 1, yes)
+  \\elif EXPR             another branch of the block
+  \\else                  the branch run when no other was
+  \\endif                 end the block
+
 Variables
   \\set [NAME [VALUE]]    set a variable, or list them all
   \\unset NAME            remove a variable

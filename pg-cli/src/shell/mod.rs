@@ -169,8 +169,9 @@ impl<'o> Session<'o> {
     /// `!` in a failed one; continuation lines show the scanner's marker in place of `=`.
     pub fn prompt(&self, scanner: &Scanner) -> String {
         let database = self.vars.get("DBNAME").unwrap_or("");
+        // psql's `@`: in a branch of an `\if` that does not run.
         let state = if scanner.is_empty() {
-            '='
+            if scanner.active() { '=' } else { '@' }
         } else {
             scanner.marker()
         };
@@ -297,7 +298,8 @@ impl<'o> Session<'o> {
                 return flow;
             }
         }
-        self.finish(scanner, &Source::Command).await
+        let last = text.lines().count();
+        self.finish(scanner, last, &Source::Command).await
     }
 
     /// Runs the lines of a script (a file, `\i`, standard input) through a query buffer of
@@ -336,7 +338,7 @@ impl<'o> Session<'o> {
                 return flow;
             }
         }
-        self.finish(&mut scanner, source).await
+        self.finish(&mut scanner, number, source).await
     }
 
     /// Runs a file (`-f`, `\i`); a file that cannot be read is an error, and so is one
@@ -358,8 +360,16 @@ impl<'o> Session<'o> {
         Ok(flow)
     }
 
-    /// At the end of a script: runs what is left in the buffer.
-    pub async fn finish(&mut self, scanner: &mut Scanner, source: &Source) -> Flow {
+    /// At the end of a script (its last line `line`): runs what is left in the buffer; an
+    /// `\if` left open is an error.
+    pub async fn finish(&mut self, scanner: &mut Scanner, line: usize, source: &Source) -> Flow {
+        if scanner.in_conditional() {
+            let failure = Failure::message("reached EOF without finding closing \\endif(s)");
+            let flow = self.failure(failure, line, source);
+            if !scanner.active() || flow != Flow::Continue {
+                return flow;
+            }
+        }
         match scanner.take() {
             Some((sql, line)) => self.statement(&sql, line, source, None).await,
             None => Flow::Continue,
@@ -390,7 +400,12 @@ impl<'o> Session<'o> {
         if self.vars.get("ECHO") == Some("all") && source != &Source::Prompt {
             let _ = writeln!(self.out(), "{line}");
         }
-        let mut pieces = scanner.feed(line, number, &self.vars);
+        // Variables are not interpolated in a branch that does not run (psql).
+        let none = Vars::default();
+        let mut pieces = match scanner.active() {
+            true => scanner.feed(line, number, &self.vars),
+            false => scanner.feed(line, number, &none),
+        };
         loop {
             let flow = self
                 .run_pieces(scanner, pieces, number, source, inline.as_deref_mut())
@@ -399,7 +414,11 @@ impl<'o> Session<'o> {
                 return flow;
             }
             // The rest of the line after a meta-command, scanned once it has run.
-            match scanner.resume(number, &self.vars) {
+            let more = match scanner.active() {
+                true => scanner.resume(number, &self.vars),
+                false => scanner.resume(number, &none),
+            };
+            match more {
                 Some(more) => pieces = more,
                 None => return Flow::Continue,
             }
@@ -418,30 +437,63 @@ impl<'o> Session<'o> {
         for piece in pieces {
             let flow = match piece {
                 // psql's FILE:LINE names the line that ended the statement (its `;`).
+                // In a branch that does not run, statements are skipped.
+                Piece::Statement { .. } if !scanner.active() => {
+                    if source == &Source::Prompt {
+                        eprintln!(
+                            "query ignored; use \\endif or Ctrl-C to exit current \\if block"
+                        );
+                    }
+                    Flow::Continue
+                }
                 Piece::Statement { sql, .. } => {
                     self.statement(&sql, number, source, inline.as_deref_mut())
                         .await
                 }
-                Piece::Meta(text) => {
-                    let result = Box::pin(meta::run(
-                        self,
-                        scanner,
-                        &text,
-                        source,
-                        inline.as_deref_mut(),
-                    ))
-                    .await;
-                    match result {
-                        Ok(flow) => flow,
-                        Err(failure) => self.failure(failure, number, source),
+                Piece::Meta(text) => match self.conditional(scanner, &text) {
+                    Some(Ok(())) => Flow::Continue,
+                    Some(Err(failure)) => self.failure(failure, number, source),
+                    // In a branch that does not run, other meta-commands are skipped.
+                    None if !scanner.active() => Flow::Continue,
+                    None => {
+                        let result = Box::pin(meta::run(
+                            self,
+                            scanner,
+                            &text,
+                            source,
+                            inline.as_deref_mut(),
+                        ))
+                        .await;
+                        match result {
+                            Ok(flow) => flow,
+                            Err(failure) => self.failure(failure, number, source),
+                        }
                     }
-                }
+                },
             };
             if flow != Flow::Continue {
                 return flow;
             }
         }
         Flow::Continue
+    }
+
+    /// `\if`, `\elif`, `\else`, `\endif` (see [`Scanner::conditional`]); `None` for
+    /// another meta-command. The expression is the arguments, interpolated, read as a
+    /// boolean (psql's words: `on`, `true`, `1`, …).
+    fn conditional(&self, scanner: &mut Scanner, text: &str) -> Option<Result<(), Failure>> {
+        let text = text.trim_end();
+        let name_end = text.find(char::is_whitespace).unwrap_or(text.len());
+        let (name, rest) = text.split_at(name_end);
+        let truth = || {
+            let expression = meta::arguments(rest.trim_start(), &self.vars).join(" ");
+            vars::parse_bool(&expression).ok_or_else(|| {
+                format!("unrecognized value \"{expression}\" for \"\\{name} expression\": Boolean expected")
+            })
+        };
+        scanner
+            .conditional(name, truth)
+            .map(|result| result.map_err(Failure::message))
     }
 
     /// Runs one statement, reporting its error; `inline` has the data of a

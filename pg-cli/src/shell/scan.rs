@@ -52,6 +52,32 @@ pub struct Scanner {
     /// The rest of a line after a meta-command, scanned by [`Scanner::resume`] once the
     /// meta-command has run.
     pending: Option<String>,
+    /// The `\if` blocks open in this input (a file's, the prompt's), innermost last.
+    conditions: Vec<Condition>,
+}
+
+/// Where an `\if` block is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Branch {
+    /// In the branch that runs.
+    Running,
+    /// No branch has run yet (the `\if` or an `\elif` was false).
+    Waiting,
+    /// A branch has run: the rest are skipped.
+    Done,
+    /// The whole block is inside a skipped branch.
+    Ignored,
+}
+
+/// An open `\if` block.
+#[derive(Debug, Clone, Copy)]
+struct Condition {
+    branch: Branch,
+    /// Whether `\else` was met.
+    after_else: bool,
+    /// The buffer's length where the current branch began: what a skipped branch added
+    /// is dropped.
+    buffer: usize,
 }
 
 impl Scanner {
@@ -79,8 +105,105 @@ impl Scanner {
     /// of the line after a meta-command is still to be scanned).
     pub fn reset(&mut self) {
         let pending = self.pending.take();
+        let conditions = std::mem::take(&mut self.conditions);
         *self = Scanner::default();
         self.pending = pending;
+        self.conditions = conditions;
+    }
+
+    /// Ctrl-C at the prompt: empties the buffer and leaves every `\if` block.
+    pub fn interrupt(&mut self) {
+        *self = Scanner::default();
+    }
+
+    /// Whether the lines run: outside `\if` blocks, or in the branch of each that runs.
+    pub fn active(&self) -> bool {
+        self.conditions
+            .last()
+            .is_none_or(|c| c.branch == Branch::Running)
+    }
+
+    /// Whether `\if` blocks are still open (at the end of a file: an error).
+    pub fn in_conditional(&self) -> bool {
+        !self.conditions.is_empty()
+    }
+
+    /// psql's `\if`, `\elif`, `\else`, `\endif` (`name`); `truth` evaluates the
+    /// expression when it is needed (an error message for a value that is no boolean,
+    /// which counts as false). `None` for another meta-command; else the error message of
+    /// a misplaced one, or of an expression.
+    pub fn conditional(
+        &mut self,
+        name: &str,
+        truth: impl FnOnce() -> Result<bool, String>,
+    ) -> Option<Result<(), String>> {
+        let evaluate = |truth: Box<dyn FnOnce() -> Result<bool, String> + '_>| match truth() {
+            Ok(true) => (Branch::Running, Ok(())),
+            Ok(false) => (Branch::Waiting, Ok(())),
+            Err(message) => (Branch::Waiting, Err(message)),
+        };
+        let leaving = |scanner: &mut Scanner, condition: Condition| {
+            // What a skipped branch put in the buffer goes.
+            if condition.branch != Branch::Running && scanner.buffer.len() > condition.buffer {
+                scanner.drop_after(condition.buffer);
+            }
+        };
+        let result = match name {
+            "if" => {
+                let buffer = self.buffer.len();
+                let (branch, result) = match self.active() {
+                    true => evaluate(Box::new(truth)),
+                    false => (Branch::Ignored, Ok(())),
+                };
+                self.conditions.push(Condition {
+                    branch,
+                    after_else: false,
+                    buffer,
+                });
+                result
+            }
+            "elif" | "else" => {
+                let Some(condition) = self.conditions.last().copied() else {
+                    return Some(Err(format!("\\{name}: no matching \\if")));
+                };
+                if condition.after_else {
+                    return Some(Err(format!("\\{name}: cannot occur after \\else")));
+                }
+                leaving(self, condition);
+                let (branch, result) = match (condition.branch, name) {
+                    (Branch::Running | Branch::Done, _) => (Branch::Done, Ok(())),
+                    (Branch::Ignored, _) => (Branch::Ignored, Ok(())),
+                    (Branch::Waiting, "else") => (Branch::Running, Ok(())),
+                    (Branch::Waiting, _) => evaluate(Box::new(truth)),
+                };
+                let buffer = self.buffer.len();
+                if let Some(last) = self.conditions.last_mut() {
+                    last.branch = branch;
+                    last.after_else = name == "else";
+                    last.buffer = buffer;
+                }
+                result
+            }
+            "endif" => {
+                let Some(condition) = self.conditions.pop() else {
+                    return Some(Err("\\endif: no matching \\if".to_owned()));
+                };
+                leaving(self, condition);
+                Ok(())
+            }
+            _ => return None,
+        };
+        Some(result)
+    }
+
+    /// Drops the buffer's text from byte `length` on (a skipped branch's).
+    fn drop_after(&mut self, length: usize) {
+        if length == 0 || !self.buffer.is_char_boundary(length) {
+            self.reset();
+            return;
+        }
+        self.buffer.truncate(length);
+        self.state = State::Normal;
     }
 
     /// Takes the buffer's text (for `\g`), leaving it empty; `None` when it holds only white
@@ -610,6 +733,54 @@ mod tests {
             ]
         );
         assert!(scanner.is_empty());
+    }
+
+    #[test]
+    fn if_blocks_run_one_branch_and_drop_the_text_of_skipped_ones() {
+        let vars = Vars::default();
+        let mut scanner = Scanner::new();
+        let yes = || Ok(true);
+        let no = || Ok(false);
+        assert_eq!(scanner.conditional("echo", yes), None);
+        scanner.feed("select 1", 1, &vars);
+        assert_eq!(scanner.conditional("if", no), Some(Ok(())));
+        assert!(!scanner.active());
+        scanner.feed("+ 100", 2, &vars);
+        assert_eq!(scanner.conditional("elif", yes), Some(Ok(())));
+        assert!(scanner.active());
+        assert_eq!(
+            scanner.buffer(),
+            "select 1",
+            "the skipped branch's text dropped"
+        );
+        scanner.feed("+ 2", 3, &vars);
+        // Nested in a branch that runs no more: ignored, whatever it says.
+        assert_eq!(scanner.conditional("else", yes), Some(Ok(())));
+        assert_eq!(scanner.conditional("if", yes), Some(Ok(())));
+        assert!(!scanner.active());
+        assert_eq!(scanner.conditional("endif", yes), Some(Ok(())));
+        assert_eq!(
+            scanner.conditional("else", yes),
+            Some(Err("\\else: cannot occur after \\else".to_owned()))
+        );
+        assert_eq!(scanner.conditional("endif", yes), Some(Ok(())));
+        assert!(scanner.active() && !scanner.in_conditional());
+        assert_eq!(scanner.buffer(), "select 1\n+ 2");
+        assert_eq!(
+            scanner.conditional("endif", yes),
+            Some(Err("\\endif: no matching \\if".to_owned()))
+        );
+        // A bad expression is reported and counts as false.
+        let bad = || Err("not a boolean".to_owned());
+        assert_eq!(
+            scanner.conditional("if", bad),
+            Some(Err("not a boolean".to_owned()))
+        );
+        assert!(!scanner.active());
+        scanner.reset();
+        assert!(scanner.in_conditional(), "\\r keeps the blocks");
+        scanner.interrupt();
+        assert!(!scanner.in_conditional(), "Ctrl-C leaves them");
     }
 
     #[test]

@@ -427,3 +427,41 @@ fn backslash_copy_to_stdout_is_the_data_alone() {
         "query output\nCOPY 1\n"
     );
 }
+
+#[test]
+fn if_elif_else_endif_run_one_branch_as_in_psql() {
+    // Without \if, pgapi reported "invalid command \if" and ran every branch: the
+    // production one of a script meant for development too.
+    let script = "\\set prod false\n\\if :prod\n  select 'PROD branch';\n\\elif false\n  \
+                  select 'elif';\n\\else\n  select 'dev branch';\n\\if :prod\n    select 'no';\n\
+                  \\else\n    select 'nested else';\n\\endif\n\\endif\n\
+                  \\if false\n\\if true\n  select 'ignored';\n\\endif\n\\q\n\\endif\n\
+                  \\if true\nselect 1\n\\endif\n;\n\\if false\nselect 2\n\\endif\nselect 3;\n\
+                  \\if maybe\nselect 'maybe';\n\\endif\n\\elif true\n\\if true\n\\else\n\\else\n\
+                  \\endif\n\\if true\n";
+    // psql 15's output for the same script.
+    pgapi_connected()
+        .args(["-At"])
+        .write_stdin(script)
+        .assert()
+        .success()
+        .stdout("dev branch\nnested else\n1\n3\n")
+        .stderr(predicate::str::contains(
+            "unrecognized value \"maybe\" for \"\\if expression\": Boolean expected",
+        ))
+        .stderr(predicate::str::contains("\\elif: no matching \\if"))
+        .stderr(predicate::str::contains(
+            "\\else: cannot occur after \\else",
+        ))
+        .stderr(predicate::str::contains(
+            "reached EOF without finding closing \\endif(s)",
+        ))
+        .stderr(predicate::str::contains("invalid command").not());
+    // An error in one stops the script under ON_ERROR_STOP.
+    pgapi_connected()
+        .args(["-At", "-v", "ON_ERROR_STOP=1"])
+        .write_stdin("\\endif\nselect 'after';\n")
+        .assert()
+        .code(3)
+        .stdout("");
+}
