@@ -305,12 +305,22 @@ pub async fn run(
             };
         }
         "c" | "connect" => {
-            let keep = |index: usize| args.get(index).filter(|a| a.as_str() != "-");
+            // psql takes a double-quoted name without its quotes (`\c "My DB"`), and a
+            // quoted `-` as a name; a connection string or IRI as written.
+            let conninfo = first.filter(|text| text.contains("://") || text.contains('='));
+            let names: Vec<(String, bool)> = args
+                .iter()
+                .map(|a| (unquote_name(a), a.contains('"')))
+                .collect();
+            let keep = |index: usize| {
+                names
+                    .get(index)
+                    .filter(|(a, quoted)| *quoted || a.as_str() != "-")
+                    .map(|(a, _)| a)
+            };
             let mut keywords = match keep(0) {
-                Some(text) if text.contains("://") || text.contains('=') => {
-                    Keywords::parse(text)
-                        .map_err(|e| Failure::message(format!("\\connect: {e}")))?
-                }
+                Some(_) if let Some(text) = conninfo => Keywords::parse(text)
+                    .map_err(|e| Failure::message(format!("\\connect: {e}")))?,
                 Some(database) => Keywords::new().database(database.clone()),
                 None => Keywords::new(),
             };
@@ -409,6 +419,25 @@ fn output_target(rest: &str, first: Option<&str>) -> Option<String> {
         Some(_) => Some(rest.to_owned()),
         None => first.map(str::to_owned),
     }
+}
+
+/// A `\connect` argument as psql reads it: double quotes removed (`""` inside them is
+/// a quote), no case folding.
+fn unquote_name(text: &str) -> String {
+    let mut name = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                name.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c => name.push(c),
+        }
+    }
+    name
 }
 
 fn invalid(name: &str) -> Failure {

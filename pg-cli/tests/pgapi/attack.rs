@@ -465,3 +465,27 @@ fn if_elif_else_endif_run_one_branch_as_in_psql() {
         .code(3)
         .stdout("");
 }
+
+#[test]
+fn connect_takes_double_quoted_names_without_their_quotes() {
+    // psql: `\c "My DB"` connects to My DB; pgapi looked for a database named "My DB"
+    // with its quotes.
+    let server = server();
+    pgapi_connected()
+        .args(["-At", "-c"])
+        .arg(format!(
+            "\\c \"{}\" \"{}\"",
+            server.database(),
+            server.user()
+        ))
+        .args(["-c", "select current_database() || ' ' || current_user"])
+        .assert()
+        .success()
+        .stdout(format!(
+            "You are now connected to database \"{}\" as user \"{}\".\n{} {}\n",
+            server.database(),
+            server.user(),
+            server.database(),
+            server.user()
+        ));
+}
