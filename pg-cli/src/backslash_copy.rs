@@ -210,7 +210,9 @@ fn file_token(text: &str) -> Option<(Token, &str)> {
 }
 
 /// `~/file` and `~` in the home directory.
-fn expand_tilde(name: &str) -> PathBuf {
+/// A file name with a leading `~` (alone or before `/`) as the home directory, as psql
+/// reads the names of `\copy`, `\i`, `\o`.
+pub fn expand_tilde(name: &str) -> PathBuf {
     match (name.strip_prefix('~'), std::env::var_os("HOME")) {
         (Some(""), Some(home)) => PathBuf::from(home),
         (Some(rest), Some(home)) if rest.starts_with('/') => {

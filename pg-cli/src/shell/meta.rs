@@ -293,7 +293,7 @@ pub async fn run(
                     "\\{name}: missing required argument"
                 )));
             };
-            let mut path = PathBuf::from(file);
+            let mut path = crate::backslash_copy::expand_tilde(file);
             let relative = name.starts_with("ir") || name == "include_relative";
             if relative && path.is_relative() {
                 path = session.current_dir().join(path);
@@ -413,11 +413,15 @@ pub async fn run(
 }
 
 /// The output of `\o` and `\g`: `|COMMAND` (the whole rest of the line), else the file
-/// its first argument names.
+/// its first argument names (`~` the home directory).
 fn output_target(rest: &str, first: Option<&str>) -> Option<String> {
     match rest.strip_prefix('|') {
         Some(_) => Some(rest.to_owned()),
-        None => first.map(str::to_owned),
+        None => first.map(|file| {
+            crate::backslash_copy::expand_tilde(file)
+                .to_string_lossy()
+                .into_owned()
+        }),
     }
 }
 

@@ -489,3 +489,25 @@ fn connect_takes_double_quoted_names_without_their_quotes() {
             server.user()
         ));
 }
+
+#[test]
+fn file_names_of_i_and_o_expand_a_tilde_as_psql_does() {
+    // `\i ~/setup.sql` and `\o ~/out.txt`: psql reads and writes in the home directory;
+    // pgapi looked for a directory named "~".
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("setup.sql"), "select 'included';\n").unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    pgapi_connected()
+        .current_dir(elsewhere.path())
+        .env("HOME", home.path())
+        .args(["-At"])
+        .write_stdin("\\i ~/setup.sql\n\\o ~/out.txt\nselect 'written';\n\\o\n")
+        .assert()
+        .success()
+        .stdout("included\n")
+        .stderr("");
+    assert_eq!(
+        std::fs::read_to_string(home.path().join("out.txt")).unwrap(),
+        "written\n"
+    );
+}
