@@ -1,7 +1,7 @@
 //! Meta-commands: a backslash outside quotes, then a name and its arguments to the end of
 //! the line (`\x on`, `\i file.sql`, `\dt+ public.*`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pg_driver::params::Keywords;
 
