@@ -326,6 +326,10 @@ impl<'o> Session<'o> {
             if number == 1 && line.starts_with('\u{feff}') {
                 line.drain(..'\u{feff}'.len_utf8());
             }
+            // Ctrl-C between statements stops the script too (psql's).
+            if self.stopped_by_interrupt(source).await {
+                return Flow::Stop;
+            }
             let start = number;
             let mut inline = Inline {
                 lines: &mut lines,
@@ -509,10 +513,7 @@ impl<'o> Session<'o> {
         if matches!(self.vars.get("ECHO"), Some("queries")) {
             let _ = writeln!(self.out(), "{sql}");
         }
-        if self.take_interrupt().await {
-            self.interrupted.store(true, Ordering::Relaxed);
-            eprintln!("pgapi: interrupted");
-            self.stop_status = 3;
+        if self.stopped_by_interrupt(source).await {
             return Flow::Stop;
         }
         self.interrupted.store(false, Ordering::Relaxed);
@@ -575,9 +576,10 @@ impl<'o> Session<'o> {
         Ok(())
     }
 
-    /// Whether Ctrl-C arrived since the last look (a pending one counts in a script; at
-    /// the prompt, one pressed while a result printed is dropped).
-    async fn take_interrupt(&self) -> bool {
+    /// Whether Ctrl-C arrived since the last look (a pending one counts in a script, also
+    /// one `\i` reads at the prompt; a line typed at the prompt drops one pressed while a
+    /// result printed).
+    async fn take_interrupt(&self, source: &Source) -> bool {
         let Some(interrupts) = &self.interrupts else {
             return false;
         };
@@ -586,7 +588,19 @@ impl<'o> Session<'o> {
         while interrupts.recv().now_or_never().is_some() {
             pending = true;
         }
-        pending && !self.interactive
+        pending && (!self.interactive || source != &Source::Prompt)
+    }
+
+    /// Whether a Ctrl-C since the last look stops the script `source` (see
+    /// [`Session::take_interrupt`]); says so.
+    async fn stopped_by_interrupt(&mut self, source: &Source) -> bool {
+        if !self.take_interrupt(source).await {
+            return false;
+        }
+        self.interrupted.store(true, Ordering::Relaxed);
+        eprintln!("pgapi: interrupted");
+        self.stop_status = 3;
+        true
     }
 
     /// What makes a statement cancellable by Ctrl-C (see [`Guard::run`]).

@@ -511,3 +511,48 @@ fn file_names_of_i_and_o_expand_a_tilde_as_psql_does() {
         "written\n"
     );
 }
+
+#[test]
+fn ctrl_c_stops_an_included_file_between_its_statements() {
+    // At the prompt, a Ctrl-C that came while `\i` ran meta-commands (no statement to
+    // cancel) was dropped: the file went on to its end. psql stops the file there.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("many.sql");
+    std::fs::write(
+        &file,
+        "\\set x 1\n".repeat(3_000_000) + "select 'the end';\n",
+    )
+    .unwrap();
+    let server = server();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pgapi"));
+    command
+        .args(["-h", server.host(), "-p", &server.port().to_string()])
+        .args(["-U", server.user(), "-d", server.database()])
+        .env("HOME", dir.path())
+        .env("PGAPI_HISTORY", dir.path().join("history"))
+        .env("TERM", "xterm")
+        .env("PAGER", "cat");
+    if let Some(password) = server.password() {
+        command.env("PGPASSWORD", password);
+    }
+    let mut session = expectrl::Session::spawn(command).expect("a pty session");
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    let prompt = format!("{}=# ", server.database());
+    session.expect(prompt.as_str()).unwrap();
+    session
+        .send_line(format!("\\i {}", file.display()))
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    session.send(expectrl::ControlCode::EndOfText).unwrap();
+    // Back at the prompt well before the file's end, which never comes.
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(5)));
+    let seen = session.expect(prompt.as_str()).unwrap();
+    let before = String::from_utf8_lossy(seen.before()).into_owned();
+    assert!(!before.contains("the end"), "{before}");
+    session.send_line("select 'still ' || 'here';").unwrap();
+    let seen = session.expect("still here").unwrap();
+    let before = String::from_utf8_lossy(seen.before()).into_owned();
+    assert!(!before.contains("the end"), "{before}");
+    session.send_line("\\q").unwrap();
+    session.expect(expectrl::Eof).unwrap();
+}
