@@ -27,9 +27,14 @@ const CHUNK: usize = 64 * 1024;
 pub enum Endpoint {
     /// A file of the client's, relative to the current directory (`~/` is the home).
     File(PathBuf),
-    /// psql's `stdin`/`stdout` (the commands' input, the query output) and
-    /// `pstdin`/`pstdout` (the process's): pgapi's standard input or output for both.
+    /// psql's `pstdin`/`pstdout` (the process's): pgapi's standard input or output.
     Standard,
+    /// `to stdout`: the query output (`\o`'s file, else standard output; see
+    /// [`copy_out_to`]).
+    Output,
+    /// `from stdin`: where the commands come from, the lines after `\copy` up to `\.` in
+    /// a script file (see [`copy_in_data`]); standard input otherwise.
+    Input,
     /// The standard input or output of a shell command (`program 'command'`).
     Program(String),
 }
@@ -145,6 +150,8 @@ pub fn parse(args: &str) -> Result<SlashCopy, Failure> {
     let endpoint = match first {
         Token::Quoted(name) => Endpoint::File(expand_tilde(&name)),
         Token::Bare(word) => match word.to_ascii_lowercase().as_str() {
+            "stdin" if from => Endpoint::Input,
+            "stdout" if !from => Endpoint::Output,
             "stdin" | "stdout" | "pstdin" | "pstdout" => Endpoint::Standard,
             "program" => match file_token(rest.trim_start()) {
                 Some((Token::Quoted(command), after)) => {
@@ -203,7 +210,9 @@ fn file_token(text: &str) -> Option<(Token, &str)> {
 }
 
 /// `~/file` and `~` in the home directory.
-fn expand_tilde(name: &str) -> PathBuf {
+/// A file name with a leading `~` (alone or before `/`) as the home directory, as psql
+/// reads the names of `\copy`, `\i`, `\o`.
+pub fn expand_tilde(name: &str) -> PathBuf {
     match (name.strip_prefix('~'), std::env::var_os("HOME")) {
         (Some(""), Some(home)) => PathBuf::from(home),
         (Some(rest), Some(home)) if rest.starts_with('/') => {
@@ -224,6 +233,43 @@ pub async fn run(db: &Connection, args: &str, progress: bool) -> Result<String, 
         copy_out(db, &copy, progress).await?
     };
     Ok(format!("COPY {rows}"))
+}
+
+/// Runs a `\copy … from stdin` whose data a script gave (the lines after it, see
+/// [`Endpoint::Input`]); returns the command tag.
+pub async fn copy_in_data(
+    db: &Connection,
+    copy: &SlashCopy,
+    data: Vec<u8>,
+) -> Result<String, Failure> {
+    let prepared = db.prepare(&copy.statement()).await?;
+    let source = futures::stream::iter([Ok::<_, io::Error>(Bytes::from(data))]);
+    let rows = prepared.copy_in((), source).await?;
+    Ok(format!("COPY {rows}"))
+}
+
+/// Runs a `\copy … to stdout` into `out`, the query output; returns the rows copied.
+pub async fn copy_out_to(
+    db: &Connection,
+    copy: &SlashCopy,
+    out: &mut dyn Write,
+    progress: bool,
+) -> Result<u64, Failure> {
+    write_out(db, &copy.statement(), out, "stdout", progress).await
+}
+
+impl SlashCopy {
+    /// Whether the data goes to a standard output (`stdout`, `pstdout`), where psql
+    /// prints no command tag after it unless that tag goes elsewhere (`\o`).
+    pub fn to_standard_output(&self) -> bool {
+        !self.from && matches!(self.endpoint, Endpoint::Standard | Endpoint::Output)
+    }
+
+    /// Whether the data comes from the script's lines when there is one: `from stdin`,
+    /// not binary (binary data has no lines).
+    pub fn reads_script(&self) -> bool {
+        self.endpoint == Endpoint::Input && !self.binary()
+    }
 }
 
 /// A failure to open, read or write the file, naming it as psql does (`file: reason`).
@@ -338,7 +384,7 @@ async fn copy_in(db: &Connection, copy: &SlashCopy, progress: bool) -> Result<u6
             reaped?;
             Ok(rows)
         }
-        Endpoint::Standard => {
+        Endpoint::Standard | Endpoint::Input | Endpoint::Output => {
             let prepared = db.prepare(&statement).await?;
             if copy.binary() {
                 return Ok(prepared.copy_in((), chunks(io::stdin(), None)).await?);
@@ -385,7 +431,9 @@ async fn copy_out(db: &Connection, copy: &SlashCopy, progress: bool) -> Result<u
                 None,
             )
         }
-        Endpoint::Standard => (Box::new(io::stdout().lock()), "stdout".to_owned(), None),
+        Endpoint::Standard | Endpoint::Input | Endpoint::Output => {
+            (Box::new(io::stdout().lock()), "stdout".to_owned(), None)
+        }
         Endpoint::Program(command) => {
             let mut child = spawn(command, false)?;
             let Some(input) = child.stdin.take() else {
@@ -480,11 +528,14 @@ mod tests {
             )
         );
         assert_eq!(parse("t to 'it''s'").unwrap(), file("t", false, "it's", ""));
-        // `to` inside a name is no keyword; `stdin`/`pstdout` are the standard streams.
+        // `to` inside a name is no keyword; `stdout` is the query output, `stdin` the
+        // commands' input, `pstdin`/`pstdout` the process's standard streams.
         let standard = parse("toys to stdout").unwrap();
         assert_eq!(standard.subject, "toys");
-        assert_eq!(standard.endpoint, Endpoint::Standard);
+        assert_eq!(standard.endpoint, Endpoint::Output);
+        assert_eq!(parse("t from STDIN").unwrap().endpoint, Endpoint::Input);
         assert_eq!(parse("t from PSTDIN").unwrap().endpoint, Endpoint::Standard);
+        assert_eq!(parse("t to pstdout").unwrap().endpoint, Endpoint::Standard);
         // Quoted, `stdin` is a file.
         assert_eq!(
             parse("t from 'stdin'").unwrap().endpoint,

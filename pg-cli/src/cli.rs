@@ -37,11 +37,17 @@ pub struct Cli {
 }
 
 impl Cli {
-    /// Parses the process's arguments (exiting with clap's message on a mistake), keeping
-    /// the order of `-c` and `-f` in [`RunArgs::actions`].
+    /// Parses the process's arguments (exiting with clap's message and psql's status 1 on
+    /// a mistake), keeping the order of `-c` and `-f` in [`RunArgs::actions`].
     pub fn parse_ordered() -> Cli {
         match Cli::try_parse_ordered(std::env::args_os()) {
             Ok(cli) => cli,
+            // psql's status for a bad option is 1 (clap's 2 is psql's failed connection);
+            // the help and the version keep 0.
+            Err(error) if error.use_stderr() => {
+                let _ = error.print();
+                std::process::exit(1)
+            }
             Err(error) => error.exit(),
         }
     }
@@ -169,7 +175,12 @@ pub struct RunArgs {
 
     /// Runs one command (SQL, or one meta-command) and exits; may be repeated and mixed
     /// with -f, run in order.
-    #[arg(short = 'c', long = "command", value_name = "COMMAND")]
+    #[arg(
+        short = 'c',
+        long = "command",
+        value_name = "COMMAND",
+        allow_hyphen_values = true
+    )]
     pub command: Vec<String>,
 
     /// Runs the commands of a file (`-` for standard input) and exits; may be repeated.
@@ -202,11 +213,21 @@ pub struct RunArgs {
     pub no_align: bool,
 
     /// The unaligned format's field separator (`|` by default).
-    #[arg(short = 'F', long = "field-separator", value_name = "STRING")]
+    #[arg(
+        short = 'F',
+        long = "field-separator",
+        value_name = "STRING",
+        allow_hyphen_values = true
+    )]
     pub field_separator: Option<String>,
 
     /// The unaligned format's record separator (a line break by default).
-    #[arg(short = 'R', long = "record-separator", value_name = "STRING")]
+    #[arg(
+        short = 'R',
+        long = "record-separator",
+        value_name = "STRING",
+        allow_hyphen_values = true
+    )]
     pub record_separator: Option<String>,
 
     /// Expanded display (as \x on).
@@ -344,6 +365,10 @@ pub fn parse_setting(text: &str) -> Result<(String, String), String> {
 
 /// Parses psql's `-v NAME=VALUE` (or `NAME` alone, set to the empty string).
 pub fn parse_variable(text: &str) -> Result<(String, String), String> {
+    let name = text.split_once('=').map_or(text, |(name, _)| name).trim();
+    if !name.is_empty() && !crate::shell::vars::valid_name(name) {
+        return Err(format!("invalid variable name: {name:?}"));
+    }
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_owned(), value.to_owned()))

@@ -760,10 +760,11 @@ fn lex(text: &str) -> Vec<Token> {
             let mut j = i;
             let mut closed = false;
             while j < text.len() {
-                if text[j..].starts_with("/*") {
+                // Bytes, not text: `j` steps through multi-byte characters.
+                if bytes[j..].starts_with(b"/*") {
                     depth += 1;
                     j += 2;
-                } else if text[j..].starts_with("*/") {
+                } else if bytes[j..].starts_with(b"*/") {
                     depth -= 1;
                     j += 2;
                     if depth == 0 {
@@ -919,6 +920,18 @@ mod tests {
 
     fn candidates(line: &str) -> Vec<String> {
         at_end(line).1
+    }
+
+    #[test]
+    fn non_ascii_text_in_comments_does_not_panic() {
+        // A multi-byte character inside a block comment: the comment's scan stepped into
+        // the character's middle.
+        for line in ["select /* é */ ", "select /* é", "/* 日本 /* 𝄞 */ */ sel"] {
+            for pos in (0..=line.len()).filter(|&p| line.is_char_boundary(p)) {
+                complete(line, pos, &catalog());
+            }
+        }
+        assert!(candidates("/* é */ sel").contains(&"select".to_owned()));
     }
 
     #[test]

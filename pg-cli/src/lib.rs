@@ -14,7 +14,7 @@
 //!   ([`shell::scan`]); variables interpolate as `:name`, `:'name'`, `:"name"`
 //!   ([`shell::vars`]); meta-commands ([`shell::meta`]): `\?` `\q` `\c` `\conninfo` `\x` `\t`
 //!   `\a` `\pset` `\timing` `\i` `\ir` `\o` `\echo` `\qecho` `\warn` `\set` `\unset` `\g`
-//!   `\gset` `\p` `\r`, `\copy`
+//!   `\gset` `\p` `\r` `\if` `\elif` `\else` `\endif`, `\copy`
 //!   ([`backslash_copy`]) and the catalog listings `\l \dn \dt \di \dv \ds \df \du \d`
 //!   ([`describe`]). Results print as psql prints them ([`print`](mod@print)), through a pager on a
 //!   terminal ([`pager`]).

@@ -33,6 +33,9 @@ pub fn main(args: &RunArgs, out: &mut impl Write) -> Result<u8, Failure> {
         let mut session = Session::new(db, out);
         let status = session_main(&runtime, &mut session, args);
         let _ = session.flush();
+        // An `\o |COMMAND` still open: its command gets the end of its input, and is
+        // waited for.
+        let _ = session.redirect(None);
         session.db.close();
         status
     });
@@ -159,14 +162,13 @@ fn session_main(
         return shell::interactive::run(runtime, session);
     }
     session.stdin_is_script = true;
-    let stdin = io::stdin();
     let flow = runtime.block_on(async {
         let wrap = args.single_transaction;
         if wrap {
             session.db.execute("BEGIN").await?;
         }
         let flow = session
-            .run_lines(stdin.lock().lines(), &Source::File("<stdin>".into()))
+            .run_lines(stdin_lines(), &Source::File("<stdin>".into()))
             .await;
         if wrap {
             end_transaction(session, flow).await?;
@@ -174,6 +176,28 @@ fn session_main(
         Ok::<Flow, Failure>(flow)
     })?;
     Ok(script_status(session, flow))
+}
+
+/// Standard input's lines (without their line breaks), standard input locked for one
+/// line at a time: `\copy … from stdin` reads the lines after it from the same buffer
+/// (holding the lock for the whole script, the reader made it wait forever).
+fn stdin_lines() -> impl Iterator<Item = io::Result<String>> {
+    std::iter::from_fn(|| {
+        let mut line = String::new();
+        match io::stdin().lock().read_line(&mut line) {
+            Ok(0) => None,
+            Ok(_) => {
+                if line.ends_with('\n') {
+                    line.pop();
+                    if line.ends_with('\r') {
+                        line.pop();
+                    }
+                }
+                Some(Ok(line))
+            }
+            Err(e) => Some(Err(e)),
+        }
+    })
 }
 
 /// psql's status for a script: 3 when ON_ERROR_STOP stopped it (2 for a lost connection).
@@ -197,7 +221,7 @@ async fn end_transaction(session: &mut Session<'_>, flow: Flow) -> Result<(), Fa
 }
 
 /// The `-c` and `-f` in order, as psql 15: each action's status is the run's until the
-/// next; an error under ON_ERROR_STOP stops the run.
+/// next; an error under ON_ERROR_STOP stops the run; `\q` ends its own `-c` or `-f` only.
 async fn run_actions(
     session: &mut Session<'_>,
     actions: &[Action],
@@ -220,9 +244,8 @@ async fn run_actions(
             }
             Action::File(path) if path.as_os_str() == "-" => {
                 session.stdin_is_script = true;
-                let stdin = io::stdin();
                 let flow = session
-                    .run_lines(stdin.lock().lines(), &Source::File("<stdin>".into()))
+                    .run_lines(stdin_lines(), &Source::File("<stdin>".into()))
                     .await;
                 (flow, script_status(session, flow))
             }
@@ -239,17 +262,14 @@ async fn run_actions(
             },
         };
         status = action_status;
-        last = flow;
-        if flow != Flow::Continue {
+        if flow == Flow::Stop {
+            last = flow;
             break;
         }
     }
     if single_transaction {
         let stopped = if status != 0 { Flow::Stop } else { last };
         end_transaction(session, stopped).await?;
-    }
-    if last == Flow::Quit {
-        return Ok(0);
     }
     Ok(status)
 }

@@ -142,8 +142,9 @@ pub fn run(runtime: &tokio::runtime::Runtime, session: &mut Session<'_>) -> Resu
                 }
             }
             Err(ReadlineError::Interrupted) => {
-                // Ctrl-C while editing: the line and the buffer are dropped.
-                scanner.reset();
+                // Ctrl-C while editing: the line and the buffer are dropped, and the
+                // `\if` blocks left (psql).
+                scanner.interrupt();
                 entry.clear();
             }
             Err(ReadlineError::Eof) => {

@@ -1,26 +1,28 @@
 //! Meta-commands: a backslash outside quotes, then a name and its arguments to the end of
 //! the line (`\x on`, `\i file.sql`, `\dt+ public.*`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use pg_driver::params::Keywords;
 
 use super::scan::{Scanner, interpolate};
-use super::vars::{Vars, parse_bool};
-use super::{Flow, Session, Source};
+use super::vars::{Vars, parse_bool, valid_name};
+use super::{Flow, Inline, Session, Source};
 use crate::Failure;
+use crate::backslash_copy::Endpoint;
 use crate::describe::{self, Described};
 use crate::print::{Expanded, Layout, Settings};
 
 /// The help of `\?`: every meta-command pgapi knows.
 pub const HELP: &str = "\
 General
-  \\q                     quit pgapi
+  \\q                     quit pgapi (in a script: end that script)
   \\? or \\help            show this help
   \\copyright             (not here: pgapi is MIT or Apache-2.0)
 
 Query Buffer
-  \\g                     send the query buffer (or the last query) to the server
+  \\g [FILE|'|'COMMAND]   send the query buffer (or the last query) to the server,
+                         its result to the file or the command if one is given
   \\gset [PREFIX]         send the query buffer; its one row's columns set variables
   \\p                     show the query buffer (or the last query)
   \\r                     reset (clear) the query buffer
@@ -32,7 +34,8 @@ Input/Output
   \\warn [-n] [STRING]    write a string to standard error
   \\i FILE                run the commands of a file
   \\ir FILE               as \\i, relative to the file being read
-  \\o [FILE]              send results to a file, or back to standard output
+  \\o [FILE|'|'COMMAND]   send results to a file or a command, or back to standard
+                         output
 
 Informational (modifiers: S = system objects, + = more detail)
   \\d[S+] [NAME]          list tables, views and sequences, or describe NAME
@@ -54,11 +57,18 @@ Formatting
 
 Connection
   \\c[onnect] [DBNAME|- USER|- HOST|- PORT|-]
-                         connect to another database (the current one is kept on failure)
+                         connect to another database (on failure a script stops;
+                         the prompt keeps the current one)
   \\conninfo              show the connection
 
 Operating System
   \\timing [on|off]       show how long each statement takes
+
+Conditionals
+  \\if EXPR               begin a block run only when EXPR is true (on, true, 1, yes)
+  \\elif EXPR             another branch of the block
+  \\else                  the branch run when no other was
+  \\endif                 end the block
 
 Variables
   \\set [NAME [VALUE]]    set a variable, or list them all
@@ -150,6 +160,7 @@ pub async fn run(
     scanner: &mut Scanner,
     text: &str,
     source: &Source,
+    inline: Option<&mut Inline<'_>>,
 ) -> Result<Flow, Failure> {
     let text = text.trim_end();
     let name_end = text.find(char::is_whitespace).unwrap_or(text.len());
@@ -219,7 +230,10 @@ pub async fn run(
                 None => session.last_query().map(|q| (q.to_owned(), 0)),
             };
             if let Some((sql, line)) = sql {
-                return Ok(session.statement(&sql, line, source, None).await);
+                return match output_target(rest, first) {
+                    Some(target) => session.statement_to(&target, &sql, line, source).await,
+                    None => Ok(session.statement(&sql, line, source, None).await),
+                };
             }
             return Err(Failure::message("\\g: the query buffer is empty"));
         }
@@ -269,27 +283,44 @@ pub async fn run(
                 session.say(&message)?;
             }
         },
-        "o" | "out" => session.redirect(first.map(Path::new))?,
+        "o" | "out" => {
+            let target = output_target(rest, first);
+            session.redirect(target.as_deref().map(Path::new))?;
+        }
         "i" | "include" | "ir" | "include_relative" => {
             let Some(file) = first else {
                 return Err(Failure::message(format!(
                     "\\{name}: missing required argument"
                 )));
             };
-            let mut path = PathBuf::from(file);
+            let mut path = crate::backslash_copy::expand_tilde(file);
             let relative = name.starts_with("ir") || name == "include_relative";
             if relative && path.is_relative() {
                 path = session.current_dir().join(path);
             }
-            return session.run_file(&path).await;
+            // psql: `\q` in a file ends that file only.
+            return match session.run_file(&path).await? {
+                Flow::Quit => Ok(Flow::Continue),
+                flow => Ok(flow),
+            };
         }
         "c" | "connect" => {
-            let keep = |index: usize| args.get(index).filter(|a| a.as_str() != "-");
+            // psql takes a double-quoted name without its quotes (`\c "My DB"`), and a
+            // quoted `-` as a name; a connection string or IRI as written.
+            let conninfo = first.filter(|text| text.contains("://") || text.contains('='));
+            let names: Vec<(String, bool)> = args
+                .iter()
+                .map(|a| (unquote_name(a), a.contains('"')))
+                .collect();
+            let keep = |index: usize| {
+                names
+                    .get(index)
+                    .filter(|(a, quoted)| *quoted || a.as_str() != "-")
+                    .map(|(a, _)| a)
+            };
             let mut keywords = match keep(0) {
-                Some(text) if text.contains("://") || text.contains('=') => {
-                    Keywords::parse(text)
-                        .map_err(|e| Failure::message(format!("\\connect: {e}")))?
-                }
+                Some(_) if let Some(text) = conninfo => Keywords::parse(text)
+                    .map_err(|e| Failure::message(format!("\\connect: {e}")))?,
                 Some(database) => Keywords::new().database(database.clone()),
                 None => Keywords::new(),
             };
@@ -324,8 +355,26 @@ pub async fn run(
         }
         "copy" => {
             let progress = !session.quiet() && std::io::IsTerminal::is_terminal(&std::io::stderr());
-            let tag = crate::backslash_copy::run(&session.db, rest, progress).await?;
-            session.say(&tag)?;
+            let copy = crate::backslash_copy::parse(rest)?;
+            // psql's `stdin` is where the commands come from: in a script file, its lines
+            // after the `\copy` up to `\.`.
+            let tag = match inline {
+                Some(inline) if copy.reads_script() && matches!(source, Source::File(_)) => {
+                    let data = inline.data()?;
+                    crate::backslash_copy::copy_in_data(&session.db, &copy, data).await?
+                }
+                // `to stdout`: the query output, after which psql prints no tag.
+                _ if copy.endpoint == Endpoint::Output => {
+                    let db = session.db.clone();
+                    crate::backslash_copy::copy_out_to(&db, &copy, session.out(), progress).await?;
+                    return Ok(Flow::Continue);
+                }
+                _ => crate::backslash_copy::run(&session.db, rest, progress).await?,
+            };
+            // No tag after data on standard output (`pstdout`), unless `\o` takes it.
+            if !copy.to_standard_output() || session.redirect.is_some() {
+                session.say(&tag)?;
+            }
         }
         _ if name.starts_with('d') || matches!(name, "l" | "l+" | "list" | "list+") => {
             let command = match name {
@@ -363,13 +412,45 @@ pub async fn run(
     Ok(Flow::Continue)
 }
 
+/// The output of `\o` and `\g`: `|COMMAND` (the whole rest of the line), else the file
+/// its first argument names (`~` the home directory).
+fn output_target(rest: &str, first: Option<&str>) -> Option<String> {
+    match rest.strip_prefix('|') {
+        Some(_) => Some(rest.to_owned()),
+        None => first.map(|file| {
+            crate::backslash_copy::expand_tilde(file)
+                .to_string_lossy()
+                .into_owned()
+        }),
+    }
+}
+
+/// A `\connect` argument as psql reads it: double quotes removed (`""` inside them is
+/// a quote), no case folding.
+fn unquote_name(text: &str) -> String {
+    let mut name = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                name.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            c => name.push(c),
+        }
+    }
+    name
+}
+
 fn invalid(name: &str) -> Failure {
     Failure::message(format!("invalid command \\{name}\nTry \\? for help."))
 }
 
 /// A variable name `\set` accepts: letters, digits and underscores.
 fn check_name(name: &str) -> Result<(), Failure> {
-    if name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+    if valid_name(name) {
         Ok(())
     } else {
         Err(Failure::message(format!(

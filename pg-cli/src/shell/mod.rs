@@ -27,6 +27,10 @@ use crate::{Failure, output, pager};
 use scan::{Piece, Scanner};
 use vars::Vars;
 
+/// How deep `\i` may nest files: a file that includes itself stops there with an error,
+/// well before each level's stack would overflow the main thread's.
+pub const MAX_FILE_DEPTH: usize = 32;
+
 /// Where a line comes from, for error reports (`pgapi:FILE:LINE: `).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
@@ -87,8 +91,8 @@ pub struct Session<'o> {
     /// Whether the catalog should be read again (after DDL).
     catalog_stale: bool,
     stdout: &'o mut dyn Write,
-    /// `\o FILE`: where results go instead of standard output.
-    redirect: Option<BufWriter<File>>,
+    /// `\o FILE` or `\o |COMMAND`: where results go instead of standard output.
+    redirect: Option<Output>,
     stdout_terminal: bool,
     last_query: Option<String>,
     /// The files being read (`-f`, `\i`), innermost last, for `\ir`.
@@ -165,8 +169,9 @@ impl<'o> Session<'o> {
     /// `!` in a failed one; continuation lines show the scanner's marker in place of `=`.
     pub fn prompt(&self, scanner: &Scanner) -> String {
         let database = self.vars.get("DBNAME").unwrap_or("");
+        // psql's `@`: in a branch of an `\if` that does not run.
         let state = if scanner.is_empty() {
-            '='
+            if scanner.active() { '=' } else { '@' }
         } else {
             scanner.marker()
         };
@@ -228,27 +233,76 @@ impl<'o> Session<'o> {
     }
 
     /// Runs one `-c` command: its statements in order, stopping at the first error (as the
-    /// server does for psql's one query string); a meta-command runs as such. Afterwards
-    /// [`Session::failed`] tells whether it failed.
+    /// server does for psql's one query string); a meta-command runs as such. Several
+    /// statements and no meta-command are one transaction, as the server makes psql's one
+    /// query string (see [`Session::one_transaction`]). Afterwards [`Session::failed`]
+    /// tells whether it failed.
     pub async fn run_command(&mut self, text: &str) -> Flow {
         let mut scanner = Scanner::new();
         self.failed = false;
-        let mut flow = Flow::Continue;
-        for (index, line) in text.lines().enumerate() {
-            flow = self
-                .feed(&mut scanner, line, index + 1, &Source::Command)
-                .await;
-            if flow != Flow::Continue || self.failed {
-                break;
-            }
+        let wrap = self.one_transaction(text);
+        if wrap && let Err(error) = self.db.execute("BEGIN").await {
+            return self.failure(error.into(), 0, &Source::Command);
         }
-        if flow == Flow::Continue && !self.failed {
-            flow = self.finish(&mut scanner, &Source::Command).await;
+        let mut flow = self.run_command_lines(&mut scanner, text).await;
+        if wrap && !self.db.closed() {
+            let end = match self.db.transaction_status() {
+                TransactionStatus::Idle => None,
+                TransactionStatus::InTransaction if !self.failed => Some("COMMIT"),
+                _ => Some("ROLLBACK"),
+            };
+            if let Some(end) = end
+                && let Err(error) = self.db.execute(end).await
+                && flow == Flow::Continue
+            {
+                flow = self.failure(error.into(), 0, &Source::Command);
+            }
         }
         if self.failed && flow == Flow::Continue && self.vars.flag("ON_ERROR_STOP") {
             return Flow::Stop;
         }
         flow
+    }
+
+    /// Whether a `-c` string runs as one transaction, as the server runs psql's one query
+    /// string in an implicit transaction: outside a transaction block, several statements,
+    /// no meta-command, and none that begins or ends a transaction itself (the server's
+    /// implicit block gives way to those).
+    fn one_transaction(&self, text: &str) -> bool {
+        if self.db.transaction_status() != TransactionStatus::Idle {
+            return false;
+        }
+        let mut scanner = Scanner::new();
+        let mut statements = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            let mut pieces = scanner.feed(line, index + 1, &self.vars);
+            loop {
+                for piece in pieces {
+                    match piece {
+                        Piece::Statement { sql, .. } => statements.push(sql),
+                        Piece::Meta(_) => return false,
+                    }
+                }
+                match scanner.resume(index + 1, &self.vars) {
+                    Some(more) => pieces = more,
+                    None => break,
+                }
+            }
+        }
+        statements.extend(scanner.take().map(|(sql, _)| sql));
+        statements.len() > 1 && !statements.iter().any(|sql| controls_transaction(sql))
+    }
+
+    /// The lines of a `-c` string, up to the first error.
+    async fn run_command_lines(&mut self, scanner: &mut Scanner, text: &str) -> Flow {
+        for (index, line) in text.lines().enumerate() {
+            let flow = self.feed(scanner, line, index + 1, &Source::Command).await;
+            if flow != Flow::Continue || self.failed {
+                return flow;
+            }
+        }
+        let last = text.lines().count();
+        self.finish(scanner, last, &Source::Command).await
     }
 
     /// Runs the lines of a script (a file, `\i`, standard input) through a query buffer of
@@ -263,7 +317,7 @@ impl<'o> Session<'o> {
         let mut number = 0;
         while let Some(line) = lines.next() {
             number += 1;
-            let line = match line {
+            let mut line = match line {
                 Ok(line) => line,
                 Err(e) => {
                     eprintln!("pgapi: cannot read: {e}");
@@ -271,6 +325,14 @@ impl<'o> Session<'o> {
                     return Flow::Stop;
                 }
             };
+            // A UTF-8 byte order mark before the first line is no SQL (psql skips it).
+            if number == 1 && line.starts_with('\u{feff}') {
+                line.drain(..'\u{feff}'.len_utf8());
+            }
+            // Ctrl-C between statements stops the script too (psql's).
+            if self.stopped_by_interrupt(source).await {
+                return Flow::Stop;
+            }
             let start = number;
             let mut inline = Inline {
                 lines: &mut lines,
@@ -283,11 +345,18 @@ impl<'o> Session<'o> {
                 return flow;
             }
         }
-        self.finish(&mut scanner, source).await
+        self.finish(&mut scanner, number, source).await
     }
 
-    /// Runs a file (`-f`, `\i`); a file that cannot be read is an error.
+    /// Runs a file (`-f`, `\i`); a file that cannot be read is an error, and so is one
+    /// nested deeper than [`MAX_FILE_DEPTH`] (a file that includes itself).
     pub async fn run_file(&mut self, path: &Path) -> Result<Flow, Failure> {
+        if self.files.len() >= MAX_FILE_DEPTH {
+            return Err(Failure::message(format!(
+                "{}: too deeply nested (more than {MAX_FILE_DEPTH} files read by \\i)",
+                path.display()
+            )));
+        }
         let text = std::fs::read_to_string(path)
             .map_err(|e| Failure::message(format!("{}: {e}", path.display())))?;
         self.files.push(path.to_owned());
@@ -298,8 +367,16 @@ impl<'o> Session<'o> {
         Ok(flow)
     }
 
-    /// At the end of a script: runs what is left in the buffer.
-    pub async fn finish(&mut self, scanner: &mut Scanner, source: &Source) -> Flow {
+    /// At the end of a script (its last line `line`): runs what is left in the buffer; an
+    /// `\if` left open is an error.
+    pub async fn finish(&mut self, scanner: &mut Scanner, line: usize, source: &Source) -> Flow {
+        if scanner.in_conditional() {
+            let failure = Failure::message("reached EOF without finding closing \\endif(s)");
+            let flow = self.failure(failure, line, source);
+            if !scanner.active() || flow != Flow::Continue {
+                return flow;
+            }
+        }
         match scanner.take() {
             Some((sql, line)) => self.statement(&sql, line, source, None).await,
             None => Flow::Continue,
@@ -330,27 +407,100 @@ impl<'o> Session<'o> {
         if self.vars.get("ECHO") == Some("all") && source != &Source::Prompt {
             let _ = writeln!(self.out(), "{line}");
         }
-        let pieces = scanner.feed(line, number, &self.vars);
+        // Variables are not interpolated in a branch that does not run (psql).
+        let none = Vars::default();
+        let mut pieces = match scanner.active() {
+            true => scanner.feed(line, number, &self.vars),
+            false => scanner.feed(line, number, &none),
+        };
+        loop {
+            let flow = self
+                .run_pieces(scanner, pieces, number, source, inline.as_deref_mut())
+                .await;
+            if flow != Flow::Continue {
+                return flow;
+            }
+            // The rest of the line after a meta-command, scanned once it has run.
+            let more = match scanner.active() {
+                true => scanner.resume(number, &self.vars),
+                false => scanner.resume(number, &none),
+            };
+            match more {
+                Some(more) => pieces = more,
+                None => return Flow::Continue,
+            }
+        }
+    }
+
+    /// Runs the statements and the meta-command a line gave.
+    async fn run_pieces(
+        &mut self,
+        scanner: &mut Scanner,
+        pieces: Vec<Piece>,
+        number: usize,
+        source: &Source,
+        mut inline: Option<&mut Inline<'_>>,
+    ) -> Flow {
         for piece in pieces {
             let flow = match piece {
                 // psql's FILE:LINE names the line that ended the statement (its `;`).
+                // In a branch that does not run, statements are skipped.
+                Piece::Statement { .. } if !scanner.active() => {
+                    if source == &Source::Prompt {
+                        eprintln!(
+                            "query ignored; use \\endif or Ctrl-C to exit current \\if block"
+                        );
+                    }
+                    Flow::Continue
+                }
                 Piece::Statement { sql, .. } => {
                     self.statement(&sql, number, source, inline.as_deref_mut())
                         .await
                 }
-                Piece::Meta(text) => {
-                    let result = Box::pin(meta::run(self, scanner, &text, source)).await;
-                    match result {
-                        Ok(flow) => flow,
-                        Err(failure) => self.failure(failure, number, source),
+                Piece::Meta(text) => match self.conditional(scanner, &text) {
+                    Some(Ok(())) => Flow::Continue,
+                    Some(Err(failure)) => self.failure(failure, number, source),
+                    // In a branch that does not run, other meta-commands are skipped.
+                    None if !scanner.active() => Flow::Continue,
+                    None => {
+                        let result = Box::pin(meta::run(
+                            self,
+                            scanner,
+                            &text,
+                            source,
+                            inline.as_deref_mut(),
+                        ))
+                        .await;
+                        match result {
+                            Ok(flow) => flow,
+                            Err(failure) => self.failure(failure, number, source),
+                        }
                     }
-                }
+                },
             };
             if flow != Flow::Continue {
                 return flow;
             }
         }
         Flow::Continue
+    }
+
+    /// `\if`, `\elif`, `\else`, `\endif` (see [`Scanner::conditional`]); `None` for
+    /// another meta-command. The expression is the arguments, interpolated, read as a
+    /// boolean (psql's words: `on`, `true`, `1`, …).
+    fn conditional(&self, scanner: &mut Scanner, text: &str) -> Option<Result<(), Failure>> {
+        let text = text.trim_end();
+        let name_end = text.find(char::is_whitespace).unwrap_or(text.len());
+        let (name, rest) = text.split_at(name_end);
+        let truth = || {
+            let expression = meta::arguments(rest.trim_start(), &self.vars).join(" ");
+            vars::parse_bool(&expression).ok_or_else(|| {
+                format!("unrecognized value \"{expression}\" for \"\\{name} expression\": Boolean expected")
+            })
+        };
+        scanner
+            .conditional(name, truth)
+            .map(|result| result.map_err(Failure::message))
     }
 
     /// Runs one statement, reporting its error; `inline` has the data of a
@@ -366,10 +516,7 @@ impl<'o> Session<'o> {
         if matches!(self.vars.get("ECHO"), Some("queries")) {
             let _ = writeln!(self.out(), "{sql}");
         }
-        if self.take_interrupt().await {
-            self.interrupted.store(true, Ordering::Relaxed);
-            eprintln!("pgapi: interrupted");
-            self.stop_status = 3;
+        if self.stopped_by_interrupt(source).await {
             return Flow::Stop;
         }
         self.interrupted.store(false, Ordering::Relaxed);
@@ -409,6 +556,11 @@ impl<'o> Session<'o> {
             self.stop_status = 2;
             return Flow::Stop;
         }
+        if failure.status == 2 && !self.interactive {
+            // A `\connect` that failed in a script.
+            self.stop_status = 2;
+            return Flow::Stop;
+        }
         let interrupted = self.interrupted.swap(false, Ordering::Relaxed);
         if source != &Source::Prompt && (interrupted || self.vars.flag("ON_ERROR_STOP")) {
             // psql stops a script on Ctrl-C too.
@@ -427,9 +579,10 @@ impl<'o> Session<'o> {
         Ok(())
     }
 
-    /// Whether Ctrl-C arrived since the last look (a pending one counts in a script; at
-    /// the prompt, one pressed while a result printed is dropped).
-    async fn take_interrupt(&self) -> bool {
+    /// Whether Ctrl-C arrived since the last look (a pending one counts in a script, also
+    /// one `\i` reads at the prompt; a line typed at the prompt drops one pressed while a
+    /// result printed).
+    async fn take_interrupt(&self, source: &Source) -> bool {
         let Some(interrupts) = &self.interrupts else {
             return false;
         };
@@ -438,7 +591,19 @@ impl<'o> Session<'o> {
         while interrupts.recv().now_or_never().is_some() {
             pending = true;
         }
-        pending && !self.interactive
+        pending && (!self.interactive || source != &Source::Prompt)
+    }
+
+    /// Whether a Ctrl-C since the last look stops the script `source` (see
+    /// [`Session::take_interrupt`]); says so.
+    async fn stopped_by_interrupt(&mut self, source: &Source) -> bool {
+        if !self.take_interrupt(source).await {
+            return false;
+        }
+        self.interrupted.store(true, Ordering::Relaxed);
+        eprintln!("pgapi: interrupted");
+        self.stop_status = 3;
+        true
     }
 
     /// What makes a statement cancellable by Ctrl-C (see [`Guard::run`]).
@@ -564,6 +729,12 @@ impl<'o> Session<'o> {
         let values = row.values()?;
         for (name, value) in statement.columns().names().zip(values.iter()) {
             let name = format!("{prefix}{name}");
+            // psql sets the columns before one that names no variable, and stops there.
+            if !vars::valid_name(&name) {
+                return Err(Failure::message(format!(
+                    "invalid variable name: \"{name}\""
+                )));
+            }
             match output::cell_text(value) {
                 Some(text) => self.vars.set(&name, &text),
                 None => self.vars.unset(&name),
@@ -572,17 +743,35 @@ impl<'o> Session<'o> {
         Ok(())
     }
 
-    /// `\o FILE` (or `\o` back to standard output).
+    /// `\o FILE`, `\o |COMMAND` (the results go to the command's standard input), or `\o`
+    /// back to standard output.
     pub fn redirect(&mut self, path: Option<&Path>) -> Outcome {
-        if let Some(mut file) = self.redirect.take() {
-            file.flush()?;
+        if let Some(output) = self.redirect.take() {
+            output.close()?;
         }
         if let Some(path) = path {
-            let file = File::create(path)
-                .map_err(|e| Failure::message(format!("{}: {e}", path.display())))?;
-            self.redirect = Some(BufWriter::new(file));
+            self.redirect = Some(Output::open(&path.to_string_lossy())?);
         }
         Ok(())
+    }
+
+    /// `\g FILE` or `\g |COMMAND`: runs `sql` with its result sent there (the `\o` output
+    /// stays for what follows).
+    pub async fn statement_to(
+        &mut self,
+        target: &str,
+        sql: &str,
+        line: usize,
+        source: &Source,
+    ) -> Result<Flow, Failure> {
+        let output = Output::open(target)?;
+        let saved = self.redirect.replace(output);
+        let flow = self.statement(sql, line, source, None).await;
+        let used = std::mem::replace(&mut self.redirect, saved);
+        if let Some(output) = used {
+            output.close()?;
+        }
+        Ok(flow)
     }
 
     /// The directory of the file being read (for `\ir`), else the current directory.
@@ -595,7 +784,7 @@ impl<'o> Session<'o> {
     }
 
     /// Connects anew (`\c`) with `keywords` over the current connection's parameters;
-    /// keeps the current connection when that fails.
+    /// keeps the current connection when that fails (a script then stops, as psql's).
     pub async fn reconnect(&mut self, keywords: pg_driver::params::Keywords) -> Outcome {
         let base = self.db.connector().params().to_keywords();
         let params = base
@@ -615,6 +804,12 @@ impl<'o> Session<'o> {
                 self.say(&message)?;
                 Ok(())
             }
+            // psql keeps the old connection only at the prompt: a script stops (see
+            // [`Session::failure`]) rather than go on on the database it meant to leave.
+            Err(error) if !self.interactive => Err(Failure {
+                report: format!("{error:#}"),
+                status: 2,
+            }),
             Err(error) => Err(Failure {
                 report: format!("{error:#}\nPrevious connection kept"),
                 status: 2,
@@ -639,6 +834,21 @@ impl<'o> Session<'o> {
     }
 }
 
+/// Whether a statement begins or ends a transaction block (BEGIN, COMMIT, SAVEPOINT, …).
+fn controls_transaction(sql: &str) -> bool {
+    let text = pg_string::strip_comments(sql).to_ascii_lowercase();
+    let mut words = text
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty());
+    match words.next() {
+        Some(
+            "begin" | "start" | "commit" | "end" | "rollback" | "abort" | "savepoint" | "release",
+        ) => true,
+        Some("prepare") => words.next() == Some("transaction"),
+        _ => false,
+    }
+}
+
 /// psql's `\timing` line: `Time: 1.234 ms`, with minutes and seconds from a second on
 /// (`Time: 61234.500 ms (01:01.235)`).
 pub fn timing(elapsed: std::time::Duration) -> String {
@@ -655,6 +865,72 @@ pub fn timing(elapsed: std::time::Duration) -> String {
         format!("Time: {ms:.3} ms ({hours:02}:{minutes:02}:{rest:06.3})")
     } else {
         format!("Time: {ms:.3} ms ({minutes:02}:{rest:06.3})")
+    }
+}
+
+/// Where `\o` and `\g` send results: a file, or a command's standard input (`|COMMAND`,
+/// run by `sh -c`, waited for when the output closes).
+pub struct Output {
+    writer: BufWriter<Box<dyn Write + Send>>,
+    child: Option<std::process::Child>,
+}
+
+impl Output {
+    /// Opens `target`: `|COMMAND` starts the command, anything else creates the file.
+    pub fn open(target: &str) -> Result<Output, Failure> {
+        let Some(command) = target.strip_prefix('|') else {
+            let file =
+                File::create(target).map_err(|e| Failure::message(format!("{target}: {e}")))?;
+            return Ok(Output {
+                writer: BufWriter::new(Box::new(file)),
+                child: None,
+            });
+        };
+        let cannot = |e: &dyn std::fmt::Display| {
+            Failure::message(format!(
+                "could not start the command \"{}\": {e}",
+                command.trim()
+            ))
+        };
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command.trim())
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|e| cannot(&e))?;
+        let stdin = child
+            .stdin
+            .take()
+            .ok_or_else(|| cannot(&"no standard input"))?;
+        Ok(Output {
+            writer: BufWriter::new(Box::new(stdin)),
+            child: Some(child),
+        })
+    }
+
+    /// Flushes and closes the output; waits for the command of a pipe to end.
+    pub fn close(self) -> io::Result<()> {
+        let Output { mut writer, child } = self;
+        let flushed = writer.flush();
+        drop(writer);
+        if let Some(mut child) = child {
+            child.wait()?;
+        }
+        // A command that ended without reading everything is no error of the session's.
+        match flushed {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
     }
 }
 

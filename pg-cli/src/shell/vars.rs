@@ -37,6 +37,11 @@ impl Vars {
     }
 }
 
+/// Whether `name` may name a variable: letters, digits and underscores.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+}
+
 /// psql's booleans: `on`/`off`, `true`/`false`, `yes`/`no`, `1`/`0`, unique prefixes
 /// accepted, any case; the empty string is true (as `\set NAME`).
 pub fn parse_bool(text: &str) -> Option<bool> {

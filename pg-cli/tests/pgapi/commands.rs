@@ -244,6 +244,6 @@ fn every_subcommand_has_help() {
     pgapi()
         .args(["--csv", "--json", "-c", "select 1"])
         .assert()
-        .code(2)
+        .code(1)
         .stderr(predicate::str::contains("cannot be used with"));
 }

@@ -1,6 +1,7 @@
 //! Runs the `pgapi` binary against the throwaway cluster (or `PGTEST_IRI`'s server), each
 //! test in sandbox schemas of its own; the cluster tests in temporary directories.
 
+mod attack;
 mod backslash_copy;
 mod commands;
 mod complete;
