@@ -729,6 +729,22 @@ fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || c == '_' || c == '$' || !c.is_ascii()
 }
 
+/// The end of a span quoted with `quote` (`'…'`, `"…"`, a doubled quote standing for one)
+/// that opens at byte `open`, and whether it closed before the text's end.
+fn quoted_end(bytes: &[u8], open: usize, quote: u8) -> (usize, bool) {
+    let mut j = open + 1;
+    while j < bytes.len() {
+        if bytes[j] == quote {
+            if bytes.get(j + 1) == Some(&quote) {
+                j += 2;
+                continue;
+            }
+            return (j + 1, true);
+        }
+        j += 1;
+    }
+    (bytes.len(), false)
+}
 /// Splits SQL (and meta-command lines) into tokens, enough to see what a word stands for.
 fn lex(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
@@ -778,21 +794,8 @@ fn lex(text: &str) -> Vec<Token> {
             i = j.min(text.len());
             tokens.push(token(Kind::Literal, start, i, !closed));
         } else if c == '\'' {
-            let mut j = i + 1;
-            let mut closed = false;
-            while j < text.len() {
-                if bytes[j] == b'\'' {
-                    if bytes.get(j + 1) == Some(&b'\'') {
-                        j += 2;
-                        continue;
-                    }
-                    j += 1;
-                    closed = true;
-                    break;
-                }
-                j += 1;
-            }
-            i = j.min(text.len());
+            let closed;
+            (i, closed) = quoted_end(bytes, i, b'\'');
             tokens.push(token(Kind::Literal, start, i, !closed));
         } else if let Some(tag) = dollar_tag(rest) {
             let body = &text[i + tag.len()..];
@@ -814,21 +817,9 @@ fn lex(text: &str) -> Vec<Token> {
             loop {
                 match text[i..].chars().next() {
                     Some('"') => {
-                        let mut j = i + 1;
-                        open = true;
-                        while j < text.len() {
-                            if bytes[j] == b'"' {
-                                if bytes.get(j + 1) == Some(&b'"') {
-                                    j += 2;
-                                    continue;
-                                }
-                                j += 1;
-                                open = false;
-                                break;
-                            }
-                            j += 1;
-                        }
-                        i = j.min(text.len());
+                        let closed;
+                        (i, closed) = quoted_end(bytes, i, b'"');
+                        open = !closed;
                     }
                     Some(c) if is_name_char(c) => {
                         i += text[i..]

@@ -1636,23 +1636,30 @@ async fn rule_lines(db: &Connection, oid: u32) -> Result<Vec<String>, Error> {
         ("Rules firing always:", "A"),
         ("Rules firing on replica only:", "R"),
     ] {
-        let mut first = true;
-        for row in 0..rules.len() {
-            if cell(&rules, row, 2) != enabled {
-                continue;
-            }
-            if first {
-                lines.push(heading.to_owned());
-                first = false;
-            }
-            let definition = cell(&rules, row, 1);
-            let rule = definition
-                .strip_prefix("CREATE RULE ")
-                .unwrap_or(&definition);
-            lines.extend(format!("    {rule}").lines().map(str::to_owned));
-        }
+        let group = (0..rules.len())
+            .filter(|&row| cell(&rules, row, 2) == enabled)
+            .flat_map(|row| {
+                let definition = cell(&rules, row, 1);
+                let rule = definition
+                    .strip_prefix("CREATE RULE ")
+                    .unwrap_or(&definition);
+                format!("    {rule}")
+                    .lines()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            });
+        push_group(&mut lines, heading, group);
     }
     Ok(lines)
+}
+
+/// A footer group: `heading`, then its lines, or nothing at all when it has none.
+fn push_group(lines: &mut Vec<String>, heading: &str, group: impl Iterator<Item = String>) {
+    let mut group = group.peekable();
+    if group.peek().is_some() {
+        lines.push(heading.to_owned());
+        lines.extend(group);
+    }
 }
 
 /// `Partition of:` (and with `+` the partition constraint) for a partition.
@@ -1831,26 +1838,21 @@ async fn trigger_lines(db: &Connection, version: i32, oid: u32) -> Result<Vec<St
         }),
     ];
     for (heading, belongs) in groups {
-        let mut first = true;
-        for row in 0..triggers.len() {
-            if !belongs(&cell(&triggers, row, 2), yes(&triggers, row, 3)) {
-                continue;
-            }
-            if first {
-                lines.push(heading.to_owned());
-                first = false;
-            }
-            let definition = cell(&triggers, row, 1);
-            let after = definition
-                .find(" TRIGGER ")
-                .map_or(definition.as_str(), |at| &definition[at + 9..]);
-            let mut line = format!("    {after}");
-            let parent = cell(&triggers, row, 4);
-            if !parent.is_empty() {
-                line.push_str(&format!(", ON TABLE {parent}"));
-            }
-            lines.push(line);
-        }
+        let group = (0..triggers.len())
+            .filter(|&row| belongs(&cell(&triggers, row, 2), yes(&triggers, row, 3)))
+            .map(|row| {
+                let definition = cell(&triggers, row, 1);
+                let after = definition
+                    .find(" TRIGGER ")
+                    .map_or(definition.as_str(), |at| &definition[at + 9..]);
+                let mut line = format!("    {after}");
+                let parent = cell(&triggers, row, 4);
+                if !parent.is_empty() {
+                    line.push_str(&format!(", ON TABLE {parent}"));
+                }
+                line
+            });
+        push_group(&mut lines, heading, group);
     }
     Ok(lines)
 }

@@ -192,19 +192,7 @@ fn a_failed_connect_stops_a_script_as_in_psql() {
     // At the prompt the old connection stays.
     let home = tempfile::tempdir().unwrap();
     let server = server();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pgapi"));
-    command
-        .args(["-h", server.host(), "-p", &server.port().to_string()])
-        .args(["-U", server.user(), "-d", server.database()])
-        .env("HOME", home.path())
-        .env("PGAPI_HISTORY", home.path().join("history"))
-        .env("TERM", "xterm")
-        .env("PAGER", "cat");
-    if let Some(password) = server.password() {
-        command.env("PGPASSWORD", password);
-    }
-    let mut session = expectrl::Session::spawn(command).expect("a pty session");
-    session.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    let mut session = crate::shell::pty(home.path(), &[]);
     let prompt = format!("{}=# ", server.database());
     session.expect(prompt.as_str()).unwrap();
     session.send_line("\\c no_such_database_here").unwrap();
@@ -524,19 +512,7 @@ fn ctrl_c_stops_an_included_file_between_its_statements() {
     )
     .unwrap();
     let server = server();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_pgapi"));
-    command
-        .args(["-h", server.host(), "-p", &server.port().to_string()])
-        .args(["-U", server.user(), "-d", server.database()])
-        .env("HOME", dir.path())
-        .env("PGAPI_HISTORY", dir.path().join("history"))
-        .env("TERM", "xterm")
-        .env("PAGER", "cat");
-    if let Some(password) = server.password() {
-        command.env("PGPASSWORD", password);
-    }
-    let mut session = expectrl::Session::spawn(command).expect("a pty session");
-    session.set_expect_timeout(Some(std::time::Duration::from_secs(20)));
+    let mut session = crate::shell::pty(dir.path(), &[]);
     let prompt = format!("{}=# ", server.database());
     session.expect(prompt.as_str()).unwrap();
     session

@@ -47,10 +47,16 @@ fn pgapi_connected() -> assert_cmd::Command {
 /// A prompt session on a pseudo-terminal, HOME and the history in `home`, the sandbox's
 /// schema first in the search path.
 fn prompt(home: &Path, search_path: &str) -> OsSession {
+    pty(home, &["--setting", &format!("search_path={search_path}")])
+}
+
+/// pgapi on a pseudo-terminal, connected to the test server with `args` after psql's
+/// connection options, HOME and the history in `home`, the pager `cat`.
+pub(crate) fn pty(home: &Path, args: &[&str]) -> OsSession {
     let mut command = Process::new(env!("CARGO_BIN_EXE_pgapi"));
     command
         .args(connection_args())
-        .args(["--setting", &format!("search_path={search_path}")])
+        .args(args)
         .env("HOME", home)
         .env("PGAPI_HISTORY", home.join("history"))
         .env("TERM", "xterm")
