@@ -1491,50 +1491,37 @@ async fn table_footers(
         }
         if checks > 0 {
             let constraints = rows(db, &checks_sql(oid)).await?;
-            if !constraints.is_empty() {
-                footers.push("Check constraints:".to_owned());
-            }
-            for row in 0..constraints.len() {
-                footers.push(format!(
+            let group = (0..constraints.len()).map(|row| {
+                format!(
                     "    \"{}\" {}",
                     cell(&constraints, row, 0),
                     cell(&constraints, row, 1)
-                ));
-            }
+                )
+            });
+            push_group(&mut footers, "Check constraints:", group);
         }
         if has_triggers || kind == "p" {
             let keys = rows(db, &foreign_keys_sql(oid)).await?;
-            if !keys.is_empty() {
-                footers.push("Foreign-key constraints:".to_owned());
-            }
-            for row in 0..keys.len() {
-                if yes(&keys, row, 0) {
-                    footers.push(format!(
-                        "    \"{}\" {}",
-                        cell(&keys, row, 1),
-                        cell(&keys, row, 2)
-                    ));
-                } else {
-                    footers.push(format!(
-                        "    TABLE \"{}\" CONSTRAINT \"{}\" {}",
-                        cell(&keys, row, 3),
-                        cell(&keys, row, 1),
-                        cell(&keys, row, 2)
-                    ));
-                }
-            }
+            let group = (0..keys.len()).map(|row| match yes(&keys, row, 0) {
+                true => format!("    \"{}\" {}", cell(&keys, row, 1), cell(&keys, row, 2)),
+                false => format!(
+                    "    TABLE \"{}\" CONSTRAINT \"{}\" {}",
+                    cell(&keys, row, 3),
+                    cell(&keys, row, 1),
+                    cell(&keys, row, 2)
+                ),
+            });
+            push_group(&mut footers, "Foreign-key constraints:", group);
             let referencing = rows(db, &referenced_by_sql(oid)).await?;
-            if !referencing.is_empty() {
-                footers.push("Referenced by:".to_owned());
-            }
-            for row in 0..referencing.len() {
-                footers.push(format!(
+            let group = (0..referencing.len()).map(|row| {
+                format!(
                     "    TABLE \"{}\" CONSTRAINT \"{}\" {}",
                     cell(&referencing, row, 1),
                     cell(&referencing, row, 0),
                     cell(&referencing, row, 2)
-                ));
-            }
+                )
+            });
+            push_group(&mut footers, "Referenced by:", group);
         }
         footers.extend(policy_lines(db, oid, row_security, forced).await?);
         footers.extend(statistics_lines(db, version, oid).await?);
