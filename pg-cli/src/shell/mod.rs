@@ -235,8 +235,8 @@ impl<'o> Session<'o> {
     /// Runs one `-c` command: its statements in order, stopping at the first error (as the
     /// server does for psql's one query string); a meta-command runs as such. Several
     /// statements and no meta-command are one transaction, as the server makes psql's one
-    /// query string (see [`Session::one_transaction`]). Afterwards [`Session::failed`]
-    /// tells whether it failed.
+    /// query string: unless the statements begin or end a transaction themselves.
+    /// Afterwards [`Session::failed`] tells whether it failed.
     pub async fn run_command(&mut self, text: &str) -> Flow {
         let mut scanner = Scanner::new();
         self.failed = false;
