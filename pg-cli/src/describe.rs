@@ -531,11 +531,12 @@ const SCHEMA_PUBLICATIONS_SQL: &str = "SELECT pubname\n\
 
 /// `\df`: the functions.
 fn functions_sql(version: i32, verbose: bool, conditions: &[String]) -> String {
-    let source = if version >= 140000 {
-        "COALESCE(pg_catalog.pg_get_function_sqlbody(p.oid), p.prosrc)"
-    } else {
-        "p.prosrc"
-    };
+    let source = since(
+        version,
+        140000,
+        "COALESCE(pg_catalog.pg_get_function_sqlbody(p.oid), p.prosrc)",
+        "p.prosrc",
+    );
     let more = if verbose {
         format!(
             ",\n CASE p.provolatile WHEN 'i' THEN 'immutable' WHEN 's' THEN 'stable' \
@@ -851,13 +852,14 @@ fn relation_sql(oid: u32) -> String {
     )
 }
 
+/// `newer` on servers from version `at` on (`server_version_num`), `older` before.
+fn since(version: i32, at: i32, newer: &'static str, older: &'static str) -> &'static str {
+    if version >= at { newer } else { older }
+}
+
 /// The columns of a relation (an index's with their key flag and definition).
 fn attributes_sql(version: i32, oid: u32) -> String {
-    let compression = if version >= 140000 {
-        "a.attcompression::pg_catalog.text"
-    } else {
-        "''"
-    };
+    let compression = since(version, 140000, "a.attcompression::pg_catalog.text", "''");
     format!(
         "SELECT a.attname,\n\
          \x20 pg_catalog.format_type(a.atttypid, a.atttypmod),\n\
@@ -919,11 +921,7 @@ fn sequence_owner_sql(oid: u32) -> String {
 
 /// An index's own properties, for its footer.
 fn index_sql(version: i32, oid: u32) -> String {
-    let nulls = if version >= 150000 {
-        "i.indnullsnotdistinct"
-    } else {
-        "false"
-    };
+    let nulls = since(version, 150000, "i.indnullsnotdistinct", "false");
     format!(
         "SELECT i.indisunique, i.indisprimary, i.indisclustered, i.indisvalid,\n\
          \x20 (NOT i.indimmediate) AND EXISTS (SELECT 1 FROM pg_catalog.pg_constraint\n\
@@ -1022,11 +1020,7 @@ fn statistics_sql(version: i32, oid: u32) -> String {
          \x20        JOIN pg_catalog.pg_attribute a\n\
          \x20          ON a.attrelid = s.stxrelid AND a.attnum = k.attnum)"
     };
-    let target = if version >= 130000 {
-        "s.stxstattarget"
-    } else {
-        "NULL"
-    };
+    let target = since(version, 130000, "s.stxstattarget", "NULL");
     format!(
         "SELECT s.stxnamespace::pg_catalog.regnamespace::pg_catalog.text AS nsp, s.stxname,\n\
          \x20 {columns},\n\
@@ -1141,11 +1135,7 @@ fn partition_key_sql(oid: u32) -> String {
 
 /// A table's children: inheriting tables or partitions, the default partition last.
 fn children_sql(version: i32, oid: u32) -> String {
-    let detach = if version >= 140000 {
-        "i.inhdetachpending"
-    } else {
-        "false"
-    };
+    let detach = since(version, 140000, "i.inhdetachpending", "false");
     format!(
         "SELECT c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind::pg_catalog.text,\n\
          \x20 {detach}, pg_catalog.pg_get_expr(c.relpartbound, c.oid)\n\
