@@ -153,12 +153,49 @@ async fn a_dropped_copy_in_sends_copy_fail() {
     assert_eq!(committed(&table).await, 0);
 
     // Dropped while it waits for the server to enter copy-in mode: nothing was sent but the
-    // COPY itself, and still nothing is left half-done.
+    // COPY itself, and still nothing is left half-done. Another session holds the table's lock,
+    // so the server cannot answer before the drop (unheld, it may answer within the first
+    // poll, which then sends the whole body: a request wholly sent is the server's to run).
     let copy = db
         .prepare(&format!("COPY {table} FROM STDIN"))
         .await
         .unwrap();
-    assert!(drop_after(copy.copy_in_rows(["1\n", "2\n"]), 1).await);
+    let locker = common::connect().await;
+    locker
+        .execute(&format!(
+            "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+        ))
+        .await
+        .unwrap();
+    let mut future = Box::pin(copy.copy_in_rows(["1\n", "2\n"]));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let finished = std::future::poll_fn(|cx: &mut Context<'_>| {
+            Poll::Ready(future.as_mut().poll(cx).is_ready())
+        })
+        .await;
+        assert!(!finished, "the COPY finished while its table was locked");
+        let waiting = locker
+            .query_first::<i64, _>(
+                &format!(
+                    "SELECT count(*) FROM pg_locks \
+                     WHERE NOT granted AND relation = '{table}'::regclass"
+                ),
+                (),
+            )
+            .await
+            .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the COPY never reached the server"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(future);
+    locker.execute("COMMIT").await.unwrap();
     assert_in_sync(&db).await;
     assert_eq!(committed(&table).await, 0);
     assert_eq!(copy.copy_in_rows(["1\n", "2\n"]).await.unwrap(), 2);
