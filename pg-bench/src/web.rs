@@ -14,6 +14,7 @@ use rust_decimal::Decimal;
 
 use crate::bench::{Bench, WEB_ORDERS_PER_USER};
 use crate::measure::{BoxError, Result, Sample, Subject, in_process_value, interleave};
+use crate::peers::pgbench;
 use crate::pools::{Driver, all_tasks, ours_in_deadpool};
 use crate::report::Report;
 
@@ -243,6 +244,65 @@ where
     Ok(sample.with_latencies(latencies))
 }
 
+/// The request as a pgbench script: the same statements, the user drawn by pgbench
+/// (`random`, uniform like the seeded sequence, not the same one). With `pipelined`, the
+/// transaction's four statements go out under one Sync (`\startpipeline`): what a block whose
+/// statements are all known up front costs the server, three cycles a request instead of six.
+fn pgbench_script(users: usize, pipelined: bool) -> String {
+    let (open, close) = if pipelined {
+        ("\\startpipeline\n", "\\endpipeline\n")
+    } else {
+        ("", "")
+    };
+    format!(
+        "\\set u random(1, {users})\n\
+         {user};\n\
+         {orders};\n\
+         {open}BEGIN;\n\
+         {visit};\n\
+         {audit};\n\
+         COMMIT;\n{close}",
+        user = USER_SQL.replace("$1", ":u"),
+        orders = ORDERS_SQL.replace("$1", ":u"),
+        visit = VISIT_SQL.replace("$1", ":u"),
+        audit = AUDIT_SQL.replace("$1", ":u").replace("$2", "'visit'"),
+    )
+}
+
+/// Runs the scenario's requests as pgbench transactions on `clients` connections (a client
+/// per connection, as a pool whose every connection is busy) and checks the tables as
+/// [`run_requests`] does, but for the users' sum: pgbench draws its own users, so the audit
+/// rows must instead match the visits counted user by user.
+fn pgbench_requests(
+    bench: &Bench,
+    program: &std::path::Path,
+    script: &std::path::Path,
+    clients: usize,
+) -> Result<Sample> {
+    let requests = bench.scale.web_requests;
+    bench.sql(&format!("TRUNCATE {AUDIT} RESTART IDENTITY"))?;
+    let weighted_sql = format!("SELECT coalesce(sum(visits::int8 * id), 0)::int8 FROM {USERS}");
+    let visits_sql = format!("SELECT sum(visits)::int8 FROM {USERS}");
+    let (visits, weighted) = (
+        bench.scalar_i64(&visits_sql)?,
+        bench.scalar_i64(&weighted_sql)?,
+    );
+    let sample = pgbench::run_clients(program, &bench.uri, script, clients, requests)?;
+    let counted = bench.scalar_i64(&visits_sql)? - visits;
+    let weighted = bench.scalar_i64(&weighted_sql)? - weighted;
+    let audited = bench.scalar_i64(&format!("SELECT count(*) FROM {AUDIT}"))?;
+    let audited_sum = bench.scalar_i64(&format!("SELECT sum(user_id)::int8 FROM {AUDIT}"))?;
+    let n = requests as i64;
+    if counted != n || audited != n || audited_sum != weighted {
+        return Err(format!(
+            "pgbench's {n} requests counted {counted} visits (weighted by user {weighted}) and \
+             wrote {audited} audit rows (user sum {audited_sum})"
+        )
+        .into());
+    }
+    Ok(sample)
+}
+
 /// One request through pg-session: each statement takes a connection from the pool (and
 /// gives it back when its results are dropped).
 async fn ours_session_request(session: AsyncSession<Tuple>, user: i64) -> Result<()> {
@@ -437,6 +497,32 @@ pub fn run(bench: &Bench) -> Result<Report> {
         })
     }));
 
+    // The floor a client adds nothing to: pgbench (libpq, C) running the same statements on
+    // as many connections as the pools hold, its results in text, nothing decoded. Kept in
+    // scope until the subjects have run.
+    let scripts = [false, true].map(|pipelined| pgbench::script(&pgbench_script(users, pipelined)));
+    match &bench.tools.pgbench {
+        Some(program) if requests % size == 0 => {
+            for (script, name) in scripts.iter().zip([
+                "pgbench -M prepared",
+                "pgbench -M prepared, transaction pipelined",
+            ]) {
+                let path = script
+                    .as_ref()
+                    .map_err(|e| e.to_string())?
+                    .path()
+                    .to_owned();
+                subjects.push(Subject::peer(name, move || {
+                    pgbench_requests(bench, program, &path, size)
+                }));
+            }
+        }
+        Some(_) => notes.push(format!(
+            "pgbench skipped: {size} connections cannot share {requests} requests evenly"
+        )),
+        None => notes.push("pgbench skipped: not installed".to_owned()),
+    }
+
     let outcomes = interleave(subjects, &bench.plan, &mut notes);
     Ok(Report {
         scenario: "web",
@@ -447,7 +533,9 @@ pub fn run(bench: &Bench) -> Result<Report> {
              connection per statement, the transaction with AsyncSession::xact (its BEGIN \
              pipelined, no reset when it ends cleanly), Tuple rows, default settings; \
              deadpool: a connection per request; sqlx: a connection per statement (its \
-             defaults: a ping on every acquire)"
+             defaults: a ping on every acquire); pgbench: the same statements on {size} \
+             connections, one client each, text results not decoded, its own random users; \
+             pipelined: the transaction's four statements under one Sync"
         ),
         unit: "requests/s",
         work: requests as f64,
@@ -482,5 +570,23 @@ mod tests {
             with_param("postgresql://h/d?x=y", "a=b"),
             "postgresql://h/d?x=y&a=b"
         );
+    }
+
+    #[test]
+    fn pgbench_scripts_bind_the_drawn_user() {
+        let plain = pgbench_script(10, false);
+        assert!(plain.starts_with("\\set u random(1, 10)\n"), "{plain}");
+        assert!(!plain.contains('$'), "{plain}");
+        assert_eq!(plain.matches(":u").count(), 4, "{plain}");
+        assert!(plain.contains("VALUES (:u, 'visit')"), "{plain}");
+        assert!(!plain.contains("pipeline"), "{plain}");
+        let pipelined = pgbench_script(10, true);
+        let open = pipelined
+            .find("\\startpipeline\nBEGIN;")
+            .expect("opens before BEGIN");
+        let close = pipelined
+            .find("COMMIT;\n\\endpipeline\n")
+            .expect("closes after COMMIT");
+        assert!(open < close, "{pipelined}");
     }
 }

@@ -1,4 +1,4 @@
-//! `pgbench -M prepared -c 1` running one statement from a script file.
+//! `pgbench -M prepared` running a script file on one connection or several.
 
 use std::io::Write;
 use std::path::Path;
@@ -10,10 +10,29 @@ use crate::measure::{Result, Sample, from_child};
 /// connection with prepared statements. The wall time is pgbench's own (transactions ÷ its
 /// tps, which excludes connecting); the CPU time is the whole process's.
 pub fn run(pgbench: &Path, uri: &str, script: &Path, transactions: usize) -> Result<Sample> {
+    run_clients(pgbench, uri, script, 1, transactions)
+}
+
+/// [`run`] with `clients` connections, driven by one pgbench thread, each making an equal
+/// share of `transactions` (which `clients` must divide).
+pub fn run_clients(
+    pgbench: &Path,
+    uri: &str,
+    script: &Path,
+    clients: usize,
+    transactions: usize,
+) -> Result<Sample> {
+    if clients == 0 || transactions % clients != 0 {
+        return Err(
+            format!("{clients} pgbench clients cannot share {transactions} transactions").into(),
+        );
+    }
     let mut command = Command::new(pgbench);
     command
-        .args(["-n", "-M", "prepared", "-c", "1", "-j", "1", "-t"])
-        .arg(transactions.to_string())
+        .args(["-n", "-M", "prepared", "-j", "1", "-c"])
+        .arg(clients.to_string())
+        .arg("-t")
+        .arg((transactions / clients).to_string())
         .arg("-f")
         .arg(script)
         .arg(uri);
