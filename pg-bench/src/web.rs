@@ -502,7 +502,7 @@ pub fn run(bench: &Bench) -> Result<Report> {
     // scope until the subjects have run.
     let scripts = [false, true].map(|pipelined| pgbench::script(&pgbench_script(users, pipelined)));
     match &bench.tools.pgbench {
-        Some(program) if requests % size == 0 => {
+        Some(program) if requests.is_multiple_of(size) => {
             for (script, name) in scripts.iter().zip([
                 "pgbench -M prepared",
                 "pgbench -M prepared, transaction pipelined",

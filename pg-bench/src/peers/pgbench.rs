@@ -22,7 +22,7 @@ pub fn run_clients(
     clients: usize,
     transactions: usize,
 ) -> Result<Sample> {
-    if clients == 0 || transactions % clients != 0 {
+    if clients == 0 || !transactions.is_multiple_of(clients) {
         return Err(
             format!("{clients} pgbench clients cannot share {transactions} transactions").into(),
         );
