@@ -310,6 +310,8 @@ pub(crate) enum Item {
     /// A line (text, CSV) or piece (binary) of COPY … TO STDOUT output.
     Copy(Bytes),
     Tag(String),
+    /// The statement was empty (EmptyQueryResponse): it ends without a tag.
+    Empty,
 }
 
 /// The descriptor of the rows COPY output is given as: one `bytea` column named `copy`.
@@ -338,7 +340,7 @@ impl Item {
         match self {
             Item::Row(row) => Some(row),
             Item::Copy(data) => Some(copy_row(data)),
-            Item::Tag(_) => None,
+            Item::Tag(_) | Item::Empty => None,
         }
     }
 }
@@ -508,9 +510,22 @@ impl Reader {
                 self.error.get_or_insert(error);
             }
             Message::ReadyForQuery(_) => self.done = true,
+            Message::EmptyQueryResponse => return Some(Item::Empty),
             _ => {}
         }
         None
+    }
+
+    /// Moves on to the next statement of a batch ([`crate::batch`]): the rows that follow are
+    /// decoded by its columns, and an error is its. The trace of the statement whose tag was
+    /// just read ends as it succeeded.
+    pub(crate) fn next_statement(&mut self, statement: &Statement, trace: Option<Box<QueryTrace>>) {
+        if let Some(trace) = &mut self.trace {
+            trace.finish(Ok(()));
+        }
+        self.trace = trace;
+        self.columns = statement.inner.columns.clone();
+        self.statement = statement.clone();
     }
 
     /// How the execution ended: the first error, with the statement's context.

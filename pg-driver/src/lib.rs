@@ -3,6 +3,7 @@
 
 mod alock;
 mod api_impl;
+mod batch;
 pub mod blocking;
 mod bulk;
 pub mod category;
@@ -49,6 +50,7 @@ mod xact;
 mod xact_mode;
 
 pub use alock::{ALock, ALockGuard, LockId, LockMode};
+pub use batch::Batch;
 pub use category::Category;
 pub use clean::SessionMarks;
 pub use connection::Connection;

@@ -22,7 +22,7 @@ use crate::{Params, Results, TransactionStatus};
 /// Whether `error`, from executing a cached statement, says the cache is stale: the
 /// statement is gone (`DEALLOCATE`, `DISCARD ALL` run as SQL) or a table it reads changed
 /// its row type. Neither ran anything.
-fn stale(error: &Error) -> bool {
+pub(crate) fn stale(error: &Error) -> bool {
     match error.code() {
         "26000" => true,
         "0A000" => error

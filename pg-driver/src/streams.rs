@@ -114,7 +114,7 @@ impl Pump {
                 return Poll::Pending;
             };
             match item {
-                Some(Item::Tag(_)) => {}
+                Some(Item::Tag(_) | Item::Empty) => {}
                 Some(item) => return Poll::Ready(item.into_row().map(Ok)),
                 None => return Poll::Ready(self.finish().map(Err)),
             }
