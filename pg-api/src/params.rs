@@ -94,20 +94,27 @@ pub(crate) fn format(value: &dyn ToSql, ty: &Type) -> i16 {
     }
 }
 
-impl<P: Params + ?Sized> Params for &P {
-    fn count(&self) -> usize {
-        (**self).count()
-    }
-    fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
-        (**self).encode(index, ty, buf)
-    }
-    fn format(&self, index: usize, ty: &Type) -> i16 {
-        (**self).format(index, ty)
-    }
-    fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (**self).fmt_value(index, f)
-    }
+/// Parameters behind a pointer are the parameters pointed at.
+macro_rules! params_through_pointer {
+    ($($pointer:ty),*) => {$(
+        impl<P: Params + ?Sized> Params for $pointer {
+            fn count(&self) -> usize {
+                (**self).count()
+            }
+            fn encode(&self, index: usize, ty: &Type, buf: &mut BytesMut) -> Result<IsNull, BoxError> {
+                (**self).encode(index, ty, buf)
+            }
+            fn format(&self, index: usize, ty: &Type) -> i16 {
+                (**self).format(index, ty)
+            }
+            fn fmt_value(&self, index: usize, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                (**self).fmt_value(index, f)
+            }
+        }
+    )*};
 }
+
+params_through_pointer!(&P, Box<P>);
 
 impl Params for [&(dyn ToSql + Sync)] {
     fn count(&self) -> usize {

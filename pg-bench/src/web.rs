@@ -337,6 +337,44 @@ async fn ours_session_xact(session: &AsyncSession<Tuple>, user_id: i64) -> Resul
         .await
 }
 
+/// One request through pg-session with the statements it knows up front run together: the
+/// two reads as one batch (one round trip, one connection of the pool), the transaction's
+/// UPDATE and INSERT as one batch inside `AsyncSession::xact` (its BEGIN carried in front),
+/// both checked before the COMMIT. Three round trips a request.
+async fn ours_session_batched_request(session: AsyncSession<Tuple>, user: i64) -> Result<()> {
+    let [found, orders] = <[_; 2]>::try_from(
+        session
+            .batch()
+            .query(USER_SQL, (user,))
+            .query(ORDERS_SQL, (user,))
+            .run()
+            .await?,
+    )
+    .map_err(|r| format!("{} results for 2 reads", r.len()))?;
+    let [row] = found.items() else {
+        return Err(format!("user {user}: {} rows", found.len()).into());
+    };
+    user_from!(row).check(user)?;
+    let decoded: Result<Vec<Order>> = orders
+        .items()
+        .iter()
+        .map(|row| -> Result<Order> { Ok(order_from!(row)) })
+        .collect();
+    check_orders(decoded?, user)?;
+    session
+        .xact(async |conn| {
+            let written = conn
+                .batch()
+                .query(VISIT_SQL, (user,))
+                .query(AUDIT_SQL, (user, "visit"))
+                .run()
+                .await?;
+            one_row(written[0].count, "UPDATE", user)?;
+            one_row(written[1].count, "INSERT", user)
+        })
+        .await
+}
+
 /// One request through deadpool's pool of our driver's connections: one connection for
 /// the request, statements from its cache, the driver's transaction.
 async fn ours_in_deadpool_request(pool: deadpool::managed::Pool<Driver>, user: i64) -> Result<()> {
@@ -383,6 +421,45 @@ async fn deadpool_postgres_request(pool: deadpool_postgres::Pool, user: i64) -> 
     one_row(Some(visit), "UPDATE", user)?;
     let statement = transaction.prepare_cached(AUDIT_SQL).await?;
     let audit = transaction.execute(&statement, &[&user, &"visit"]).await?;
+    one_row(Some(audit), "INSERT", user)?;
+    transaction.commit().await?;
+    Ok(())
+}
+
+/// One request through deadpool-postgres with tokio-postgres' pipelining: the two reads
+/// awaited together, and so the UPDATE and INSERT inside the transaction (each statement
+/// still under a Sync of its own), both checked before the COMMIT.
+async fn deadpool_postgres_pipelined_request(
+    pool: deadpool_postgres::Pool,
+    user: i64,
+) -> Result<()> {
+    let mut client = pool.get().await?;
+    let (user_statement, orders_statement) = futures::try_join!(
+        client.prepare_cached(USER_SQL),
+        client.prepare_cached(ORDERS_SQL)
+    )?;
+    let by_user: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&user];
+    let (row, rows) = futures::try_join!(
+        client.query_one(&user_statement, &by_user),
+        client.query(&orders_statement, &by_user)
+    )?;
+    user_from!(&row).check(user)?;
+    let orders: Result<Vec<Order>> = rows
+        .iter()
+        .map(|row| -> Result<Order> { Ok(order_from!(row)) })
+        .collect();
+    check_orders(orders?, user)?;
+    let transaction = client.transaction().await?;
+    let (visit_statement, audit_statement) = futures::try_join!(
+        transaction.prepare_cached(VISIT_SQL),
+        transaction.prepare_cached(AUDIT_SQL)
+    )?;
+    let audit_params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&user, &"visit"];
+    let (visit, audit) = futures::try_join!(
+        transaction.execute(&visit_statement, &by_user),
+        transaction.execute(&audit_statement, &audit_params)
+    )?;
+    one_row(Some(visit), "UPDATE", user)?;
     one_row(Some(audit), "INSERT", user)?;
     transaction.commit().await?;
     Ok(())
@@ -460,6 +537,17 @@ pub fn run(bench: &Bench) -> Result<Report> {
         }));
     }
 
+    let session = AsyncSession::builder(uri.clone())
+        .pool_max_size(size)
+        .row_form::<Tuple>()
+        .build()?;
+    subjects.push(Subject::ours("ours AsyncSession batched", move || {
+        run_requests(bench, expected, {
+            let session = session.clone();
+            move |user| ours_session_batched_request(session.clone(), user)
+        })
+    }));
+
     let pool = ours_in_deadpool(bench, size)?;
     subjects.push(Subject::peer("deadpool with our driver", move || {
         run_requests(bench, expected, {
@@ -478,10 +566,17 @@ pub fn run(bench: &Bench) -> Result<Report> {
         Some(deadpool_postgres::Runtime::Tokio1),
         tokio_postgres::NoTls,
     )?;
+    let pipelined = pool.clone();
     subjects.push(Subject::peer("deadpool-postgres", move || {
         run_requests(bench, expected, {
             let pool = pool.clone();
             move |user| deadpool_postgres_request(pool.clone(), user)
+        })
+    }));
+    subjects.push(Subject::peer("deadpool-postgres pipelined", move || {
+        run_requests(bench, expected, {
+            let pool = pipelined.clone();
+            move |user| deadpool_postgres_pipelined_request(pool.clone(), user)
         })
     }));
 

@@ -42,7 +42,7 @@ use crate::{Results, TransactionStatus};
 #[must_use = "a batch does nothing until it is run"]
 pub struct Batch<'a> {
     conn: &'a Connection,
-    items: Vec<(&'a str, Box<dyn Params + Send + 'a>)>,
+    items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
 }
 
 impl std::fmt::Debug for Batch<'_> {
@@ -73,7 +73,7 @@ impl Connection {
 
 impl<'a> Batch<'a> {
     /// Adds `sql` with `params`; the statements run in the order they were added.
-    pub fn query<P: Params + Send + 'a>(mut self, sql: &'a str, params: P) -> Self {
+    pub fn query<P: Params + Send + Sync + 'a>(mut self, sql: &'a str, params: P) -> Self {
         self.items.push((sql, Box::new(params)));
         self
     }

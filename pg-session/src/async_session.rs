@@ -428,7 +428,7 @@ impl<F: RowForm> AsyncSession<F> {
         if results.is_ok() && !self.options.reset_always {
             // The same decision as when results held the connection until dropped: nothing
             // else can run on it between the query's end and its return.
-            conn.reset = conn.must_clean || !leaves_no_state(&conn, &before, Some(sql)).await;
+            conn.reset = conn.must_clean || !leaves_no_state(&conn, &before, Some(&[sql])).await;
             if !conn.reset
                 && let Some(lanes) = &self.lanes
             {
@@ -440,6 +440,59 @@ impl<F: RowForm> AsyncSession<F> {
         // Back now (cleaned in a task of its own when it must be): the rows are in memory.
         drop(conn);
         Results::new(results?, sql, backend)
+    }
+
+    /// A batch of statements to run together on one connection of the pool: one round trip
+    /// for all of them, and one implicit transaction (all of it commits, or none). See
+    /// [`SessionBatch`].
+    pub fn batch(&self) -> SessionBatch<'_, F> {
+        SessionBatch {
+            session: self,
+            items: Vec::new(),
+        }
+    }
+
+    async fn run_batch<'a>(
+        &self,
+        items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
+    ) -> Result<Vec<Results<F>>, Error> {
+        self.open()?;
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sqls: Vec<&str> = items.iter().map(|(sql, _)| *sql).collect();
+        let mut conn = self.acquire_in(&self.pid, &self.connector).await?;
+        let before = conn.session_marks();
+        let results = {
+            let execution = Execution::start(&conn.core.stats);
+            let batch = items
+                .into_iter()
+                .fold(conn.batch(), |batch, (sql, params)| {
+                    batch.query(sql, params)
+                });
+            // On an error the lease keeps `reset` set: it is cleaned on its way back.
+            execution.done(batch.run().await)
+        };
+        if let Ok(results) = &results
+            && !self.options.reset_always
+        {
+            // Only the statements whose SELECT tag came without rows need a look.
+            let empty: Vec<&str> = sqls
+                .iter()
+                .zip(results)
+                .filter(|(_, r)| r.command == "SELECT" && r.rows.is_empty())
+                .map(|(sql, _)| *sql)
+                .collect();
+            conn.reset = conn.must_clean || !leaves_no_state(&conn, &before, Some(&empty)).await;
+        }
+        self.observed.observe(&conn);
+        let backend = conn.backend_id();
+        drop(conn);
+        results?
+            .into_iter()
+            .zip(sqls)
+            .map(|(results, sql)| Results::new(results, sql, backend))
+            .collect()
     }
 
     /// Takes a connection of the read pool (of the session's own pool when reads are not
@@ -917,7 +970,7 @@ pub(crate) fn forget_side_channel(conn: &Connection) {
 async fn leaves_no_state(
     conn: &Connection,
     before: &pg_driver::SessionMarks,
-    sql: Option<&str>,
+    sql: Option<&[&str]>,
 ) -> bool {
     let after = conn.session_marks();
     if conn.transaction_status() != TransactionStatus::Idle
@@ -929,13 +982,16 @@ async fn leaves_no_state(
     if !after.bare_selects_since(before) {
         return true;
     }
-    match sql {
-        Some(sql) => match conn.prepare_cached(sql).await {
-            Ok(statement) => !statement.columns().is_empty(),
-            Err(_) => false,
-        },
-        None => false,
+    // A `SELECT` tag without rows: a table made by `CREATE TABLE … AS` or `SELECT … INTO`
+    // has the same. Only statements with result columns are known to make none.
+    let Some(sqls) = sql else { return false };
+    for sql in sqls {
+        match conn.prepare_cached(sql).await {
+            Ok(statement) if !statement.columns().is_empty() => {}
+            _ => return false,
+        }
     }
+    true
 }
 
 /// A connection on its way back; one that never gets there (its task was dropped with the
@@ -1003,5 +1059,68 @@ impl std::fmt::Debug for PooledConnection {
             .field("pool_id", &self.core.id)
             .field("connection", &self.conn)
             .finish()
+    }
+}
+
+/// Statements to run together on one connection of a session's pool, made by
+/// [`AsyncSession::batch`]: sent under one Sync, so they cost one round trip and one server
+/// cycle, and run as one implicit transaction: all of the batch commits, or none of it. The
+/// first statement that fails stops the batch, and its error is returned. Statements come
+/// from the connection's statement cache, as the session's queries do; the connection goes
+/// back to the pool as [`AsyncSession::query`]'s does. Inside a transaction of the session's
+/// ([`AsyncSession::xact`]), use the connection's own [`Connection::batch`].
+///
+/// ```no_run
+/// # async fn example(session: &pg_session::AsyncSession) -> Result<(), pg_exceptions::Error> {
+/// let [user, orders] = <[_; 2]>::try_from(
+///     session
+///         .batch()
+///         .query("SELECT name FROM users WHERE id = $1", (7i64,))
+///         .query("SELECT id FROM orders WHERE user_id = $1", (7i64,))
+///         .run()
+///         .await?,
+/// )
+/// .expect("one result a statement");
+/// # Ok(()) }
+/// ```
+#[must_use = "a batch does nothing until it is run"]
+pub struct SessionBatch<'a, F: RowForm> {
+    session: &'a AsyncSession<F>,
+    items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
+}
+
+impl<F: RowForm> std::fmt::Debug for SessionBatch<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The statements, never their parameters (which may hold secrets).
+        f.debug_struct("SessionBatch")
+            .field(
+                "statements",
+                &self.items.iter().map(|(sql, _)| *sql).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl<'a, F: RowForm> SessionBatch<'a, F> {
+    /// Adds `sql` with `params`; the statements run in the order they were added.
+    pub fn query<P: Params + Send + Sync + 'a>(mut self, sql: &'a str, params: P) -> Self {
+        self.items.push((sql, Box::new(params)));
+        self
+    }
+
+    /// How many statements the batch holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the batch holds no statement.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Runs the statements and returns their results, in order (see [`Connection::batch`]'s
+    /// [`run`](pg_driver::Batch::run)). An empty batch takes no connection.
+    pub async fn run(self) -> Result<Vec<Results<F>>, Error> {
+        self.session.run_batch(self.items).await
     }
 }

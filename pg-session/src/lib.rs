@@ -208,7 +208,7 @@ mod routing;
 mod session;
 mod trace;
 
-pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection};
+pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection, SessionBatch};
 pub use config::{DEFAULT_URI, env_uri, env_variable, pool_id, uri};
 pub use cursor::SessionCursor;
 pub use error::SessionError;
