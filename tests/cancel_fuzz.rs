@@ -196,6 +196,7 @@ enum Kind {
     Prepare,
     Notify,
     Lock,
+    Batch,
     // Those that need the connection alone (a block, or a setting others would see).
     Xact,
     Savepoint,
@@ -203,7 +204,7 @@ enum Kind {
     LargeObject,
 }
 
-const SHARED: [Kind; 15] = [
+const SHARED: [Kind; 16] = [
     Kind::Echo,
     Kind::Insert,
     Kind::LoadBatched,
@@ -219,6 +220,7 @@ const SHARED: [Kind; 15] = [
     Kind::Prepare,
     Kind::Notify,
     Kind::Lock,
+    Kind::Batch,
 ];
 const ALONE: [Kind; 4] = [Kind::Xact, Kind::Savepoint, Kind::Scope, Kind::LargeObject];
 
@@ -276,6 +278,32 @@ impl World {
                 let sql = format!("INSERT INTO {} VALUES ($1, $2)", self.table("plain"));
                 let run = async { db.prepare(&sql).await?.call((op, 1i32)).await.map(drop) };
                 (1, run_or_drop(run, polls, rng).await)
+            }
+            Kind::Batch => {
+                // Three rows in two tables around a short sleep; now and then a last
+                // statement that fails, which undoes the batch.
+                let fails = rng.random_range(0..5) == 0;
+                let (plain, triggered) = (
+                    format!("INSERT INTO {} VALUES ($1, $2)", self.table("plain")),
+                    format!("INSERT INTO {} VALUES ($1, $2)", self.table("triggered")),
+                );
+                let pause = f64::from(rng.random_range(0..3u8)) / 1000.0;
+                let divisor = if fails { 0 } else { 1 };
+                let run = async {
+                    let results = db
+                        .batch()
+                        .query(&plain, (op, 1i32))
+                        .query("SELECT pg_sleep($1::float8)", (pause,))
+                        .query(&triggered, (op, 2i32))
+                        .query(&plain, (op, 3i32))
+                        .query("SELECT 1 / $1::int4", (divisor,))
+                        .run()
+                        .await?;
+                    assert_eq!(results.len(), 5);
+                    assert_eq!(results[3].count, Some(1));
+                    Ok(())
+                };
+                (3, run_or_drop(run, polls, rng).await)
             }
             Kind::LoadBatched | Kind::LoadEach => {
                 let table = match kind {
@@ -500,6 +528,10 @@ impl World {
             {
                 Outcome::Failed
             }
+            // The batches that divide by zero.
+            Some(Err(error)) if matches!(kind, Kind::Batch) && error.code() == "22012" => {
+                Outcome::Failed
+            }
             Some(Err(error)) => {
                 // Nothing the fuzzer does fails by itself: an error is the driver's.
                 panic!("{kind:?} failed: {error} (seed {})", self.seed)
@@ -544,8 +576,9 @@ async fn tables(db: &Connection, schema: &str) {
     .unwrap();
 }
 
-/// The session's leftovers: prepared statements, the driver's cursors, advisory locks held,
-/// large objects, work_mem.
+/// The session's leftovers: prepared statements (but the statement cache's, which batches
+/// fill and which stay by design), the driver's cursors, advisory locks held, large objects,
+/// work_mem.
 async fn leftovers(db: &Connection) -> (i64, i64, i64, i64, Option<String>) {
     let counts = db
         .query(
@@ -562,7 +595,7 @@ async fn leftovers(db: &Connection) -> (i64, i64, i64, i64, Option<String>) {
         .remove(0);
     let work_mem = db.settings().get("work_mem").await.unwrap();
     (
-        counts.get::<i64>(0),
+        counts.get::<i64>(0) - db.cached_statements() as i64,
         counts.get::<i64>(1),
         counts.get::<i64>(2),
         counts.get::<i64>(3),
@@ -648,6 +681,7 @@ async fn random_drops_with_autocommit_off() {
         Kind::CopyLines,
         Kind::CopyIn,
         Kind::CopyValues,
+        Kind::Batch,
     ];
     let committed = Ledger::default();
     for round in 0..(ops_per_task() / 4).max(3) {
