@@ -790,3 +790,146 @@ async fn the_drivers_transactions_inside_a_session_transaction_are_savepoints() 
     );
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_runs_on_one_connection_as_one_transaction() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_batch"))
+        .pool_max_size(2)
+        .build()?;
+    session
+        .query("CREATE TABLE b (i int PRIMARY KEY)", ())
+        .await?;
+    let results = session
+        .batch()
+        .query("INSERT INTO b VALUES ($1)", (1i32,))
+        .query("SELECT pg_backend_pid() AS pid, txid_current() AS x", ())
+        .query("SELECT pg_backend_pid() AS pid, txid_current() AS x", ())
+        .run()
+        .await?;
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].count(), 1);
+    let (first, second) = (&results[1].items()[0], &results[2].items()[0]);
+    assert_eq!(first.get("pid"), second.get("pid"), "one connection");
+    assert_eq!(first.get("x"), second.get("x"), "one transaction");
+    let pid = results[1].backend_pid().expect("a backend");
+    assert_eq!(first.get("pid"), Some(&Value::Int4(pid)));
+
+    // A failure undoes the batch, and the connection goes back usable.
+    let error = session
+        .batch()
+        .query("INSERT INTO b VALUES ($1)", (2i32,))
+        .query("INSERT INTO b VALUES ($1)", (1i32,))
+        .run()
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "23505");
+    all_back(&session).await;
+    assert_eq!(
+        text_of(&session, "SELECT count(*)::text FROM b").await?,
+        "1"
+    );
+    assert!(session.batch().run().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_left_state_is_cleaned_and_one_that_did_not_is_not() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_batch_state"))
+        .pool_max_size(1)
+        .build()?;
+    let statements = "SELECT count(*)::text FROM pg_prepared_statements";
+    // A SELECT without rows is looked at (it has result columns: it made no table), and
+    // the connection goes back uncleaned: the setting a function changed, which no tag shows
+    // and a cleaning would undo, is still there.
+    session
+        .batch()
+        .query("SELECT set_config('work_mem', '7MB', false) AS w", ())
+        .query("SELECT 2 AS two WHERE false", ())
+        .run()
+        .await?;
+    all_back(&session).await;
+    assert_eq!(text_of(&session, "SHOW work_mem").await?, "7MB");
+    assert_eq!(text_of(&session, statements).await?, "4");
+    session.query("RESET work_mem", ()).await?;
+
+    // A SET in a batch: cleaned on the way back (the statements kept).
+    session
+        .batch()
+        .query("SELECT 1 AS one", ())
+        .query("SET work_mem = '9MB'", ())
+        .run()
+        .await?;
+    all_back(&session).await;
+    assert_ne!(text_of(&session, "SHOW work_mem").await?, "9MB");
+    // Kept through the cleaning: the seven statements so far.
+    assert_eq!(text_of(&session, statements).await?, "7");
+
+    // A SELECT that made a table and sent no row: reset.
+    session
+        .batch()
+        .query("SELECT 1 AS one", ())
+        .query("CREATE TEMP TABLE made AS SELECT 1 AS i WHERE false", ())
+        .run()
+        .await?;
+    all_back(&session).await;
+    assert_eq!(
+        text_of(&session, "SELECT (to_regclass('made') IS NULL)::text").await?,
+        "true"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_dropped_at_any_poll_commits_whole_or_not_and_leaves_the_pool_clean() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = AsyncSession::builder(uri(&sandbox, "async_batch_drop"))
+        .pool_max_size(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .build()?;
+    session.query("CREATE TABLE bd (i int)", ()).await?;
+    let mut dropped = 0;
+    for polls in 0.. {
+        let done = {
+            let work = session
+                .batch()
+                .query("INSERT INTO bd VALUES (1)", ())
+                .query("SELECT pg_advisory_xact_lock(78)", ())
+                .query("INSERT INTO bd VALUES (2)", ())
+                .run();
+            let mut work = std::pin::pin!(work);
+            let mut done = false;
+            for _ in 0..=polls {
+                tokio::task::yield_now().await;
+                let polled =
+                    std::future::poll_fn(|cx| std::task::Poll::Ready(work.as_mut().poll(cx))).await;
+                if let std::task::Poll::Ready(result) = polled {
+                    result?;
+                    done = true;
+                    break;
+                }
+            }
+            done
+        };
+        all_back(&session).await;
+        let rows = text_of(&session, "SELECT count(*)::text FROM bd").await?;
+        if done {
+            assert_eq!(rows, "2");
+            break;
+        }
+        dropped += 1;
+        assert!(
+            rows == "0" || rows == "2",
+            "{rows} rows after {polls} polls"
+        );
+        assert!(!lock_held(78).await, "lock left after {polls} polls");
+        session.query("DELETE FROM bd", ()).await?;
+        assert!(polls < 10_000, "the batch ends");
+    }
+    assert!(dropped > 0);
+    Ok(())
+}
