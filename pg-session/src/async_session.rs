@@ -444,9 +444,9 @@ impl<F: RowForm> AsyncSession<F> {
 
     /// A batch of statements to run together on one connection of the pool: one round trip
     /// for all of them, and one implicit transaction (all of it commits, or none). See
-    /// [`SessionBatch`].
-    pub fn batch(&self) -> SessionBatch<'_, F> {
-        SessionBatch {
+    /// [`AsyncSessionBatch`].
+    pub fn batch(&self) -> AsyncSessionBatch<'_, F> {
+        AsyncSessionBatch {
             session: self,
             items: Vec::new(),
         }
@@ -1084,15 +1084,15 @@ impl std::fmt::Debug for PooledConnection {
 /// # Ok(()) }
 /// ```
 #[must_use = "a batch does nothing until it is run"]
-pub struct SessionBatch<'a, F: RowForm> {
+pub struct AsyncSessionBatch<'a, F: RowForm> {
     session: &'a AsyncSession<F>,
     items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
 }
 
-impl<F: RowForm> std::fmt::Debug for SessionBatch<'_, F> {
+impl<F: RowForm> std::fmt::Debug for AsyncSessionBatch<'_, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The statements, never their parameters (which may hold secrets).
-        f.debug_struct("SessionBatch")
+        f.debug_struct("AsyncSessionBatch")
             .field(
                 "statements",
                 &self.items.iter().map(|(sql, _)| *sql).collect::<Vec<_>>(),
@@ -1101,7 +1101,7 @@ impl<F: RowForm> std::fmt::Debug for SessionBatch<'_, F> {
     }
 }
 
-impl<'a, F: RowForm> SessionBatch<'a, F> {
+impl<'a, F: RowForm> AsyncSessionBatch<'a, F> {
     /// Adds `sql` with `params`; the statements run in the order they were added.
     pub fn query<P: Params + Send + Sync + 'a>(mut self, sql: &'a str, params: P) -> Self {
         self.items.push((sql, Box::new(params)));

@@ -208,7 +208,7 @@ mod routing;
 mod session;
 mod trace;
 
-pub use async_session::{AsyncSession, AsyncSessionBuilder, PooledConnection, SessionBatch};
+pub use async_session::{AsyncSession, AsyncSessionBatch, AsyncSessionBuilder, PooledConnection};
 pub use config::{DEFAULT_URI, env_uri, env_variable, pool_id, uri};
 pub use cursor::SessionCursor;
 pub use error::SessionError;
@@ -218,7 +218,7 @@ pub use options::{
 };
 pub use report::{Pool, PoolReport, shutdown};
 pub use results::{Iter, Mapping, Record, Results, RowForm, Tuple};
-pub use session::{Session, SessionBuilder};
+pub use session::{Session, SessionBatch, SessionBuilder};
 
 /// Rows into Rust types: the trait, and `#[derive(FromRow)]` ([`Session::query_as`],
 /// [`AsyncSession::query_as`]).

@@ -206,6 +206,15 @@ impl<F: RowForm> Session<F> {
         Results::new(results, sql, self.backend_pid())
     }
 
+    /// A batch of statements to run together in one round trip on the session's connection
+    /// (see [`SessionBatch`]).
+    pub fn batch(&self) -> SessionBatch<'_, F> {
+        SessionBatch {
+            session: self,
+            items: Vec::new(),
+        }
+    }
+
     /// Runs `sql` with `params` as [`Session::query`] does and reads every row as a `T`
     /// ([`FromRow`](pg_driver::FromRow), usually `#[derive(FromRow)]`), whatever the
     /// session's row form. A row that does not fit the type is a
@@ -598,5 +607,86 @@ impl Drop for Lease {
             conn.close();
             self.core.release(None, true);
         }
+    }
+}
+
+/// Statements to run together under one Sync on a [`Session`]'s connection, made by
+/// [`Session::batch`]: one round trip for all of them. With autocommit on, the batch is one
+/// implicit transaction (all of it commits, or none); with it off, it runs in the session's
+/// block, which it opens if none is open. The first statement that fails stops the batch,
+/// and its error is returned. See [`pg_driver::Batch`].
+///
+/// ```no_run
+/// # fn example(session: &pg_session::Session) -> Result<(), pg_exceptions::Error> {
+/// let results = session
+///     .batch()
+///     .query("INSERT INTO visits (page) VALUES ($1)", ("/",))
+///     .query("SELECT count(*) FROM visits", ())
+///     .run()?;
+/// assert_eq!(results.len(), 2);
+/// # Ok(()) }
+/// ```
+#[must_use = "a batch does nothing until it is run"]
+pub struct SessionBatch<'a, F: RowForm> {
+    session: &'a Session<F>,
+    items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
+}
+
+impl<F: RowForm> std::fmt::Debug for SessionBatch<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The statements, never their parameters (which may hold secrets).
+        f.debug_struct("SessionBatch")
+            .field(
+                "statements",
+                &self.items.iter().map(|(sql, _)| *sql).collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl<'a, F: RowForm> SessionBatch<'a, F> {
+    /// Adds `sql` with `params`; the statements run in the order they were added.
+    pub fn query<P: Params + Send + Sync + 'a>(mut self, sql: &'a str, params: P) -> Self {
+        self.items.push((sql, Box::new(params)));
+        self
+    }
+
+    /// How many statements the batch holds.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether the batch holds no statement.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Runs the statements and returns their results, in order. An empty batch sends
+    /// nothing.
+    pub fn run(self) -> Result<Vec<Results<F>>, Error> {
+        let session = self.session;
+        if self.items.is_empty() {
+            session.open()?;
+            return Ok(Vec::new());
+        }
+        session.begin_if_needed()?;
+        let sqls: Vec<&str> = self.items.iter().map(|(sql, _)| *sql).collect();
+        let conn = session.conn();
+        let batch = self
+            .items
+            .into_iter()
+            .fold(conn.batch(), |batch, (sql, params)| {
+                batch.query(sql, params)
+            });
+        let results = {
+            let execution = Execution::start(&session.lease.core.stats);
+            execution.done(batch.run())?
+        };
+        let backend = session.backend_pid();
+        results
+            .into_iter()
+            .zip(sqls)
+            .map(|(results, sql)| Results::new(results, sql, backend))
+            .collect()
     }
 }

@@ -310,3 +310,78 @@ fn sessions_keep_notices_at_the_notice_level() -> R {
     );
     Ok(())
 }
+
+#[test]
+fn a_batch_runs_in_one_transaction_or_in_the_sessions_block() -> R {
+    let pg = temporal();
+    let sandbox = pg.sandbox()?;
+    let session = Session::new(&uri(&sandbox, "session_batch"))?;
+    session.query("CREATE TABLE sb (i int PRIMARY KEY)", ())?;
+    let results = session
+        .batch()
+        .query("INSERT INTO sb VALUES ($1)", (1i32,))
+        .query("SELECT txid_current() AS x", ())
+        .query("SELECT txid_current() AS x", ())
+        .run()?;
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0].count(), 1);
+    assert_eq!(results[1].as_dict()?["x"], results[2].as_dict()?["x"]);
+    let error = session
+        .batch()
+        .query("INSERT INTO sb VALUES ($1)", (2i32,))
+        .query("INSERT INTO sb VALUES ($1)", (1i32,))
+        .run()
+        .unwrap_err();
+    assert_eq!(error.code(), "23505");
+    let count = session.query("SELECT count(*) AS n FROM sb", ())?;
+    assert_eq!(
+        count.as_dict()?["n"],
+        Value::Int8(1),
+        "the failed batch left nothing"
+    );
+    assert!(session.batch().run()?.is_empty());
+    drop(session);
+
+    // With autocommit off, in the session's block, which the batch opens.
+    let manual = Session::builder(uri(&sandbox, "session_batch_manual"))
+        .autocommit(false)
+        .connect()?;
+    manual
+        .batch()
+        .query("INSERT INTO sb VALUES ($1)", (5i32,))
+        .query("INSERT INTO sb VALUES ($1)", (6i32,))
+        .run()?;
+    assert_eq!(
+        manual.connection().transaction_status(),
+        TransactionStatus::InTransaction
+    );
+    manual.rollback()?;
+    let count = manual.query("SELECT count(*) AS n FROM sb", ())?;
+    assert_eq!(
+        count.as_dict()?["n"],
+        Value::Int8(1),
+        "rolled back with the block"
+    );
+    Ok(())
+}
+
+#[test]
+fn the_blocking_connections_batch_is_one_round_trip_of_statements() -> R {
+    let pg = temporal();
+    let db = pg_driver::blocking::open(pg.iri())?;
+    let results = db
+        .batch()
+        .query("SELECT $1::int4 * 2", (21i32,))
+        .query("SELECT 'b'::text", ())
+        .run()?;
+    assert_eq!(results[0].rows[0].get::<i32>(0), 42);
+    assert_eq!(results[1].rows[0].get::<String>(0), "b");
+    let error = db
+        .batch()
+        .query("SELECT 1 / $1::int4", (0i32,))
+        .run()
+        .unwrap_err();
+    assert_eq!(error.code(), "22012");
+    assert_eq!(db.query_cached("SELECT 3", ())?.rows[0].get::<i32>(0), 3);
+    Ok(())
+}

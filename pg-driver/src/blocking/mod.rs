@@ -6,6 +6,7 @@
 
 mod alock;
 mod api_impl;
+mod batch;
 mod copyman;
 mod cursor;
 mod extras;
@@ -36,6 +37,7 @@ use crate::wire::shared::{NotificationBatch, TransactionStatus};
 use crate::wire::startup::AuthMethod;
 
 pub use alock::{ALock, ALockGuard};
+pub use batch::Batch;
 pub use copyman::{CopyManager, CopyProducer, CopyReceiver, transfer};
 pub use cursor::Cursor;
 pub use lobject::LargeObject;
