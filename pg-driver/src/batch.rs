@@ -63,6 +63,11 @@ impl Connection {
     /// of it commits, or none); inside one its statements run in the block. The first
     /// statement that fails stops the batch: the server skips the rest, and its error is
     /// returned. See [`Batch`].
+    ///
+    /// Transaction commands inside a batch (`BEGIN`, `COMMIT`, `SAVEPOINT`…) act on that
+    /// transaction as PostgreSQL defines for a pipeline (a `BEGIN` leaves a block open after
+    /// the batch, a `COMMIT` ends the implicit transaction where it stands); the all-or-nothing
+    /// guarantee is for batches without them. Use [`Connection::xact`] around a batch instead.
     pub fn batch(&self) -> Batch<'_> {
         Batch {
             conn: self,
