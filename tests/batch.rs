@@ -7,7 +7,6 @@ mod common;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use pg_driver::{Connection, TransactionStatus};
 
@@ -29,20 +28,6 @@ async fn committed(table: &str) -> i64 {
         .query_first::<i64, _>(&format!("SELECT count(*) FROM {table}"), ())
         .await
         .unwrap()
-}
-
-/// The connection answers its own questions, promptly and in order.
-async fn assert_in_sync(db: &Connection) {
-    for i in 0..3i32 {
-        let echo = tokio::time::timeout(
-            Duration::from_secs(10),
-            db.query_first::<i32, _>("SELECT $1::int4", (i,)),
-        )
-        .await
-        .expect("the connection answers in time")
-        .expect("the connection is usable");
-        assert_eq!(echo, i);
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,7 +117,7 @@ async fn a_failure_stops_the_batch_and_undoes_it_outside_a_block() {
     );
     assert_eq!(committed(&table).await, 0, "nothing of the batch commits");
     assert_eq!(db.transaction_status(), TransactionStatus::Idle);
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
 
     // A division by zero in the middle: the same.
     let error = db
@@ -145,7 +130,7 @@ async fn a_failure_stops_the_batch_and_undoes_it_outside_a_block() {
     assert_eq!(error.code(), "22012", "{error}");
     assert_eq!(error.statement(), Some("SELECT 1 / $1::int4"));
     assert_eq!(committed(&table).await, 0);
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -220,7 +205,7 @@ async fn autocommit_off_opens_the_lazy_block_with_the_batch() {
     db.rollback().await.unwrap();
     db.set_autocommit(true).unwrap();
     assert_eq!(committed(&table).await, 0);
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -242,7 +227,7 @@ async fn a_parameter_that_cannot_be_encoded_sends_nothing() {
     // A wrong parameter count too.
     let error = db.batch().query(&insert, (1i32,)).run().await.unwrap_err();
     assert!(error.to_string().contains('2'), "{error}");
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -298,7 +283,7 @@ async fn copy_from_stdin_in_a_batch_is_refused() {
         .unwrap_err();
     assert!(!error.code().is_empty(), "{error}");
     assert_eq!(committed(&table).await, 0);
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
 }
 
 /// Polls `future` `polls` times (or until it finishes), then drops it; whether it finished.
@@ -347,10 +332,10 @@ async fn a_batch_given_up_at_any_poll_commits_all_of_itself_or_none() {
             false => given_up += 1,
         }
         if round % 10 == 0 {
-            assert_in_sync(&db).await;
+            common::assert_in_sync(&db).await;
         }
     }
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
     assert!(
         given_up > 20,
         "{given_up} batches given up, {finished} finished"

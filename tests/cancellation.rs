@@ -46,20 +46,6 @@ async fn drop_after<F: Future>(future: F, n: usize) -> bool {
     .await
 }
 
-/// The connection answers its own question, promptly: it is in sync.
-async fn assert_in_sync(db: &Connection) {
-    for i in 0..3i32 {
-        let echo = tokio::time::timeout(
-            Duration::from_secs(10),
-            db.query_first::<i32, _>("SELECT $1::int4", (i,)),
-        )
-        .await
-        .expect("the connection answers in time")
-        .expect("the connection is usable");
-        assert_eq!(echo, i);
-    }
-}
-
 /// Rows the server holds in `table`, counted on a connection of its own.
 async fn committed(table: &str) -> i64 {
     let other = common::connect().await;
@@ -102,7 +88,7 @@ async fn load_dropped_mid_stream(batched: bool) {
     })
     .await;
     assert!(dropped, "the load finished before it could be dropped");
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
     assert_eq!(
         committed(&table).await,
         0,
@@ -149,7 +135,7 @@ async fn a_dropped_copy_in_sends_copy_fail() {
     })
     .await;
     assert!(dropped, "the COPY finished before it could be dropped");
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
     assert_eq!(committed(&table).await, 0);
 
     // Dropped while it waits for the server to enter copy-in mode: nothing was sent but the
@@ -196,7 +182,7 @@ async fn a_dropped_copy_in_sends_copy_fail() {
     }
     drop(future);
     locker.execute("COMMIT").await.unwrap();
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
     assert_eq!(committed(&table).await, 0);
     assert_eq!(copy.copy_in_rows(["1\n", "2\n"]).await.unwrap(), 2);
     assert_eq!(committed(&table).await, 2);
@@ -263,7 +249,7 @@ async fn cancelled_creations_leave_no_server_object() {
         dropped += drop_after(ps.declare(()), 1).await as usize;
     }
     drop(ps);
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
     assert!(
         dropped > 40,
         "most creations were dropped unfinished: {dropped}"
@@ -285,6 +271,6 @@ async fn a_cancelled_settings_scope_leaves_no_setting() {
         // Once more, dropped later: after the set went out.
         drop_after(settings.scope([("work_mem", "7777kB")]), 2).await;
     }
-    assert_in_sync(&db).await;
+    common::assert_in_sync(&db).await;
     assert_eq!(settings.get("work_mem").await.unwrap(), before);
 }

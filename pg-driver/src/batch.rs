@@ -40,20 +40,50 @@ use crate::{Results, TransactionStatus};
 /// # Ok(()) }
 /// ```
 #[must_use = "a batch does nothing until it is run"]
+#[derive(Debug)]
 pub struct Batch<'a> {
     conn: &'a Connection,
+    statements: BatchStatements<'a>,
+}
+
+/// The statements of a batch with their parameters, in order: what a [`Batch`] holds, and
+/// pg-session's batches before they take a connection. Its `Debug` lists the statements,
+/// never their parameters (which may hold secrets).
+#[derive(Default)]
+pub struct BatchStatements<'a> {
     items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
 }
 
-impl std::fmt::Debug for Batch<'_> {
+impl std::fmt::Debug for BatchStatements<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The statements, never their parameters (which may hold secrets).
-        f.debug_struct("Batch")
-            .field(
-                "statements",
-                &self.items.iter().map(|(sql, _)| *sql).collect::<Vec<_>>(),
-            )
-            .finish()
+        f.debug_list().entries(self.sql()).finish()
+    }
+}
+
+impl<'a> BatchStatements<'a> {
+    /// No statement yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `sql` with `params` after the statements already there.
+    pub fn push<P: Params + Send + Sync + 'a>(&mut self, sql: &'a str, params: P) {
+        self.items.push((sql, Box::new(params)));
+    }
+
+    /// How many statements there are.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there is no statement.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The statements' texts, in order.
+    pub fn sql(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.items.iter().map(|(sql, _)| *sql)
     }
 }
 
@@ -69,9 +99,14 @@ impl Connection {
     /// the batch, a `COMMIT` ends the implicit transaction where it stands); the all-or-nothing
     /// guarantee is for batches without them. Use [`Connection::xact`] around a batch instead.
     pub fn batch(&self) -> Batch<'_> {
+        self.batch_of(BatchStatements::new())
+    }
+
+    /// A batch of `statements` gathered beforehand (see [`Connection::batch`]).
+    pub fn batch_of<'a>(&'a self, statements: BatchStatements<'a>) -> Batch<'a> {
         Batch {
             conn: self,
-            items: Vec::new(),
+            statements,
         }
     }
 }
@@ -79,18 +114,13 @@ impl Connection {
 impl<'a> Batch<'a> {
     /// Adds `sql` with `params`; the statements run in the order they were added.
     pub fn query<P: Params + Send + Sync + 'a>(mut self, sql: &'a str, params: P) -> Self {
-        self.items.push((sql, Box::new(params)));
+        self.statements.push(sql, params);
         self
     }
 
-    /// How many statements the batch holds.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Whether the batch holds no statement.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+    /// The statements so far.
+    pub fn statements(&self) -> &BatchStatements<'a> {
+        &self.statements
     }
 
     /// Runs the statements and returns their results, in order. An empty batch sends
@@ -104,7 +134,7 @@ impl<'a> Batch<'a> {
     /// table it reads changed its columns) is prepared again and the batch run once more,
     /// when nothing can have run: outside a transaction block.
     pub async fn run(self) -> Result<Vec<Results>, Error> {
-        if self.items.is_empty() {
+        if self.statements.is_empty() {
             return Ok(Vec::new());
         }
         match self.run_once().await {
@@ -122,8 +152,8 @@ impl<'a> Batch<'a> {
     /// One attempt; a failure says which statement's text was found stale, if that is why.
     async fn run_once(&self) -> Result<Vec<Results>, (Error, Option<&'a str>)> {
         let conn = self.conn;
-        let mut statements = Vec::with_capacity(self.items.len());
-        for (sql, _) in &self.items {
+        let mut statements = Vec::with_capacity(self.statements.len());
+        for sql in self.statements.sql() {
             let statement = conn.prepare_cached(sql).await.map_err(|e| (e, None))?;
             statement.ready().await.map_err(|e| (e, None))?;
             statements.push(statement);
@@ -143,7 +173,7 @@ impl<'a> Batch<'a> {
                 &link.observe,
                 Protocol::Extended,
                 statements[k].string(),
-                Some(&*self.items[k].1),
+                Some(&*self.statements.items[k].1),
             )
         };
         let mut reader = Reader::traced(&statements[0], responses, trace(0));
@@ -179,7 +209,8 @@ impl<'a> Batch<'a> {
             )),
             Err(error) => {
                 let failed = results.len().min(statements.len() - 1);
-                let stale = crate::statement_cache::stale(&error).then_some(self.items[failed].0);
+                let stale = crate::statement_cache::stale(&error)
+                    .then_some(self.statements.items[failed].0);
                 Err((error, stale))
             }
         }
@@ -188,7 +219,7 @@ impl<'a> Batch<'a> {
     /// Bind + Execute for each statement, then one Sync.
     fn encode(&self, statements: &[Statement]) -> Result<bytes::Bytes, Error> {
         let mut buf = BytesMut::with_capacity(64 + 128 * statements.len());
-        for (statement, (_, params)) in statements.iter().zip(&self.items) {
+        for (statement, (_, params)) in statements.iter().zip(&self.statements.items) {
             if statement.inner.reparse {
                 statement.encode_parse(&mut buf)?;
             }

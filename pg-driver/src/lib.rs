@@ -50,7 +50,7 @@ mod xact;
 mod xact_mode;
 
 pub use alock::{ALock, ALockGuard, LockId, LockMode};
-pub use batch::Batch;
+pub use batch::{Batch, BatchStatements};
 pub use category::Category;
 pub use clean::SessionMarks;
 pub use connection::Connection;

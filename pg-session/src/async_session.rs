@@ -448,28 +448,24 @@ impl<F: RowForm> AsyncSession<F> {
     pub fn batch(&self) -> AsyncSessionBatch<'_, F> {
         AsyncSessionBatch {
             session: self,
-            items: Vec::new(),
+            statements: pg_driver::BatchStatements::new(),
         }
     }
 
-    async fn run_batch<'a>(
+    async fn run_batch(
         &self,
-        items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
+        statements: pg_driver::BatchStatements<'_>,
     ) -> Result<Vec<Results<F>>, Error> {
         self.open()?;
-        if items.is_empty() {
+        if statements.is_empty() {
             return Ok(Vec::new());
         }
-        let sqls: Vec<&str> = items.iter().map(|(sql, _)| *sql).collect();
+        let sqls: Vec<&str> = statements.sql().collect();
         let mut conn = self.acquire_in(&self.pid, &self.connector).await?;
         let before = conn.session_marks();
         let results = {
             let execution = Execution::start(&conn.core.stats);
-            let batch = items
-                .into_iter()
-                .fold(conn.batch(), |batch, (sql, params)| {
-                    batch.query(sql, params)
-                });
+            let batch = conn.batch_of(statements);
             // On an error the lease keeps `reset` set: it is cleaned on its way back.
             execution.done(batch.run().await)
         };
@@ -1086,17 +1082,13 @@ impl std::fmt::Debug for PooledConnection {
 #[must_use = "a batch does nothing until it is run"]
 pub struct AsyncSessionBatch<'a, F: RowForm> {
     session: &'a AsyncSession<F>,
-    items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
+    statements: pg_driver::BatchStatements<'a>,
 }
 
 impl<F: RowForm> std::fmt::Debug for AsyncSessionBatch<'_, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The statements, never their parameters (which may hold secrets).
-        f.debug_struct("AsyncSessionBatch")
-            .field(
-                "statements",
-                &self.items.iter().map(|(sql, _)| *sql).collect::<Vec<_>>(),
-            )
+        f.debug_tuple("AsyncSessionBatch")
+            .field(&self.statements)
             .finish()
     }
 }
@@ -1104,23 +1096,18 @@ impl<F: RowForm> std::fmt::Debug for AsyncSessionBatch<'_, F> {
 impl<'a, F: RowForm> AsyncSessionBatch<'a, F> {
     /// Adds `sql` with `params`; the statements run in the order they were added.
     pub fn query<P: Params + Send + Sync + 'a>(mut self, sql: &'a str, params: P) -> Self {
-        self.items.push((sql, Box::new(params)));
+        self.statements.push(sql, params);
         self
     }
 
-    /// How many statements the batch holds.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Whether the batch holds no statement.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+    /// The statements so far.
+    pub fn statements(&self) -> &pg_driver::BatchStatements<'a> {
+        &self.statements
     }
 
     /// Runs the statements and returns their results, in order (see [`Connection::batch`]'s
     /// [`run`](pg_driver::Batch::run)). An empty batch takes no connection.
     pub async fn run(self) -> Result<Vec<Results<F>>, Error> {
-        self.session.run_batch(self.items).await
+        self.session.run_batch(self.statements).await
     }
 }

@@ -211,7 +211,7 @@ impl<F: RowForm> Session<F> {
     pub fn batch(&self) -> SessionBatch<'_, F> {
         SessionBatch {
             session: self,
-            items: Vec::new(),
+            statements: pg_driver::BatchStatements::new(),
         }
     }
 
@@ -629,17 +629,13 @@ impl Drop for Lease {
 #[must_use = "a batch does nothing until it is run"]
 pub struct SessionBatch<'a, F: RowForm> {
     session: &'a Session<F>,
-    items: Vec<(&'a str, Box<dyn Params + Send + Sync + 'a>)>,
+    statements: pg_driver::BatchStatements<'a>,
 }
 
 impl<F: RowForm> std::fmt::Debug for SessionBatch<'_, F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The statements, never their parameters (which may hold secrets).
-        f.debug_struct("SessionBatch")
-            .field(
-                "statements",
-                &self.items.iter().map(|(sql, _)| *sql).collect::<Vec<_>>(),
-            )
+        f.debug_tuple("SessionBatch")
+            .field(&self.statements)
             .finish()
     }
 }
@@ -647,37 +643,26 @@ impl<F: RowForm> std::fmt::Debug for SessionBatch<'_, F> {
 impl<'a, F: RowForm> SessionBatch<'a, F> {
     /// Adds `sql` with `params`; the statements run in the order they were added.
     pub fn query<P: Params + Send + Sync + 'a>(mut self, sql: &'a str, params: P) -> Self {
-        self.items.push((sql, Box::new(params)));
+        self.statements.push(sql, params);
         self
     }
 
-    /// How many statements the batch holds.
-    pub fn len(&self) -> usize {
-        self.items.len()
-    }
-
-    /// Whether the batch holds no statement.
-    pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+    /// The statements so far.
+    pub fn statements(&self) -> &pg_driver::BatchStatements<'a> {
+        &self.statements
     }
 
     /// Runs the statements and returns their results, in order. An empty batch sends
     /// nothing.
     pub fn run(self) -> Result<Vec<Results<F>>, Error> {
         let session = self.session;
-        if self.items.is_empty() {
+        if self.statements.is_empty() {
             session.open()?;
             return Ok(Vec::new());
         }
         session.begin_if_needed()?;
-        let sqls: Vec<&str> = self.items.iter().map(|(sql, _)| *sql).collect();
-        let conn = session.conn();
-        let batch = self
-            .items
-            .into_iter()
-            .fold(conn.batch(), |batch, (sql, params)| {
-                batch.query(sql, params)
-            });
+        let sqls: Vec<&str> = self.statements.sql().collect();
+        let batch = session.conn().batch_of(self.statements);
         let results = {
             let execution = Execution::start(&session.lease.core.stats);
             execution.done(batch.run())?

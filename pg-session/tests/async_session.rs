@@ -644,6 +644,24 @@ async fn a_failed_commit_is_the_error_and_nothing_commits() -> R {
     Ok(())
 }
 
+/// Polls `work` `polls + 1` times, yielding between polls, and drops it unfinished: whether
+/// it finished (its error, if it failed).
+async fn poll_or_drop<T, E>(
+    work: impl std::future::Future<Output = Result<T, E>>,
+    polls: usize,
+) -> Result<bool, E> {
+    let mut work = std::pin::pin!(work);
+    for _ in 0..=polls {
+        tokio::task::yield_now().await;
+        let polled =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(work.as_mut().poll(cx))).await;
+        if let std::task::Poll::Ready(result) = polled {
+            return result.map(|_| true);
+        }
+    }
+    Ok(false)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_dropped_at_any_poll_commits_nothing_and_leaves_the_pool_clean() -> R {
     let pg = temporal();
@@ -665,19 +683,7 @@ async fn a_transaction_dropped_at_any_poll_commits_nothing_and_leaves_the_pool_c
                 conn.query_cached("INSERT INTO xd VALUES (2)", ()).await?;
                 Ok::<_, pg_exceptions::Error>(())
             });
-            let mut work = std::pin::pin!(work);
-            let mut done = false;
-            for _ in 0..=polls {
-                tokio::task::yield_now().await;
-                let polled =
-                    std::future::poll_fn(|cx| std::task::Poll::Ready(work.as_mut().poll(cx))).await;
-                if let std::task::Poll::Ready(result) = polled {
-                    result?;
-                    done = true;
-                    break;
-                }
-            }
-            done
+            poll_or_drop(work, polls).await?
         };
         all_back(&session).await;
         if done {
@@ -901,19 +907,7 @@ async fn a_batch_dropped_at_any_poll_commits_whole_or_not_and_leaves_the_pool_cl
                 .query("SELECT pg_advisory_xact_lock(78)", ())
                 .query("INSERT INTO bd VALUES (2)", ())
                 .run();
-            let mut work = std::pin::pin!(work);
-            let mut done = false;
-            for _ in 0..=polls {
-                tokio::task::yield_now().await;
-                let polled =
-                    std::future::poll_fn(|cx| std::task::Poll::Ready(work.as_mut().poll(cx))).await;
-                if let std::task::Poll::Ready(result) = polled {
-                    result?;
-                    done = true;
-                    break;
-                }
-            }
-            done
+            poll_or_drop(work, polls).await?
         };
         all_back(&session).await;
         let rows = text_of(&session, "SELECT count(*)::text FROM bd").await?;

@@ -36,3 +36,17 @@ pub async fn scalar(db: &Connection, sql: &str) -> Option<String> {
         .remove(0)
         .remove(0)
 }
+
+/// The connection answers its own questions, promptly and in order: it is in sync.
+pub async fn assert_in_sync(db: &Connection) {
+    for i in 0..3i32 {
+        let echo = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            db.query_first::<i32, _>("SELECT $1::int4", (i,)),
+        )
+        .await
+        .expect("the connection answers in time")
+        .expect("the connection is usable");
+        assert_eq!(echo, i);
+    }
+}

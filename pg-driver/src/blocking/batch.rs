@@ -30,9 +30,14 @@ impl Connection {
     /// A batch of statements to run together in one round trip: see
     /// [`crate::Connection::batch`].
     pub fn batch(&self) -> Batch<'_> {
+        self.batch_of(crate::BatchStatements::new())
+    }
+
+    /// A batch of `statements` gathered beforehand: see [`crate::Connection::batch_of`].
+    pub fn batch_of<'a>(&'a self, statements: crate::BatchStatements<'a>) -> Batch<'a> {
         Batch {
             conn: self,
-            inner: self.as_async().batch(),
+            inner: self.as_async().batch_of(statements),
         }
     }
 }
@@ -46,14 +51,9 @@ impl<'a> Batch<'a> {
         }
     }
 
-    /// How many statements the batch holds.
-    pub fn len(&self) -> usize {
-        self.inner.len()
-    }
-
-    /// Whether the batch holds no statement.
-    pub fn is_empty(&self) -> bool {
-        self.inner.is_empty()
+    /// The statements so far.
+    pub fn statements(&self) -> &crate::BatchStatements<'a> {
+        self.inner.statements()
     }
 
     /// Runs the statements and returns their results, in order: see
