@@ -105,6 +105,17 @@ macro_rules! order_from {
     }};
 }
 
+/// Decodes every order of any driver's rows and checks them for `user`.
+macro_rules! check_orders_of {
+    ($rows:expr, $user:expr) => {{
+        let orders: Result<Vec<Order>> = $rows
+            .iter()
+            .map(|row| -> Result<Order> { Ok(order_from!(row)) })
+            .collect();
+        check_orders(orders?, $user)
+    }};
+}
+
 impl User {
     fn check(self, id: i64) -> Result<()> {
         if self.id != id || self.avatar.len() != AVATAR || !self.email.ends_with("@example.com") {
@@ -313,13 +324,8 @@ async fn ours_session_request(session: AsyncSession<Tuple>, user: i64) -> Result
     user_from!(row).check(user)?;
     drop(found);
     let orders = session.query(ORDERS_SQL, (user,)).await?;
-    let decoded: Result<Vec<Order>> = orders
-        .items()
-        .iter()
-        .map(|row| -> Result<Order> { Ok(order_from!(row)) })
-        .collect();
+    check_orders_of!(orders.items(), user)?;
     drop(orders);
-    check_orders(decoded?, user)?;
     ours_session_xact(&session, user).await
 }
 
@@ -355,12 +361,7 @@ async fn ours_session_batched_request(session: AsyncSession<Tuple>, user: i64) -
         return Err(format!("user {user}: {} rows", found.len()).into());
     };
     user_from!(row).check(user)?;
-    let decoded: Result<Vec<Order>> = orders
-        .items()
-        .iter()
-        .map(|row| -> Result<Order> { Ok(order_from!(row)) })
-        .collect();
-    check_orders(decoded?, user)?;
+    check_orders_of!(orders.items(), user)?;
     session
         .xact(async |conn| {
             let written = conn
@@ -385,12 +386,7 @@ async fn ours_in_deadpool_request(pool: deadpool::managed::Pool<Driver>, user: i
     };
     user_from!(row).check(user)?;
     let orders = conn.query_cached(ORDERS_SQL, (user,)).await?;
-    let orders: Result<Vec<Order>> = orders
-        .rows
-        .iter()
-        .map(|row| -> Result<Order> { Ok(order_from!(row)) })
-        .collect();
-    check_orders(orders?, user)?;
+    check_orders_of!(orders.rows, user)?;
     conn.xact()
         .run(|x| async move {
             let visit = x.query_cached(VISIT_SQL, (user,)).await?;
@@ -410,11 +406,7 @@ async fn deadpool_postgres_request(pool: deadpool_postgres::Pool, user: i64) -> 
     user_from!(&row).check(user)?;
     let statement = client.prepare_cached(ORDERS_SQL).await?;
     let rows = client.query(&statement, &[&user]).await?;
-    let orders: Result<Vec<Order>> = rows
-        .iter()
-        .map(|row| -> Result<Order> { Ok(order_from!(row)) })
-        .collect();
-    check_orders(orders?, user)?;
+    check_orders_of!(rows, user)?;
     let transaction = client.transaction().await?;
     let statement = transaction.prepare_cached(VISIT_SQL).await?;
     let visit = transaction.execute(&statement, &[&user]).await?;
@@ -444,11 +436,7 @@ async fn deadpool_postgres_pipelined_request(
         client.query(&orders_statement, &by_user)
     )?;
     user_from!(&row).check(user)?;
-    let orders: Result<Vec<Order>> = rows
-        .iter()
-        .map(|row| -> Result<Order> { Ok(order_from!(row)) })
-        .collect();
-    check_orders(orders?, user)?;
+    check_orders_of!(rows, user)?;
     let transaction = client.transaction().await?;
     let (visit_statement, audit_statement) = futures::try_join!(
         transaction.prepare_cached(VISIT_SQL),
@@ -472,11 +460,7 @@ async fn sqlx_request(pool: sqlx::PgPool, user: i64) -> Result<()> {
     let row = sqlx::query(USER_SQL).bind(user).fetch_one(&pool).await?;
     user_from!(&row).check(user)?;
     let rows = sqlx::query(ORDERS_SQL).bind(user).fetch_all(&pool).await?;
-    let orders: Result<Vec<Order>> = rows
-        .iter()
-        .map(|row| -> Result<Order> { Ok(order_from!(row)) })
-        .collect();
-    check_orders(orders?, user)?;
+    check_orders_of!(rows, user)?;
     let mut transaction = pool.begin().await?;
     let visit = sqlx::query(VISIT_SQL)
         .bind(user)
