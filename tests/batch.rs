@@ -354,3 +354,48 @@ async fn a_batch_given_up_at_any_poll_commits_all_of_itself_or_none() {
     assert_eq!(halves, 0, "no batch committed half of itself");
     assert!(committed(&table).await >= 2 * finished as i64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_past_its_timeout_is_cancelled_on_the_server_and_commits_nothing() {
+    let sandbox = common::temporal().sandbox().unwrap();
+    let db = sandbox.connect().await.unwrap();
+    let table = table(&db, sandbox.schema(), "timed").await;
+    let insert = format!("INSERT INTO {table} VALUES ($1, $2)");
+    db.set_query_timeout(Some(std::time::Duration::from_millis(200)));
+    let started = std::time::Instant::now();
+    let error = db
+        .batch()
+        .query(&insert, (1i32, "before"))
+        .query("SELECT pg_sleep(30)", ())
+        .query(&insert, (2i32, "after"))
+        .run()
+        .await
+        .unwrap_err();
+    assert!(error.is_a(&pg_exceptions::QueryTimeoutError), "{error:#}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    db.set_query_timeout(None);
+    // The server stops the sleep (uncancelled, it would run for 30 s), and nothing of the
+    // batch commits.
+    let pid = db.backend_id().expect("a backend");
+    let other = common::connect().await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let sleeping = other
+            .query_first::<i64, _>(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND state = 'active'",
+                (pid,),
+            )
+            .await
+            .unwrap();
+        if sleeping == 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the batch still runs on the server"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    common::assert_in_sync(&db).await;
+    assert_eq!(committed(&table).await, 0);
+}
