@@ -138,11 +138,8 @@ impl<'a> Batch<'a> {
             return Ok(Vec::new());
         }
         match self.run_once().await {
-            Err((error, Some(stale)))
-                if self.conn.transaction_status() == TransactionStatus::Idle =>
-            {
+            Err((_, Some(stale))) if self.conn.transaction_status() == TransactionStatus::Idle => {
                 self.conn.uncache(stale);
-                drop(error);
                 self.run_once().await.map_err(|(error, _)| error)
             }
             other => other.map_err(|(error, _)| error),
@@ -223,9 +220,8 @@ impl<'a> Batch<'a> {
             if statement.inner.reparse {
                 statement.encode_parse(&mut buf)?;
             }
-            statement
-                .encode_bind("", &**params, &mut buf)
-                .map_err(|e| e.with_statement(statement.string()))?;
+            // Its errors name the statement.
+            statement.encode_bind("", &**params, &mut buf)?;
             frontend::execute("", 0, &mut buf).map_err(protocol)?;
         }
         frontend::sync(&mut buf);
