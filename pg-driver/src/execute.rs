@@ -442,6 +442,23 @@ impl Reader {
     /// skipped) until it holds `limit`, without waiting.
     pub(crate) fn buffered_rows(&mut self, rows: &mut Vec<Row>, limit: usize) {
         while !self.done && self.pending.is_none() && rows.len() < limit {
+            // The DataRows in a row, without a trace or records to look at: each goes
+            // straight from the buffer into a row.
+            if self.trace.is_none() && self.columns.record_columns().is_empty() {
+                while rows.len() < limit
+                    && let Some(body) = self.responses.buffered_data_row()
+                {
+                    match Row::from_data_row_message(self.columns.clone(), body) {
+                        Ok(row) => rows.push(row),
+                        Err(e) => {
+                            self.error.get_or_insert(protocol(e));
+                        }
+                    }
+                }
+                if rows.len() >= limit {
+                    return;
+                }
+            }
             match self.responses.next_frame_buffered() {
                 Ok(Some(frame)) => rows.extend(self.handle(frame).and_then(Item::into_row)),
                 Ok(None) => return,
@@ -459,6 +476,29 @@ impl Reader {
         self.done && self.pending.is_none()
     }
 
+    /// A row of the DataRow `body`: the row takes the body as it came, no copy, no
+    /// allocation for a narrow row.
+    #[inline]
+    fn row(&mut self, body: bytes::Bytes) -> Option<Item> {
+        if let Some(trace) = &mut self.trace {
+            trace.row();
+        }
+        match Row::from_data_row_message(self.columns.clone(), body) {
+            // One look at the descriptor for rows without records.
+            Ok(row)
+                if !self.columns.record_columns().is_empty()
+                    && !row.unknown_record_types().is_empty() =>
+            {
+                self.pending = Some(Box::new(row));
+            }
+            Ok(row) => return Some(Item::Row(row)),
+            Err(e) => {
+                self.error.get_or_insert(protocol(e));
+            }
+        }
+        None
+    }
+
     fn handle(&mut self, frame: Frame) -> Option<Item> {
         let message = match frame {
             Frame::Message(message) => message,
@@ -470,29 +510,13 @@ impl Reader {
                 return Some(Item::Tag(tag));
             }
             Frame::Copy(data) => return Some(Item::Copy(data)),
+            Frame::DataRow(body) => return self.row(body),
             Frame::Ready => {
                 self.done = true;
                 return None;
             }
         };
-        if let (Some(trace), Message::DataRow(_)) = (&mut self.trace, &message) {
-            trace.row();
-        }
         match message {
-            // The row takes the body as parsed: no copy, no allocation for a narrow row.
-            Message::DataRow(body) => match Row::from_data_row_body(self.columns.clone(), body) {
-                // One look at the descriptor for rows without records.
-                Ok(row)
-                    if !self.columns.record_columns().is_empty()
-                        && !row.unknown_record_types().is_empty() =>
-                {
-                    self.pending = Some(Box::new(row));
-                }
-                Ok(row) => return Some(Item::Row(row)),
-                Err(e) => {
-                    self.error.get_or_insert(protocol(e));
-                }
-            },
             Message::CopyData(body) => return Some(Item::Copy(body.into_bytes())),
             Message::CommandComplete(body) => match body.tag() {
                 Ok(tag) => {

@@ -304,6 +304,24 @@ impl Responses {
         Ok(item)
     }
 
+    /// The body of the DataRow at the front of the buffer when a whole one is there (and no
+    /// answer of a prefix is left to pass over): the rows of a stream taken in a tight loop,
+    /// as [`parse_frame`] would take each.
+    #[inline]
+    pub(crate) fn buffered_data_row(&mut self) -> Option<bytes::Bytes> {
+        let header = self.buf.get(..5)?;
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        if header[0] != b'D' || len < 6 || self.buf.len() <= len || self.prefix > 0 {
+            return None;
+        }
+        bytes::Buf::advance(&mut self.buf, 5);
+        let body = self.buf.split_to(len - 4).freeze();
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        Some(body)
+    }
+
     /// Passes over the prefix's answers in the buffer; false when more must be read first.
     #[cold]
     fn pass_prefix(&mut self) -> bool {
@@ -434,6 +452,8 @@ pub(crate) enum Frame {
     Ready,
     /// CopyData's bytes, taken from the buffer without a copy.
     Copy(bytes::Bytes),
+    /// A DataRow's body (its count word, then its values), taken without a copy.
+    DataRow(bytes::Bytes),
 }
 
 fn parse_frame(buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
@@ -452,6 +472,11 @@ fn parse_frame(buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
         (b'd', _) => {
             bytes::Buf::advance(buf, 5);
             return Ok(Some(Frame::Copy(buf.split_to(len - 4).freeze())));
+        }
+        // A DataRow with its count word (shorter ones are postgres-protocol's to refuse).
+        (b'D', 6..) => {
+            bytes::Buf::advance(buf, 5);
+            return Ok(Some(Frame::DataRow(buf.split_to(len - 4).freeze())));
         }
         (b'C', _) => {
             let body = &buf[5..=len];
@@ -504,12 +529,9 @@ mod tests {
         assert!(matches!(parse_frame(&mut buf), Ok(Some(Frame::Ready))));
         assert!(matches!(parse_frame(&mut buf), Ok(Some(Frame::Copy(d))) if d == "1\tone\n"));
         assert!(matches!(parse_frame(&mut buf), Ok(Some(Frame::Copy(d))) if d.is_empty()));
-        assert!(matches!(
-            parse_frame(&mut buf),
-            Ok(Some(Frame::Message(
-                postgres_protocol::message::backend::Message::DataRow(_)
-            )))
-        ));
+        assert!(
+            matches!(parse_frame(&mut buf), Ok(Some(Frame::DataRow(d))) if d[..] == [0, 1, 0, 0, 0, 1, b'x'])
+        );
         assert!(matches!(parse_frame(&mut buf), Ok(None)));
     }
 
@@ -522,6 +544,10 @@ mod tests {
         for bad in [&b"SELECT 1"[..], b"SEL\0ECT\0", b"\xff\0", b""] {
             let mut buf = frame(b'C', bad);
             assert!(parse_frame(&mut buf).is_err(), "{bad:?}");
+        }
+        // A DataRow without its count word.
+        for bad in [&b""[..], b"\0"] {
+            assert!(parse_frame(&mut frame(b'D', bad)).is_err(), "{bad:?}");
         }
         let mut short = BytesMut::from(&[b'2', 0, 0, 0, 3][..]);
         assert!(parse_frame(&mut short).is_err());

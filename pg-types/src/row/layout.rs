@@ -6,7 +6,7 @@ use std::io;
 use std::ops::Range;
 
 use fallible_iterator::FallibleIterator;
-use postgres_protocol::message::backend::{DataRowBody, DataRowRanges};
+use postgres_protocol::message::backend::DataRowBody;
 
 /// The most values whose positions a row keeps inline (in a body under 64 KiB).
 const SHORT: usize = 15;
@@ -32,23 +32,26 @@ impl Positions {
     }
 }
 
-/// The number of values of a DataRow body and where each one is. The body is checked as
-/// postgres-protocol's `ranges()` checks it: every length word and value within the body, no
-/// bytes left over.
+/// How many values a DataRow body parsed by postgres-protocol says it has.
+pub(super) fn count(body: &DataRowBody) -> usize {
+    body.ranges().size_hint().0
+}
+
+/// Where each of the `count` values of `buf` (a DataRow body after its count word) is. The
+/// body is checked as postgres-protocol's `ranges()` checks it, with its errors: every
+/// length word and value within the body, no bytes left over.
 #[inline]
-pub(super) fn positions(body: &DataRowBody) -> io::Result<(usize, Positions)> {
-    // A narrow row whose count is known is walked here; anything else (and any body this walk
-    // does not accept, whose error postgres-protocol words) by `ranges()` itself.
-    let (count, exact) = body.ranges().size_hint();
-    if exact == Some(count)
-        && count <= SHORT
-        && let Some(at) = walk_short(body.buffer(), count)
+pub(super) fn positions(buf: &[u8], count: usize) -> io::Result<Positions> {
+    // A narrow row is walked here; anything else (and any body this walk does not accept,
+    // whose error is worded below) by the general walk.
+    if count <= SHORT
+        && let Some(at) = walk_short(buf, count)
     {
         // At most SHORT.
         let len = count as u8;
-        return Ok((count, Positions::Short { len, at }));
+        return Ok(Positions::Short { len, at });
     }
-    positions_by_ranges(body)
+    positions_by_walk(buf, count)
 }
 
 /// Where the `count` values of `buf` (under 64 KiB) are; `None` unless they are exactly all
@@ -76,33 +79,27 @@ fn walk_short(buf: &[u8], count: usize) -> Option<[u16; SHORT]> {
     (word == buf.len()).then_some(at)
 }
 
-/// [`positions`] through postgres-protocol's `ranges()`, for any body.
+/// [`positions`] for any body.
 #[inline(never)]
-fn positions_by_ranges(body: &DataRowBody) -> io::Result<(usize, Positions)> {
-    let short = body.buffer().len() <= usize::from(u16::MAX);
-    let mut ranges = body.ranges();
+fn positions_by_walk(buf: &[u8], count: usize) -> io::Result<Positions> {
+    let short = buf.len() <= usize::from(u16::MAX);
     let (mut at, mut long) = ([0u16; SHORT], Vec::new());
-    let (mut count, mut word) = (0usize, 0usize);
-    while let Some(range) = ranges.next()? {
-        if short && count < SHORT {
+    let mut word = 0usize;
+    for i in 0..count {
+        if short && i < SHORT {
             // The body is under 64 KiB, so is every offset in it.
-            at[count] = word as u16;
+            at[i] = word as u16;
         } else {
             if long.is_empty() {
-                long.reserve(
-                    count + 1 + claimed(&ranges, body.buffer().len().saturating_sub(word)),
-                );
-                long.extend(at[..count].iter().map(|&p| u32::from(p)));
+                long.reserve(i + 1 + claimed(count - i, buf.len() - word));
+                long.extend(at[..i].iter().map(|&p| u32::from(p)));
             }
             long.push(u32::try_from(word).map_err(|_| too_long())?);
         }
-        count += 1;
-        word = match range {
-            Some(range) => range.end,
-            None => word + 4,
-        };
+        word = step(buf, word)?.1;
     }
-    let positions = if long.is_empty() {
+    ended(buf, word)?;
+    Ok(if long.is_empty() {
         Positions::Short {
             // At most SHORT.
             len: count as u8,
@@ -110,26 +107,61 @@ fn positions_by_ranges(body: &DataRowBody) -> io::Result<(usize, Positions)> {
         }
     } else {
         Positions::Long(long.into_boxed_slice())
-    };
-    Ok((count, positions))
+    })
 }
 
-/// The byte ranges of a DataRow body's values, as postgres-protocol's `ranges()` gives them.
-pub(super) fn ranges(body: &DataRowBody) -> io::Result<Vec<Option<Range<usize>>>> {
-    let mut ranges = body.ranges();
-    let mut all = Vec::with_capacity(claimed(&ranges, body.buffer().len()));
-    while let Some(range) = ranges.next()? {
+/// The byte ranges of the `count` values of `buf` (`None` for NULL), checked as
+/// [`positions`] checks them.
+pub(super) fn ranges(buf: &[u8], count: usize) -> io::Result<Vec<Option<Range<usize>>>> {
+    let mut all = Vec::with_capacity(claimed(count, buf.len()));
+    let mut word = 0;
+    for _ in 0..count {
+        let (range, next) = step(buf, word)?;
         all.push(range);
+        word = next;
     }
+    ended(buf, word)?;
     Ok(all)
 }
 
-/// How many more values `ranges` may give in the `rest` bytes it has left: as many as it says
-/// are left (a count the server sends), but no more than the bytes can hold (every value takes
-/// at least its 4-byte length), so that a body claiming 65,535 values in a few bytes reserves
+/// The value whose length word is at `word` in `buf` (`None` for NULL) and where the next
+/// length word is; postgres-protocol's errors for a cut length word or value.
+#[inline]
+fn step(buf: &[u8], word: usize) -> io::Result<(Option<Range<usize>>, usize)> {
+    let Some(len) = buf.get(word..word + 4) else {
+        return Err(cut("failed to fill whole buffer"));
+    };
+    let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
+    let start = word + 4;
+    match usize::try_from(len) {
+        Err(_) => Ok((None, start)),
+        Ok(len) if buf.len() - start < len => Err(cut("unexpected EOF")),
+        Ok(len) => Ok((Some(start..start + len), start + len)),
+    }
+}
+
+/// No bytes after the last value, as postgres-protocol asks.
+fn ended(buf: &[u8], word: usize) -> io::Result<()> {
+    if word == buf.len() {
+        return Ok(());
+    }
+    Err(io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "invalid message length: datarowrange is not empty",
+    ))
+}
+
+/// How many more values may follow in the `rest` bytes of a body: as many as its count says
+/// (a count the server sends), but no more than the bytes can hold (every value takes at
+/// least its 4-byte length), so that a body claiming 65,535 values in a few bytes reserves
 /// room for a few.
-fn claimed(ranges: &DataRowRanges<'_>, rest: usize) -> usize {
-    ranges.size_hint().0.min(rest / 4)
+fn claimed(count: usize, rest: usize) -> usize {
+    count.min(rest / 4)
+}
+
+#[cold]
+fn cut(what: &'static str) -> io::Error {
+    io::Error::new(io::ErrorKind::UnexpectedEof, what)
 }
 
 #[cold]
@@ -199,8 +231,9 @@ mod tests {
     /// (the same one) for the same bodies.
     fn agrees(body: &DataRowBody) {
         let expected: Result<Vec<Option<Range<usize>>>, _> = body.ranges().collect();
-        match (positions(body), expected) {
-            (Ok((count, at)), Ok(ranges)) => {
+        let count = body.ranges().size_hint().0;
+        match (positions(body.buffer(), count), expected) {
+            (Ok(at), Ok(ranges)) => {
                 assert_eq!(count, ranges.len());
                 let buf = body.buffer();
                 for (i, range) in ranges.iter().enumerate() {
@@ -211,12 +244,17 @@ mod tests {
                 let short = matches!(at, Positions::Short { .. });
                 assert_eq!(short, count <= SHORT && buf.len() <= usize::from(u16::MAX));
             }
-            (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-            (a, b) => panic!(
-                "positions: {:?}, ranges: {:?}",
-                a.map(|(count, _)| count),
-                b.map(|r| r.len())
-            ),
+            (Err(a), Err(b)) => {
+                assert_eq!(a.to_string(), b.to_string());
+                assert_eq!(a.kind(), b.kind());
+            }
+            (a, b) => panic!("positions: {:?}, ranges: {:?}", a.is_ok(), b.map(|r| r.len())),
+        }
+        // The ranges of a row of another count agree too.
+        match (super::ranges(body.buffer(), count), body.ranges().collect::<Vec<_>>()) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b),
+            (Err(a), Err(b)) => assert_eq!((a.kind(), a.to_string()), (b.kind(), b.to_string())),
+            (a, b) => panic!("ranges: {:?}, postgres-protocol: {:?}", a.is_ok(), b.is_ok()),
         }
     }
 

@@ -35,7 +35,7 @@ use layout::Positions;
 /// - dynamic, as [`Value`]s: [`value`](Row::value), [`values`](Row::values), iteration.
 ///
 /// A row from the driver keeps the DataRow body as received and decodes a column when it
-/// is read ([`Row::from_data_row_body`]); a composite value or a transformed row holds values
+/// is read ([`Row::from_data_row_message`]); a composite value or a transformed row holds values
 /// ([`Row::from_values`]). Rows are cheap to clone (the body and the columns are shared).
 ///
 /// ```
@@ -60,9 +60,9 @@ pub struct Row {
 
 #[derive(Clone)]
 enum Storage {
-    /// A DataRow message body as parsed, of exactly one value per column, and where each
-    /// value's length word is in it ([`layout`]; checked when the row was made).
-    DataRow { body: DataRowBody, at: Positions },
+    /// The values of a DataRow message body (after its count), exactly one per column, and
+    /// where each value's length word is in them ([`layout`]; checked when the row was made).
+    DataRow { body: Bytes, at: Positions },
     /// A body and each column's byte range in it (`None`: NULL): [`Row::from_raw`]'s, and a
     /// DataRow of another number of values than columns.
     Raw {
@@ -84,7 +84,8 @@ impl Row {
     /// A row over a parsed DataRow message body; an error when the body is malformed or
     /// has a different number of values than `columns`.
     pub fn from_data_row(columns: Arc<Columns>, body: &DataRowBody) -> Result<Row, Error> {
-        let (count, at) = layout::positions(body)
+        let count = layout::count(body);
+        let at = layout::positions(body.buffer(), count)
             .map_err(|e| Error::client(&ColumnError, format!("malformed DataRow: {e}")))?;
         if count != columns.len() {
             return Err(Error::client(
@@ -92,35 +93,75 @@ impl Row {
                 format!("DataRow of {count} values for {} columns", columns.len()),
             ));
         }
-        Ok(Row::new(
-            columns,
-            Storage::DataRow {
-                body: body.clone(),
-                at,
-            },
-        ))
+        let body = body.buffer_bytes().clone();
+        Ok(Row::new(columns, Storage::DataRow { body, at }))
     }
 
-    /// A row over a DataRow message body as the driver parsed it, taking the body (its bytes
-    /// are shared, never copied) — the driver's way of making rows, one per DataRow.
+    /// A row over a DataRow message body as postgres-protocol parsed it, taking the body
+    /// (its bytes are shared, never copied): as [`from_data_row_message`] does.
+    ///
+    /// [`from_data_row_message`]: Row::from_data_row_message
+    pub fn from_data_row_body(
+        columns: Arc<Columns>,
+        body: DataRowBody,
+    ) -> Result<Row, std::io::Error> {
+        Row::over_values(columns, layout::count(&body), body.buffer_bytes().clone())
+    }
+
+    /// A row over the body of a DataRow message as it came (after its length word: the
+    /// 16-bit count of values, then each value's length and bytes), sharing its bytes, never
+    /// copying them — the driver's way of making rows, one per DataRow.
     ///
     /// The body is checked as [`from_data_row`](Row::from_data_row) checks it (every length
     /// word and value inside it, nothing left over): a malformed body is the I/O error
     /// postgres-protocol reports for it. A body of another number of values than `columns`
     /// still makes a row, as [`from_raw`](Row::from_raw) does: a column without a value
     /// reads as a [`ColumnError`], values beyond the columns are ignored.
+    ///
+    /// ```
+    /// use pg_types::{Column, Columns, Row};
+    /// use postgres_types::Type;
+    ///
+    /// let columns = Columns::new(vec![Column::new("n", Type::INT4), Column::new("s", Type::TEXT)]);
+    /// // Two values: 7 as a binary int4, and NULL.
+    /// let body = bytes::Bytes::from_static(&[0, 2, 0, 0, 0, 4, 0, 0, 0, 7, 0xff, 0xff, 0xff, 0xff]);
+    /// let row = Row::from_data_row_message(columns.clone(), body)?;
+    /// assert_eq!(row.get::<i32>("n"), 7);
+    /// assert_eq!(row.get::<Option<&str>>("s"), None);
+    /// // A value running past the end of the body.
+    /// let cut = bytes::Bytes::from_static(&[0, 1, 0, 0, 0, 4, 0, 0]);
+    /// assert!(Row::from_data_row_message(columns, cut).is_err());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     #[inline]
-    pub fn from_data_row_body(
+    pub fn from_data_row_message(
         columns: Arc<Columns>,
-        body: DataRowBody,
+        mut body: Bytes,
     ) -> Result<Row, std::io::Error> {
-        let (count, at) = layout::positions(&body)?;
+        let Some(&[a, b]) = body.first_chunk::<2>() else {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "failed to fill whole buffer",
+            ));
+        };
+        bytes::Buf::advance(&mut body, 2);
+        Row::over_values(columns, usize::from(u16::from_be_bytes([a, b])), body)
+    }
+
+    /// A row over `count` values laid out in `body` as a DataRow lays them out.
+    #[inline]
+    fn over_values(
+        columns: Arc<Columns>,
+        count: usize,
+        body: Bytes,
+    ) -> Result<Row, std::io::Error> {
         let storage = if count == columns.len() {
+            let at = layout::positions(&body, count)?;
             Storage::DataRow { body, at }
         } else {
             Storage::Raw {
-                ranges: layout::ranges(&body)?,
-                body: body.buffer_bytes().clone(),
+                ranges: layout::ranges(&body, count)?,
+                body,
             }
         };
         Ok(Row::new(columns, storage))
@@ -210,7 +251,7 @@ impl Row {
     #[inline]
     fn raw_cell(&self, i: usize) -> Option<Option<&[u8]>> {
         match &self.storage {
-            Storage::DataRow { body, at } => layout::value(body.buffer(), at.get(i)?),
+            Storage::DataRow { body, at } => layout::value(body, at.get(i)?),
             Storage::Raw { body, ranges } => match ranges.get(i)? {
                 None => Some(None),
                 Some(r) => body.get(r.clone()).map(Some),
