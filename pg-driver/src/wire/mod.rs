@@ -15,6 +15,7 @@ pub(crate) mod answers;
 pub(crate) mod auth;
 pub(crate) mod cancel;
 pub(crate) mod error;
+pub(crate) mod gather;
 pub(crate) mod hooks;
 pub(crate) mod marks;
 pub(crate) mod responses;

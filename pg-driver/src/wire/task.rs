@@ -32,6 +32,7 @@ use tokio::sync::mpsc;
 use crate::wire::abandon::Canceller;
 use crate::wire::answers::{Loan, Sent};
 use crate::wire::cancel::CancelHandle;
+use crate::wire::gather::Gather;
 use crate::wire::hooks::MessageHook;
 use crate::wire::shared::{Notification, Shared};
 use crate::wire::socket::{DirectWriter, ReadHalf, Socket, TaskSocket};
@@ -305,7 +306,7 @@ const READ_CHUNK: usize = 64 * 1024;
 /// The least room a read is offered: below it, the buffer grows by [`READ_CHUNK`]. Growing
 /// only then (not before every read) keeps small answers from costing an allocation each:
 /// the frames handed out still share the buffer, so growing it means a new one.
-const READ_MIN: usize = 16 * 1024;
+pub(crate) const READ_MIN: usize = 16 * 1024;
 /// The most room reserved at once for the rest of a message whose header has arrived. The
 /// length word is the server's (up to 2 GiB): a bigger message still arrives whole, the
 /// buffer growing by doubling beyond this.
@@ -366,6 +367,8 @@ pub(crate) struct Task {
     barrier: bool,
     /// Cancels requests given up while they run, holding back what follows meanwhile.
     canceller: Canceller,
+    /// Fewer wake-ups while a long answer streams in.
+    gather: Gather,
 }
 
 impl Task {
@@ -391,6 +394,7 @@ impl Task {
             stalled: false,
             barrier: false,
             canceller,
+            gather: Gather::new(),
         }
     }
 
@@ -539,8 +543,17 @@ impl Task {
             }
             // Routing left at most an incomplete frame at the front.
             reserve_read(&mut self.read_buf);
-            match tokio_util::io::poll_read_buf(Pin::new(&mut self.socket), cx, &mut self.read_buf)
-            {
+            let read = match tokio_util::io::poll_read_buf(
+                Pin::new(&mut self.socket),
+                cx,
+                &mut self.read_buf,
+            ) {
+                Poll::Pending => self
+                    .gather
+                    .poll_gather(&self.socket, cx, &mut self.read_buf),
+                read => read,
+            };
+            match read {
                 Poll::Ready(Ok(0)) => {
                     return Poll::Ready(Err(Error::client(
                         &ConnectionFailureError,
@@ -607,6 +620,8 @@ impl Task {
         if !self.read_buf.is_empty() || self.stalled {
             return None;
         }
+        // The borrower waits on the socket as tokio reports it: woken by every byte.
+        self.gather.lower(&self.socket);
         let half = self.socket.lend()?;
         // Boxed once here, so that lending and giving it back moves a pointer.
         Some(Box::new(Parked {
@@ -685,6 +700,7 @@ impl Task {
                             self.send_batch(batch);
                             batch = 0;
                             self.pending.pop_front();
+                            self.gather.answered(&self.socket);
                             self.canceller.answered();
                             // A barrier is the last request taken: its end lets others in.
                             self.barrier &= !self.pending.is_empty();
@@ -702,6 +718,7 @@ impl Task {
             return;
         }
         let chunk = self.read_buf.split_to(len);
+        self.gather.count(len);
         if let Some(front) = self.pending.front() {
             if let Some(throttle) = &front.throttle {
                 throttle.produced(len);

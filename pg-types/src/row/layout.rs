@@ -248,13 +248,24 @@ mod tests {
                 assert_eq!(a.to_string(), b.to_string());
                 assert_eq!(a.kind(), b.kind());
             }
-            (a, b) => panic!("positions: {:?}, ranges: {:?}", a.is_ok(), b.map(|r| r.len())),
+            (a, b) => panic!(
+                "positions: {:?}, ranges: {:?}",
+                a.is_ok(),
+                b.map(|r| r.len())
+            ),
         }
         // The ranges of a row of another count agree too.
-        match (super::ranges(body.buffer(), count), body.ranges().collect::<Vec<_>>()) {
+        match (
+            super::ranges(body.buffer(), count),
+            body.ranges().collect::<Vec<_>>(),
+        ) {
             (Ok(a), Ok(b)) => assert_eq!(a, b),
             (Err(a), Err(b)) => assert_eq!((a.kind(), a.to_string()), (b.kind(), b.to_string())),
-            (a, b) => panic!("ranges: {:?}, postgres-protocol: {:?}", a.is_ok(), b.is_ok()),
+            (a, b) => panic!(
+                "ranges: {:?}, postgres-protocol: {:?}",
+                a.is_ok(),
+                b.is_ok()
+            ),
         }
     }
 

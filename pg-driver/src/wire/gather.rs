@@ -1,0 +1,163 @@
+//! Fewer wake-ups while a long answer streams in.
+//!
+//! The server writes its output 8 KiB at a time. A client that handles rows faster than the
+//! server makes them waits for every one of those writes, and each wait is a wake-up: a
+//! context switch for the client, and the work of waking it for the server. On a small
+//! machine that costs more than the bytes do (measured in pg-bench's `fetch` on one thread:
+//! twice the context switches, and the server slowed by them, once the client needed less
+//! CPU per row).
+//!
+//! So once an answer has brought [`START`] bytes over TCP, the task asks the kernel to wake it
+//! only when [`LOWAT`] bytes are waiting (`SO_RCVLOWAT`), and reads by hand whatever has come
+//! when [`TICK`] passed without that: the end of the answer, shorter than the mark, waits at
+//! most that long. When the answer ends, the mark is lowered again, so small answers (and
+//! every answer of a connection that never streams much) are read as soon as they come.
+//! TLS and unix sockets are read as before.
+
+use std::future::Future;
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::BytesMut;
+
+use crate::wire::socket::{ReadHalf, TaskSocket};
+
+/// The bytes of one answer after which the task waits for [`LOWAT`] bytes at a time. An
+/// answer this long takes milliseconds over loopback, so [`TICK`] adds little to its end.
+pub(crate) const START: usize = 4 << 20;
+/// The bytes the kernel lets gather before waking the task.
+pub(crate) const LOWAT: usize = 64 << 10;
+/// The longest the task waits for [`LOWAT`] bytes before reading what there is.
+pub(crate) const TICK: Duration = Duration::from_millis(1);
+/// The most a read by hand takes in one go (it reads into zeroed room).
+const HAND_READ: usize = 256 << 10;
+
+/// The task's state of the low-water mark for the answer at the front.
+pub(crate) struct Gather {
+    /// Bytes routed to the answer at the front.
+    read: usize,
+    /// The mark is raised on the socket.
+    raised: bool,
+    /// When to read what has come, while the mark is raised.
+    tick: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl Gather {
+    pub(crate) fn new() -> Gather {
+        Gather {
+            read: 0,
+            raised: false,
+            tick: None,
+        }
+    }
+
+    /// `n` more bytes of the answer at the front were routed.
+    #[inline]
+    pub(crate) fn count(&mut self, n: usize) {
+        self.read = self.read.saturating_add(n);
+    }
+
+    /// The answer at the front ended: the next one starts from nothing, woken by every byte.
+    #[inline]
+    pub(crate) fn answered(&mut self, socket: &TaskSocket) {
+        self.read = 0;
+        if self.raised {
+            self.lower(socket);
+        }
+    }
+
+    /// Wakes the task for every byte again (before the reading end is lent, say).
+    pub(crate) fn lower(&mut self, socket: &TaskSocket) {
+        self.tick = None;
+        if std::mem::take(&mut self.raised)
+            && let Some(tcp) = tcp(socket)
+        {
+            // A failure leaves the mark up: the tick still reads what comes.
+            let _ = set_lowat(tcp, 1);
+        }
+    }
+
+    /// The socket had nothing to read. Once the answer at the front brought [`START`] bytes,
+    /// raises the mark and reads by hand what came by the next tick: `Ready` with the bytes
+    /// read (0 at the end of the stream) or the failure; `Pending` until then, `cx` woken by
+    /// the tick as well as by the socket.
+    pub(crate) fn poll_gather(
+        &mut self,
+        socket: &TaskSocket,
+        cx: &mut Context<'_>,
+        buf: &mut BytesMut,
+    ) -> Poll<io::Result<usize>> {
+        if self.read < START {
+            return Poll::Pending;
+        }
+        let Some(tcp) = tcp(socket) else {
+            return Poll::Pending;
+        };
+        if !self.raised {
+            if set_lowat(tcp, LOWAT).is_err() {
+                // Not this time: tried again after as many bytes more.
+                self.read = 0;
+                return Poll::Pending;
+            }
+            self.raised = true;
+        }
+        loop {
+            let tick = self
+                .tick
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep(TICK)));
+            if tick.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            self.tick = None;
+            match read_by_hand(tcp, buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                done => return Poll::Ready(done),
+            }
+        }
+    }
+}
+
+/// The TCP stream under the task's read half, when it has one.
+fn tcp(socket: &TaskSocket) -> Option<&tokio::net::TcpStream> {
+    match socket {
+        TaskSocket::Split(Some(ReadHalf::Tcp(read)), _) => Some(read.as_ref()),
+        _ => None,
+    }
+}
+
+fn set_lowat(tcp: &tokio::net::TcpStream, bytes: usize) -> io::Result<()> {
+    let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
+    // SAFETY: the descriptor is the open socket `tcp` borrows for this call, and the option's
+    // value is a c_int of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            tcp.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_RCVLOWAT,
+            std::ptr::from_ref(&value).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Reads what the socket holds without waiting, past tokio's record of its readiness (the
+/// kernel does not report data under the mark as readable, but hands it to a read). The
+/// socket is non-blocking, as tokio made it.
+fn read_by_hand(tcp: &tokio::net::TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
+    let start = buf.len();
+    let room = (buf.capacity() - start).clamp(crate::wire::task::READ_MIN, HAND_READ);
+    buf.resize(start + room, 0);
+    let socket = socket2::SockRef::from(tcp);
+    let read = (&*socket).read(&mut buf[start..]);
+    buf.truncate(start + *read.as_ref().unwrap_or(&0));
+    read
+}
