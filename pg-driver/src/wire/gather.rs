@@ -161,3 +161,85 @@ fn read_by_hand(tcp: &tokio::net::TcpStream, buf: &mut BytesMut) -> io::Result<u
     buf.truncate(start + *read.as_ref().unwrap_or(&0));
     read
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsRawFd;
+    use std::task::Poll;
+
+    use bytes::BytesMut;
+    use tokio::io::AsyncWriteExt;
+
+    use super::{Gather, LOWAT, START, TICK, tcp};
+    use crate::wire::socket::{Socket, TaskSocket};
+
+    fn lowat(socket: &TaskSocket) -> libc::c_int {
+        let mut value: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: an open socket, and a c_int of the size given to write the option into.
+        let rc = unsafe {
+            libc::getsockopt(
+                tcp(socket).unwrap().as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVLOWAT,
+                std::ptr::from_mut(&mut value).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(rc, 0);
+        value
+    }
+
+    /// A connected pair over loopback: the task's end, split as the task splits it, and the
+    /// peer's end.
+    async fn pair() -> (TaskSocket, tokio::net::TcpStream) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let ours = tokio::net::TcpStream::connect(listener.local_addr().unwrap());
+        let (ours, theirs) = tokio::join!(ours, listener.accept());
+        (Socket::Tcp(ours.unwrap()).split().0, theirs.unwrap().0)
+    }
+
+    async fn poll(gather: &mut Gather, socket: &TaskSocket, buf: &mut BytesMut) -> Poll<usize> {
+        std::future::poll_fn(|cx| {
+            Poll::Ready(gather.poll_gather(socket, cx, buf).map(|r| r.unwrap()))
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn the_mark_rises_after_start_bytes_and_falls_when_the_answer_ends() {
+        let (socket, mut peer) = pair().await;
+        let (mut gather, mut buf) = (Gather::new(), BytesMut::new());
+        // Short answers: nothing changes.
+        gather.count(START - 1);
+        assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
+        assert_eq!(lowat(&socket), 1);
+        // A long one: the kernel waits for LOWAT bytes, and the tick reads what is under it.
+        gather.count(1);
+        assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
+        assert_eq!(lowat(&socket), LOWAT as libc::c_int);
+        peer.write_all(b"under the mark").await.unwrap();
+        tokio::time::sleep(TICK * 2).await;
+        assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Ready(14));
+        assert_eq!(&buf[..], b"under the mark");
+        // Nothing more: a new tick is set, and it waits again.
+        tokio::time::sleep(TICK * 2).await;
+        assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
+        // The answer ended: back to every byte, and the next answer starts from nothing.
+        gather.answered(&socket);
+        assert_eq!(lowat(&socket), 1);
+        assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
+        assert_eq!(lowat(&socket), 1);
+        // Lowered before the reading end is lent, too; the end of the stream reads as 0.
+        gather.count(START);
+        assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
+        gather.lower(&socket);
+        assert_eq!(lowat(&socket), 1);
+        gather.count(START);
+        drop(peer);
+        tokio::time::sleep(TICK * 2).await;
+        let _armed = poll(&mut gather, &socket, &mut buf).await;
+        tokio::time::sleep(TICK * 2).await;
+        assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Ready(0));
+    }
+}

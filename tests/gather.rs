@@ -1,0 +1,99 @@
+//! Long answers (`pg_driver::wire::gather`): once an answer has brought a few MiB, the
+//! connection task lets the kernel gather 64 KiB before waking it, and reads what has come at
+//! least every millisecond. The answer still arrives whole and in order, and once it ends the
+//! answers after it are read as soon as they come, whether the connection went idle or had
+//! more requests in flight.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use pg_driver::Connection;
+
+/// About 12 MiB of rows: well past the bytes after which the task gathers.
+const LONG: &str = "SELECT i, repeat('x', 100) FROM generate_series(1, 100000) AS i";
+const LONG_ROWS: i64 = 100_000;
+
+/// Streams the long answer and checks every row came, in order.
+async fn stream_long(db: &Connection) {
+    let statement = db.prepare(LONG).await.unwrap();
+    let mut chunks = statement.chunks(()).unwrap();
+    let (mut next, mut bytes) = (1i32, 0usize);
+    while let Some(chunk) = chunks.next().await {
+        for row in chunk.unwrap() {
+            assert_eq!(row.get::<i32>(0), next);
+            bytes += row.get::<&str>(1).len();
+            next += 1;
+        }
+    }
+    assert_eq!(i64::from(next - 1), LONG_ROWS);
+    assert_eq!(bytes, 100 * LONG_ROWS as usize);
+}
+
+/// How long `count` round trips take, `lanes` of them in flight at a time.
+async fn round_trips(db: &Connection, count: i32, lanes: i32) -> Duration {
+    let started = Instant::now();
+    let lane = |lane: i32| async move {
+        for i in 0..count / lanes {
+            let n = lane * 1_000_000 + i;
+            let got: i32 = db.query_first("SELECT $1::int4", (n,)).await.unwrap();
+            assert_eq!(got, n);
+        }
+    };
+    futures::future::join_all((0..lanes).map(lane)).await;
+    started.elapsed()
+}
+
+/// Round trips after a long answer take about as long as before it: a mark left raised would
+/// hold each answer back until the next tick (a millisecond), 200 ms or more for these.
+async fn nothing_held_back_after_a_long_answer(db: &Connection) {
+    for lanes in [1, 4] {
+        round_trips(db, 200, lanes).await;
+        let before = round_trips(db, 200, lanes).await;
+        stream_long(db).await;
+        let after = round_trips(db, 200, lanes).await;
+        assert!(
+            after < before * 3 + Duration::from_millis(60),
+            "{lanes} in flight: 200 round trips took {after:?} after a long answer, {before:?} before"
+        );
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_long_answer_arrives_whole_and_holds_nothing_back_on_one_thread() {
+    let db = common::connect().await;
+    nothing_held_back_after_a_long_answer(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_answer_arrives_whole_and_holds_nothing_back() {
+    let db = common::connect().await;
+    nothing_held_back_after_a_long_answer(&db).await;
+}
+
+/// A request queued behind a long answer is answered as soon as its answer comes, and a long
+/// answer given up half-way leaves the connection as quick as before.
+#[tokio::test(flavor = "current_thread")]
+async fn requests_behind_a_long_answer_and_a_long_answer_given_up() {
+    let db = common::connect().await;
+    let (_, behind) = tokio::join!(stream_long(&db), async {
+        db.query_first::<i32, _>("SELECT 42", ()).await.unwrap()
+    });
+    assert_eq!(behind, 42);
+
+    round_trips(&db, 200, 4).await;
+    let before = round_trips(&db, 200, 4).await;
+    let statement = db.prepare(LONG).await.unwrap();
+    let mut chunks = statement.chunks(()).unwrap();
+    let mut rows = 0;
+    while rows < 60_000 {
+        rows += chunks.next().await.unwrap().unwrap().len();
+    }
+    drop(chunks);
+    let after = round_trips(&db, 200, 4).await;
+    assert!(
+        after < before * 3 + Duration::from_millis(60),
+        "200 round trips took {after:?} after a long answer given up, {before:?} before"
+    );
+}
