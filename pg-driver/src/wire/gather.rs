@@ -30,6 +30,8 @@ use crate::wire::socket::{ReadHalf, TaskSocket};
 pub(crate) const START: usize = 4 << 20;
 /// The bytes the kernel lets gather before waking the task.
 pub(crate) const LOWAT: usize = 64 << 10;
+/// The least mark worth raising.
+const MIN_MARK: usize = 16 << 10;
 /// The longest the task waits for [`LOWAT`] bytes before reading what there is.
 pub(crate) const TICK: Duration = Duration::from_millis(1);
 /// The most a read by hand takes in one go (it reads into zeroed room).
@@ -97,7 +99,7 @@ impl Gather {
             return Poll::Pending;
         };
         if !self.raised {
-            if set_lowat(tcp, LOWAT).is_err() {
+            if mark(tcp).is_none_or(|mark| set_lowat(tcp, mark).is_err()) {
                 // Not this time: tried again after as many bytes more.
                 self.read = 0;
                 return Poll::Pending;
@@ -127,6 +129,16 @@ fn tcp(socket: &TaskSocket) -> Option<&tokio::net::TcpStream> {
         TaskSocket::Split(Some(ReadHalf::Tcp(read)), _) => Some(read.as_ref()),
         _ => None,
     }
+}
+
+/// The mark to raise: [`LOWAT`], but at most a quarter of the socket's receive buffer.
+/// Linux grows the buffer to twice a mark it cannot hold, and then clamps the window to the
+/// mark for the rest of the connection; a mark well inside the buffer leaves both alone.
+/// `None` when the buffer is too small for a mark to gather much.
+fn mark(tcp: &tokio::net::TcpStream) -> Option<usize> {
+    let buffer = socket2::SockRef::from(tcp).recv_buffer_size().ok()?;
+    let mark = (buffer / 4).min(LOWAT);
+    (mark >= MIN_MARK).then_some(mark)
 }
 
 fn set_lowat(tcp: &tokio::net::TcpStream, bytes: usize) -> io::Result<()> {
@@ -217,7 +229,10 @@ mod tests {
         // A long one: the kernel waits for LOWAT bytes, and the tick reads what is under it.
         gather.count(1);
         assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
-        assert_eq!(lowat(&socket), LOWAT as libc::c_int);
+        let buffer = socket2::SockRef::from(tcp(&socket).unwrap())
+            .recv_buffer_size()
+            .unwrap();
+        assert_eq!(lowat(&socket) as usize, (buffer / 4).min(LOWAT));
         peer.write_all(b"under the mark").await.unwrap();
         tokio::time::sleep(TICK * 2).await;
         assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Ready(14));
