@@ -45,14 +45,24 @@ async fn round_trips(db: &Connection, count: i32, lanes: i32) -> Duration {
     started.elapsed()
 }
 
+/// The quickest of three runs of [`round_trips`]: a mark left raised slows all three, a busy
+/// machine seldom does.
+async fn quickest_round_trips(db: &Connection, count: i32, lanes: i32) -> Duration {
+    let mut quickest = Duration::MAX;
+    for _ in 0..3 {
+        quickest = quickest.min(round_trips(db, count, lanes).await);
+    }
+    quickest
+}
+
 /// Round trips after a long answer take about as long as before it: a mark left raised would
 /// hold each answer back until the next tick (a millisecond), 200 ms or more for these.
 async fn nothing_held_back_after_a_long_answer(db: &Connection) {
     for lanes in [1, 4] {
         round_trips(db, 200, lanes).await;
-        let before = round_trips(db, 200, lanes).await;
+        let before = quickest_round_trips(db, 200, lanes).await;
         stream_long(db).await;
-        let after = round_trips(db, 200, lanes).await;
+        let after = quickest_round_trips(db, 200, lanes).await;
         assert!(
             after < before * 3 + Duration::from_millis(60),
             "{lanes} in flight: 200 round trips took {after:?} after a long answer, {before:?} before"
@@ -83,7 +93,7 @@ async fn requests_behind_a_long_answer_and_a_long_answer_given_up() {
     assert_eq!(behind, 42);
 
     round_trips(&db, 200, 4).await;
-    let before = round_trips(&db, 200, 4).await;
+    let before = quickest_round_trips(&db, 200, 4).await;
     let statement = db.prepare(LONG).await.unwrap();
     let mut chunks = statement.chunks(()).unwrap();
     let mut rows = 0;
@@ -91,7 +101,7 @@ async fn requests_behind_a_long_answer_and_a_long_answer_given_up() {
         rows += chunks.next().await.unwrap().unwrap().len();
     }
     drop(chunks);
-    let after = round_trips(&db, 200, 4).await;
+    let after = quickest_round_trips(&db, 200, 4).await;
     assert!(
         after < before * 3 + Duration::from_millis(60),
         "200 round trips took {after:?} after a long answer given up, {before:?} before"
