@@ -107,3 +107,26 @@ async fn requests_behind_a_long_answer_and_a_long_answer_given_up() {
         "200 round trips took {after:?} after a long answer given up, {before:?} before"
     );
 }
+
+/// A long answer its own handle reads (`query` collects it, so it is not streamed, and the
+/// idle task lends its reading end) arrives whole, and the connection it gives back is as
+/// quick as before, with one request in flight or several.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_answer_read_by_its_handle_holds_nothing_back() {
+    let db = common::connect().await;
+    for lanes in [1, 4] {
+        round_trips(&db, 200, lanes).await;
+        let before = quickest_round_trips(&db, 200, lanes).await;
+        let results = db.query(LONG, ()).await.unwrap();
+        assert_eq!(results.rows.len() as i64, LONG_ROWS);
+        for (i, row) in results.rows.iter().enumerate() {
+            assert_eq!(row.get::<i32>(0) as usize, i + 1);
+            assert_eq!(row.get::<&str>(1).len(), 100);
+        }
+        let after = quickest_round_trips(&db, 200, lanes).await;
+        assert!(
+            after < before * 3 + Duration::from_millis(60),
+            "{lanes} in flight: 200 round trips took {after:?} after a long answer, {before:?} before"
+        );
+    }
+}

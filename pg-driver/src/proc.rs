@@ -22,6 +22,10 @@ pub use lookup::ProcId;
 
 /// What calling a stored procedure gives, by the shape of its result (py-postgresql's rules).
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value a call, matched at once: boxing the rows' stream would only add an allocation"
+)]
 pub enum ProcResult {
     /// A function returning one value (NULL for `void` functions and procedures without
     /// output parameters).

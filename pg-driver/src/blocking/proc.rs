@@ -19,6 +19,10 @@ pub struct StoredProcedure {
 
 /// The blocking form of [`crate::ProcResult`]: what calling a stored procedure gives.
 #[derive(Debug)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one value a call, matched at once: boxing the rows' stream would only add an allocation"
+)]
 pub enum ProcResult {
     /// A function returning one value (NULL for `void` functions and procedures without
     /// output parameters).

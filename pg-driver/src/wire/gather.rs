@@ -22,6 +22,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::BytesMut;
+use tokio::net::TcpStream;
 
 use crate::wire::socket::{ReadHalf, TaskSocket};
 
@@ -64,18 +65,18 @@ impl Gather {
 
     /// The answer at the front ended: the next one starts from nothing, woken by every byte.
     #[inline]
-    pub(crate) fn answered(&mut self, socket: &TaskSocket) {
+    pub(crate) fn answered(&mut self, tcp: Option<&TcpStream>) {
         self.read = 0;
         if self.raised {
-            self.lower(socket);
+            self.lower(tcp);
         }
     }
 
     /// Wakes the task for every byte again (before the reading end is lent, say).
-    pub(crate) fn lower(&mut self, socket: &TaskSocket) {
+    pub(crate) fn lower(&mut self, tcp: Option<&TcpStream>) {
         self.tick = None;
         if std::mem::take(&mut self.raised)
-            && let Some(tcp) = tcp(socket)
+            && let Some(tcp) = tcp
         {
             // A failure leaves the mark up: the tick still reads what comes.
             let _ = set_lowat(tcp, 1);
@@ -88,14 +89,14 @@ impl Gather {
     /// the tick as well as by the socket.
     pub(crate) fn poll_gather(
         &mut self,
-        socket: &TaskSocket,
+        tcp: Option<&TcpStream>,
         cx: &mut Context<'_>,
         buf: &mut BytesMut,
     ) -> Poll<io::Result<usize>> {
         if self.read < START {
             return Poll::Pending;
         }
-        let Some(tcp) = tcp(socket) else {
+        let Some(tcp) = tcp else {
             return Poll::Pending;
         };
         if !self.raised {
@@ -123,10 +124,18 @@ impl Gather {
     }
 }
 
+/// The TCP stream a read half reads, when it is one.
+pub(crate) fn half_tcp(half: &ReadHalf) -> Option<&TcpStream> {
+    match half {
+        ReadHalf::Tcp(read) => Some(read.as_ref()),
+        ReadHalf::Unix(_) => None,
+    }
+}
+
 /// The TCP stream under the task's read half, when it has one.
-fn tcp(socket: &TaskSocket) -> Option<&tokio::net::TcpStream> {
+pub(crate) fn task_tcp(socket: &TaskSocket) -> Option<&TcpStream> {
     match socket {
-        TaskSocket::Split(Some(ReadHalf::Tcp(read)), _) => Some(read.as_ref()),
+        TaskSocket::Split(Some(half), _) => half_tcp(half),
         _ => None,
     }
 }
@@ -135,13 +144,13 @@ fn tcp(socket: &TaskSocket) -> Option<&tokio::net::TcpStream> {
 /// Linux grows the buffer to twice a mark it cannot hold, and then clamps the window to the
 /// mark for the rest of the connection; a mark well inside the buffer leaves both alone.
 /// `None` when the buffer is too small for a mark to gather much.
-fn mark(tcp: &tokio::net::TcpStream) -> Option<usize> {
+fn mark(tcp: &TcpStream) -> Option<usize> {
     let buffer = socket2::SockRef::from(tcp).recv_buffer_size().ok()?;
     let mark = (buffer / 4).min(LOWAT);
     (mark >= MIN_MARK).then_some(mark)
 }
 
-fn set_lowat(tcp: &tokio::net::TcpStream, bytes: usize) -> io::Result<()> {
+fn set_lowat(tcp: &TcpStream, bytes: usize) -> io::Result<()> {
     let value = libc::c_int::try_from(bytes).unwrap_or(libc::c_int::MAX);
     // SAFETY: the descriptor is the open socket `tcp` borrows for this call, and the option's
     // value is a c_int of the size given.
@@ -164,7 +173,7 @@ fn set_lowat(tcp: &tokio::net::TcpStream, bytes: usize) -> io::Result<()> {
 /// Reads what the socket holds without waiting, past tokio's record of its readiness (the
 /// kernel does not report data under the mark as readable, but hands it to a read). The
 /// socket is non-blocking, as tokio made it.
-fn read_by_hand(tcp: &tokio::net::TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
+fn read_by_hand(tcp: &TcpStream, buf: &mut BytesMut) -> io::Result<usize> {
     let start = buf.len();
     let room = (buf.capacity() - start).clamp(crate::wire::task::READ_MIN, HAND_READ);
     buf.resize(start + room, 0);
@@ -182,7 +191,7 @@ mod tests {
     use bytes::BytesMut;
     use tokio::io::AsyncWriteExt;
 
-    use super::{Gather, LOWAT, START, TICK, tcp};
+    use super::{Gather, LOWAT, START, TICK, task_tcp as tcp};
     use crate::wire::socket::{Socket, TaskSocket};
 
     fn lowat(socket: &TaskSocket) -> libc::c_int {
@@ -213,7 +222,7 @@ mod tests {
 
     async fn poll(gather: &mut Gather, socket: &TaskSocket, buf: &mut BytesMut) -> Poll<usize> {
         std::future::poll_fn(|cx| {
-            Poll::Ready(gather.poll_gather(socket, cx, buf).map(|r| r.unwrap()))
+            Poll::Ready(gather.poll_gather(tcp(socket), cx, buf).map(|r| r.unwrap()))
         })
         .await
     }
@@ -243,14 +252,14 @@ mod tests {
         tokio::time::sleep(TICK * 2).await;
         assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
         // The answer ended: back to every byte, and the next answer starts from nothing.
-        gather.answered(&socket);
+        gather.answered(tcp(&socket));
         assert_eq!(lowat(&socket), 1);
         assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
         assert_eq!(lowat(&socket), 1);
         // Lowered before the reading end is lent, too; the end of the stream reads as 0.
         gather.count(START);
         assert_eq!(poll(&mut gather, &socket, &mut buf).await, Poll::Pending);
-        gather.lower(&socket);
+        gather.lower(tcp(&socket));
         assert_eq!(lowat(&socket), 1);
         gather.count(START);
         drop(peer);

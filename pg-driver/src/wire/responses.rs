@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::wire::answers::AnswerReceiver;
+use crate::wire::gather::{self, Gather};
 use crate::wire::shared::Shared;
 use crate::wire::task::{OwnAnswer, TaskNudge, Throttle, protocol, reserve_read};
 
@@ -60,6 +61,8 @@ struct Direct {
     /// How many bytes at the front of the lent buffer are whole frames of this answer, looked
     /// at (terminators counted, transaction status recorded) and not yet handed over.
     scanned: usize,
+    /// Fewer wake-ups while a long answer streams in (lowered before the loan ends).
+    gather: Gather,
 }
 
 /// What a look at the lent buffer found.
@@ -118,6 +121,7 @@ impl Drop for Direct {
     fn drop(&mut self) {
         if let Some((mut loan, responder)) = self.own.take() {
             let parked = loan.get();
+            self.gather.lower(gather::half_tcp(&parked.half));
             // The frames looked at were counted: nobody reads them now.
             bytes::Buf::advance(&mut parked.buf, self.scanned);
             parked.front = Some(responder);
@@ -169,6 +173,7 @@ impl Responses {
                 own: Some(own),
                 shared,
                 scanned: 0,
+                gather: Gather::new(),
             }),
             prefix: 0,
             nudge: None,
@@ -194,11 +199,15 @@ impl Responses {
     /// the task answers the rest, through `rx`.
     fn end_direct(&mut self, done: bool) {
         self.take_scanned();
-        let Some((mut loan, mut responder)) = self.direct.take().and_then(|mut d| d.own.take())
-        else {
+        let Some(mut direct) = self.direct.take() else {
+            return;
+        };
+        let Some((mut loan, mut responder)) = direct.own.take() else {
             return;
         };
         let parked = loan.get();
+        // The task waits on the socket as tokio reports it: woken by every byte again.
+        direct.gather.lower(gather::half_tcp(&parked.half));
         if done {
             // Not in flight once the caller can see its last message.
             responder.active = None;
@@ -246,8 +255,19 @@ impl Responses {
             let parked = loan.get();
             // What was looked at has been handed over: at most an incomplete frame is left.
             reserve_read(&mut parked.buf);
-            match tokio_util::io::poll_read_buf(Pin::new(&mut parked.half), cx, &mut parked.buf) {
-                Poll::Ready(Ok(n)) if n > 0 => {}
+            let read = match tokio_util::io::poll_read_buf(
+                Pin::new(&mut parked.half),
+                cx,
+                &mut parked.buf,
+            ) {
+                Poll::Pending => {
+                    let tcp = gather::half_tcp(&parked.half);
+                    direct.gather.poll_gather(tcp, cx, &mut parked.buf)
+                }
+                read => read,
+            };
+            match read {
+                Poll::Ready(Ok(n)) if n > 0 => direct.gather.count(n),
                 // The end, or a failure: the task meets it too when it reads, and fails the
                 // connection as it always does.
                 Poll::Ready(_) => {

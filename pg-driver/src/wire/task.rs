@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 use crate::wire::abandon::Canceller;
 use crate::wire::answers::{Loan, Sent};
 use crate::wire::cancel::CancelHandle;
-use crate::wire::gather::Gather;
+use crate::wire::gather::{self, Gather};
 use crate::wire::hooks::MessageHook;
 use crate::wire::shared::{Notification, Shared};
 use crate::wire::socket::{DirectWriter, ReadHalf, Socket, TaskSocket};
@@ -548,9 +548,10 @@ impl Task {
                 cx,
                 &mut self.read_buf,
             ) {
-                Poll::Pending => self
-                    .gather
-                    .poll_gather(&self.socket, cx, &mut self.read_buf),
+                Poll::Pending => {
+                    self.gather
+                        .poll_gather(gather::task_tcp(&self.socket), cx, &mut self.read_buf)
+                }
                 read => read,
             };
             match read {
@@ -621,7 +622,7 @@ impl Task {
             return None;
         }
         // The borrower waits on the socket as tokio reports it: woken by every byte.
-        self.gather.lower(&self.socket);
+        self.gather.lower(gather::task_tcp(&self.socket));
         let half = self.socket.lend()?;
         // Boxed once here, so that lending and giving it back moves a pointer.
         Some(Box::new(Parked {
@@ -700,7 +701,7 @@ impl Task {
                             self.send_batch(batch);
                             batch = 0;
                             self.pending.pop_front();
-                            self.gather.answered(&self.socket);
+                            self.gather.answered(gather::task_tcp(&self.socket));
                             self.canceller.answered();
                             // A barrier is the last request taken: its end lets others in.
                             self.barrier &= !self.pending.is_empty();
