@@ -38,7 +38,8 @@ pub(crate) const TICK: Duration = Duration::from_millis(1);
 /// The most a read by hand takes in one go (it reads into zeroed room).
 const HAND_READ: usize = 256 << 10;
 
-/// The task's state of the low-water mark for the answer at the front.
+/// The low-water mark as one reader of the socket keeps it: the task, for the answer at the
+/// front, or a handle reading its own answer with the lent read half.
 pub(crate) struct Gather {
     /// Bytes routed to the answer at the front.
     read: usize,
@@ -78,7 +79,7 @@ impl Gather {
         if std::mem::take(&mut self.raised)
             && let Some(tcp) = tcp
         {
-            // A failure leaves the mark up: the tick still reads what comes.
+            // It fails only on a socket that is gone, whose reads fail as well.
             let _ = set_lowat(tcp, 1);
         }
     }
