@@ -6,45 +6,10 @@
 mod common;
 
 use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use pg_driver::Connection;
-
-/// Polls `future` until `ready` says the request is far enough along, then drops it; returns
-/// whether it was dropped unfinished (a future that finished first has its output dropped).
-async fn drop_when<F: Future>(future: F, mut ready: impl FnMut() -> bool) -> bool {
-    let mut future: Pin<Box<F>> = Box::pin(future);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let finished = std::future::poll_fn(|cx: &mut Context<'_>| {
-            Poll::Ready(future.as_mut().poll(cx).is_ready())
-        })
-        .await;
-        if finished {
-            return false;
-        }
-        if ready() {
-            return true;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "never got far enough"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// [`drop_when`] after `n` polls.
-async fn drop_after<F: Future>(future: F, n: usize) -> bool {
-    let mut polls = 0;
-    drop_when(future, || {
-        polls += 1;
-        polls == n
-    })
-    .await
-}
 
 /// Rows the server holds in `table`, counted on a connection of its own.
 async fn committed(table: &str) -> i64 {
@@ -83,7 +48,7 @@ async fn load_dropped_mid_stream(batched: bool) {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         (i, "x".repeat(40))
     });
-    let dropped = drop_when(insert.load_rows(rows), || {
+    let dropped = common::drop_when(insert.load_rows(rows), || {
         produced.load(std::sync::atomic::Ordering::Relaxed) > 200_000
     })
     .await;
@@ -130,7 +95,7 @@ async fn a_dropped_copy_in_sends_copy_fail() {
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         format!("{i}\n")
     });
-    let dropped = drop_when(copy.copy_in_rows(lines), || {
+    let dropped = common::drop_when(copy.copy_in_rows(lines), || {
         produced.load(std::sync::atomic::Ordering::Relaxed) > 200_000
     })
     .await;
@@ -237,16 +202,16 @@ async fn cancelled_creations_leave_no_server_object() {
     let mut dropped = 0;
     for _ in 0..20 {
         // Dropped after the first poll, which writes the request.
-        dropped += drop_after(db.prepare("SELECT pg_sleep(0), 1"), 1).await as usize;
-        dropped += drop_after(db.query("SELECT 2", ()), 1).await as usize;
-        dropped += drop_after(db.query("SELECT 3", ()), 2).await as usize;
+        dropped += common::drop_after(db.prepare("SELECT pg_sleep(0), 1"), 1).await as usize;
+        dropped += common::drop_after(db.query("SELECT 2", ()), 1).await as usize;
+        dropped += common::drop_after(db.query("SELECT 3", ()), 2).await as usize;
     }
     let ps = db
         .prepare("SELECT i FROM generate_series(1, 10) i")
         .await
         .unwrap();
     for _ in 0..20 {
-        dropped += drop_after(ps.declare(()), 1).await as usize;
+        dropped += common::drop_after(ps.declare(()), 1).await as usize;
     }
     drop(ps);
     common::assert_in_sync(&db).await;
@@ -267,9 +232,9 @@ async fn a_cancelled_settings_scope_leaves_no_setting() {
     let settings = db.settings();
     let before = settings.get("work_mem").await.unwrap();
     for _ in 0..10 {
-        drop_after(settings.scope([("work_mem", "7777kB")]), 1).await;
+        common::drop_after(settings.scope([("work_mem", "7777kB")]), 1).await;
         // Once more, dropped later: after the set went out.
-        drop_after(settings.scope([("work_mem", "7777kB")]), 2).await;
+        common::drop_after(settings.scope([("work_mem", "7777kB")]), 2).await;
     }
     common::assert_in_sync(&db).await;
     assert_eq!(settings.get("work_mem").await.unwrap(), before);

@@ -3,6 +3,8 @@
 
 use pg_cluster::Temporal;
 use pg_driver::params::Keywords;
+use std::future::Future;
+
 use pg_driver::{Connection, Connector};
 
 /// The process's throwaway cluster (or the server named by PGTEST_IRI).
@@ -49,4 +51,38 @@ pub async fn assert_in_sync(db: &Connection) {
         .expect("the connection is usable");
         assert_eq!(echo, i);
     }
+}
+
+/// Polls `future` until `ready` says the request is far enough along, then drops it; returns
+/// whether it was dropped unfinished (a future that finished first has its output dropped).
+pub async fn drop_when<F: Future>(future: F, mut ready: impl FnMut() -> bool) -> bool {
+    let mut future: std::pin::Pin<Box<F>> = Box::pin(future);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let finished = std::future::poll_fn(|cx: &mut std::task::Context<'_>| {
+            std::task::Poll::Ready(future.as_mut().poll(cx).is_ready())
+        })
+        .await;
+        if finished {
+            return false;
+        }
+        if ready() {
+            return true;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never got far enough"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+/// [`drop_when`] after `n` polls.
+pub async fn drop_after<F: Future>(future: F, n: usize) -> bool {
+    let mut polls = 0;
+    drop_when(future, || {
+        polls += 1;
+        polls == n
+    })
+    .await
 }
