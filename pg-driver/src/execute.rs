@@ -442,22 +442,15 @@ impl Reader {
     /// skipped) until it holds `limit`, without waiting.
     pub(crate) fn buffered_rows(&mut self, rows: &mut Vec<Row>, limit: usize) {
         while !self.done && self.pending.is_none() && rows.len() < limit {
-            // The DataRows in a row, without a trace or records to look at: each goes
-            // straight from the buffer into a row.
-            if self.trace.is_none() && self.columns.record_columns().is_empty() {
-                while rows.len() < limit
-                    && let Some(body) = self.responses.buffered_data_row()
-                {
-                    match Row::from_data_row_message(self.columns.clone(), body) {
-                        Ok(row) => rows.push(row),
-                        Err(e) => {
-                            self.error.get_or_insert(protocol(e));
-                        }
-                    }
-                }
-                if rows.len() >= limit {
-                    return;
-                }
+            // The DataRows in a row go straight from the buffer into rows.
+            while rows.len() < limit
+                && self.pending.is_none()
+                && let Some(body) = self.responses.buffered_data_row()
+            {
+                rows.extend(self.row(body).and_then(Item::into_row));
+            }
+            if rows.len() >= limit || self.pending.is_some() {
+                return;
             }
             match self.responses.next_frame_buffered() {
                 Ok(Some(frame)) => rows.extend(self.handle(frame).and_then(Item::into_row)),

@@ -318,8 +318,8 @@ impl Responses {
             return Ok(None);
         }
         let item = parse(&mut self.buf)?;
-        if item.is_some() && self.buf.is_empty() {
-            self.buf = BytesMut::new();
+        if item.is_some() {
+            self.let_go_if_empty();
         }
         Ok(item)
     }
@@ -329,17 +329,23 @@ impl Responses {
     /// as [`parse_frame`] would take each.
     #[inline]
     pub(crate) fn buffered_data_row(&mut self) -> Option<bytes::Bytes> {
-        let header = self.buf.get(..5)?;
-        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-        if header[0] != b'D' || len < 6 || self.buf.len() <= len || self.prefix > 0 {
+        if self.prefix > 0 {
             return None;
         }
-        bytes::Buf::advance(&mut self.buf, 5);
-        let body = self.buf.split_to(len - 4).freeze();
+        let (b'D', len @ 6..) = whole_frame(&self.buf)? else {
+            return None;
+        };
+        let body = take_body(&mut self.buf, len);
+        self.let_go_if_empty();
+        Some(body)
+    }
+
+    /// Lets go of the read buffer a parsed-out buffer was split from (see [`Responses::parse`]).
+    #[inline]
+    fn let_go_if_empty(&mut self) {
         if self.buf.is_empty() {
             self.buf = BytesMut::new();
         }
-        Some(body)
     }
 
     /// Passes over the prefix's answers in the buffer; false when more must be read first.
@@ -476,28 +482,36 @@ pub(crate) enum Frame {
     DataRow(bytes::Bytes),
 }
 
-fn parse_frame(buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
-    let Some(header) = buf.get(..5) else {
-        return Ok(None);
-    };
-    let tag = header[0];
+/// The tag and length word of the frame at the front of `buf` when all of it is there (and
+/// its length is one: 4 or more).
+#[inline]
+fn whole_frame(buf: &[u8]) -> Option<(u8, usize)> {
+    let header = buf.get(..5)?;
     let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-    if buf.len() <= len || len < 4 {
+    (buf.len() > len && len >= 4).then_some((header[0], len))
+}
+
+/// Takes the body of the whole frame of length word `len` at the front of `buf`, no copy.
+#[inline]
+fn take_body(buf: &mut BytesMut, len: usize) -> bytes::Bytes {
+    bytes::Buf::advance(buf, 5);
+    buf.split_to(len - 4).freeze()
+}
+
+fn parse_frame(buf: &mut BytesMut) -> Result<Option<Frame>, Error> {
+    if buf.len() < 5 {
+        return Ok(None);
+    }
+    let Some((tag, len)) = whole_frame(buf) else {
         // Incomplete, or malformed: postgres-protocol waits or says what is wrong.
         return parse_message(buf).map(|m| m.map(Frame::Message));
-    }
+    };
     let frame = match (tag, len) {
         (b'1' | b'2' | b'3' | b'n', 4) => Frame::Ack,
         (b'Z', 5) => Frame::Ready,
-        (b'd', _) => {
-            bytes::Buf::advance(buf, 5);
-            return Ok(Some(Frame::Copy(buf.split_to(len - 4).freeze())));
-        }
+        (b'd', _) => return Ok(Some(Frame::Copy(take_body(buf, len)))),
         // A DataRow with its count word (shorter ones are postgres-protocol's to refuse).
-        (b'D', 6..) => {
-            bytes::Buf::advance(buf, 5);
-            return Ok(Some(Frame::DataRow(buf.split_to(len - 4).freeze())));
-        }
+        (b'D', 6..) => return Ok(Some(Frame::DataRow(take_body(buf, len)))),
         (b'C', _) => {
             let body = &buf[5..=len];
             // A C string: the tag, then its NUL, which is the body's last byte.
