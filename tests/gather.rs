@@ -130,3 +130,36 @@ async fn a_long_answer_read_by_its_handle_holds_nothing_back() {
         );
     }
 }
+
+/// Long answers given up at chosen polls, 5 ms apart, before the mark rises and after (it
+/// rises by the last of them on both paths): read by the task (a stream of chunks) or by the
+/// handle itself (`query`). Each time the connection stays in sync, and it is as quick as
+/// before at the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_answers_dropped_at_any_poll_leave_the_connection_in_sync_and_quick() {
+    let db = common::connect().await;
+    round_trips(&db, 200, 4).await;
+    let before = quickest_round_trips(&db, 200, 4).await;
+    // About 120 MiB: long enough to be given up at each of these polls.
+    let longer = "SELECT i, repeat('x', 100) FROM generate_series(1, 1000000) AS i";
+    let statement = db.prepare(longer).await.unwrap();
+    let mut dropped = 0;
+    for polls in [1, 2, 3, 5, 8, 13] {
+        let streamed = async {
+            let mut chunks = statement.chunks(()).unwrap();
+            while let Some(chunk) = chunks.next().await {
+                chunk.unwrap();
+            }
+        };
+        dropped += usize::from(common::drop_after(streamed, polls).await);
+        common::assert_in_sync(&db).await;
+        dropped += usize::from(common::drop_after(db.query(longer, ()), polls).await);
+        common::assert_in_sync(&db).await;
+    }
+    assert!(dropped >= 8, "only {dropped} of 12 were dropped unfinished");
+    let after = quickest_round_trips(&db, 200, 4).await;
+    assert!(
+        after < before * 3 + Duration::from_millis(60),
+        "200 round trips took {after:?} after long answers given up, {before:?} before"
+    );
+}
