@@ -66,15 +66,7 @@ fn walk_short(buf: &[u8], count: usize) -> Option<[u16; SHORT]> {
     for slot in &mut at[..count.min(SHORT)] {
         // Under 64 KiB, so is every offset in it.
         *slot = word as u16;
-        let len = buf.get(word..word + 4)?;
-        let len = i32::from_be_bytes([len[0], len[1], len[2], len[3]]);
-        word += 4;
-        if let Ok(len) = usize::try_from(len) {
-            word += len;
-            if word > buf.len() {
-                return None;
-            }
-        }
+        word = step(buf, word).ok()?.1;
     }
     (word == buf.len()).then_some(at)
 }
