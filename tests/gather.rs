@@ -6,6 +6,7 @@
 
 mod common;
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -55,18 +56,24 @@ async fn quickest_round_trips(db: &Connection, count: i32, lanes: i32) -> Durati
     quickest
 }
 
-/// Round trips after a long answer take about as long as before it: a mark left raised would
-/// hold each answer back until the next tick (a millisecond), 200 ms or more for these.
+/// Runs `work` between two timings of 200 round trips, `lanes` in flight, and checks that
+/// they take about as long after it as before: a mark left raised would hold each answer back
+/// until the next tick (a millisecond), 200 ms or more for these.
+async fn as_quick_after<F: Future>(db: &Connection, lanes: i32, what: &str, work: F) -> F::Output {
+    round_trips(db, 200, lanes).await;
+    let before = quickest_round_trips(db, 200, lanes).await;
+    let output = work.await;
+    let after = quickest_round_trips(db, 200, lanes).await;
+    assert!(
+        after < before * 3 + Duration::from_millis(60),
+        "{lanes} in flight: 200 round trips took {after:?} after {what}, {before:?} before"
+    );
+    output
+}
+
 async fn nothing_held_back_after_a_long_answer(db: &Connection) {
     for lanes in [1, 4] {
-        round_trips(db, 200, lanes).await;
-        let before = quickest_round_trips(db, 200, lanes).await;
-        stream_long(db).await;
-        let after = quickest_round_trips(db, 200, lanes).await;
-        assert!(
-            after < before * 3 + Duration::from_millis(60),
-            "{lanes} in flight: 200 round trips took {after:?} after a long answer, {before:?} before"
-        );
+        as_quick_after(db, lanes, "a long answer", stream_long(db)).await;
     }
 }
 
@@ -92,20 +99,15 @@ async fn requests_behind_a_long_answer_and_a_long_answer_given_up() {
     });
     assert_eq!(behind, 42);
 
-    round_trips(&db, 200, 4).await;
-    let before = quickest_round_trips(&db, 200, 4).await;
     let statement = db.prepare(LONG).await.unwrap();
-    let mut chunks = statement.chunks(()).unwrap();
-    let mut rows = 0;
-    while rows < 60_000 {
-        rows += chunks.next().await.unwrap().unwrap().len();
-    }
-    drop(chunks);
-    let after = quickest_round_trips(&db, 200, 4).await;
-    assert!(
-        after < before * 3 + Duration::from_millis(60),
-        "200 round trips took {after:?} after a long answer given up, {before:?} before"
-    );
+    let given_up = async {
+        let mut chunks = statement.chunks(()).unwrap();
+        let mut rows = 0;
+        while rows < 60_000 {
+            rows += chunks.next().await.unwrap().unwrap().len();
+        }
+    };
+    as_quick_after(&db, 4, "a long answer given up", given_up).await;
 }
 
 /// A long answer its own handle reads (`query` collects it, so it is not streamed, and the
@@ -115,19 +117,13 @@ async fn requests_behind_a_long_answer_and_a_long_answer_given_up() {
 async fn a_long_answer_read_by_its_handle_holds_nothing_back() {
     let db = common::connect().await;
     for lanes in [1, 4] {
-        round_trips(&db, 200, lanes).await;
-        let before = quickest_round_trips(&db, 200, lanes).await;
-        let results = db.query(LONG, ()).await.unwrap();
+        let results = as_quick_after(&db, lanes, "a long answer", db.query(LONG, ())).await;
+        let results = results.unwrap();
         assert_eq!(results.rows.len() as i64, LONG_ROWS);
         for (i, row) in results.rows.iter().enumerate() {
             assert_eq!(row.get::<i32>(0) as usize, i + 1);
             assert_eq!(row.get::<&str>(1).len(), 100);
         }
-        let after = quickest_round_trips(&db, 200, lanes).await;
-        assert!(
-            after < before * 3 + Duration::from_millis(60),
-            "{lanes} in flight: 200 round trips took {after:?} after a long answer, {before:?} before"
-        );
     }
 }
 
@@ -138,28 +134,25 @@ async fn a_long_answer_read_by_its_handle_holds_nothing_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn long_answers_dropped_at_any_poll_leave_the_connection_in_sync_and_quick() {
     let db = common::connect().await;
-    round_trips(&db, 200, 4).await;
-    let before = quickest_round_trips(&db, 200, 4).await;
     // About 120 MiB: long enough to be given up at each of these polls.
     let longer = "SELECT i, repeat('x', 100) FROM generate_series(1, 1000000) AS i";
     let statement = db.prepare(longer).await.unwrap();
-    let mut dropped = 0;
-    for polls in [1, 2, 3, 5, 8, 13] {
-        let streamed = async {
-            let mut chunks = statement.chunks(()).unwrap();
-            while let Some(chunk) = chunks.next().await {
-                chunk.unwrap();
-            }
-        };
-        dropped += usize::from(common::drop_after(streamed, polls).await);
-        common::assert_in_sync(&db).await;
-        dropped += usize::from(common::drop_after(db.query(longer, ()), polls).await);
-        common::assert_in_sync(&db).await;
-    }
+    let given_up = async {
+        let mut dropped = 0;
+        for polls in [1, 2, 3, 5, 8, 13] {
+            let streamed = async {
+                let mut chunks = statement.chunks(()).unwrap();
+                while let Some(chunk) = chunks.next().await {
+                    chunk.unwrap();
+                }
+            };
+            dropped += usize::from(common::drop_after(streamed, polls).await);
+            common::assert_in_sync(&db).await;
+            dropped += usize::from(common::drop_after(db.query(longer, ()), polls).await);
+            common::assert_in_sync(&db).await;
+        }
+        dropped
+    };
+    let dropped = as_quick_after(&db, 4, "long answers given up", given_up).await;
     assert!(dropped >= 8, "only {dropped} of 12 were dropped unfinished");
-    let after = quickest_round_trips(&db, 200, 4).await;
-    assert!(
-        after < before * 3 + Duration::from_millis(60),
-        "200 round trips took {after:?} after long answers given up, {before:?} before"
-    );
 }
